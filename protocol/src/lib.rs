@@ -1,0 +1,42 @@
+//! # keyway-protocol
+//!
+//! Keyway's wire formats and handshake, sans-IO: bytes in, bytes out, no clock, no sockets,
+//! no storage. The phone core, the lock firmware (and its simulator), the IQ and the cloud
+//! all speak through this crate.
+//!
+//! - [`credential`]: the digital key the cloud signs;
+//! - [`handshake`]: the phone and lock state machines of one unlock;
+//! - [`frame`]: fragmentation to the BLE ATT MTU;
+//! - [`iq_code`]: the 5-character code for web remote opening;
+//! - [`event`]: the lock's signed, hash-chained event records;
+//! - [`mailbox`]: cloud-signed updates a phone carries to an offline lock.
+//!
+//! Crypto is `ring` only: P-256 ECDSA and ECDH, HKDF-SHA256, AES-256-GCM, HMAC-SHA256.
+
+#![deny(clippy::indexing_slicing)]
+
+pub mod ble;
+pub mod command;
+pub mod credential;
+mod error;
+pub mod event;
+pub mod frame;
+pub mod handshake;
+pub mod iq_code;
+pub mod keys;
+pub mod mailbox;
+pub mod message;
+pub mod refusal;
+pub mod schedule;
+mod wire;
+
+pub use command::Command;
+pub use credential::{Credential, CredentialFlags, SignedCredential};
+pub use error::ProtocolError;
+pub use event::{LockEvent, SignedEvent};
+pub use handshake::lock::{LockHandshake, LockPolicy, Verdict};
+pub use handshake::phone::{PhoneHandshake, PhoneOutcome};
+pub use handshake::session::LockAnswer;
+pub use keys::{PublicKey, SigningKey};
+pub use refusal::RefusalReason;
+pub use schedule::ScheduleWindow;
