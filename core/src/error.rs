@@ -1,0 +1,63 @@
+//! The error the apps see. Each variant tells the app what to do next.
+
+use keyway_protocol::ProtocolError;
+
+/// What went wrong, phrased as what the app should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum KeywayError {
+    /// The input is wrong (a malformed key, a too-short secret): fix the input, do not retry.
+    #[error("invalid input: {detail}")]
+    InvalidInput {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The rules refuse this (no key for this lock, no right): tell the user, do not retry.
+    #[error("not allowed: {detail}")]
+    NotAllowed {
+        /// Why.
+        detail: String,
+    },
+    /// The lock is not reachable over BLE: ask the user to move closer, then retry.
+    #[error("lock out of range: {detail}")]
+    OutOfRange {
+        /// What failed.
+        detail: String,
+    },
+    /// A transient failure (link dropped mid-way): retrying may work.
+    #[error("temporary failure, retry: {detail}")]
+    Retry {
+        /// What failed.
+        detail: String,
+    },
+    /// A bug or a broken platform service: report it.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl KeywayError {
+    /// An [`KeywayError::InvalidInput`] from anything printable.
+    pub fn invalid(detail: impl std::fmt::Display) -> Self {
+        Self::InvalidInput {
+            detail: detail.to_string(),
+        }
+    }
+
+    /// An [`KeywayError::Internal`] from anything printable.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl From<ProtocolError> for KeywayError {
+    fn from(error: ProtocolError) -> Self {
+        match error {
+            ProtocolError::Random | ProtocolError::Key(_) => Self::internal(error),
+            _ => Self::invalid(error),
+        }
+    }
+}

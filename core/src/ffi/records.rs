@@ -1,0 +1,138 @@
+//! Records the unlock reports to the apps.
+
+use std::time::Duration;
+
+use keyway_protocol::{LockEvent, RefusalReason};
+
+use crate::unlock::UnlockOutcome;
+
+/// Why a lock refused, one case per rule the lock enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LockRefusal {
+    /// The request could not be read.
+    MalformedFrame,
+    /// The lock speaks another protocol version.
+    UnsupportedVersion,
+    /// The key is not signed by this site.
+    BadAuthoritySignature,
+    /// The request is not signed by the key's device.
+    BadDeviceSignature,
+    /// The key belongs to another site.
+    WrongSite,
+    /// The key does not open this lock.
+    NotInScope,
+    /// The key is not valid yet.
+    NotYetValid,
+    /// The key has expired.
+    Expired,
+    /// Outside the key's weekly schedule.
+    OutsideSchedule,
+    /// The key was revoked.
+    Revoked,
+    /// A replayed request.
+    Replayed,
+    /// The lock's challenge was too old.
+    StaleChallenge,
+    /// The lock is in privacy mode.
+    PrivacyMode,
+    /// The key lacks the right for this command.
+    CommandNotAllowed,
+    /// A carried lock update was not signed by the site.
+    BadMailboxSignature,
+}
+
+impl From<RefusalReason> for LockRefusal {
+    fn from(reason: RefusalReason) -> Self {
+        match reason {
+            RefusalReason::MalformedFrame => Self::MalformedFrame,
+            RefusalReason::UnsupportedVersion => Self::UnsupportedVersion,
+            RefusalReason::BadAuthoritySignature => Self::BadAuthoritySignature,
+            RefusalReason::BadDeviceSignature => Self::BadDeviceSignature,
+            RefusalReason::WrongSite => Self::WrongSite,
+            RefusalReason::NotInScope => Self::NotInScope,
+            RefusalReason::NotYetValid => Self::NotYetValid,
+            RefusalReason::Expired => Self::Expired,
+            RefusalReason::OutsideSchedule => Self::OutsideSchedule,
+            RefusalReason::Revoked => Self::Revoked,
+            RefusalReason::Replayed => Self::Replayed,
+            RefusalReason::StaleChallenge => Self::StaleChallenge,
+            RefusalReason::PrivacyMode => Self::PrivacyMode,
+            RefusalReason::CommandNotAllowed => Self::CommandNotAllowed,
+            RefusalReason::BadMailboxSignature => Self::BadMailboxSignature,
+        }
+    }
+}
+
+/// The result of one BLE unlock and how long each part took.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct UnlockReport {
+    /// The lock.
+    pub lock_id: u32,
+    /// Whether it opened.
+    pub granted: bool,
+    /// Why not, when it did not.
+    pub refusal: Option<LockRefusal>,
+    /// The refusal in words, for the user.
+    pub refusal_message: Option<String>,
+    /// Connecting and receiving the lock's challenge.
+    pub connect_ms: f64,
+    /// Signing, sending, the lock's checks and its answer (motor time excluded).
+    pub handshake_ms: f64,
+    /// The lock's motor.
+    pub actuate_ms: f64,
+    /// Bytes the phone wrote after connect (fragment headers included).
+    pub bytes_written: u32,
+    /// ATT writes the phone made.
+    pub writes: u32,
+    /// Bytes the lock notified.
+    pub bytes_notified: u32,
+}
+
+impl UnlockReport {
+    /// Builds the report; `actuate` is the lock's motor time, taken out of the exchange.
+    pub fn new(outcome: &UnlockOutcome, actuate: Duration) -> Self {
+        let millis = |d: Duration| d.as_secs_f64() * 1000.0;
+        Self {
+            lock_id: outcome.lock_id,
+            granted: outcome.granted(),
+            refusal: outcome.refusal.map(LockRefusal::from),
+            refusal_message: outcome.refusal.map(|reason| reason.describe().to_string()),
+            connect_ms: millis(outcome.connect),
+            handshake_ms: millis(outcome.exchange.saturating_sub(actuate)),
+            actuate_ms: millis(actuate),
+            bytes_written: outcome.traffic.bytes_written,
+            writes: outcome.traffic.writes,
+            bytes_notified: outcome.traffic.bytes_notified,
+        }
+    }
+}
+
+/// One record of a lock's event log.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LockEventInfo {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// The lock's clock (Unix seconds).
+    pub time: i64,
+    /// The person, 0 if unknown.
+    pub user_id: u32,
+    /// The key, 0 if unknown.
+    pub credential_id: u64,
+    /// Whether the lock did it.
+    pub granted: bool,
+    /// Why not.
+    pub refusal: Option<LockRefusal>,
+}
+
+impl From<&LockEvent> for LockEventInfo {
+    fn from(event: &LockEvent) -> Self {
+        Self {
+            seq: event.seq,
+            time: event.time,
+            user_id: event.user_id,
+            credential_id: event.credential_id,
+            granted: event.refusal.is_none(),
+            refusal: event.refusal.map(LockRefusal::from),
+        }
+    }
+}

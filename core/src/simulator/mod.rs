@@ -1,0 +1,8 @@
+//! Simulated locks and radio for the demo and the binding tests (feature `simulator`; the
+//! apps ship without it).
+
+mod radio;
+mod site;
+
+pub use radio::SimulatedRadio;
+pub use site::{SimulatedSite, SIMULATED_ACTUATION, SIMULATED_SITE_ID};
