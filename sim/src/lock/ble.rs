@@ -1,0 +1,119 @@
+//! The lock's BLE entry points: a challenge on connect, request fragments in, answer
+//! fragments out. Every complete request, and every fragment the lock cannot reassemble,
+//! gets an answer and an event.
+
+use std::time::{Duration, Instant};
+
+use keyway_protocol::frame::{self, Reassembler, MIN_ATT_MTU};
+use keyway_protocol::handshake::lock::Requester;
+use keyway_protocol::{Command, LockAnswer, LockHandshake, RefusalReason};
+
+use super::{LockTiming, SimulatedLock};
+use crate::event_log::Occurrence;
+use crate::SimError;
+
+/// One phone's connection: its MTU, the open challenge and the request being reassembled.
+#[derive(Debug)]
+pub(super) struct Connection {
+    id: u64,
+    mtu: usize,
+    handshake: LockHandshake,
+    reassembler: Reassembler,
+}
+
+impl SimulatedLock {
+    /// A phone connected and subscribed: starts a handshake (fresh nonce and ephemeral key on
+    /// the lock's clock) and returns the challenge fragments. Replaces any earlier connection.
+    pub fn on_connect(&mut self, mtu: usize) -> Result<Vec<Vec<u8>>, SimError> {
+        if mtu < MIN_ATT_MTU {
+            return Err(SimError::MtuTooSmall {
+                mtu,
+                min: MIN_ATT_MTU,
+            });
+        }
+        let (handshake, challenge) =
+            LockHandshake::start(self.config.lock_id, self.clock.now(), &self.rng)?;
+        let fragments = frame::fragment(&challenge, mtu)?;
+        self.connections_made = self.connections_made.saturating_add(1);
+        self.connection = Some(Connection {
+            id: self.connections_made,
+            mtu,
+            handshake,
+            reassembler: Reassembler::new(),
+        });
+        Ok(fragments)
+    }
+
+    /// A fragment written by the phone. Returns the answer fragments once a request is
+    /// complete, or none while more fragments are due.
+    ///
+    /// A fragment that cannot be reassembled is answered with a clear `MalformedFrame` abort
+    /// and logged; the reassembler restarts and the challenge stays open, since no request
+    /// was read. Errors are only for a write without connection or a failing signer.
+    pub fn on_write(&mut self, fragment: &[u8]) -> Result<Vec<Vec<u8>>, SimError> {
+        let mut connection = self.connection.take().ok_or(SimError::NotConnected)?;
+        let answer = self.answer(&mut connection, fragment);
+        self.connection = Some(connection);
+        answer
+    }
+
+    /// The phone went away: the open challenge and any partial request are dropped.
+    pub fn on_disconnect(&mut self) {
+        self.connection = None;
+    }
+
+    /// An id of the current connection (increasing with each connect), if a phone is connected.
+    pub fn connection_id(&self) -> Option<u64> {
+        self.connection.as_ref().map(|connection| connection.id)
+    }
+
+    fn answer(
+        &mut self,
+        connection: &mut Connection,
+        fragment: &[u8],
+    ) -> Result<Vec<Vec<u8>>, SimError> {
+        let started = Instant::now();
+        let verdict = match connection.reassembler.push(fragment) {
+            Ok(None) => return Ok(Vec::new()),
+            Ok(Some(message)) => Some(connection.handshake.on_request(&message, self)),
+            Err(_) => None,
+        };
+        let (requester, decision) = verdict.as_ref().map_or(
+            (Requester::default(), Err(RefusalReason::MalformedFrame)),
+            |verdict| (verdict.requester, verdict.decision),
+        );
+        let verify = started.elapsed();
+        let actuate = self.actuate(decision);
+        let recording = Instant::now();
+        let time = self.clock.now();
+        let occurrence = Occurrence {
+            lock_id: self.config.lock_id,
+            time,
+            requester,
+            refusal: decision.err(),
+        };
+        let event = self.log.append(occurrence, &self.lock_key, &self.rng)?;
+        let answer = match &verdict {
+            Some(verdict) => verdict.answer(time, &event)?,
+            None => LockAnswer::encode_abort(RefusalReason::MalformedFrame, &event),
+        };
+        let fragments = frame::fragment(&answer, connection.mtu)?;
+        self.last_timing = Some(LockTiming {
+            verify,
+            actuate,
+            record: recording.elapsed(),
+        });
+        Ok(fragments)
+    }
+
+    /// Runs the motor for a granted command; a refused one does not move it.
+    fn actuate(&mut self, decision: Result<Command, RefusalReason>) -> Duration {
+        let Ok(command) = decision else {
+            return Duration::ZERO;
+        };
+        let started = Instant::now();
+        std::thread::sleep(self.config.actuation);
+        self.state.carry_out(command);
+        started.elapsed()
+    }
+}
