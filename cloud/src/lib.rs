@@ -1,1 +1,163 @@
-//! placeholder
+//! # keyway-cloud
+//!
+//! The Keyway cloud: sites, people and roles, locks and IQs, access groups, devices, digital
+//! keys and lock events, behind OAuth2 (authorization code + PKCE) and a JSON API. State lives
+//! in one SQLite file. The OpenAPI document at `/openapi.json` is generated from the routes.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use clock::CloudClock;
+pub use error::{ApiError, ApiResult};
+pub use store::{Store, StoreError};
+
+/// How the cloud runs.
+#[derive(Debug, Clone)]
+pub struct CloudConfig {
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// Seconds an access token lives.
+    pub access_token_ttl: i64,
+    /// Seconds a refresh token lives.
+    pub refresh_token_ttl: i64,
+    /// Seconds a digital key is valid after issuing (phones resync before the end).
+    pub credential_ttl: i64,
+}
+
+impl CloudConfig {
+    /// Defaults: 15-minute access tokens, 30-day refresh tokens, 7-day digital keys.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            access_token_ttl: 15 * 60,
+            refresh_token_ttl: 30 * 86_400,
+            credential_ttl: 7 * 86_400,
+        }
+    }
+}
+
+/// What every handler sees.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<CloudConfig>,
+    /// The clock.
+    pub clock: CloudClock,
+}
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Keyway cloud API",
+    description = "Sites, people, locks, digital keys and events."
+))]
+struct ApiDoc;
+
+/// The whole HTTP application and its OpenAPI document, built from the same route list.
+pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .merge(auth::routes())
+        .split_for_parts();
+    let json = Arc::new(document.clone());
+    let router = router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { axum::Json((*json).clone()) }),
+        )
+        .with_state(state);
+    (router, document)
+}
+
+/// A cloud serving on a socket until dropped or shut down.
+#[derive(Debug)]
+pub struct RunningCloud {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Its state (tests reach the store and the clock through it).
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningCloud {
+    /// `http://addr`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting and waits for requests in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(sender) = self.shutdown.take() {
+            let _ = sender.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningCloud {
+    fn drop(&mut self) {
+        if let Some(sender) = self.shutdown.take() {
+            let _ = sender.send(());
+        }
+    }
+}
+
+/// Opens the store and serves on `listen` (port 0 picks a free port).
+pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningCloud, StoreError> {
+    let store = Store::open(&config.data_dir)?;
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        clock: CloudClock::default(),
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| StoreError::Directory {
+            path: listen.to_string(),
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StoreError::Directory {
+            path: listen.to_string(),
+            source,
+        })?;
+    let (router, _) = app(state.clone());
+    let (sender, receiver) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = receiver.await;
+        })
+        .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "server stopped");
+        }
+    });
+    Ok(RunningCloud {
+        addr,
+        state,
+        shutdown: Some(sender),
+        task: Some(task),
+    })
+}

@@ -15,6 +15,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
+pub mod api;
 pub mod ble;
 pub mod command;
 pub mod credential;

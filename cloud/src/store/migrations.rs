@@ -1,0 +1,103 @@
+//! Versioned schema migrations. Each runs once, in order, inside a transaction, and bumps
+//! `PRAGMA user_version`. Never edit a released migration: add the next one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`.
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_domain", include_str!("migrations/0001_domain.sql"))];
+
+/// The schema version recorded in the database.
+pub fn schema_version(connection: &Connection) -> Result<i64, StoreError> {
+    Ok(connection.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Applies every migration newer than the database.
+pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let current = schema_version(connection)?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: latest,
+        });
+    }
+    for (index, (_name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = connection.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_reaches_the_latest_version_and_reopening_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let mut connection = Connection::open(&path).unwrap();
+        migrate(&mut connection).unwrap();
+        assert_eq!(
+            schema_version(&connection).unwrap(),
+            MIGRATIONS.len() as i64
+        );
+        connection
+            .execute(
+                "INSERT INTO users (email, name, created_at) VALUES ('a@b.c', 'A', 0)",
+                [],
+            )
+            .unwrap();
+        drop(connection);
+        let mut again = Connection::open(&path).unwrap();
+        migrate(&mut again).unwrap();
+        let users: i64 = again
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(users, 1, "re-running migrations keeps the data");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_build_is_refused() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection.pragma_update(None, "user_version", 999).unwrap();
+        assert!(matches!(
+            migrate(&mut connection),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_database_untouched() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        assert!(
+            migrate(&mut connection).is_err(),
+            "the table already exists"
+        );
+        assert_eq!(schema_version(&connection).unwrap(), 0);
+    }
+
+    #[test]
+    fn the_schema_allows_one_owner_per_site() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate(&mut connection).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0), (2, 'b@x', 'B', 0);
+                 INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+                 INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 1, 'owner', 0);",
+            )
+            .unwrap();
+        let second_owner =
+            connection.execute("INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 2, 'owner', 0)", []);
+        assert!(second_owner.is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! The cloud's JSON API: request and response bodies shared by the cloud and the phone core,
+//! so both sides agree at compile time. Binary values (keys, credentials, event records,
+//! mailbox updates) travel as standard base64 strings.
+//!
+//! Every route is under `/api/v1` and needs `Authorization: Bearer <access token>` from the
+//! OAuth2 endpoints (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`). Errors are
+//! [`ApiErrorBody`] with the HTTP status saying what to do: 400 fix the input, 401 refresh or
+//! log in again, 403 not allowed, 404 unknown, 409 conflict, 429 wait (`Retry-After`).
+
+use serde::{Deserialize, Serialize};
+
+/// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
+pub const APP_CLIENT_ID: &str = "keyway-app";
+/// The custom-scheme redirect URI the mobile apps register.
+pub const APP_REDIRECT_URI: &str = "keyway://oauth";
+
+/// A person's role on a site (manuals 000 and 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Exactly one per site; may do everything.
+    Owner,
+    /// May manage admins, super users, users, access groups and hardware.
+    Admin,
+    /// May manage super users and users, not admins or the owner.
+    SuperUser,
+    /// Opens doors.
+    User,
+}
+
+/// An error from the cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiErrorBody {
+    /// A stable machine code: `invalid_input`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `rate_limited`, `internal`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// `POST /api/v1/accounts`: open sign-up (no token needed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupRequest {
+    /// Login e-mail, unique, case-insensitive.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+/// A person's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserView {
+    /// Account id.
+    pub user_id: u32,
+    /// Login e-mail.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+}
+
+/// `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeResponse {
+    /// Who the token belongs to.
+    pub user: UserView,
+    /// The sites they belong to, with their role.
+    pub sites: Vec<SiteMembershipView>,
+}
+
+/// One site a person belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteMembershipView {
+    /// Site id.
+    pub site_id: u32,
+    /// Site name.
+    pub site_name: String,
+    /// Their role there.
+    pub role: Role,
+}
+
+/// `POST /api/v1/sites`: the caller becomes the owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSiteRequest {
+    /// Site name.
+    pub name: String,
+    /// Offset of the site's local time from UTC, in minutes (schedules are local).
+    pub utc_offset_minutes: i32,
+}
+
+/// A site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteView {
+    /// Site id.
+    pub site_id: u32,
+    /// Site name.
+    pub name: String,
+    /// Local time offset from UTC, minutes.
+    pub utc_offset_minutes: i32,
+    /// The site authority public key (base64): locks are provisioned with it.
+    pub authority_public_key: String,
+}
+
+/// `POST /api/v1/sites/{site_id}/people`: adds a person (creating the account when the
+/// e-mail is new; `password` then sets its first password).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddPersonRequest {
+    /// Login e-mail.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Role on the site (never `owner`: ownership is transferred, not granted).
+    pub role: Role,
+    /// First password of a new account.
+    pub password: Option<String>,
+}
+
+/// `PATCH /api/v1/sites/{site_id}/people/{user_id}`: fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdatePersonRequest {
+    /// New role.
+    pub role: Option<Role>,
+    /// May open locks in privacy mode (only the owner grants it).
+    pub privacy_override: Option<bool>,
+    /// May set office mode.
+    pub office_mode: Option<bool>,
+    /// May open remotely.
+    pub remote_opening: Option<bool>,
+}
+
+/// A person on a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonView {
+    /// Account id.
+    pub user_id: u32,
+    /// Login e-mail.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Role on this site.
+    pub role: Role,
+    /// Opens locks in privacy mode.
+    pub privacy_override: bool,
+    /// May set office mode.
+    pub office_mode: bool,
+    /// May open remotely.
+    pub remote_opening: bool,
+}
+
+/// `POST /api/v1/sites/{site_id}/locks`: registers an installed lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateLockRequest {
+    /// Name shown to people ("Front door").
+    pub name: String,
+    /// The lock's own P-256 public key (base64), read from it at install.
+    pub public_key: String,
+}
+
+/// A lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockView {
+    /// Lock id (the id it advertises over BLE).
+    pub lock_id: u32,
+    /// Its site.
+    pub site_id: u32,
+    /// Name.
+    pub name: String,
+    /// The lock's public key (base64).
+    pub public_key: String,
+}
+
+/// A weekly window in site local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WindowDto {
+    /// Bit 0 = Monday … bit 6 = Sunday.
+    pub days: u8,
+    /// Opens at this minute after local midnight.
+    pub start_minute: u16,
+    /// Closes at this minute (exclusive, ≤ 1440).
+    pub end_minute: u16,
+}
+
+/// `POST /api/v1/sites/{site_id}/access-groups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateAccessGroupRequest {
+    /// Group name.
+    pub name: String,
+    /// Locks the group opens.
+    pub lock_ids: Vec<u32>,
+    /// People in the group.
+    pub user_ids: Vec<u32>,
+    /// When; empty means at any time.
+    pub schedule: Vec<WindowDto>,
+}
+
+/// An access group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessGroupView {
+    /// Group id.
+    pub group_id: u32,
+    /// Its site.
+    pub site_id: u32,
+    /// Name.
+    pub name: String,
+    /// Locks.
+    pub lock_ids: Vec<u32>,
+    /// People.
+    pub user_ids: Vec<u32>,
+    /// Windows.
+    pub schedule: Vec<WindowDto>,
+}
+
+/// `POST /api/v1/devices`: binds this phone's device key to the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterDeviceRequest {
+    /// The device public key (base64 of the 65-byte uncompressed P-256 point).
+    pub public_key: String,
+    /// A name the person recognises ("Ana's Pixel").
+    pub name: String,
+    /// `android`, `ios`, `cli`.
+    pub platform: String,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceView {
+    /// Device id.
+    pub device_id: u32,
+    /// Name.
+    pub name: String,
+    /// Platform.
+    pub platform: String,
+    /// When it was registered (Unix seconds).
+    pub registered_at: i64,
+}
+
+/// A lock named in a digital key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockRef {
+    /// Lock id.
+    pub lock_id: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// One digital key for this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DigitalKeyView {
+    /// The credential id.
+    pub credential_id: u64,
+    /// Its site.
+    pub site_id: u32,
+    /// The site's name.
+    pub site_name: String,
+    /// The locks it opens, with names.
+    pub locks: Vec<LockRef>,
+    /// Valid from (Unix seconds).
+    pub not_before: i64,
+    /// Valid until (Unix seconds).
+    pub not_after: i64,
+    /// The signed credential (base64).
+    pub credential: String,
+}
+
+/// `GET /api/v1/devices/{device_id}/keys`: every key this device holds now. The phone
+/// replaces its wallet with this set: a key missing here was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeySyncResponse {
+    /// The keys.
+    pub keys: Vec<DigitalKeyView>,
+    /// Signed mailbox updates to carry to locks (base64).
+    pub mailbox: Vec<String>,
+    /// The cloud's clock (Unix seconds), to spot a phone clock that is off.
+    pub server_time: i64,
+}
+
+/// `POST /api/v1/events`: lock event records the phone carried back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadEventsRequest {
+    /// Signed records (base64), in any order.
+    pub records: Vec<String>,
+}
+
+/// What happened to uploaded records. Uploading the same record again is harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadEventsResponse {
+    /// Newly stored.
+    pub stored: u32,
+    /// Already stored before (same lock and sequence number).
+    pub duplicates: u32,
+    /// Refused, with why (bad signature, unknown lock, broken chain).
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// A record the cloud refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectedEvent {
+    /// Its position in the request.
+    pub index: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// A token response from `POST /oauth/token` (RFC 6749 §5.1).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The bearer access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// The refresh token (rotated on every use).
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An OAuth2 error body (RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
+    pub error: String,
+    /// A sentence for people.
+    pub error_description: Option<String>,
+}
