@@ -29,6 +29,18 @@ pub enum KeywayError {
         /// What failed.
         detail: String,
     },
+    /// The session ended (refresh token expired or revoked): log in again.
+    #[error("log in again: {detail}")]
+    ReLogin {
+        /// Why.
+        detail: String,
+    },
+    /// This device is not (or no longer) registered: register it again.
+    #[error("register this device: {detail}")]
+    RegisterDevice {
+        /// Why.
+        detail: String,
+    },
     /// A bug or a broken platform service: report it.
     #[error("internal error: {detail}")]
     Internal {

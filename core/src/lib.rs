@@ -3,16 +3,29 @@
 //! The library the Keyway phone apps embed. Android and iOS reach it through the UniFFI
 //! bindings generated from this crate; the `keyway` CLI and the tests use it directly.
 //!
-//! - [`ffi`]: everything exported to the apps;
+//! - [`Keyway`]: the client object, with sub-clients [`auth`](Keyway::auth),
+//!   [`devices`](Keyway::devices), [`wallet`](Keyway::wallet), [`events`](Keyway::events);
+//! - [`platform`]: the foreign traits the apps implement (secure store, device key);
 //! - [`unlock`]: the phone side of a BLE unlock over a [`unlock::BleTransport`];
+//! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
 //! - [`simulator`] (feature `simulator`): simulated locks for the demo and binding tests.
 
+pub mod auth;
+mod client;
+pub mod devices;
 mod error;
+pub mod events;
 pub mod ffi;
+mod http;
+mod local_store;
+pub mod platform;
+mod runtime;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod unlock;
+pub mod wallet;
 
+pub use client::{Keyway, KeywayConfig};
 pub use error::KeywayError;
 
 uniffi::setup_scaffolding!();

@@ -54,7 +54,9 @@ impl SimulatedRadio {
 }
 
 fn lost(detail: &str) -> TransportError {
-    TransportError::LinkLost(detail.to_string())
+    TransportError::LinkLost {
+        detail: detail.to_string(),
+    }
 }
 
 #[async_trait]
@@ -102,7 +104,7 @@ impl BleTransport for SimulatedRadio {
             session
                 .pending
                 .pop_front()
-                .ok_or(TransportError::Timeout(timeout_ms))
+                .ok_or(TransportError::Timeout { timeout_ms })
         })
         .await
     }

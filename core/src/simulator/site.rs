@@ -12,7 +12,8 @@ use ring::rand::SystemRandom;
 
 use super::radio::SimulatedRadio;
 use crate::ffi::records::{LockEventInfo, UnlockReport};
-use crate::unlock::{self, SoftwareDeviceSigner, UnlockOutcome};
+use crate::platform::SoftwareDeviceSigner;
+use crate::unlock::{self, UnlockOutcome};
 use crate::KeywayError;
 
 /// The site id simulated sites use.
@@ -135,7 +136,7 @@ impl SimulatedSite {
             authority,
             locks,
             radio: SimulatedRadio::new(links),
-            device: SoftwareDeviceSigner::generate()?,
+            device: SoftwareDeviceSigner::generate()?.0,
             next_credential_id: AtomicU64::new(1),
             rng,
         })
@@ -174,7 +175,15 @@ impl SimulatedSite {
         credential: Vec<u8>,
         command: Command,
     ) -> Result<UnlockOutcome, KeywayError> {
-        unlock::unlock(&self.radio, &self.device, lock_id, credential, command).await
+        unlock::unlock(
+            &self.radio,
+            &self.device,
+            lock_id,
+            credential,
+            command,
+            Vec::new(),
+        )
+        .await
     }
 
     /// The FFI report of an outcome, with the lock's own actuation time split out.

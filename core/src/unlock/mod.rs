@@ -1,18 +1,19 @@
 //! Unlocking a lock over BLE with a digital key: the phone side of the handshake driven over
 //! a [`BleTransport`], with the time each phase took.
 
-mod signer;
 mod transport;
 
 use std::time::{Duration, Instant};
 
 use keyway_protocol::frame::{fragment, Reassembler};
-use keyway_protocol::{Command, PhoneHandshake, PhoneOutcome, RefusalReason, SignedEvent};
+use keyway_protocol::{
+    Command, PhoneHandshake, PhoneOutcome, ProtocolError, RefusalReason, SignedEvent,
+};
 use ring::rand::SystemRandom;
 
-pub use signer::{DeviceSigner, SoftwareDeviceSigner};
 pub use transport::{BleTransport, TransportError};
 
+use crate::platform::{signature_to_fixed, DeviceSigner};
 use crate::KeywayError;
 
 /// How long to wait for each notification from the lock.
@@ -27,13 +28,13 @@ pub struct UnlockOutcome {
     pub refusal: Option<RefusalReason>,
     /// The event record the lock signed; the phone uploads it later.
     pub event: SignedEvent,
-    /// The lock's clock when it decided.
+    /// The lock's clock when it decided (absent when it aborted).
     pub lock_time: Option<i64>,
     /// Connect and challenge.
     pub connect: Duration,
     /// From challenge received to answer received: signing, writes, the lock's work.
     pub exchange: Duration,
-    /// Fragments written and bytes in them; notifications received and bytes in them.
+    /// Fragments and bytes each way after connect.
     pub traffic: Traffic,
 }
 
@@ -57,94 +58,100 @@ impl UnlockOutcome {
     }
 }
 
-/// Connects to `lock_id`, presents `credential` signed by `signer`, and asks for `command`.
-///
-/// The link is closed whatever happens.
+/// Connects to `lock_id`, presents `credential` signed by `signer` with any `mailbox` updates
+/// to carry, and asks for `command`. The link is closed whatever happens.
 pub async fn unlock(
     transport: &dyn BleTransport,
     signer: &dyn DeviceSigner,
     lock_id: u32,
     credential: Vec<u8>,
     command: Command,
+    mailbox: Vec<Vec<u8>>,
 ) -> Result<UnlockOutcome, KeywayError> {
     let started = Instant::now();
     let mtu = transport.connect(lock_id).await.map_err(transport_error)?;
-    let result = run_session(
-        transport, signer, lock_id, mtu, credential, command, started,
-    )
-    .await;
+    let mut session = Session {
+        transport,
+        lock_id,
+        mtu: mtu as usize,
+        traffic: Traffic::default(),
+    };
+    let handshake = PhoneHandshake::new(credential, command, mailbox);
+    let result = session.run(handshake, signer, started).await;
     transport.disconnect().await;
     result
 }
 
-async fn run_session(
-    transport: &dyn BleTransport,
-    signer: &dyn DeviceSigner,
+struct Session<'a> {
+    transport: &'a dyn BleTransport,
     lock_id: u32,
-    mtu: u32,
-    credential: Vec<u8>,
-    command: Command,
-    started: Instant,
-) -> Result<UnlockOutcome, KeywayError> {
-    let mut traffic = Traffic::default();
-    let mut handshake = PhoneHandshake::new(credential, command, Vec::new());
-    let challenge = receive_message(transport, &mut traffic).await?;
-    let connect = started.elapsed();
-    let exchange_started = Instant::now();
-    let to_sign = handshake
-        .on_challenge(&challenge, &SystemRandom::new())
-        .map_err(garbled)?;
-    if handshake.lock_id() != Some(lock_id) {
-        return Err(KeywayError::Retry {
-            detail: format!("connected to another lock than {lock_id}"),
-        });
-    }
-    let signature = signer.sign(&to_sign)?;
-    let request = handshake
-        .request(&signature)
-        .map_err(KeywayError::internal)?;
-    for piece in fragment(&request, mtu as usize).map_err(KeywayError::internal)? {
-        traffic.writes += 1;
-        traffic.bytes_written += piece.len() as u32;
-        transport.write(piece).await.map_err(transport_error)?;
-    }
-    let answer = receive_message(transport, &mut traffic).await?;
-    let exchange = exchange_started.elapsed();
-    let (refusal, event, lock_time) = match handshake.on_answer(&answer).map_err(garbled)? {
-        PhoneOutcome::Answer(answer) => (answer.refusal, answer.event, Some(answer.lock_time)),
-        PhoneOutcome::Aborted { reason, event } => (Some(reason), event, None),
-    };
-    Ok(UnlockOutcome {
-        lock_id,
-        refusal,
-        event,
-        lock_time,
-        connect,
-        exchange,
-        traffic,
-    })
+    mtu: usize,
+    traffic: Traffic,
 }
 
-async fn receive_message(
-    transport: &dyn BleTransport,
-    traffic: &mut Traffic,
-) -> Result<Vec<u8>, KeywayError> {
-    let mut reassembler = Reassembler::new();
-    loop {
-        let piece = transport
-            .receive(NOTIFICATION_TIMEOUT_MS)
-            .await
-            .map_err(transport_error)?;
-        traffic.notifications += 1;
-        traffic.bytes_notified += piece.len() as u32;
-        if let Some(message) = reassembler.push(&piece).map_err(garbled)? {
-            return Ok(message);
+impl Session<'_> {
+    async fn run(
+        &mut self,
+        mut handshake: PhoneHandshake,
+        signer: &dyn DeviceSigner,
+        started: Instant,
+    ) -> Result<UnlockOutcome, KeywayError> {
+        let challenge = self.receive_message().await?;
+        let connect = started.elapsed();
+        let exchange_started = Instant::now();
+        let to_sign = handshake
+            .on_challenge(&challenge, &SystemRandom::new())
+            .map_err(garbled)?;
+        if handshake.lock_id() != Some(self.lock_id) {
+            return Err(KeywayError::Retry {
+                detail: format!("connected to another lock than {}", self.lock_id),
+            });
+        }
+        let signature = signature_to_fixed(&signer.sign(to_sign).await?)?;
+        let request = handshake
+            .request(&signature)
+            .map_err(KeywayError::internal)?;
+        for piece in fragment(&request, self.mtu).map_err(KeywayError::internal)? {
+            self.traffic.writes += 1;
+            self.traffic.bytes_written += piece.len() as u32;
+            self.transport.write(piece).await.map_err(transport_error)?;
+        }
+        let answer = self.receive_message().await?;
+        let exchange = exchange_started.elapsed();
+        let (refusal, event, lock_time) = match handshake.on_answer(&answer).map_err(garbled)? {
+            PhoneOutcome::Answer(answer) => (answer.refusal, answer.event, Some(answer.lock_time)),
+            PhoneOutcome::Aborted { reason, event } => (Some(reason), event, None),
+        };
+        Ok(UnlockOutcome {
+            lock_id: self.lock_id,
+            refusal,
+            event,
+            lock_time,
+            connect,
+            exchange,
+            traffic: self.traffic,
+        })
+    }
+
+    async fn receive_message(&mut self) -> Result<Vec<u8>, KeywayError> {
+        let mut reassembler = Reassembler::new();
+        loop {
+            let piece = self
+                .transport
+                .receive(NOTIFICATION_TIMEOUT_MS)
+                .await
+                .map_err(transport_error)?;
+            self.traffic.notifications += 1;
+            self.traffic.bytes_notified += piece.len() as u32;
+            if let Some(message) = reassembler.push(&piece).map_err(garbled)? {
+                return Ok(message);
+            }
         }
     }
 }
 
 /// The lock's bytes could not be read or authenticated: a bad link or an impostor; retry.
-fn garbled(error: keyway_protocol::ProtocolError) -> KeywayError {
+fn garbled(error: ProtocolError) -> KeywayError {
     KeywayError::Retry {
         detail: format!("unreadable answer from the lock: {error}"),
     }
@@ -155,7 +162,7 @@ fn transport_error(error: TransportError) -> KeywayError {
         TransportError::OutOfRange { .. } => KeywayError::OutOfRange {
             detail: error.to_string(),
         },
-        TransportError::LinkLost(_) | TransportError::Timeout(_) => KeywayError::Retry {
+        TransportError::LinkLost { .. } | TransportError::Timeout { .. } => KeywayError::Retry {
             detail: error.to_string(),
         },
     }

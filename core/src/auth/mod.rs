@@ -1,0 +1,162 @@
+//! Login with OAuth2 authorization code + PKCE (RFC 7636) as a public native client
+//! (RFC 8252): the app opens the authorize URL in the browser, the cloud redirects back to the
+//! app's redirect URI, and the core exchanges the code.
+
+mod pkce;
+mod session;
+
+use std::sync::{Arc, Mutex};
+
+use keyway_protocol::api::{TokenResponse, APP_CLIENT_ID};
+use url::Url;
+
+pub use pkce::{random_token, s256, Pkce};
+pub use session::{Session, Tokens};
+
+use crate::http::{CloudHttp, OAuthFailure};
+use crate::runtime::on_core_runtime;
+use crate::KeywayError;
+
+/// What the app needs to start a login.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LoginRequest {
+    /// Open this in the system browser (Custom Tabs / ASWebAuthenticationSession).
+    pub authorize_url: String,
+    /// The redirect URI the browser will come back to.
+    pub redirect_uri: String,
+}
+
+struct PendingLogin {
+    pkce: Pkce,
+    state: String,
+    redirect_uri: String,
+}
+
+/// Logging in and out.
+#[derive(uniffi::Object)]
+pub struct AuthClient {
+    http: CloudHttp,
+    session: Arc<Session>,
+    pending: Mutex<Option<PendingLogin>>,
+}
+
+impl std::fmt::Debug for AuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthClient(..)")
+    }
+}
+
+impl AuthClient {
+    /// An auth client sharing `session` with the other sub-clients.
+    pub fn new(http: CloudHttp, session: Arc<Session>) -> Self {
+        Self {
+            http,
+            session,
+            pending: Mutex::new(None),
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl AuthClient {
+    /// Starts a login that will come back to `redirect_uri` (`keyway://oauth`, or a loopback
+    /// `http://127.0.0.1:PORT/path` for desktop tools). A new call replaces an unfinished one.
+    pub fn start_login(&self, redirect_uri: String) -> Result<LoginRequest, KeywayError> {
+        let pkce = Pkce::generate()?;
+        let state = random_token()?;
+        let mut url = self.http.url("/oauth/authorize")?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", APP_CLIENT_ID)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("code_challenge", &pkce.challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", &state);
+        let request = LoginRequest {
+            authorize_url: url.to_string(),
+            redirect_uri: redirect_uri.clone(),
+        };
+        *self
+            .pending
+            .lock()
+            .map_err(|_| KeywayError::internal("login state poisoned"))? = Some(PendingLogin {
+            pkce,
+            state,
+            redirect_uri,
+        });
+        Ok(request)
+    }
+
+    /// Finishes the login with the URL the browser was redirected to.
+    pub async fn finish_login(&self, redirect_url: String) -> Result<(), KeywayError> {
+        let pending = self
+            .pending
+            .lock()
+            .map_err(|_| KeywayError::internal("login state poisoned"))?
+            .take()
+            .ok_or_else(|| KeywayError::invalid("no login in progress: call start_login first"))?;
+        let url = Url::parse(&redirect_url)
+            .map_err(|e| KeywayError::invalid(format!("redirect URL: {e}")))?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if param("state").as_deref() != Some(pending.state.as_str()) {
+            return Err(KeywayError::invalid(
+                "the login answer does not match this login (state mismatch)",
+            ));
+        }
+        if let Some(error) = param("error") {
+            let description = param("error_description").unwrap_or_default();
+            return Err(KeywayError::NotAllowed {
+                detail: format!("login refused: {error} {description}"),
+            });
+        }
+        let code =
+            param("code").ok_or_else(|| KeywayError::invalid("the redirect carries no code"))?;
+        let http = self.http.clone();
+        let session = Arc::clone(&self.session);
+        on_core_runtime(async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", pending.redirect_uri.as_str()),
+                ("client_id", APP_CLIENT_ID),
+                ("code_verifier", pending.pkce.verifier.as_str()),
+            ];
+            let response = match http
+                .oauth_form::<TokenResponse>("/oauth/token", &form)
+                .await
+            {
+                Ok(response) => response,
+                Err(OAuthFailure::Refused(body)) => {
+                    let detail = body.error_description.unwrap_or(body.error);
+                    return Err(KeywayError::NotAllowed {
+                        detail: format!("login refused: {detail}"),
+                    });
+                }
+                Err(OAuthFailure::Other(error)) => return Err(error),
+            };
+            session
+                .start(Tokens::from_response(
+                    response,
+                    chrono::Utc::now().timestamp(),
+                ))
+                .await
+        })
+        .await
+    }
+
+    /// Whether this phone holds a session.
+    pub async fn is_logged_in(&self) -> Result<bool, KeywayError> {
+        let session = Arc::clone(&self.session);
+        on_core_runtime(async move { session.is_logged_in().await }).await
+    }
+
+    /// Logs out: revokes the session at the cloud and forgets its tokens.
+    pub async fn logout(&self) -> Result<(), KeywayError> {
+        let session = Arc::clone(&self.session);
+        on_core_runtime(async move { session.end().await }).await
+    }
+}

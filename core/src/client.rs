@@ -1,0 +1,139 @@
+//! The `Keyway` object the apps hold: one per app, with sub-clients for login, devices, the
+//! wallet of digital keys, and lock events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::{AuthClient, Session};
+use crate::http::{ApiFailure, CloudHttp};
+use crate::local_store::LocalStore;
+use crate::platform::{DeviceSigner, SecureStore};
+use crate::unlock::BleTransport;
+use crate::{devices, events, wallet, KeywayError};
+
+/// How the app sets up the core.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeywayConfig {
+    /// The Keyway cloud, e.g. `https://cloud.keyway.example` (`http://127.0.0.1:…` for tests).
+    pub server_url: String,
+    /// A private directory for the core's database.
+    pub data_dir: String,
+    /// This device's name as people will see it ("Ana's Pixel").
+    pub device_name: String,
+    /// `android`, `ios` or `cli`.
+    pub platform: String,
+}
+
+/// What every sub-client shares.
+pub(crate) struct Context {
+    pub(crate) config: KeywayConfig,
+    pub(crate) http: CloudHttp,
+    pub(crate) session: Arc<Session>,
+    pub(crate) store: LocalStore,
+    pub(crate) signer: Arc<dyn DeviceSigner>,
+    pub(crate) transport: Option<Arc<dyn BleTransport>>,
+}
+
+impl Context {
+    /// An authenticated API call; on a 401 it refreshes the token once and retries.
+    pub(crate) async fn call<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, KeywayError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
+        let token = self.session.access_token().await?;
+        match self.http.api(method.clone(), path, &token, body).await {
+            Err(ApiFailure::Unauthorized) => {
+                let token = self.session.refreshed_token(&token).await?;
+                Ok(self.http.api(method, path, &token, body).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// The Keyway core: create one at app start.
+#[derive(uniffi::Object)]
+pub struct Keyway {
+    context: Arc<Context>,
+    auth: Arc<AuthClient>,
+    devices: Arc<devices::DevicesClient>,
+    wallet: Arc<wallet::WalletClient>,
+    events: Arc<events::EventsClient>,
+}
+
+impl std::fmt::Debug for Keyway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyway")
+            .field("server_url", &self.context.config.server_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl Keyway {
+    /// Sets up the core: the secure store for tokens, the device key, and the BLE transport
+    /// (absent on devices without BLE: unlocking then says the lock is out of range).
+    #[uniffi::constructor]
+    pub fn new(
+        config: KeywayConfig,
+        secure_store: Arc<dyn SecureStore>,
+        device_signer: Arc<dyn DeviceSigner>,
+        ble_transport: Option<Arc<dyn BleTransport>>,
+    ) -> Result<Arc<Self>, KeywayError> {
+        let http = CloudHttp::new(&config.server_url)?;
+        let store = LocalStore::open(&PathBuf::from(&config.data_dir))?;
+        let session = Arc::new(Session::new(http.clone(), secure_store));
+        let context = Arc::new(Context {
+            config,
+            http: http.clone(),
+            session: Arc::clone(&session),
+            store,
+            signer: device_signer,
+            transport: ble_transport,
+        });
+        Ok(Arc::new(Self {
+            auth: Arc::new(AuthClient::new(http, session)),
+            devices: Arc::new(devices::DevicesClient::new(Arc::clone(&context))),
+            wallet: Arc::new(wallet::WalletClient::new(Arc::clone(&context))),
+            events: Arc::new(events::EventsClient::new(Arc::clone(&context))),
+            context,
+        }))
+    }
+
+    /// Login and logout.
+    pub fn auth(&self) -> Arc<AuthClient> {
+        Arc::clone(&self.auth)
+    }
+
+    /// This device's registration.
+    pub fn devices(&self) -> Arc<devices::DevicesClient> {
+        Arc::clone(&self.devices)
+    }
+
+    /// Digital keys: sync, list, unlock.
+    pub fn wallet(&self) -> Arc<wallet::WalletClient> {
+        Arc::clone(&self.wallet)
+    }
+
+    /// Lock events waiting for upload.
+    pub fn events(&self) -> Arc<events::EventsClient> {
+        Arc::clone(&self.events)
+    }
+}
+
+impl Keyway {
+    /// How many token refreshes this session made (diagnostics and tests).
+    pub fn refresh_count(&self) -> u64 {
+        self.context.session.refresh_count()
+    }
+}

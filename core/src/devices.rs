@@ -1,0 +1,98 @@
+//! Registering this device: its device public key is bound to the account, and digital keys
+//! are issued for it.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_protocol::api::{DeviceView, RegisterDeviceRequest};
+use reqwest::Method;
+
+use crate::client::Context;
+use crate::runtime::on_core_runtime;
+use crate::KeywayError;
+
+const DEVICE_ID: &str = "device_id";
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfo {
+    /// Device id at the cloud.
+    pub device_id: u32,
+    /// Name.
+    pub name: String,
+    /// Platform.
+    pub platform: String,
+}
+
+/// Device registration.
+#[derive(uniffi::Object)]
+pub struct DevicesClient {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for DevicesClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DevicesClient(..)")
+    }
+}
+
+impl DevicesClient {
+    pub(crate) fn new(context: Arc<Context>) -> Self {
+        Self { context }
+    }
+}
+
+/// The id of this device at the cloud, or an error telling the app to register it.
+pub(crate) async fn registered_device_id(context: &Context) -> Result<u32, KeywayError> {
+    context
+        .store
+        .meta(DEVICE_ID)
+        .await?
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| KeywayError::RegisterDevice {
+            detail: "this device is not registered yet".into(),
+        })
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl DevicesClient {
+    /// Registers this device's key with the account (again is harmless).
+    pub async fn register(&self) -> Result<DeviceInfo, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let public_key = context.signer.public_key().await?;
+            let request = RegisterDeviceRequest {
+                public_key: STANDARD.encode(public_key),
+                name: context.config.device_name.clone(),
+                platform: context.config.platform.clone(),
+            };
+            let device: DeviceView = context
+                .call(Method::POST, "/api/v1/devices", Some(&request))
+                .await?;
+            context
+                .store
+                .set_meta(DEVICE_ID, Some(device.device_id.to_string()))
+                .await?;
+            Ok(DeviceInfo {
+                device_id: device.device_id,
+                name: device.name,
+                platform: device.platform,
+            })
+        })
+        .await
+    }
+
+    /// This device's id, if registered.
+    pub async fn current_device_id(&self) -> Result<Option<u32>, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            Ok(context
+                .store
+                .meta(DEVICE_ID)
+                .await?
+                .and_then(|id| id.parse().ok()))
+        })
+        .await
+    }
+}

@@ -1,0 +1,104 @@
+//! The event outbox: lock event records the phone carried back, uploaded to the cloud with
+//! idempotency. A record leaves the phone only once the cloud acknowledged it; uploading it
+//! again after a crash is harmless (the cloud keeps each lock and sequence number once).
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_protocol::api::{UploadEventsRequest, UploadEventsResponse};
+use reqwest::Method;
+
+use crate::client::Context;
+use crate::runtime::on_core_runtime;
+use crate::KeywayError;
+
+/// Records per upload request.
+pub const UPLOAD_BATCH: u32 = 100;
+
+/// What an upload did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct UploadSummary {
+    /// Records the cloud stored now.
+    pub stored: u32,
+    /// Records it already had.
+    pub duplicates: u32,
+    /// Records it refused (kept on the phone).
+    pub rejected: u32,
+    /// Records still waiting.
+    pub pending: u32,
+}
+
+/// The event outbox.
+#[derive(uniffi::Object)]
+pub struct EventsClient {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for EventsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventsClient(..)")
+    }
+}
+
+impl EventsClient {
+    pub(crate) fn new(context: Arc<Context>) -> Self {
+        Self { context }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl EventsClient {
+    /// Records waiting for upload.
+    pub async fn pending(&self) -> Result<u32, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(
+            async move { Ok(context.store.pending_events(u32::MAX).await?.len() as u32) },
+        )
+        .await
+    }
+
+    /// Uploads every waiting record, batch by batch.
+    pub async fn upload(&self) -> Result<UploadSummary, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move { upload_all(&context).await }).await
+    }
+}
+
+async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
+    let mut summary = UploadSummary::default();
+    let mut offset_rejected = 0u32;
+    loop {
+        let batch = context
+            .store
+            .pending_events(UPLOAD_BATCH + offset_rejected)
+            .await?;
+        let batch: Vec<_> = batch.into_iter().skip(offset_rejected as usize).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let request = UploadEventsRequest {
+            records: batch
+                .iter()
+                .map(|(_, _, record)| STANDARD.encode(record))
+                .collect(),
+        };
+        let response: UploadEventsResponse = context
+            .call(Method::POST, "/api/v1/events", Some(&request))
+            .await?;
+        let rejected: Vec<u32> = response.rejected.iter().map(|r| r.index).collect();
+        let acknowledged = batch
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !rejected.contains(&(*index as u32)))
+            .map(|(_, (lock_id, seq, _))| (*lock_id, *seq))
+            .collect();
+        context.store.remove_events(acknowledged).await?;
+        summary.stored += response.stored;
+        summary.duplicates += response.duplicates;
+        summary.rejected += rejected.len() as u32;
+        offset_rejected += rejected.len() as u32;
+    }
+    summary.pending = context.store.pending_events(u32::MAX).await?.len() as u32;
+    Ok(summary)
+}

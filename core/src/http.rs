@@ -1,0 +1,182 @@
+//! The HTTP client to the Keyway cloud: JSON in and out, bearer tokens, and errors mapped to
+//! what the app should do.
+
+use std::time::Duration;
+
+use keyway_protocol::api::{ApiErrorBody, OAuthErrorBody};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use crate::KeywayError;
+
+/// Requests give up after this long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A client bound to one cloud.
+#[derive(Debug, Clone)]
+pub struct CloudHttp {
+    base: Url,
+    client: reqwest::Client,
+}
+
+impl CloudHttp {
+    /// A client for the cloud at `server_url` (`https://…`, or `http://` on loopback).
+    pub fn new(server_url: &str) -> Result<Self, KeywayError> {
+        let base =
+            Url::parse(server_url).map_err(|e| KeywayError::invalid(format!("server URL: {e}")))?;
+        let loopback = base
+            .host_str()
+            .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost");
+        if base.scheme() != "https" && !(base.scheme() == "http" && loopback) {
+            return Err(KeywayError::invalid(
+                "the server URL must use https (plain http only on loopback)",
+            ));
+        }
+        // TLS runs on ring, like the rest of the core's crypto.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("keyway-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| KeywayError::internal(format!("HTTP client: {e}")))?;
+        Ok(Self { base, client })
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> Result<Url, KeywayError> {
+        self.base
+            .join(path)
+            .map_err(|e| KeywayError::invalid(format!("URL path {path}: {e}")))
+    }
+
+    /// A request builder for `path`.
+    pub fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, KeywayError> {
+        Ok(self.client.request(method, self.url(path)?))
+    }
+
+    /// Sends an API request with a bearer token and decodes the JSON answer.
+    pub async fn api<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&B>,
+    ) -> Result<T, ApiFailure> {
+        let mut request = self
+            .request(method, path)
+            .map_err(ApiFailure::Other)?
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Other(network(e)))?;
+        decode_api(response).await
+    }
+
+    /// Posts a form to an OAuth endpoint and decodes the answer.
+    pub async fn oauth_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, OAuthFailure> {
+        let response = self
+            .request(Method::POST, path)
+            .map_err(OAuthFailure::Other)?
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| OAuthFailure::Other(network(e)))?;
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .json()
+                .await
+                .map_err(|e| OAuthFailure::Other(garbled(e)));
+        }
+        if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
+            if let Ok(body) = response.json::<OAuthErrorBody>().await {
+                return Err(OAuthFailure::Refused(body));
+            }
+        }
+        Err(OAuthFailure::Other(server_error(status)))
+    }
+}
+
+/// An API call that failed.
+#[derive(Debug)]
+pub enum ApiFailure {
+    /// 401: the access token is no good.
+    Unauthorized,
+    /// Anything else, already mapped.
+    Other(KeywayError),
+}
+
+impl From<ApiFailure> for KeywayError {
+    fn from(failure: ApiFailure) -> Self {
+        match failure {
+            ApiFailure::Unauthorized => KeywayError::ReLogin {
+                detail: "the session is no longer valid".into(),
+            },
+            ApiFailure::Other(error) => error,
+        }
+    }
+}
+
+/// An OAuth call that failed.
+#[derive(Debug)]
+pub enum OAuthFailure {
+    /// The server refused (RFC 6749 §5.2 body).
+    Refused(OAuthErrorBody),
+    /// Anything else, already mapped.
+    Other(KeywayError),
+}
+
+async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .json()
+            .await
+            .map_err(|e| ApiFailure::Other(garbled(e)));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(ApiFailure::Unauthorized);
+    }
+    let message = response
+        .json::<ApiErrorBody>()
+        .await
+        .map(|body| body.message)
+        .unwrap_or_else(|_| status.to_string());
+    Err(ApiFailure::Other(match status {
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
+            KeywayError::InvalidInput { detail: message }
+        }
+        StatusCode::FORBIDDEN => KeywayError::NotAllowed { detail: message },
+        StatusCode::TOO_MANY_REQUESTS => KeywayError::Retry { detail: message },
+        _ => server_error(status),
+    }))
+}
+
+fn network(error: reqwest::Error) -> KeywayError {
+    KeywayError::Retry {
+        detail: format!("cannot reach the Keyway cloud: {error}"),
+    }
+}
+
+fn garbled(error: reqwest::Error) -> KeywayError {
+    KeywayError::Retry {
+        detail: format!("unreadable answer from the Keyway cloud: {error}"),
+    }
+}
+
+fn server_error(status: StatusCode) -> KeywayError {
+    KeywayError::Retry {
+        detail: format!("the Keyway cloud answered {status}"),
+    }
+}

@@ -1,0 +1,287 @@
+//! The phone's local SQLite store: the wallet, the mailbox to carry, and the event outbox.
+//! WAL, versioned migrations, and all access on the blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::runtime::blocking;
+use crate::KeywayError;
+
+const MIGRATIONS: &[&str] = &[include_str!("0001_wallet.sql")];
+/// The database file inside the app's data directory.
+pub const LOCAL_DATABASE_FILE: &str = "keyway-core.sqlite3";
+
+/// A key as kept in the wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Credential id.
+    pub credential_id: u64,
+    /// Site.
+    pub site_id: u32,
+    /// Site name.
+    pub site_name: String,
+    /// `(lock id, name)` pairs.
+    pub locks: Vec<(u32, String)>,
+    /// Valid from.
+    pub not_before: i64,
+    /// Valid until.
+    pub not_after: i64,
+    /// The signed credential.
+    pub credential: Vec<u8>,
+}
+
+/// The store handle; cheap to clone.
+#[derive(Clone)]
+pub struct LocalStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalStore(..)")
+    }
+}
+
+fn db_error(error: rusqlite::Error) -> KeywayError {
+    KeywayError::internal(format!("local store: {error}"))
+}
+
+impl LocalStore {
+    /// Opens (creating and migrating) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, KeywayError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            KeywayError::invalid(format!("data directory {}: {e}", data_dir.display()))
+        })?;
+        let mut connection =
+            Connection::open(data_dir.join(LOCAL_DATABASE_FILE)).map_err(db_error)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_error)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_error)?;
+        migrate(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, KeywayError> {
+        let connection = Arc::clone(&self.connection);
+        blocking(move || {
+            let mut guard = connection
+                .lock()
+                .map_err(|_| KeywayError::internal("local store poisoned"))?;
+            work(&mut guard).map_err(db_error)
+        })
+        .await
+    }
+
+    /// A value from the meta table.
+    pub async fn meta(&self, key: &'static str) -> Result<Option<String>, KeywayError> {
+        self.with(move |db| {
+            db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    /// Sets (or clears) a value in the meta table.
+    pub async fn set_meta(
+        &self,
+        key: &'static str,
+        value: Option<String>,
+    ) -> Result<(), KeywayError> {
+        self.with(move |db| match value {
+            Some(value) => db
+                .execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", params![key, value])
+                .map(drop),
+            None => db.execute("DELETE FROM meta WHERE key = ?1", [key]).map(drop),
+        })
+        .await
+    }
+
+    /// Replaces the wallet and the mailbox with a sync's result, in one transaction.
+    pub async fn replace_wallet(
+        &self,
+        keys: Vec<StoredKey>,
+        mailbox: Vec<(u32, Vec<u8>)>,
+    ) -> Result<(), KeywayError> {
+        self.with(move |db| {
+            let tx = db.transaction()?;
+            tx.execute("DELETE FROM keys", [])?;
+            tx.execute("DELETE FROM mailbox", [])?;
+            for key in &keys {
+                let locks = serde_json::to_string(&key.locks).unwrap_or_else(|_| "[]".into());
+                tx.execute(
+                    "INSERT INTO keys (credential_id, site_id, site_name, locks_json, not_before, not_after, credential)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![key.credential_id as i64, key.site_id, key.site_name, locks, key.not_before, key.not_after, key.credential],
+                )?;
+            }
+            for (site_id, bytes) in &mailbox {
+                tx.execute("INSERT OR IGNORE INTO mailbox (site_id, bytes) VALUES (?1, ?2)", params![site_id, bytes])?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    /// Every key in the wallet, soonest expiry last.
+    pub async fn keys(&self) -> Result<Vec<StoredKey>, KeywayError> {
+        self.with(|db| {
+            let mut statement = db.prepare(
+                "SELECT credential_id, site_id, site_name, locks_json, not_before, not_after, credential
+                 FROM keys ORDER BY site_name, credential_id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let locks: String = row.get(3)?;
+                Ok(StoredKey {
+                    credential_id: row.get::<_, i64>(0)? as u64,
+                    site_id: row.get(1)?,
+                    site_name: row.get(2)?,
+                    locks: serde_json::from_str(&locks).unwrap_or_default(),
+                    not_before: row.get(4)?,
+                    not_after: row.get(5)?,
+                    credential: row.get(6)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Mailbox updates to carry to locks of `site_id`.
+    pub async fn mailbox(&self, site_id: u32) -> Result<Vec<Vec<u8>>, KeywayError> {
+        self.with(move |db| {
+            let mut statement = db.prepare("SELECT bytes FROM mailbox WHERE site_id = ?1")?;
+            let rows = statement.query_map([site_id], |row| row.get(0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Queues a lock event record for upload (once per lock and sequence number).
+    pub async fn queue_event(
+        &self,
+        lock_id: u32,
+        seq: u64,
+        record: Vec<u8>,
+        now: i64,
+    ) -> Result<(), KeywayError> {
+        self.with(move |db| {
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (lock_id, seq, record, queued_at) VALUES (?1, ?2, ?3, ?4)",
+                params![lock_id, seq as i64, record, now],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Up to `limit` queued records, oldest first, with their keys.
+    pub async fn pending_events(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(u32, u64, Vec<u8>)>, KeywayError> {
+        self.with(move |db| {
+            let mut statement = db.prepare(
+                "SELECT lock_id, seq, record FROM outbox ORDER BY queued_at, lock_id, seq LIMIT ?1",
+            )?;
+            let rows = statement.query_map([limit], |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Removes records the cloud acknowledged.
+    pub async fn remove_events(&self, acknowledged: Vec<(u32, u64)>) -> Result<(), KeywayError> {
+        self.with(move |db| {
+            let tx = db.transaction()?;
+            for (lock_id, seq) in &acknowledged {
+                tx.execute(
+                    "DELETE FROM outbox WHERE lock_id = ?1 AND seq = ?2",
+                    params![lock_id, *seq as i64],
+                )?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), KeywayError> {
+    let current: i64 = connection
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(db_error)?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        return Err(KeywayError::internal(format!(
+            "the local store was written by a newer Keyway (schema {current} > {latest})"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = connection.transaction().map_err(db_error)?;
+        tx.execute_batch(sql).map_err(db_error)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: u64) -> StoredKey {
+        StoredKey {
+            credential_id: id,
+            site_id: 1,
+            site_name: "HQ".into(),
+            locks: vec![(7, "Front".into())],
+            not_before: 1,
+            not_after: 2,
+            credential: vec![id as u8],
+        }
+    }
+
+    #[tokio::test]
+    async fn wallet_replacement_is_whole_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store
+            .replace_wallet(vec![key(1), key(2)], vec![(1, vec![9])])
+            .await
+            .unwrap();
+        store.replace_wallet(vec![key(3)], vec![]).await.unwrap();
+        drop(store);
+        let store = LocalStore::open(dir.path()).unwrap();
+        assert_eq!(store.keys().await.unwrap(), vec![key(3)]);
+        assert!(store.mailbox(1).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_outbox_keeps_each_record_once_until_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.queue_event(7, 1, vec![1], 10).await.unwrap();
+        store.queue_event(7, 1, vec![1], 11).await.unwrap();
+        store.queue_event(7, 2, vec![2], 12).await.unwrap();
+        assert_eq!(store.pending_events(10).await.unwrap().len(), 2);
+        store.remove_events(vec![(7, 1)]).await.unwrap();
+        drop(store);
+        let store = LocalStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.pending_events(10).await.unwrap(),
+            vec![(7, 2, vec![2])]
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The wallet: digital keys synced from the cloud into the local store, listed for the app,
+//! and used to unlock locks over BLE.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_protocol::api::KeySyncResponse;
+use keyway_protocol::{Command, SignedCredential};
+use reqwest::Method;
+
+use crate::client::Context;
+use crate::devices::registered_device_id;
+use crate::ffi::UnlockReport;
+use crate::local_store::StoredKey;
+use crate::runtime::on_core_runtime;
+use crate::{unlock, KeywayError};
+
+/// A lock a key opens.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LockInfo {
+    /// Lock id.
+    pub lock_id: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// A digital key, for the wallet screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyInfo {
+    /// Credential id.
+    pub credential_id: u64,
+    /// Site id.
+    pub site_id: u32,
+    /// Site name.
+    pub site_name: String,
+    /// Locks it opens.
+    pub locks: Vec<LockInfo>,
+    /// Valid from (Unix seconds).
+    pub not_before: i64,
+    /// Valid until (Unix seconds).
+    pub not_after: i64,
+    /// Whether it is valid now on this phone's clock.
+    pub valid_now: bool,
+}
+
+/// What a sync changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncSummary {
+    /// Keys in the wallet now.
+    pub keys: u32,
+    /// Keys that arrived.
+    pub added: u32,
+    /// Keys that left (revoked or expired).
+    pub removed: u32,
+    /// Mailbox updates to carry to locks.
+    pub mailbox_updates: u32,
+}
+
+/// The wallet of digital keys.
+#[derive(uniffi::Object)]
+pub struct WalletClient {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for WalletClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WalletClient(..)")
+    }
+}
+
+impl WalletClient {
+    pub(crate) fn new(context: Arc<Context>) -> Self {
+        Self { context }
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn key_info(key: &StoredKey, now: i64) -> KeyInfo {
+    KeyInfo {
+        credential_id: key.credential_id,
+        site_id: key.site_id,
+        site_name: key.site_name.clone(),
+        locks: key
+            .locks
+            .iter()
+            .map(|(lock_id, name)| LockInfo {
+                lock_id: *lock_id,
+                name: name.clone(),
+            })
+            .collect(),
+        not_before: key.not_before,
+        not_after: key.not_after,
+        valid_now: key.not_before <= now && now < key.not_after,
+    }
+}
+
+fn decode_key(
+    view: keyway_protocol::api::DigitalKeyView,
+    device_key: &[u8],
+) -> Result<StoredKey, KeywayError> {
+    let credential = STANDARD
+        .decode(&view.credential)
+        .map_err(|_| KeywayError::Retry {
+            detail: "the cloud sent a malformed key".into(),
+        })?;
+    let parsed = SignedCredential::decode(&credential)?;
+    if parsed.credential().device_key.as_bytes().as_slice() != device_key {
+        return Err(KeywayError::RegisterDevice {
+            detail: "the cloud issued a key for another device key".into(),
+        });
+    }
+    Ok(StoredKey {
+        credential_id: view.credential_id,
+        site_id: view.site_id,
+        site_name: view.site_name,
+        locks: view
+            .locks
+            .into_iter()
+            .map(|lock| (lock.lock_id, lock.name))
+            .collect(),
+        not_before: view.not_before,
+        not_after: view.not_after,
+        credential,
+    })
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WalletClient {
+    /// Fetches this device's keys and replaces the wallet with them: a key the cloud no longer
+    /// lists (revoked, removed from a group) leaves the phone.
+    pub async fn sync(&self) -> Result<SyncSummary, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let device_id = registered_device_id(&context).await?;
+            let response: KeySyncResponse = context
+                .call::<(), _>(
+                    Method::GET,
+                    &format!("/api/v1/devices/{device_id}/keys"),
+                    None,
+                )
+                .await?;
+            let device_key = context.signer.public_key().await?;
+            let keys = response
+                .keys
+                .into_iter()
+                .map(|view| decode_key(view, &device_key))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mailbox = response
+                .mailbox
+                .iter()
+                .filter_map(|text| STANDARD.decode(text).ok())
+                .filter_map(|bytes| mailbox_site(&bytes).map(|site| (site, bytes)))
+                .collect::<Vec<_>>();
+            let before: Vec<u64> = context
+                .store
+                .keys()
+                .await?
+                .iter()
+                .map(|k| k.credential_id)
+                .collect();
+            let added = keys
+                .iter()
+                .filter(|k| !before.contains(&k.credential_id))
+                .count() as u32;
+            let removed = before
+                .iter()
+                .filter(|id| !keys.iter().any(|k| k.credential_id == **id))
+                .count() as u32;
+            let summary = SyncSummary {
+                keys: keys.len() as u32,
+                added,
+                removed,
+                mailbox_updates: mailbox.len() as u32,
+            };
+            context.store.replace_wallet(keys, mailbox).await?;
+            Ok(summary)
+        })
+        .await
+    }
+
+    /// The keys in the wallet.
+    pub async fn keys(&self) -> Result<Vec<KeyInfo>, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let now = now();
+            Ok(context
+                .store
+                .keys()
+                .await?
+                .iter()
+                .map(|key| key_info(key, now))
+                .collect())
+        })
+        .await
+    }
+
+    /// Opens `lock_id` over BLE with a key from the wallet. The lock's signed event is queued
+    /// for upload whatever the outcome. A refusal is a report with `granted = false`.
+    pub async fn unlock(&self, lock_id: u32) -> Result<UnlockReport, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move { run(&context, lock_id, Command::Unlock).await }).await
+    }
+}
+
+/// The site a mailbox update is addressed to (the signature is the lock's to check).
+fn mailbox_site(bytes: &[u8]) -> Option<u32> {
+    // version u8 | site_id u32 | ...
+    bytes
+        .get(1..5)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+}
+
+async fn run(
+    context: &Context,
+    lock_id: u32,
+    command: Command,
+) -> Result<UnlockReport, KeywayError> {
+    let now = now();
+    let keys = context.store.keys().await?;
+    let key = keys
+        .iter()
+        .filter(|key| {
+            key.locks.iter().any(|(id, _)| *id == lock_id)
+                && key.not_before <= now
+                && now < key.not_after
+        })
+        .max_by_key(|key| key.not_after)
+        .ok_or_else(|| KeywayError::NotAllowed {
+            detail: format!("no valid key for lock {lock_id}: sync the wallet"),
+        })?;
+    let transport = context
+        .transport
+        .as_ref()
+        .ok_or_else(|| KeywayError::OutOfRange {
+            detail: "this device has no BLE transport".into(),
+        })?;
+    let mailbox = context
+        .store
+        .mailbox(key.site_id)
+        .await?
+        .into_iter()
+        .take(keyway_protocol::message::MAX_MAILBOX_UPDATES)
+        .collect();
+    let outcome = unlock::unlock(
+        transport.as_ref(),
+        context.signer.as_ref(),
+        lock_id,
+        key.credential.clone(),
+        command,
+        mailbox,
+    )
+    .await?;
+    let event = outcome.event.event();
+    context
+        .store
+        .queue_event(
+            event.lock_id,
+            event.seq,
+            outcome.event.as_bytes().to_vec(),
+            now,
+        )
+        .await?;
+    Ok(UnlockReport::new(&outcome, std::time::Duration::ZERO))
+}
+
+// Keep the mailbox parser honest against the real format.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate, ALL_LOCKS};
+    use keyway_protocol::SigningKey;
+
+    #[test]
+    fn the_mailbox_site_is_read_from_a_real_update() {
+        let rng = ring::rand::SystemRandom::new();
+        let (authority, _) = SigningKey::generate(&rng).unwrap();
+        let update = MailboxUpdate {
+            site_id: 77,
+            lock_id: ALL_LOCKS,
+            serial: 1,
+            change: MailboxChange::RaiseEpoch(2),
+        };
+        assert_eq!(
+            mailbox_site(&update.sign(&authority, &rng).unwrap()),
+            Some(77)
+        );
+        assert_eq!(mailbox_site(&[1, 2]), None);
+    }
+}
