@@ -13,7 +13,7 @@ use crate::http::{ApiFailure, CloudHttp};
 use crate::local_store::LocalStore;
 use crate::platform::{DeviceSigner, SecureStore};
 use crate::unlock::BleTransport;
-use crate::{devices, events, wallet, KeywayError};
+use crate::{admin, devices, events, wallet, KeywayError};
 
 /// How the app sets up the core.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -69,6 +69,7 @@ pub struct Keyway {
     devices: Arc<devices::DevicesClient>,
     wallet: Arc<wallet::WalletClient>,
     events: Arc<events::EventsClient>,
+    admin: Arc<admin::AdminClient>,
 }
 
 impl std::fmt::Debug for Keyway {
@@ -106,6 +107,7 @@ impl Keyway {
             devices: Arc::new(devices::DevicesClient::new(Arc::clone(&context))),
             wallet: Arc::new(wallet::WalletClient::new(Arc::clone(&context))),
             events: Arc::new(events::EventsClient::new(Arc::clone(&context))),
+            admin: Arc::new(admin::AdminClient::new(Arc::clone(&context))),
             context,
         }))
     }
@@ -128,6 +130,11 @@ impl Keyway {
     /// Lock events waiting for upload.
     pub fn events(&self) -> Arc<events::EventsClient> {
         Arc::clone(&self.events)
+    }
+
+    /// Site administration (the cloud checks the caller's role).
+    pub fn admin(&self) -> Arc<admin::AdminClient> {
+        Arc::clone(&self.admin)
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
 //! - [`simulator`] (feature `simulator`): simulated locks for the demo and binding tests.
 
+pub mod admin;
 pub mod auth;
 mod client;
 pub mod devices;

@@ -1,0 +1,263 @@
+//! Site administration from the app or the CLI: sites, people and roles, locks, access
+//! groups. The cloud enforces who may do what; a refusal comes back as `NotAllowed`.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_protocol::api::{
+    AccessGroupView, AddPersonRequest, CreateAccessGroupRequest, CreateLockRequest,
+    CreateSiteRequest, LockView, PersonView, Role, SiteView, WindowDto,
+};
+use reqwest::Method;
+use serde::Serialize;
+
+use crate::client::Context;
+use crate::ffi::ScheduleWindowInfo;
+use crate::runtime::on_core_runtime;
+use crate::KeywayError;
+
+/// A person's role on a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SiteRole {
+    /// One per site.
+    Owner,
+    /// Manages people, groups and hardware.
+    Admin,
+    /// Manages super users and users.
+    SuperUser,
+    /// Opens doors.
+    User,
+}
+
+impl From<SiteRole> for Role {
+    fn from(role: SiteRole) -> Self {
+        match role {
+            SiteRole::Owner => Role::Owner,
+            SiteRole::Admin => Role::Admin,
+            SiteRole::SuperUser => Role::SuperUser,
+            SiteRole::User => Role::User,
+        }
+    }
+}
+
+impl From<Role> for SiteRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => SiteRole::Owner,
+            Role::Admin => SiteRole::Admin,
+            Role::SuperUser => SiteRole::SuperUser,
+            Role::User => SiteRole::User,
+        }
+    }
+}
+
+/// A site.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SiteInfo {
+    /// Site id.
+    pub site_id: u32,
+    /// Name.
+    pub name: String,
+    /// The authority public key locks are provisioned with (65 bytes).
+    pub authority_public_key: Vec<u8>,
+}
+
+/// A person on a site.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PersonInfo {
+    /// Account id.
+    pub user_id: u32,
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: SiteRole,
+}
+
+/// An access group.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AccessGroupInfo {
+    /// Group id.
+    pub group_id: u32,
+    /// Name.
+    pub name: String,
+    /// Locks.
+    pub lock_ids: Vec<u32>,
+    /// People.
+    pub user_ids: Vec<u32>,
+}
+
+/// Administration of sites.
+#[derive(uniffi::Object)]
+pub struct AdminClient {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminClient(..)")
+    }
+}
+
+impl AdminClient {
+    pub(crate) fn new(context: Arc<Context>) -> Self {
+        Self { context }
+    }
+
+    async fn post<B, T>(&self, path: String, body: B) -> Result<T, KeywayError>
+    where
+        B: Serialize + Send + Sync + 'static,
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move { context.call(Method::POST, &path, Some(&body)).await }).await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl AdminClient {
+    /// Creates a site; the caller becomes its owner.
+    pub async fn create_site(
+        &self,
+        name: String,
+        utc_offset_minutes: i32,
+    ) -> Result<SiteInfo, KeywayError> {
+        let site: SiteView = self
+            .post(
+                "/api/v1/sites".into(),
+                CreateSiteRequest {
+                    name,
+                    utc_offset_minutes,
+                },
+            )
+            .await?;
+        let authority_public_key =
+            STANDARD
+                .decode(&site.authority_public_key)
+                .map_err(|_| KeywayError::Retry {
+                    detail: "the cloud sent a malformed authority key".into(),
+                })?;
+        Ok(SiteInfo {
+            site_id: site.site_id,
+            name: site.name,
+            authority_public_key,
+        })
+    }
+
+    /// Adds a person (creating their account, with `password` as first password, when new).
+    pub async fn add_person(
+        &self,
+        site_id: u32,
+        email: String,
+        name: String,
+        role: SiteRole,
+        password: Option<String>,
+    ) -> Result<PersonInfo, KeywayError> {
+        let request = AddPersonRequest {
+            email,
+            name,
+            role: role.into(),
+            password,
+        };
+        let person: PersonView = self
+            .post(format!("/api/v1/sites/{site_id}/people"), request)
+            .await?;
+        Ok(PersonInfo {
+            user_id: person.user_id,
+            email: person.email,
+            name: person.name,
+            role: person.role.into(),
+        })
+    }
+
+    /// Removes a person from the site; their keys there are revoked.
+    pub async fn remove_person(&self, site_id: u32, user_id: u32) -> Result<(), KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            context
+                .call::<(), serde_json::Value>(
+                    Method::DELETE,
+                    &format!("/api/v1/sites/{site_id}/people/{user_id}"),
+                    None,
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
+    /// Registers an installed lock by its public key; returns its lock id.
+    pub async fn add_lock(
+        &self,
+        site_id: u32,
+        name: String,
+        public_key: Vec<u8>,
+    ) -> Result<u32, KeywayError> {
+        let request = CreateLockRequest {
+            name,
+            public_key: STANDARD.encode(public_key),
+        };
+        let lock: LockView = self
+            .post(format!("/api/v1/sites/{site_id}/locks"), request)
+            .await?;
+        Ok(lock.lock_id)
+    }
+
+    /// Creates an access group: these people open these locks within `schedule` (empty: always).
+    pub async fn create_access_group(
+        &self,
+        site_id: u32,
+        name: String,
+        lock_ids: Vec<u32>,
+        user_ids: Vec<u32>,
+        schedule: Vec<ScheduleWindowInfo>,
+    ) -> Result<AccessGroupInfo, KeywayError> {
+        let schedule = schedule
+            .into_iter()
+            .map(|w| WindowDto {
+                days: w.days,
+                start_minute: w.start_minute,
+                end_minute: w.end_minute,
+            })
+            .collect();
+        let request = CreateAccessGroupRequest {
+            name,
+            lock_ids,
+            user_ids,
+            schedule,
+        };
+        let group: AccessGroupView = self
+            .post(format!("/api/v1/sites/{site_id}/access-groups"), request)
+            .await?;
+        Ok(AccessGroupInfo {
+            group_id: group.group_id,
+            name: group.name,
+            lock_ids: group.lock_ids,
+            user_ids: group.user_ids,
+        })
+    }
+
+    /// Replaces the people of an access group; those removed lose their keys at once.
+    pub async fn set_group_members(
+        &self,
+        site_id: u32,
+        group_id: u32,
+        user_ids: Vec<u32>,
+    ) -> Result<(), KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let body = serde_json::json!({ "user_ids": user_ids });
+            context
+                .call::<_, serde_json::Value>(
+                    Method::PUT,
+                    &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
+                    Some(&body),
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+}
