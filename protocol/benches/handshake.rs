@@ -54,9 +54,6 @@ impl LockPolicy for BenchLock {
     fn privacy_engaged(&self) -> bool {
         false
     }
-    fn mailbox_serial(&self) -> u32 {
-        0
-    }
     fn apply_mailbox(&mut self, _: &MailboxUpdate) {}
 }
 

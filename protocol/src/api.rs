@@ -181,6 +181,41 @@ pub struct LockView {
     pub name: String,
     /// The lock's public key (base64).
     pub public_key: String,
+    /// The IQ it is attached to, if any (remote opening goes through it).
+    #[serde(default)]
+    pub iq_id: Option<u32>,
+}
+
+/// `POST /api/v1/sites/{site_id}/iqs`: registers an installed IQ (hub).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateIqRequest {
+    /// Name shown to people ("Ground floor IQ").
+    pub name: String,
+    /// The IQ's own P-256 public key (base64), read from it at install.
+    pub public_key: String,
+}
+
+/// An IQ (hub).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IqView {
+    /// IQ id.
+    pub iq_id: u32,
+    /// Its site.
+    pub site_id: u32,
+    /// Name.
+    pub name: String,
+    /// The IQ's public key (base64).
+    pub public_key: String,
+}
+
+/// `PUT /api/v1/sites/{site_id}/locks/{lock_id}/iq`: attaches a lock to an IQ of its site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachIqRequest {
+    /// The IQ.
+    pub iq_id: u32,
 }
 
 /// A weekly window in site local time.
@@ -225,6 +260,15 @@ pub struct AccessGroupView {
     pub user_ids: Vec<u32>,
     /// Windows.
     pub schedule: Vec<WindowDto>,
+}
+
+/// `PUT /api/v1/sites/{site_id}/access-groups/{group_id}/members`: the group's people from
+/// now on (replaces the previous set; people left out lose the group's keys at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetGroupMembersRequest {
+    /// People in the group.
+    pub user_ids: Vec<u32>,
 }
 
 /// `POST /api/v1/devices`: binds this phone's device key to the account.
@@ -324,6 +368,29 @@ pub struct RejectedEvent {
     pub index: u32,
     /// Why.
     pub reason: String,
+}
+
+/// One verified lock event record, from
+/// `GET /api/v1/sites/{site_id}/locks/{lock_id}/events?after_seq=N`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockEventView {
+    /// Position in the lock's log (from 1).
+    pub seq: u64,
+    /// The lock's clock when it happened (Unix seconds).
+    pub time: i64,
+    /// The person, or 0 when unknown.
+    pub user_id: u32,
+    /// The credential, or 0 when unknown.
+    pub credential_id: u64,
+    /// The command code asked for.
+    pub command: u8,
+    /// Whether the lock granted it.
+    pub granted: bool,
+    /// The refusal reason code (0 when granted).
+    pub reason_code: u8,
+    /// The signed record as the lock wrote it (base64), to verify independently.
+    pub record: String,
 }
 
 /// A token response from `POST /oauth/token` (RFC 6749 §5.1).

@@ -2,8 +2,9 @@
 //! revocations reach locks that have no online IQ.
 //!
 //! Layout (version 1): `version u8 | site_id u32 | lock_id u32 (0 = every lock of the site) |
-//! serial u32 | kind u8 | payload_len u16 | payload | signature [64]`. A lock applies an update
-//! once, only if its serial is above the last one it applied.
+//! serial u32 | kind u8 | payload_len u16 | payload | signature [64]`. Every change is
+//! idempotent, so a lock applies each verified update it is handed, in any order; the serial
+//! only orders updates for people and logs.
 
 use ring::rand::SecureRandom;
 
@@ -40,7 +41,7 @@ pub struct MailboxUpdate {
     pub site_id: u32,
     /// The lock, or [`ALL_LOCKS`].
     pub lock_id: u32,
-    /// Increases with every update the site issues.
+    /// Increases with every update the site issues (for ordering in logs).
     pub serial: u32,
     /// The change.
     pub change: MailboxChange,

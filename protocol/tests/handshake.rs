@@ -135,3 +135,42 @@ fn the_phone_refuses_messages_out_of_order() {
         "truncated challenge"
     );
 }
+
+#[test]
+fn a_forged_credential_cannot_name_someone_in_the_log() {
+    let keys = Keys::new();
+    let (forger, _) = keyway_protocol::SigningKey::generate(&keys.rng).unwrap();
+    let credential = keys.credential().sign(&forger, &keys.rng).unwrap();
+    let mut lock = TestLock::new(keys.authority.public_key());
+    let trip = round_trip(&keys, credential.as_bytes(), &mut lock, false);
+    let Ok(PhoneOutcome::Answer(answer)) = trip.outcome else {
+        panic!("{:?}", trip.outcome)
+    };
+    assert_eq!(answer.refusal, Some(RefusalReason::BadAuthoritySignature));
+    assert_eq!(
+        (
+            answer.event.event().user_id,
+            answer.event.event().credential_id
+        ),
+        (0, 0)
+    );
+}
+
+#[test]
+fn a_lock_clock_that_went_backwards_makes_the_challenge_stale() {
+    let keys = Keys::new();
+    let credential = keys.credential().sign(&keys.authority, &keys.rng).unwrap();
+    let mut lock = TestLock::new(keys.authority.public_key());
+    let (mut lock_side, challenge) = LockHandshake::start(LOCK, lock.now, &keys.rng).unwrap();
+    let mut phone =
+        PhoneHandshake::new(credential.as_bytes().to_vec(), Command::Unlock, Vec::new());
+    let to_sign = phone.on_challenge(&challenge, &keys.rng).unwrap();
+    let request = phone
+        .request(&keys.device.sign(&to_sign, &keys.rng).unwrap())
+        .unwrap();
+    lock.now -= 120;
+    assert_eq!(
+        lock_side.on_request(&request, &mut lock).decision,
+        Err(RefusalReason::StaleChallenge)
+    );
+}

@@ -34,10 +34,9 @@ impl EventLog {
         lock_key: &SigningKey,
         rng: &dyn SecureRandom,
     ) -> Result<SignedEvent, SimError> {
-        let (seq, prev_hash) = self
-            .records
-            .last()
-            .map_or((1, GENESIS_HASH), |last| (last.event().seq + 1, last.hash()));
+        let (seq, prev_hash) = self.records.last().map_or((1, GENESIS_HASH), |last| {
+            (last.event().seq + 1, last.hash())
+        });
         let event = LockEvent {
             lock_id: occurrence.lock_id,
             seq,

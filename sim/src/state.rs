@@ -1,5 +1,5 @@
-//! What a lock keeps between connections: its revocation state (denylist, epoch, last mailbox
-//! serial), the inside knob, office mode, and how often it opened.
+//! What a lock keeps between connections: its revocation state (denylist, epoch), the inside
+//! knob, office mode, and how often it opened.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +11,6 @@ use keyway_protocol::Command;
 pub(crate) struct LockState {
     denylist: BTreeSet<u64>,
     revocation_epoch: u32,
-    mailbox_serial: u32,
     privacy: bool,
     office_mode: bool,
     unlock_count: u64,
@@ -35,10 +34,6 @@ impl LockState {
         self.revocation_epoch = epoch;
     }
 
-    pub(crate) fn mailbox_serial(&self) -> u32 {
-        self.mailbox_serial
-    }
-
     /// Applies a verified update; an epoch only ever rises through the mailbox.
     pub(crate) fn apply_mailbox(&mut self, update: &MailboxUpdate) {
         match &update.change {
@@ -47,7 +42,6 @@ impl LockState {
                 self.revocation_epoch = self.revocation_epoch.max(*epoch);
             }
         }
-        self.mailbox_serial = self.mailbox_serial.max(update.serial);
     }
 
     pub(crate) fn privacy(&self) -> bool {
@@ -95,7 +89,6 @@ mod tests {
         state.apply_mailbox(&update(1, MailboxChange::RaiseEpoch(5)));
         state.apply_mailbox(&update(2, MailboxChange::RaiseEpoch(3)));
         assert_eq!(state.revocation_epoch(), 5);
-        assert_eq!(state.mailbox_serial(), 2);
     }
 
     #[test]

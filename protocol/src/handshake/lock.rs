@@ -38,9 +38,8 @@ pub trait LockPolicy {
     fn is_denied(&self, credential_id: u64) -> bool;
     /// Whether privacy mode is engaged (from inside the room).
     fn privacy_engaged(&self) -> bool;
-    /// The serial of the last mailbox update applied.
-    fn mailbox_serial(&self) -> u32;
-    /// Applies a verified mailbox update addressed to this lock with a newer serial.
+    /// Applies a verified mailbox update addressed to this lock (idempotent: the same update
+    /// may arrive again with another phone).
     fn apply_mailbox(&mut self, update: &MailboxUpdate);
 }
 
@@ -162,11 +161,16 @@ impl LockHandshake {
             Ok(credential) => credential,
             Err(error) => return refuse(malformed_reason(&error), requester, Some(key)),
         };
-        requester.user_id = credential.credential().user_id;
-        requester.credential_id = credential.credential().credential_id;
+        // The ids are only the credential's claims until its signature verifies: the event
+        // names a person only then.
+        let authentic = credential.verify(lock.authority_key());
+        if authentic {
+            requester.user_id = credential.credential().user_id;
+            requester.credential_id = credential.credential().credential_id;
+        }
         let unsigned = message.get(..unsigned_len).unwrap_or_default();
         let decision = self
-            .check(&request, unsigned, &credential, lock)
+            .check(&request, unsigned, &credential, authentic, lock)
             .map(|()| request.command);
         Verdict {
             decision,
@@ -195,16 +199,18 @@ impl LockHandshake {
         request: &Request,
         unsigned: &[u8],
         signed: &SignedCredential,
+        authentic: bool,
         lock: &mut impl LockPolicy,
     ) -> Result<(), RefusalReason> {
         let now = lock.now();
         if request.echoed_nonce != self.challenge.nonce {
             return Err(RefusalReason::Replayed);
         }
-        if now.saturating_sub(self.issued_at) > CHALLENGE_LIFETIME_SECONDS {
+        // A clock that went backwards since the challenge also makes it stale.
+        if !(0..=CHALLENGE_LIFETIME_SECONDS).contains(&now.saturating_sub(self.issued_at)) {
             return Err(RefusalReason::StaleChallenge);
         }
-        if !signed.verify(lock.authority_key()) {
+        if !authentic {
             return Err(RefusalReason::BadAuthoritySignature);
         }
         let credential = signed.credential();
@@ -247,25 +253,22 @@ impl LockHandshake {
     }
 }
 
-/// Verifies every carried update before applying any: one bad signature refuses the request.
+/// Verifies every carried update before applying any: a forged or garbled one refuses the
+/// request. Updates of a newer format version are skipped, so an old lock still opens for a
+/// phone carrying them. Updates are idempotent (denylist additions, epoch raises), so every
+/// verified one addressed to this lock is applied, in whatever order phones bring them.
 fn apply_mailbox(updates: &[Vec<u8>], lock: &mut impl LockPolicy) -> Result<(), RefusalReason> {
-    let verified = updates
-        .iter()
-        .map(|bytes| MailboxUpdate::decode_verified(bytes, lock.authority_key()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| RefusalReason::BadMailboxSignature)?;
-    let mut fresh: Vec<_> = verified
-        .into_iter()
-        .filter(|update| {
-            update.addresses(lock.site_id(), lock.lock_id())
-                && update.serial > lock.mailbox_serial()
-        })
-        .collect();
-    fresh.sort_by_key(|update| update.serial);
-    for update in &fresh {
-        if update.serial > lock.mailbox_serial() {
-            lock.apply_mailbox(update);
+    let mut verified = Vec::with_capacity(updates.len());
+    for bytes in updates {
+        match MailboxUpdate::decode_verified(bytes, lock.authority_key()) {
+            Ok(update) => verified.push(update),
+            Err(ProtocolError::UnsupportedVersion { .. }) => {}
+            Err(_) => return Err(RefusalReason::BadMailboxSignature),
         }
+    }
+    let (site_id, lock_id) = (lock.site_id(), lock.lock_id());
+    for update in verified.iter().filter(|u| u.addresses(site_id, lock_id)) {
+        lock.apply_mailbox(update);
     }
     Ok(())
 }

@@ -58,9 +58,6 @@ impl LockPolicy for TestLock {
     fn privacy_engaged(&self) -> bool {
         self.privacy
     }
-    fn mailbox_serial(&self) -> u32 {
-        self.serial
-    }
     fn apply_mailbox(&mut self, update: &MailboxUpdate) {
         self.serial = update.serial;
         match &update.change {

@@ -76,6 +76,7 @@ impl SimulatedLock {
         let verdict = match connection.reassembler.push(fragment) {
             Ok(None) => return Ok(Vec::new()),
             Ok(Some(message)) => Some(connection.handshake.on_request(&message, self)),
+            // Unreadable frames: no request was read, so the handshake is not consulted.
             Err(_) => None,
         };
         let (requester, decision) = verdict.as_ref().map_or(

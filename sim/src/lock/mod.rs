@@ -91,7 +91,9 @@ impl SimulatedLock {
             return Err(SimError::InvalidConfig("lock id 0 addresses every lock"));
         }
         if !UTC_OFFSET_RANGE_MINUTES.contains(&config.utc_offset_minutes) {
-            return Err(SimError::InvalidConfig("UTC offset outside -12:00..=+14:00"));
+            return Err(SimError::InvalidConfig(
+                "UTC offset outside -12:00..=+14:00",
+            ));
         }
         let rng = SystemRandom::new();
         let (lock_key, _pkcs8) = SigningKey::generate(&rng)?;
@@ -168,4 +170,3 @@ impl SimulatedLock {
         self.last_timing
     }
 }
-

@@ -39,10 +39,6 @@ impl LockPolicy for SimulatedLock {
         self.state.privacy()
     }
 
-    fn mailbox_serial(&self) -> u32 {
-        self.state.mailbox_serial()
-    }
-
     /// Applies an update (the handshake verified it); one meant for another lock or site is
     /// ignored, whoever calls.
     fn apply_mailbox(&mut self, update: &MailboxUpdate) {
