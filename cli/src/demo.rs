@@ -1,20 +1,30 @@
-//! `keyway demo`: a site authority, two simulated locks and a phone, then an offline BLE
-//! unlock, a refusal out of scope, and a replayed request — each step timed.
+//! `keyway demo`: the whole product in one process on loopback. A cloud with a temporary
+//! SQLite store; an admin who creates a site, registers two simulated locks and gives a tenant
+//! a key; the tenant's phone logs in through the real login form with PKCE, registers its
+//! device key, syncs, and unlocks over simulated BLE; then the refusals a lock enforces on its
+//! own, and the lock's events travelling back to the cloud. Every step is timed.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::Args;
-use keyway_core::ffi::{inspect_credential, UnlockReport};
-use keyway_core::simulator::{SimulatedSite, SIMULATED_ACTUATION};
+use keyway_cloud::{CloudConfig, RunningCloud};
+use keyway_core::admin::SiteRole;
+use keyway_core::platform::{file_secure_store, software_device_signer};
+use keyway_core::simulator::{simulated_browser_login, SimulatedRadio, SIMULATED_ACTUATION};
+use keyway_core::unlock::BleTransport;
+use keyway_core::{Keyway, KeywayConfig};
+use keyway_protocol::api::APP_REDIRECT_URI;
 use keyway_protocol::event::{verify_chain, GENESIS_HASH};
 use keyway_protocol::frame::Reassembler;
-use keyway_protocol::SignedEvent;
-use keyway_sim::{LinkConfig, SimulatedLink};
+use keyway_protocol::{Command, PublicKey, SignedEvent, SigningKey};
+use keyway_sim::{LinkConfig, LockConfig, SimulatedLink, SimulatedLock};
 
-const FRONT_DOOR: u32 = 1001;
-const STORAGE_ROOM: u32 = 1002;
+const ADMIN: (&str, &str, &str) = ("alex@keyway.example", "Alex Admin", "correct horse battery");
+const TENANT: (&str, &str, &str) = ("tess@keyway.example", "Tess Tenant", "tenant passphrase 42");
 
 /// Options of `keyway demo`.
 #[derive(Debug, Args)]
@@ -22,87 +32,335 @@ pub struct DemoArgs {
     /// ATT MTU of the simulated BLE link.
     #[arg(long, default_value_t = 185)]
     mtu: usize,
-    /// One-way latency of each BLE packet, in milliseconds.
+    /// One-way latency of each simulated BLE packet, in milliseconds.
     #[arg(long, default_value_t = 8)]
     packet_latency_ms: u64,
 }
 
+/// Prints numbered, timed steps.
+struct Steps {
+    number: u32,
+    started: Instant,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Self {
+            number: 0,
+            started: Instant::now(),
+        }
+    }
+
+    async fn run<T, F>(&mut self, title: &str, work: F) -> anyhow::Result<T>
+    where
+        F: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        self.number += 1;
+        let started = Instant::now();
+        let value = work
+            .await
+            .with_context(|| format!("step {}: {title}", self.number))?;
+        println!("\n[{}] {title}  ({})", self.number, ms(started.elapsed()));
+        Ok(value)
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// A simulated lock installed on the site: its id and the lock itself.
+struct InstalledLock {
+    lock_id: u32,
+    name: &'static str,
+    lock: Arc<Mutex<SimulatedLock>>,
+}
+
 /// Runs the demo and prints what happened.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    println!("Keyway demo: a phone opens simulated locks over BLE with a cloud-signed key.");
-    println!("The locks have no network: they check everything on their own.");
-
-    let started = Instant::now();
+    println!("Keyway demo: cloud, admin, tenant phone and two simulated locks, on loopback.");
+    let mut steps = Steps::new();
+    let scratch = tempfile::tempdir()?;
     let link = LinkConfig {
         mtu: args.mtu,
         connect_latency: Duration::from_millis(30),
         packet_latency: Duration::from_millis(args.packet_latency_ms),
     };
-    let site = SimulatedSite::with_link(vec![FRONT_DOOR, STORAGE_ROOM], link, SIMULATED_ACTUATION)?;
-    let key = site.issue_key(vec![FRONT_DOOR], 3600)?;
-    let info = inspect_credential(key.clone())?;
-    step(1, "provision", started.elapsed());
-    println!("    site authority key, locks {FRONT_DOOR} (front door) and {STORAGE_ROOM} (storage room),");
-    println!("    a phone device key, and a digital key for the front door only:");
+
+    let cloud = steps
+        .run("start the cloud (SQLite in a temporary directory)", async {
+            let config = CloudConfig::new(scratch.path().join("cloud"));
+            Ok(keyway_cloud::start(config, "127.0.0.1:0".parse()?).await?)
+        })
+        .await?;
+    println!("    {} (OpenAPI at /openapi.json)", cloud.base_url());
+
+    let admin = phone(&cloud, &scratch.path().join("admin-phone"), None)?;
+    steps
+        .run(
+            "the admin signs up and logs in (authorize form + PKCE)",
+            async {
+                admin
+                    .auth()
+                    .sign_up(ADMIN.0.into(), ADMIN.1.into(), ADMIN.2.into())
+                    .await?;
+                login(&admin, ADMIN.0, ADMIN.2).await
+            },
+        )
+        .await?;
+
+    let (site_id, locks, tenant_id) = steps
+        .run(
+            "the admin creates a site, installs two locks and gives the tenant a key",
+            async {
+                let site = admin.admin().create_site("Keyway HQ".into(), 60).await?;
+                let authority = PublicKey::from_bytes(&site.authority_public_key)?;
+                let mut locks = Vec::new();
+                for name in ["Front door", "Storage room"] {
+                    locks.push(install_lock(&admin, site.site_id, authority, name).await?);
+                }
+                let tenant = admin
+                    .admin()
+                    .add_person(
+                        site.site_id,
+                        TENANT.0.into(),
+                        TENANT.1.into(),
+                        SiteRole::User,
+                        Some(TENANT.2.into()),
+                    )
+                    .await?;
+                admin
+                    .admin()
+                    .create_access_group(
+                        site.site_id,
+                        "Tenants".into(),
+                        vec![locks[0].lock_id],
+                        vec![tenant.user_id],
+                        vec![],
+                    )
+                    .await?;
+                Ok((site.site_id, locks, tenant.user_id))
+            },
+        )
+        .await?;
     println!(
-        "    key #{} for user {}, locks {:?}, {} bytes, valid for 1 h",
-        info.credential_id, info.user_id, info.lock_ids, info.size_bytes
+        "    site {site_id}: lock {} \"{}\", lock {} \"{}\"; tenant user {tenant_id} may open the front door",
+        locks[0].lock_id, locks[0].name, locks[1].lock_id, locks[1].name
     );
 
-    let report = site.unlock(FRONT_DOOR, key.clone()).await?;
-    let captured = site.radio().captured_writes();
-    print_unlock(2, "unlock the front door", &report);
+    let links: HashMap<u32, SimulatedLink> = locks
+        .iter()
+        .map(|l| {
+            (
+                l.lock_id,
+                SimulatedLink::new(Arc::clone(&l.lock), link.clone()),
+            )
+        })
+        .collect();
+    let radio = Arc::new(SimulatedRadio::new(links));
+    let tenant = phone(
+        &cloud,
+        &scratch.path().join("tenant-phone"),
+        Some(Arc::clone(&radio) as Arc<dyn BleTransport>),
+    )?;
+    steps
+        .run(
+            "the tenant's phone logs in (authorize form + PKCE)",
+            login(&tenant, TENANT.0, TENANT.2),
+        )
+        .await?;
+    let device = steps
+        .run("it registers its device key", async {
+            Ok(tenant.devices().register().await?)
+        })
+        .await?;
+    println!("    device {} \"{}\"", device.device_id, device.name);
+    let synced = steps
+        .run("it syncs its wallet", async {
+            Ok(tenant.wallet().sync().await?)
+        })
+        .await?;
+    for key in tenant.wallet().keys().await? {
+        let names: Vec<_> = key
+            .locks
+            .iter()
+            .map(|l| format!("{} \"{}\"", l.lock_id, l.name))
+            .collect();
+        println!(
+            "    key #{} at {}: {} (valid {})",
+            key.credential_id,
+            key.site_name,
+            names.join(", "),
+            key.valid_now
+        );
+    }
+    println!("    {} key(s), {} new", synced.keys, synced.added);
 
-    let report = site.unlock(STORAGE_ROOM, key).await?;
-    print_unlock(3, "try the storage room with the same key", &report);
-
-    let started = Instant::now();
-    let answer_len = replay(&site, FRONT_DOOR, &captured)?;
-    step(
-        4,
-        "an eavesdropper replays the captured front-door request",
-        started.elapsed(),
-    );
-    let last = last_event(&site, FRONT_DOOR)?;
+    let front = &locks[0];
+    let report = steps
+        .run(
+            "the tenant unlocks the front door over BLE (the lock is offline)",
+            async { Ok(tenant.wallet().unlock(front.lock_id).await?) },
+        )
+        .await?;
+    let captured = radio.captured_writes();
+    let actuate = last_timing(front)?.map(|t| t.actuate).unwrap_or_default();
     println!(
-        "    {} fragments replayed, {answer_len} sealed bytes back (unreadable without the session key)",
-        captured.len()
+        "    {}",
+        if report.granted {
+            "GRANTED: the door opened".to_string()
+        } else {
+            format!("REFUSED: {:?}", report.refusal_message)
+        }
     );
-    println!("    lock says: {}", describe(&last));
+    println!(
+        "    connect {:.1} ms | handshake {} | actuate {} | {} writes, {} B up, {} B down",
+        report.connect_ms,
+        ms(Duration::from_secs_f64(report.handshake_ms / 1000.0).saturating_sub(actuate)),
+        ms(actuate),
+        report.writes,
+        report.bytes_written,
+        report.bytes_notified
+    );
 
-    print_log(&site, FRONT_DOOR)?;
+    let storage = &locks[1];
+    steps
+        .run("the tenant tries the storage room", async {
+            match tenant.wallet().unlock(storage.lock_id).await {
+                Err(error) => println!("    the phone says: {error}"),
+                Ok(report) => println!("    unexpected: {report:?}"),
+            }
+            Ok(())
+        })
+        .await?;
+    steps
+        .run(
+            "a tampered app presents the front-door key to the storage room",
+            async {
+                force_key(&tenant, &radio, storage.lock_id).await?;
+                println!("    lock says: {}", describe(&last_event(storage)?));
+                Ok(())
+            },
+        )
+        .await?;
+    steps
+        .run(
+            "an eavesdropper replays the captured front-door request",
+            async {
+                let answer = replay(front, &captured)?;
+                println!(
+                    "    {} fragments replayed; {answer} sealed bytes back, unreadable",
+                    captured.len()
+                );
+                println!("    lock says: {}", describe(&last_event(front)?));
+                Ok(())
+            },
+        )
+        .await?;
+    let uploaded = steps
+        .run("the phone uploads the lock events it carried", async {
+            Ok(tenant.events().upload().await?)
+        })
+        .await?;
+    println!(
+        "    stored {}, duplicates {}, rejected {}",
+        uploaded.stored, uploaded.duplicates, uploaded.rejected
+    );
+
+    print_log(front)?;
+    println!("\nDone in {}.", ms(steps.started.elapsed()));
+    cloud.shutdown().await;
     Ok(())
 }
 
-fn step(number: u32, title: &str, took: Duration) {
-    println!(
-        "\n[{number}] {title}  ({:.1} ms)",
-        took.as_secs_f64() * 1000.0
-    );
+fn phone(
+    cloud: &RunningCloud,
+    dir: &Path,
+    transport: Option<Arc<dyn BleTransport>>,
+) -> anyhow::Result<Arc<Keyway>> {
+    let store = file_secure_store(dir.join("secure-store.json").display().to_string());
+    let signer = software_device_signer(Arc::clone(&store))?;
+    let config = KeywayConfig {
+        server_url: cloud.base_url(),
+        data_dir: dir.display().to_string(),
+        device_name: "Demo phone".into(),
+        platform: "cli".into(),
+    };
+    Ok(Keyway::new(config, store, signer, transport)?)
 }
 
-fn print_unlock(number: u32, title: &str, report: &UnlockReport) {
-    let total = report.connect_ms + report.handshake_ms + report.actuate_ms;
-    println!("\n[{number}] {title}  ({total:.1} ms)");
-    match &report.refusal_message {
-        None => println!("    GRANTED: lock {} opened", report.lock_id),
-        Some(message) => println!("    REFUSED by lock {}: {message}", report.lock_id),
-    }
-    println!(
-        "    connect {:.1} ms | handshake {:.1} ms | actuate {:.1} ms",
-        report.connect_ms, report.handshake_ms, report.actuate_ms
-    );
-    println!(
-        "    phone wrote {} B in {} writes; lock notified {} B",
-        report.bytes_written, report.writes, report.bytes_notified
-    );
+async fn login(phone: &Keyway, email: &str, password: &str) -> anyhow::Result<()> {
+    let request = phone.auth().start_login(APP_REDIRECT_URI.into())?;
+    let redirect =
+        simulated_browser_login(request.authorize_url, email.into(), password.into()).await?;
+    phone.auth().finish_login(redirect).await?;
+    Ok(())
 }
 
-/// Plays captured request fragments into a new session with the lock, as an attacker's own
-/// radio would, and returns the length of what the lock answered.
-fn replay(site: &SimulatedSite, lock_id: u32, captured: &[Vec<u8>]) -> anyhow::Result<usize> {
-    let lock = site.lock(lock_id)?;
-    let link = SimulatedLink::new(Arc::clone(&lock), LinkConfig::default());
+async fn install_lock(
+    admin: &Keyway,
+    site_id: u32,
+    authority: PublicKey,
+    name: &'static str,
+) -> anyhow::Result<InstalledLock> {
+    let (factory_key, _) = SigningKey::generate(&ring::rand::SystemRandom::new())?;
+    let lock_id = admin
+        .admin()
+        .add_lock(
+            site_id,
+            name.into(),
+            factory_key.public_key().as_bytes().to_vec(),
+        )
+        .await?;
+    let config = LockConfig {
+        lock_id,
+        site_id,
+        authority_key: authority,
+        utc_offset_minutes: 60,
+        actuation: SIMULATED_ACTUATION,
+    };
+    let lock = Arc::new(Mutex::new(SimulatedLock::with_key(config, factory_key)?));
+    Ok(InstalledLock {
+        lock_id,
+        name,
+        lock,
+    })
+}
+
+/// Runs the handshake with the first wallet key against a lock it does not name.
+async fn force_key(phone: &Keyway, radio: &SimulatedRadio, lock_id: u32) -> anyhow::Result<()> {
+    let key = phone
+        .wallet()
+        .keys()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("the wallet is empty"))?;
+    let credential = phone.wallet().credential_bytes(key.credential_id).await?;
+    let signer = phone.device_signer();
+    keyway_core::unlock::unlock(
+        radio,
+        signer.as_ref(),
+        lock_id,
+        credential,
+        Command::Unlock,
+        Vec::new(),
+    )
+    .await?;
+    Ok(())
+}
+
+fn last_timing(lock: &InstalledLock) -> anyhow::Result<Option<keyway_sim::LockTiming>> {
+    Ok(lock
+        .lock
+        .lock()
+        .map_err(|_| anyhow!("lock state poisoned"))?
+        .last_timing())
+}
+
+/// Plays captured request fragments into a new session, as an attacker's own radio would.
+fn replay(lock: &InstalledLock, captured: &[Vec<u8>]) -> anyhow::Result<usize> {
+    let link = SimulatedLink::new(Arc::clone(&lock.lock), LinkConfig::default());
     let mut session = link.connect()?;
     let _challenge = session.notifications();
     for fragment in captured {
@@ -119,9 +377,11 @@ fn replay(site: &SimulatedSite, lock_id: u32, captured: &[Vec<u8>]) -> anyhow::R
         .ok_or_else(|| anyhow!("the lock did not answer the replay"))
 }
 
-fn last_event(site: &SimulatedSite, lock_id: u32) -> anyhow::Result<SignedEvent> {
-    let lock = site.lock(lock_id)?;
-    let guard = lock.lock().map_err(|_| anyhow!("lock state poisoned"))?;
+fn last_event(lock: &InstalledLock) -> anyhow::Result<SignedEvent> {
+    let guard = lock
+        .lock
+        .lock()
+        .map_err(|_| anyhow!("lock state poisoned"))?;
     guard
         .events()
         .last()
@@ -136,14 +396,21 @@ fn describe(record: &SignedEvent) -> String {
     }
 }
 
-fn print_log(site: &SimulatedSite, lock_id: u32) -> anyhow::Result<()> {
-    let lock = site.lock(lock_id)?;
-    let guard = lock.lock().map_err(|_| anyhow!("lock state poisoned"))?;
+fn print_log(lock: &InstalledLock) -> anyhow::Result<()> {
+    let guard = lock
+        .lock
+        .lock()
+        .map_err(|_| anyhow!("lock state poisoned"))?;
     let records = guard.events();
-    let head = verify_chain(lock_id, &guard.public_key(), (0, GENESIS_HASH), records)?;
+    let head = verify_chain(
+        lock.lock_id,
+        &guard.public_key(),
+        (0, GENESIS_HASH),
+        records,
+    )?;
     println!(
-        "\nEvent log of lock {lock_id} ({} records, signatures and hash chain verified):",
-        head.0
+        "\nEvent log of lock {} \"{}\" ({} records, signatures and hash chain verified):",
+        lock.lock_id, lock.name, head.0
     );
     for record in records {
         let event = record.event();

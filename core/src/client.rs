@@ -143,4 +143,9 @@ impl Keyway {
     pub fn refresh_count(&self) -> u64 {
         self.context.session.refresh_count()
     }
+
+    /// The device key this core signs with (tools and tests).
+    pub fn device_signer(&self) -> Arc<dyn DeviceSigner> {
+        Arc::clone(&self.context.signer)
+    }
 }

@@ -137,6 +137,11 @@ pub enum OAuthFailure {
     Other(KeywayError),
 }
 
+/// Decodes an API answer that needs no token (sign-up).
+pub async fn decode_response<T: DeserializeOwned>(response: Response) -> Result<T, KeywayError> {
+    Ok(decode_api(response).await?)
+}
+
 async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     let status = response.status();
     if status.is_success() {

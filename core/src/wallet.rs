@@ -73,6 +73,15 @@ impl WalletClient {
     pub(crate) fn new(context: Arc<Context>) -> Self {
         Self { context }
     }
+
+    /// The signed bytes of a wallet key (tools and tests; apps never need them).
+    pub async fn credential_bytes(&self, credential_id: u64) -> Result<Vec<u8>, KeywayError> {
+        let keys = self.context.store.keys().await?;
+        keys.into_iter()
+            .find(|key| key.credential_id == credential_id)
+            .map(|key| key.credential)
+            .ok_or_else(|| KeywayError::invalid(format!("no key #{credential_id} in the wallet")))
+    }
 }
 
 fn now() -> i64 {

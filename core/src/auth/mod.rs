@@ -7,7 +7,8 @@ mod session;
 
 use std::sync::{Arc, Mutex};
 
-use keyway_protocol::api::{TokenResponse, APP_CLIENT_ID};
+use keyway_protocol::api::{SignupRequest, TokenResponse, UserView, APP_CLIENT_ID};
+use reqwest::Method;
 use url::Url;
 
 pub use pkce::{random_token, s256, Pkce};
@@ -57,8 +58,50 @@ impl AuthClient {
     }
 }
 
+/// A new account.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AccountInfo {
+    /// Account id.
+    pub user_id: u32,
+    /// Login e-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl AuthClient {
+    /// Creates an account (then log in with it).
+    pub async fn sign_up(
+        &self,
+        email: String,
+        name: String,
+        password: String,
+    ) -> Result<AccountInfo, KeywayError> {
+        let http = self.http.clone();
+        on_core_runtime(async move {
+            let response = http
+                .request(Method::POST, "/api/v1/accounts")?
+                .json(&SignupRequest {
+                    email,
+                    name,
+                    password,
+                })
+                .send()
+                .await
+                .map_err(|e| KeywayError::Retry {
+                    detail: format!("cannot reach the Keyway cloud: {e}"),
+                })?;
+            let user: UserView = crate::http::decode_response(response).await?;
+            Ok(AccountInfo {
+                user_id: user.user_id,
+                email: user.email,
+                name: user.name,
+            })
+        })
+        .await
+    }
+
     /// Starts a login that will come back to `redirect_uri` (`keyway://oauth`, or a loopback
     /// `http://127.0.0.1:PORT/path` for desktop tools). A new call replaces an unfinished one.
     pub fn start_login(&self, redirect_uri: String) -> Result<LoginRequest, KeywayError> {

@@ -87,6 +87,14 @@ impl SimulatedLock {
     /// Installs a lock: checks the configuration and generates its own P-256 lock key.
     /// Its clock follows the system clock until set.
     pub fn new(config: LockConfig) -> Result<Self, SimError> {
+        let rng = SystemRandom::new();
+        let (lock_key, _pkcs8) = SigningKey::generate(&rng)?;
+        Self::with_key(config, lock_key)
+    }
+
+    /// A lock whose key was made at the factory (before it was registered with the cloud,
+    /// which assigned its id): the installer provisions it with `config`.
+    pub fn with_key(config: LockConfig, lock_key: SigningKey) -> Result<Self, SimError> {
         if config.lock_id == ALL_LOCKS {
             return Err(SimError::InvalidConfig("lock id 0 addresses every lock"));
         }
@@ -95,12 +103,10 @@ impl SimulatedLock {
                 "UTC offset outside -12:00..=+14:00",
             ));
         }
-        let rng = SystemRandom::new();
-        let (lock_key, _pkcs8) = SigningKey::generate(&rng)?;
         Ok(Self {
             config,
             lock_key,
-            rng,
+            rng: SystemRandom::new(),
             clock: LockClock::system(),
             state: LockState::default(),
             log: EventLog::default(),

@@ -1,0 +1,47 @@
+//! `keyway cloud serve`: runs the Keyway cloud until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use keyway_cloud::CloudConfig;
+
+use crate::paths;
+
+/// `keyway cloud …`
+#[derive(Debug, Subcommand)]
+pub enum CloudCommand {
+    /// Serve the cloud API, the login pages and /openapi.json.
+    Serve(ServeArgs),
+}
+
+/// Options of `keyway cloud serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (the SQLite file lives here). Default: ~/.local/share/keyway/cloud.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+/// Runs a `keyway cloud` command.
+pub async fn run(command: CloudCommand) -> anyhow::Result<()> {
+    match command {
+        CloudCommand::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let data = args.data.unwrap_or_else(paths::cloud_data_dir);
+    let running = keyway_cloud::start(CloudConfig::new(data.clone()), args.listen).await?;
+    println!("Keyway cloud listening on {}", running.base_url());
+    println!("  data:    {}", data.display());
+    println!("  OpenAPI: {}/openapi.json", running.base_url());
+    println!("Ctrl-C stops it.");
+    tokio::signal::ctrl_c().await?;
+    println!("stopping…");
+    running.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Tenant commands for a real person at a terminal: `keyway login`, `keyway keys`,
+//! `keyway unlock`. The CLI is a phone like any other: same core, a 0600 file as secure
+//! store, a software device key.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use clap::Args;
+use keyway_core::platform::{file_secure_store, software_device_signer};
+use keyway_core::{Keyway, KeywayConfig};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::paths;
+
+/// Options of `keyway login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The Keyway cloud, e.g. https://cloud.example (http only on loopback).
+    #[arg(long)]
+    server: String,
+}
+
+/// Options of `keyway unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The lock id.
+    lock_id: u32,
+}
+
+fn settings_path() -> PathBuf {
+    paths::phone_dir().join("settings.json")
+}
+
+fn open_phone(server: Option<&str>) -> anyhow::Result<Arc<Keyway>> {
+    let dir = paths::phone_dir();
+    let server = match server {
+        Some(server) => server.to_string(),
+        None => {
+            let text = std::fs::read_to_string(settings_path())
+                .context("not logged in: run `keyway login --server URL`")?;
+            let settings: serde_json::Value = serde_json::from_str(&text)?;
+            settings["server"]
+                .as_str()
+                .ok_or_else(|| anyhow!("settings.json has no server"))?
+                .to_string()
+        }
+    };
+    let store = file_secure_store(dir.join("secure-store.json").display().to_string());
+    let signer = software_device_signer(Arc::clone(&store))?;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "terminal".into());
+    let config = KeywayConfig {
+        server_url: server,
+        data_dir: dir.display().to_string(),
+        device_name: format!("keyway CLI on {host}"),
+        platform: "cli".into(),
+    };
+    Ok(Keyway::new(config, store, signer, None)?)
+}
+
+/// `keyway login`: opens the cloud's login page in your browser and waits for its redirect
+/// on a loopback port (RFC 8252 §7.3), then registers this device.
+pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
+    let phone = open_phone(Some(&args.server))?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let redirect_uri = format!(
+        "http://127.0.0.1:{}/callback",
+        listener.local_addr()?.port()
+    );
+    let request = phone.auth().start_login(redirect_uri)?;
+    println!(
+        "Open this address in your browser and log in:\n\n  {}\n",
+        request.authorize_url
+    );
+    println!("Waiting for the browser to come back…");
+    let (mut socket, _) = listener.accept().await?;
+    let mut buffer = vec![0u8; 8192];
+    let read = socket.read(&mut buffer).await?;
+    let head = String::from_utf8_lossy(buffer.get(..read).unwrap_or_default()).to_string();
+    let path = head
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow!("the browser sent no request line"))?;
+    let page =
+        "<!doctype html><title>Keyway</title><p>You are logged in. You can close this tab.</p>";
+    let response = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}", page.len());
+    socket.write_all(response.as_bytes()).await?;
+    phone
+        .auth()
+        .finish_login(format!(
+            "{}{}",
+            request.redirect_uri.trim_end_matches("/callback"),
+            path
+        ))
+        .await?;
+    std::fs::create_dir_all(paths::phone_dir())?;
+    std::fs::write(
+        settings_path(),
+        serde_json::to_vec_pretty(&json!({ "server": args.server }))?,
+    )?;
+    let device = phone.devices().register().await?;
+    println!(
+        "Logged in. This terminal is device {} (\"{}\").",
+        device.device_id, device.name
+    );
+    Ok(())
+}
+
+/// `keyway keys`: syncs and lists the wallet.
+pub async fn keys() -> anyhow::Result<()> {
+    let phone = open_phone(None)?;
+    let summary = phone.wallet().sync().await?;
+    println!(
+        "{} key(s) ({} new, {} removed)",
+        summary.keys, summary.added, summary.removed
+    );
+    for key in phone.wallet().keys().await? {
+        let until = chrono::DateTime::from_timestamp(key.not_after, 0)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        for lock in &key.locks {
+            println!(
+                "  lock {:>6}  {:<24} {}  key #{} until {until}",
+                lock.lock_id, lock.name, key.site_name, key.credential_id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `keyway unlock LOCK`: opens a lock over BLE.
+pub async fn unlock(args: UnlockArgs) -> anyhow::Result<()> {
+    let phone = open_phone(None)?;
+    let report = phone.wallet().unlock(args.lock_id).await?;
+    match report.refusal_message {
+        None => println!(
+            "Lock {} opened ({:.0} ms).",
+            args.lock_id,
+            report.connect_ms + report.handshake_ms
+        ),
+        Some(message) => println!("Lock {} refused: {message}", args.lock_id),
+    }
+    let uploaded = phone.events().upload().await;
+    if let Err(error) = uploaded {
+        println!("(the lock's event stays queued for upload: {error})");
+    }
+    Ok(())
+}
