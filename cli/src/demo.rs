@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -14,14 +14,16 @@ use clap::Args;
 use keyway_cloud::{CloudConfig, RunningCloud};
 use keyway_core::admin::SiteRole;
 use keyway_core::platform::{file_secure_store, software_device_signer};
-use keyway_core::simulator::{simulated_browser_login, SimulatedRadio, SIMULATED_ACTUATION};
+use keyway_core::simulator::{
+    install_simulated_lock, log_in_with_password, InstalledLock, SimulatedRadio,
+    SIMULATED_ACTUATION,
+};
 use keyway_core::unlock::BleTransport;
 use keyway_core::{Keyway, KeywayConfig};
-use keyway_protocol::api::APP_REDIRECT_URI;
 use keyway_protocol::event::{verify_chain, GENESIS_HASH};
 use keyway_protocol::frame::Reassembler;
-use keyway_protocol::{Command, PublicKey, SignedEvent, SigningKey};
-use keyway_sim::{LinkConfig, LockConfig, SimulatedLink, SimulatedLock};
+use keyway_protocol::{Command, SignedEvent};
+use keyway_sim::{LinkConfig, SimulatedLink};
 
 const ADMIN: (&str, &str, &str) = ("alex@keyway.example", "Alex Admin", "correct horse battery");
 const TENANT: (&str, &str, &str) = ("tess@keyway.example", "Tess Tenant", "tenant passphrase 42");
@@ -69,13 +71,6 @@ fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
-/// A simulated lock installed on the site: its id and the lock itself.
-struct InstalledLock {
-    lock_id: u32,
-    name: &'static str,
-    lock: Arc<Mutex<SimulatedLock>>,
-}
-
 /// Runs the demo and prints what happened.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Keyway demo: cloud, admin, tenant phone and two simulated locks, on loopback.");
@@ -104,7 +99,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     .auth()
                     .sign_up(ADMIN.0.into(), ADMIN.1.into(), ADMIN.2.into())
                     .await?;
-                login(&admin, ADMIN.0, ADMIN.2).await
+                Ok(
+                    log_in_with_password(Arc::clone(&admin), ADMIN.0.into(), ADMIN.2.into())
+                        .await?,
+                )
             },
         )
         .await?;
@@ -114,10 +112,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             "the admin creates a site, installs two locks and gives the tenant a key",
             async {
                 let site = admin.admin().create_site("Keyway HQ".into(), 60).await?;
-                let authority = PublicKey::from_bytes(&site.authority_public_key)?;
                 let mut locks = Vec::new();
                 for name in ["Front door", "Storage room"] {
-                    locks.push(install_lock(&admin, site.site_id, authority, name).await?);
+                    let authority = &site.authority_public_key;
+                    let lock = install_simulated_lock(
+                        &admin,
+                        site.site_id,
+                        authority,
+                        name,
+                        60,
+                        SIMULATED_ACTUATION,
+                    );
+                    locks.push(lock.await?);
                 }
                 let tenant = admin
                     .admin()
@@ -166,7 +172,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     steps
         .run(
             "the tenant's phone logs in (authorize form + PKCE)",
-            login(&tenant, TENANT.0, TENANT.2),
+            async {
+                Ok(
+                    log_in_with_password(Arc::clone(&tenant), TENANT.0.into(), TENANT.2.into())
+                        .await?,
+                )
+            },
         )
         .await?;
     let device = steps
@@ -287,44 +298,6 @@ fn phone(
         platform: "cli".into(),
     };
     Ok(Keyway::new(config, store, signer, transport)?)
-}
-
-async fn login(phone: &Keyway, email: &str, password: &str) -> anyhow::Result<()> {
-    let request = phone.auth().start_login(APP_REDIRECT_URI.into())?;
-    let redirect =
-        simulated_browser_login(request.authorize_url, email.into(), password.into()).await?;
-    phone.auth().finish_login(redirect).await?;
-    Ok(())
-}
-
-async fn install_lock(
-    admin: &Keyway,
-    site_id: u32,
-    authority: PublicKey,
-    name: &'static str,
-) -> anyhow::Result<InstalledLock> {
-    let (factory_key, _) = SigningKey::generate(&ring::rand::SystemRandom::new())?;
-    let lock_id = admin
-        .admin()
-        .add_lock(
-            site_id,
-            name.into(),
-            factory_key.public_key().as_bytes().to_vec(),
-        )
-        .await?;
-    let config = LockConfig {
-        lock_id,
-        site_id,
-        authority_key: authority,
-        utc_offset_minutes: 60,
-        actuation: SIMULATED_ACTUATION,
-    };
-    let lock = Arc::new(Mutex::new(SimulatedLock::with_key(config, factory_key)?));
-    Ok(InstalledLock {
-        lock_id,
-        name,
-        lock,
-    })
 }
 
 /// Runs the handshake with the first wallet key against a lock it does not name.

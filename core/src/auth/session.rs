@@ -13,7 +13,7 @@ use crate::runtime::blocking;
 use crate::KeywayError;
 
 const TOKENS_KEY: &str = "keyway.tokens";
-/// Refresh this many seconds before the access token expires.
+/// Refresh this many seconds before the access token expires (at most half its lifetime).
 const EXPIRY_MARGIN_SECONDS: i64 = 30;
 
 /// Tokens as stored.
@@ -22,6 +22,8 @@ pub struct Tokens {
     access_token: String,
     refresh_token: String,
     expires_at: i64,
+    #[serde(default)]
+    issued_at: i64,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -39,11 +41,13 @@ impl Tokens {
             access_token: response.access_token,
             refresh_token: response.refresh_token,
             expires_at: now.saturating_add(i64::try_from(response.expires_in).unwrap_or(i64::MAX)),
+            issued_at: now,
         }
     }
 
     fn fresh(&self, now: i64) -> bool {
-        self.expires_at - EXPIRY_MARGIN_SECONDS > now
+        let margin = EXPIRY_MARGIN_SECONDS.min((self.expires_at - self.issued_at) / 2);
+        self.expires_at - margin > now
     }
 }
 
