@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod issuing;
+pub mod roles;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -34,8 +34,7 @@ impl CloudHttp {
                 "the server URL must use https (plain http only on loopback)",
             ));
         }
-        // TLS runs on ring, like the rest of the core's crypto.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -106,6 +105,11 @@ impl CloudHttp {
         }
         Err(OAuthFailure::Other(server_error(status)))
     }
+}
+
+/// TLS runs on ring, like the rest of the core's crypto. Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// An API call that failed.

@@ -17,7 +17,7 @@ pub mod devices;
 mod error;
 pub mod events;
 pub mod ffi;
-mod http;
+pub mod http;
 mod local_store;
 pub mod platform;
 mod runtime;

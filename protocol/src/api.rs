@@ -41,7 +41,7 @@ pub struct ApiErrorBody {
 }
 
 /// `POST /api/v1/accounts`: open sign-up (no token needed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
     /// Login e-mail, unique, case-insensitive.
@@ -112,7 +112,7 @@ pub struct SiteView {
 
 /// `POST /api/v1/sites/{site_id}/people`: adds a person (creating the account when the
 /// e-mail is new; `password` then sets its first password).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddPersonRequest {
     /// Login e-mail.
@@ -421,4 +421,23 @@ pub struct OAuthErrorBody {
     pub error: String,
     /// A sentence for people.
     pub error_description: Option<String>,
+}
+
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AddPersonRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddPersonRequest")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }

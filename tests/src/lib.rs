@@ -1,2 +1,159 @@
-//! End-to-end tests of Keyway live in `tests/`: the phone core against simulated locks now,
-//! and the cloud over real HTTP on loopback as it arrives. This library is empty on purpose.
+//! The end-to-end test harness: a real cloud on a loopback port with a temporary store,
+//! phones made of the real core, and simulated locks registered at the cloud. The tests are
+//! in `tests/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyway_cloud::{CloudConfig, RunningCloud};
+use keyway_core::admin::{SiteInfo, SiteRole};
+use keyway_core::platform::{file_secure_store, software_device_signer};
+use keyway_core::simulator::{
+    install_simulated_lock, log_in_with_password, InstalledLock, SimulatedRadio,
+};
+use keyway_core::unlock::BleTransport;
+use keyway_core::{Keyway, KeywayConfig};
+use keyway_sim::{LinkConfig, SimulatedLink};
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "a long enough password";
+
+/// A cloud and a scratch directory for phones.
+pub struct World {
+    /// The cloud under test.
+    pub cloud: RunningCloud,
+    dir: tempfile::TempDir,
+}
+
+/// A site with an owner phone and simulated locks.
+pub struct Site {
+    /// The site.
+    pub info: SiteInfo,
+    /// The owner's phone (logged in).
+    pub owner: Arc<Keyway>,
+    /// The locks, registered at the cloud.
+    pub locks: Vec<InstalledLock>,
+}
+
+impl World {
+    /// Starts a cloud with default settings.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a cloud after `adjust` changed its settings.
+    pub async fn start_with(adjust: impl FnOnce(&mut CloudConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = CloudConfig::new(dir.path().join("cloud"));
+        adjust(&mut config);
+        let cloud = keyway_cloud::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        Self { cloud, dir }
+    }
+
+    /// A phone's data directory.
+    pub fn phone_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A phone (not logged in) with the given BLE transport.
+    pub fn phone(&self, name: &str, transport: Option<Arc<dyn BleTransport>>) -> Arc<Keyway> {
+        let dir = self.phone_dir(name);
+        let store = file_secure_store(dir.join("secure-store.json").display().to_string());
+        let signer = software_device_signer(Arc::clone(&store)).unwrap();
+        let config = KeywayConfig {
+            server_url: self.cloud.base_url(),
+            data_dir: dir.display().to_string(),
+            device_name: format!("{name}'s phone"),
+            platform: "cli".into(),
+        };
+        Keyway::new(config, store, signer, transport).unwrap()
+    }
+
+    /// A new account, logged in on a new phone.
+    pub async fn person(
+        &self,
+        email: &str,
+        transport: Option<Arc<dyn BleTransport>>,
+    ) -> Arc<Keyway> {
+        let phone = self.phone(email, transport);
+        phone
+            .auth()
+            .sign_up(email.into(), email.into(), PASSWORD.into())
+            .await
+            .unwrap();
+        log_in_with_password(Arc::clone(&phone), email.into(), PASSWORD.into())
+            .await
+            .unwrap();
+        phone
+    }
+
+    /// A site owned by a new account, with `lock_names.len()` simulated locks (no motor delay).
+    pub async fn site(&self, owner_email: &str, lock_names: &[&str]) -> Site {
+        let owner = self.person(owner_email, None).await;
+        let info = owner
+            .admin()
+            .create_site("Test site".into(), 0)
+            .await
+            .unwrap();
+        let mut locks = Vec::new();
+        for name in lock_names {
+            let lock = install_simulated_lock(
+                &owner,
+                info.site_id,
+                &info.authority_public_key,
+                name,
+                0,
+                Duration::ZERO,
+            );
+            locks.push(lock.await.unwrap());
+        }
+        Site { info, owner, locks }
+    }
+}
+
+impl Site {
+    /// Adds a person with `role` (creating the account with [`PASSWORD`]); returns their id.
+    pub async fn add(&self, email: &str, role: SiteRole) -> u32 {
+        let admin = self.owner.admin();
+        let person = admin.add_person(
+            self.info.site_id,
+            email.into(),
+            email.into(),
+            role,
+            Some(PASSWORD.into()),
+        );
+        person.await.unwrap().user_id
+    }
+
+    /// A zero-latency radio that reaches every lock of the site.
+    pub fn radio(&self) -> Arc<SimulatedRadio> {
+        let link = LinkConfig {
+            mtu: 185,
+            connect_latency: Duration::ZERO,
+            packet_latency: Duration::ZERO,
+        };
+        let links: HashMap<u32, SimulatedLink> = self
+            .locks
+            .iter()
+            .map(|l| {
+                (
+                    l.lock_id,
+                    SimulatedLink::new(Arc::clone(&l.lock), link.clone()),
+                )
+            })
+            .collect();
+        Arc::new(SimulatedRadio::new(links))
+    }
+}
+
+/// Logs a phone in with [`PASSWORD`].
+pub async fn log_in(phone: &Arc<Keyway>, email: &str) {
+    log_in_with_password(Arc::clone(phone), email.into(), PASSWORD.into())
+        .await
+        .unwrap();
+}

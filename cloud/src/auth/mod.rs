@@ -1,16 +1,46 @@
-//! Who is calling: OAuth2 authorization code + PKCE for the public app client, refresh-token
-//! rotation, revocation, password hashing and login throttling.
+//! Who is calling: accounts (sign-up, argon2id password hashes), OAuth2 authorization code +
+//! PKCE for the public app client, refresh-token rotation with reuse detection, revocation,
+//! login throttling, and the bearer extractor of `/api/v1`.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/v1/accounts` | open sign-up |
+//! | `GET /oauth/authorize` | the sign-in page |
+//! | `POST /oauth/authorize` | sign in; redirect to the app with a code |
+//! | `POST /oauth/token` | code + verifier → tokens; refresh-token rotation |
+//! | `POST /oauth/revoke` | sign out (revokes the token's family) |
 
+pub mod accounts;
+mod authorize;
 mod bearer;
+mod clients;
+mod families;
+mod grant;
+mod html;
+mod oauth_error;
+mod params;
+mod pkce;
+mod revoke;
+pub mod throttle;
 pub mod tokens;
 
+pub use accounts::{create_account, hash_password, insert_account, verify_password};
+pub use authorize::CODE_TTL_SECONDS;
 pub use bearer::Authenticated;
 
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
-/// The OAuth2 endpoints.
+/// The account and OAuth2 endpoints.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(accounts::signup))
+        .routes(routes!(
+            authorize::authorize_form,
+            authorize::authorize_submit
+        ))
+        .routes(routes!(grant::token))
+        .routes(routes!(revoke::revoke))
 }

@@ -6,8 +6,10 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_domain", include_str!("migrations/0001_domain.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_domain", include_str!("migrations/0001_domain.sql")),
+    ("0002_oauth", include_str!("migrations/0002_oauth.sql")),
+];
 
 /// The schema version recorded in the database.
 pub fn schema_version(connection: &Connection) -> Result<i64, StoreError> {

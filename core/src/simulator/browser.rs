@@ -48,6 +48,7 @@ pub async fn simulated_browser_login(
     password: String,
 ) -> Result<String, KeywayError> {
     on_core_runtime(async move {
+        crate::http::install_tls_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -1,0 +1,319 @@
+//! Access groups: which people open which locks when (owner and admins). Taking someone out of
+//! a group, or deleting the group, revokes the keys it gave them at once.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::{
+    AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest, WindowDto,
+};
+use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;
+use keyway_protocol::ScheduleWindow;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::access::role_allowing;
+use super::codec;
+use super::extract::{Body, Ids};
+use super::hardware::Hardware;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::issuing::reconcile_person;
+use crate::roles::may_manage_site;
+use crate::AppState;
+
+const WHAT: &str = "managing access groups";
+
+fn windows(schedule: &[WindowDto]) -> ApiResult<Vec<ScheduleWindow>> {
+    if schedule.len() > MAX_WINDOWS_PER_CREDENTIAL {
+        return Err(ApiError::InvalidInput(format!(
+            "schedule may have at most {MAX_WINDOWS_PER_CREDENTIAL} windows"
+        )));
+    }
+    schedule
+        .iter()
+        .enumerate()
+        .map(|(index, window)| {
+            ScheduleWindow::new(window.days, window.start_minute, window.end_minute).map_err(
+                |error| ApiError::InvalidInput(format!("schedule window {index}: {error}")),
+            )
+        })
+        .collect()
+}
+
+fn check_locks(db: &Connection, site_id: u32, lock_ids: &BTreeSet<u32>) -> ApiResult<()> {
+    for lock_id in lock_ids {
+        if !Hardware::Lock.belongs_to(db, site_id, *lock_id)? {
+            return Err(ApiError::InvalidInput(format!(
+                "lock {lock_id} is not a lock of this site"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_people(db: &Connection, site_id: u32, user_ids: &BTreeSet<u32>) -> ApiResult<()> {
+    for user_id in user_ids {
+        let member = db
+            .query_row(
+                "SELECT 1 FROM memberships WHERE site_id = ?1 AND user_id = ?2",
+                [site_id, *user_id],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if member.is_none() {
+            return Err(ApiError::InvalidInput(format!(
+                "user {user_id} is not a person of this site"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn ids(db: &Connection, sql: &str, group_id: u32) -> ApiResult<Vec<u32>> {
+    let mut statement = db.prepare(sql)?;
+    let ids = statement
+        .query_map([group_id], |row| row.get(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids)
+}
+
+fn members(db: &Connection, group_id: u32) -> ApiResult<Vec<u32>> {
+    ids(
+        db,
+        "SELECT user_id FROM access_group_members WHERE group_id = ?1 ORDER BY user_id",
+        group_id,
+    )
+}
+
+/// An access group of the site, or 404.
+fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupView> {
+    let name: String = db
+        .query_row(
+            "SELECT name FROM access_groups WHERE id = ?1 AND site_id = ?2",
+            [group_id, site_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
+    let mut statement = db.prepare(
+        "SELECT days, start_minute, end_minute FROM access_group_windows
+         WHERE group_id = ?1 ORDER BY rowid",
+    )?;
+    let schedule = statement
+        .query_map([group_id], |row| {
+            Ok(WindowDto {
+                days: row.get(0)?,
+                start_minute: row.get(1)?,
+                end_minute: row.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(AccessGroupView {
+        group_id,
+        site_id,
+        name,
+        lock_ids: ids(
+            db,
+            "SELECT lock_id FROM access_group_locks WHERE group_id = ?1 ORDER BY lock_id",
+            group_id,
+        )?,
+        user_ids: members(db, group_id)?,
+        schedule,
+    })
+}
+
+/// The site's access groups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site_id}/access-groups",
+    tag = "access",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    responses(
+        (status = 200, body = Vec<AccessGroupView>),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn list_groups(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+) -> ApiResult<Json<Vec<AccessGroupView>>> {
+    let groups = state
+        .store
+        .run(move |db| {
+            role_allowing(db, site_id, caller.user_id, may_manage_site, WHAT)?;
+            let mut statement =
+                db.prepare("SELECT id FROM access_groups WHERE site_id = ?1 ORDER BY id")?;
+            let group_ids = statement
+                .query_map([site_id], |row| row.get(0))?
+                .collect::<Result<Vec<u32>, _>>()?;
+            group_ids
+                .into_iter()
+                .map(|group_id| group(db, site_id, group_id))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(Json(groups))
+}
+
+/// Creates an access group; its locks and people must be the site's.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site_id}/access-groups",
+    tag = "access",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    request_body = CreateAccessGroupRequest,
+    responses(
+        (status = 201, body = AccessGroupView),
+        (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn create_group(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+    Body(request): Body<CreateAccessGroupRequest>,
+) -> ApiResult<(StatusCode, Json<AccessGroupView>)> {
+    let name = codec::name("name", &request.name)?;
+    let schedule = windows(&request.schedule)?;
+    let lock_ids: BTreeSet<u32> = request.lock_ids.into_iter().collect();
+    let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+            check_locks(tx, site_id, &lock_ids)?;
+            check_people(tx, site_id, &user_ids)?;
+            tx.execute(
+                "INSERT INTO access_groups (site_id, name, created_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![site_id, name, now],
+            )?;
+            let group_id = u32::try_from(tx.last_insert_rowid())
+                .map_err(|_| ApiError::Internal("group id out of range".into()))?;
+            for lock_id in &lock_ids {
+                tx.execute(
+                    "INSERT INTO access_group_locks (group_id, lock_id) VALUES (?1, ?2)",
+                    [group_id, *lock_id],
+                )?;
+            }
+            for user_id in &user_ids {
+                tx.execute(
+                    "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
+                    [group_id, *user_id],
+                )?;
+            }
+            for window in &schedule {
+                tx.execute(
+                    "INSERT INTO access_group_windows (group_id, days, start_minute, end_minute)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![
+                        group_id,
+                        window.days,
+                        window.start_minute,
+                        window.end_minute
+                    ],
+                )?;
+            }
+            group(tx, site_id, group_id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Replaces the group's people; those left out lose its keys at once.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{site_id}/access-groups/{group_id}/members",
+    tag = "access",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("group_id" = u32, Path, description = "Access group id"),
+    ),
+    request_body = SetGroupMembersRequest,
+    responses(
+        (status = 200, body = AccessGroupView),
+        (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn set_members(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, group_id)): Ids<(u32, u32)>,
+    Body(request): Body<SetGroupMembersRequest>,
+) -> ApiResult<Json<AccessGroupView>> {
+    let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+            let before: BTreeSet<u32> =
+                group(tx, site_id, group_id)?.user_ids.into_iter().collect();
+            check_people(tx, site_id, &user_ids)?;
+            for user_id in before.difference(&user_ids) {
+                tx.execute(
+                    "DELETE FROM access_group_members WHERE group_id = ?1 AND user_id = ?2",
+                    [group_id, *user_id],
+                )?;
+            }
+            for user_id in user_ids.difference(&before) {
+                tx.execute(
+                    "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
+                    [group_id, *user_id],
+                )?;
+            }
+            for user_id in before.difference(&user_ids) {
+                reconcile_person(tx, site_id, *user_id, now)?;
+            }
+            group(tx, site_id, group_id)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Deletes an access group; its people lose its keys at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sites/{site_id}/access-groups/{group_id}",
+    tag = "access",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("group_id" = u32, Path, description = "Access group id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn delete_group(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, group_id)): Ids<(u32, u32)>,
+) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    state
+        .store
+        .transaction(move |tx| {
+            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+            let people = group(tx, site_id, group_id)?.user_ids;
+            tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
+            people
+                .into_iter()
+                .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,111 @@
+//! IQs (hubs) of a site: list and register (owner and admins: hardware).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::{ApiErrorBody, CreateIqRequest, IqView};
+
+use super::access::role_allowing;
+use super::codec;
+use super::extract::{Body, Ids};
+use super::hardware::Hardware;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::may_manage_site;
+use crate::AppState;
+
+fn iq_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<IqView> {
+    Ok(IqView {
+        iq_id: row.get(0)?,
+        site_id: row.get(1)?,
+        name: row.get(2)?,
+        public_key: codec::encode(&row.get::<_, Vec<u8>>(3)?),
+    })
+}
+
+/// The site's IQs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site_id}/iqs",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    responses(
+        (status = 200, body = Vec<IqView>),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn list_iqs(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+) -> ApiResult<Json<Vec<IqView>>> {
+    let iqs = state
+        .store
+        .run(move |db| {
+            role_allowing(
+                db,
+                site_id,
+                caller.user_id,
+                may_manage_site,
+                "managing hardware",
+            )?;
+            let mut statement = db.prepare(
+                "SELECT id, site_id, name, public_key FROM iqs WHERE site_id = ?1 ORDER BY id",
+            )?;
+            let iqs = statement
+                .query_map([site_id], iq_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ApiError>(iqs)
+        })
+        .await?;
+    Ok(Json(iqs))
+}
+
+/// Registers an installed IQ with its own public key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site_id}/iqs",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    request_body = CreateIqRequest,
+    responses(
+        (status = 201, body = IqView),
+        (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "The key is already registered"),
+    )
+)]
+pub async fn create_iq(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+    Body(request): Body<CreateIqRequest>,
+) -> ApiResult<(StatusCode, Json<IqView>)> {
+    let name = codec::name("name", &request.name)?;
+    let key = codec::public_key("public_key", &request.public_key)?;
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            role_allowing(
+                tx,
+                site_id,
+                caller.user_id,
+                may_manage_site,
+                "managing hardware",
+            )?;
+            let iq_id = Hardware::Iq.register(tx, site_id, &name, &key, now)?;
+            tx.query_row(
+                "SELECT id, site_id, name, public_key FROM iqs WHERE id = ?1",
+                [iq_id],
+                iq_from_row,
+            )
+            .map_err(ApiError::from)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}

@@ -1,0 +1,171 @@
+//! Locks of a site: list, register, attach to an IQ (owner and admins: hardware).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::{ApiErrorBody, AttachIqRequest, CreateLockRequest, LockView};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::access::role_allowing;
+use super::codec;
+use super::extract::{Body, Ids};
+use super::hardware::Hardware;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::may_manage_site;
+use crate::AppState;
+
+const LOCK_COLUMNS: &str = "SELECT id, site_id, name, public_key, iq_id FROM locks";
+
+fn lock_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LockView> {
+    Ok(LockView {
+        lock_id: row.get(0)?,
+        site_id: row.get(1)?,
+        name: row.get(2)?,
+        public_key: codec::encode(&row.get::<_, Vec<u8>>(3)?),
+        iq_id: row.get(4)?,
+    })
+}
+
+/// A lock of the site, or 404.
+fn lock(db: &Connection, site_id: u32, lock_id: u32) -> ApiResult<LockView> {
+    db.query_row(
+        &format!("{LOCK_COLUMNS} WHERE id = ?1 AND site_id = ?2"),
+        [lock_id, site_id],
+        lock_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::NotFound(format!("no lock {lock_id} on this site")))
+}
+
+/// The site's locks.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site_id}/locks",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    responses(
+        (status = 200, body = Vec<LockView>),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn list_locks(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+) -> ApiResult<Json<Vec<LockView>>> {
+    let locks = state
+        .store
+        .run(move |db| {
+            role_allowing(
+                db,
+                site_id,
+                caller.user_id,
+                may_manage_site,
+                "managing hardware",
+            )?;
+            let mut statement =
+                db.prepare(&format!("{LOCK_COLUMNS} WHERE site_id = ?1 ORDER BY id"))?;
+            let locks = statement
+                .query_map([site_id], lock_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ApiError>(locks)
+        })
+        .await?;
+    Ok(Json(locks))
+}
+
+/// Registers an installed lock with its own public key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site_id}/locks",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    request_body = CreateLockRequest,
+    responses(
+        (status = 201, body = LockView),
+        (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "The key is already registered"),
+    )
+)]
+pub async fn create_lock(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+    Body(request): Body<CreateLockRequest>,
+) -> ApiResult<(StatusCode, Json<LockView>)> {
+    let name = codec::name("name", &request.name)?;
+    let key = codec::public_key("public_key", &request.public_key)?;
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            role_allowing(
+                tx,
+                site_id,
+                caller.user_id,
+                may_manage_site,
+                "managing hardware",
+            )?;
+            let lock_id = Hardware::Lock.register(tx, site_id, &name, &key, now)?;
+            lock(tx, site_id, lock_id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Attaches a lock to an IQ of the same site (remote opening goes through it).
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{site_id}/locks/{lock_id}/iq",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("lock_id" = u32, Path, description = "Lock id"),
+    ),
+    request_body = AttachIqRequest,
+    responses(
+        (status = 200, body = LockView),
+        (status = 400, body = ApiErrorBody, description = "The IQ is not on this site"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn attach_iq(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, lock_id)): Ids<(u32, u32)>,
+    Body(request): Body<AttachIqRequest>,
+) -> ApiResult<Json<LockView>> {
+    let view = state
+        .store
+        .transaction(move |tx| {
+            role_allowing(
+                tx,
+                site_id,
+                caller.user_id,
+                may_manage_site,
+                "managing hardware",
+            )?;
+            lock(tx, site_id, lock_id)?;
+            if !Hardware::Iq.belongs_to(tx, site_id, request.iq_id)? {
+                return Err(ApiError::InvalidInput(format!(
+                    "IQ {} is not an IQ of this site",
+                    request.iq_id
+                )));
+            }
+            tx.execute(
+                "UPDATE locks SET iq_id = ?1 WHERE id = ?2",
+                [request.iq_id, lock_id],
+            )?;
+            lock(tx, site_id, lock_id)
+        })
+        .await?;
+    Ok(Json(view))
+}

@@ -1,0 +1,439 @@
+//! `/oauth/authorize` (RFC 6749 §4.1.1, RFC 7636, RFC 8252): the browser page where a person
+//! signs in, and the redirect back to the app with a single-use authorization code.
+//!
+//! Until the client and redirect URI are known to be good, errors are shown as a page and
+//! never redirected (RFC 6749 §4.1.2.1); after that, errors go back to the app as
+//! `error=...&state=...` on the redirect URI.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use url::Url;
+use utoipa::{IntoParams, ToSchema};
+
+use super::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
+use super::clients::{allowed_redirect, is_known_client};
+use super::html::{error_page, escape, page};
+use super::params::{is_form, Params};
+use super::pkce::{is_valid_challenge, METHOD_S256};
+use super::throttle::{self, Reservation};
+use super::tokens::new_token;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Seconds an authorization code lives.
+pub const CODE_TTL_SECONDS: i64 = 60;
+/// Seconds a code row is kept after it expires, so a late replay still revokes its tokens.
+const CODE_KEEP_SECONDS: i64 = 86_400;
+
+/// The parameters of an authorization request.
+#[derive(Default, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeRequest {
+    /// Must be `code`.
+    response_type: Option<String>,
+    /// `keyway-app`.
+    client_id: Option<String>,
+    /// `keyway://oauth`, or loopback `http://127.0.0.1:<port>/<path>` or
+    /// `http://[::1]:<port>/<path>` (canonical form; `localhost` is refused).
+    redirect_uri: Option<String>,
+    /// BASE64URL(SHA-256(code_verifier)), 43 characters.
+    code_challenge: Option<String>,
+    /// Must be `S256`.
+    code_challenge_method: Option<String>,
+    /// Opaque value handed back unchanged with the code or the error.
+    state: Option<String>,
+}
+
+impl AuthorizeRequest {
+    fn from_params(params: &mut Params) -> Self {
+        Self {
+            response_type: params.take("response_type"),
+            client_id: params.take("client_id"),
+            redirect_uri: params.take("redirect_uri"),
+            code_challenge: params.take("code_challenge"),
+            code_challenge_method: params.take("code_challenge_method"),
+            state: params.take("state"),
+        }
+    }
+}
+
+/// The sign-in form as posted: the credentials and the authorization request, unchanged.
+#[derive(ToSchema)]
+pub struct LoginForm {
+    /// Login e-mail.
+    email: Option<String>,
+    /// Password.
+    password: Option<String>,
+    /// The parameters of the authorization request.
+    #[serde(flatten)]
+    request: AuthorizeRequest,
+}
+
+/// An authorization request that passed every check.
+struct ValidRequest {
+    client_id: String,
+    redirect_uri: String,
+    redirect: Url,
+    code_challenge: String,
+    state: Option<String>,
+}
+
+/// Why an authorization request cannot go on.
+enum Refusal {
+    /// Shown to the person: the client or redirect URI cannot be trusted.
+    Page(&'static str),
+    /// Sent back to the app on its (valid) redirect URI.
+    Redirect {
+        redirect: Box<Url>,
+        error: &'static str,
+        description: &'static str,
+        state: Option<String>,
+    },
+}
+
+impl Refusal {
+    fn respond(self, status: StatusCode) -> Response {
+        match self {
+            Self::Page(message) => error_page(StatusCode::BAD_REQUEST, message),
+            Self::Redirect {
+                redirect,
+                error,
+                description,
+                state,
+            } => {
+                let mut pairs = vec![("error", error), ("error_description", description)];
+                if let Some(state) = state.as_deref() {
+                    pairs.push(("state", state));
+                }
+                redirect_to(*redirect, &pairs, status)
+            }
+        }
+    }
+}
+
+fn redirect_to(mut target: Url, pairs: &[(&str, &str)], status: StatusCode) -> Response {
+    target.query_pairs_mut().extend_pairs(pairs);
+    let Ok(location) = HeaderValue::from_str(target.as_str()) else {
+        return error_page(StatusCode::BAD_REQUEST, "The redirect URI cannot be used.");
+    };
+    let mut response = status.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn validate(request: AuthorizeRequest) -> Result<ValidRequest, Refusal> {
+    let client_id = request
+        .client_id
+        .ok_or(Refusal::Page("The request names no client (client_id)."))?;
+    if !is_known_client(&client_id) {
+        return Err(Refusal::Page("The request comes from an unknown client."));
+    }
+    let redirect_uri = request.redirect_uri.ok_or(Refusal::Page(
+        "The request has no redirect URI (redirect_uri).",
+    ))?;
+    let redirect = allowed_redirect(&client_id, &redirect_uri).ok_or(Refusal::Page(
+        "The redirect URI is not registered for this client.",
+    ))?;
+    let state = request.state;
+    let refuse = |error: &'static str, description: &'static str| Refusal::Redirect {
+        redirect: Box::new(redirect.clone()),
+        error,
+        description,
+        state: state.clone(),
+    };
+    match request.response_type.as_deref() {
+        Some("code") => {}
+        None => return Err(refuse("invalid_request", "response_type is required")),
+        Some(_) => {
+            return Err(refuse(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ))
+        }
+    }
+    let code_challenge = request.code_challenge.ok_or_else(|| {
+        refuse(
+            "invalid_request",
+            "code_challenge is required (PKCE with S256)",
+        )
+    })?;
+    if request.code_challenge_method.as_deref() != Some(METHOD_S256) {
+        return Err(refuse(
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
+    }
+    if !is_valid_challenge(&code_challenge) {
+        return Err(refuse(
+            "invalid_request",
+            "code_challenge must be 43 to 128 base64url characters",
+        ));
+    }
+    Ok(ValidRequest {
+        client_id,
+        redirect_uri,
+        redirect,
+        code_challenge,
+        state,
+    })
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        escape(name),
+        escape(value)
+    )
+}
+
+fn login_page(
+    request: &ValidRequest,
+    email: &str,
+    message: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let alert = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let mut fields = vec![
+        hidden("response_type", "code"),
+        hidden("client_id", &request.client_id),
+        hidden("redirect_uri", &request.redirect_uri),
+        hidden("code_challenge", &request.code_challenge),
+        hidden("code_challenge_method", METHOD_S256),
+    ];
+    if let Some(state) = &request.state {
+        fields.push(hidden("state", state));
+    }
+    let body = format!(
+        "<h1>Sign in to Keyway</h1>{alert}\
+         <form method=\"post\" action=\"/oauth/authorize\">\
+         <label>E-mail<input type=\"email\" name=\"email\" value=\"{email}\" \
+         autocomplete=\"username\" required autofocus></label>\
+         <label>Password<input type=\"password\" name=\"password\" \
+         autocomplete=\"current-password\" required></label>{fields}\
+         <button type=\"submit\">Sign in</button></form>",
+        email = escape(email),
+        fields = fields.concat(),
+    );
+    page(status, "Sign in to Keyway", &body)
+}
+
+fn internal_page(error: ApiError) -> Response {
+    if let ApiError::Internal(detail) = &error {
+        tracing::error!(%detail, "sign-in failed");
+    }
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again.",
+    )
+}
+
+/// Shows the sign-in form for an authorization request.
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize",
+    tag = "oauth",
+    params(AuthorizeRequest),
+    responses(
+        (status = 200, description = "The sign-in form", content_type = "text/html", body = String),
+        (status = 302, description = "Back to the app with `error` and `state` (bad response_type or PKCE parameters)"),
+        (status = 400, description = "Unknown client or redirect URI: an error page, never a redirect", content_type = "text/html", body = String),
+    )
+)]
+pub async fn authorize_form(uri: Uri) -> Response {
+    let mut params = match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(name) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The parameter {name} is given more than once."),
+            )
+        }
+    };
+    match validate(AuthorizeRequest::from_params(&mut params)) {
+        Ok(request) => login_page(&request, "", None, StatusCode::OK),
+        Err(refusal) => refusal.respond(StatusCode::FOUND),
+    }
+}
+
+/// What a sign-in attempt came to.
+enum SignIn {
+    Code(String),
+    WrongCredentials,
+    Throttled(u64),
+}
+
+async fn sign_in(
+    state: &AppState,
+    request: &ValidRequest,
+    email: &str,
+    password: String,
+    peer: Option<SocketAddr>,
+) -> Result<SignIn, ApiError> {
+    let email = email.trim().to_lowercase();
+    let account = (email.len() <= MAX_EMAIL_BYTES).then(|| throttle::account_subject(&email));
+    let mut subjects = Vec::new();
+    if let Some(subject) = &account {
+        subjects.push((subject.clone(), throttle::ACCOUNT_LIMIT));
+    }
+    if let Some(peer) = peer {
+        subjects.push((
+            throttle::address_subject(peer.ip()),
+            throttle::ADDRESS_LIMIT,
+        ));
+    }
+    let now = state.clock.now();
+    let (reservation, login) = state
+        .store
+        .transaction(move |tx| {
+            let reservation = throttle::reserve(tx, &subjects, now)?;
+            let login = match (&reservation, email.len() <= MAX_EMAIL_BYTES) {
+                (Reservation::Granted(_), true) => find_login(tx, &email)?,
+                _ => None,
+            };
+            Ok::<_, ApiError>((reservation, login))
+        })
+        .await?;
+    let rows = match reservation {
+        Reservation::Granted(rows) => rows,
+        Reservation::Refused(seconds) => return Ok(SignIn::Throttled(seconds)),
+    };
+    let (user_id, hash) = match login {
+        Some((user_id, hash)) => (Some(user_id), hash),
+        None => (None, None),
+    };
+    let matches = tokio::task::spawn_blocking(move || check_password(&password, hash.as_deref()))
+        .await
+        .map_err(|_| ApiError::Internal("password check task failed".into()))?;
+    let Some(user_id) = user_id.filter(|_| matches) else {
+        return Ok(SignIn::WrongCredentials);
+    };
+    let (code, code_hash) = new_token()?;
+    let now = state.clock.now();
+    let client_id = request.client_id.clone();
+    let redirect_uri = request.redirect_uri.clone();
+    let challenge = request.code_challenge.clone();
+    state
+        .store
+        .transaction(move |tx| {
+            throttle::succeeded(tx, account.as_deref(), &rows)?;
+            tx.execute(
+                "DELETE FROM oauth_codes WHERE expires_at < ?1",
+                [now - CODE_KEEP_SECONDS],
+            )?;
+            tx.execute(
+                "INSERT INTO oauth_codes
+                 (code_hash, user_id, client_id, redirect_uri, code_challenge, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    code_hash,
+                    user_id,
+                    client_id,
+                    redirect_uri,
+                    challenge,
+                    now + CODE_TTL_SECONDS
+                ],
+            )?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(SignIn::Code(code))
+}
+
+/// Checks the e-mail and password posted from the form; on success, redirects to the app
+/// with a single-use code (60 s) bound to the client, redirect URI, PKCE challenge and account.
+#[utoipa::path(
+    post,
+    path = "/oauth/authorize",
+    tag = "oauth",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the app with `code` and `state`, or with `error` and `state`"),
+        (status = 400, description = "Unknown client or redirect URI, or a malformed form", content_type = "text/html", body = String),
+        (status = 401, description = "Wrong e-mail or password: the form again", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "text/html", body = String),
+    )
+)]
+pub async fn authorize_submit(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !is_form(&headers) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The sign-in form must be sent as application/x-www-form-urlencoded.",
+        );
+    }
+    let mut params = match Params::parse(&body) {
+        Ok(params) => params,
+        Err(name) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The parameter {name} is given more than once."),
+            )
+        }
+    };
+    let form = LoginForm {
+        email: params.take("email"),
+        password: params.take("password"),
+        request: AuthorizeRequest::from_params(&mut params),
+    };
+    let request = match validate(form.request) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.respond(StatusCode::SEE_OTHER),
+    };
+    let (Some(email), Some(password)) = (form.email, form.password) else {
+        return login_page(
+            &request,
+            "",
+            Some("Enter your e-mail and password."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| *address);
+    match sign_in(&state, &request, &email, password, peer).await {
+        Ok(SignIn::Code(code)) => {
+            let mut pairs = vec![("code", code.as_str())];
+            if let Some(state) = request.state.as_deref() {
+                pairs.push(("state", state));
+            }
+            redirect_to(request.redirect, &pairs, StatusCode::SEE_OTHER)
+        }
+        Ok(SignIn::WrongCredentials) => login_page(
+            &request,
+            &email,
+            Some("Wrong e-mail or password."),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Ok(SignIn::Throttled(seconds)) => {
+            let minutes = seconds.div_ceil(60);
+            let mut response = error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            );
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Err(error) => internal_page(error),
+    }
+}

@@ -1,0 +1,284 @@
+//! Test-only plumbing shared by the `api_*` integration tests: a cloud on loopback, accounts
+//! with access tokens written straight into its store (the OAuth flow has its own tests), and
+//! small typed helpers over the JSON API. Not library code.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_cloud::auth::tokens::new_token;
+use keyway_cloud::{start, CloudConfig, RunningCloud, StoreError};
+use keyway_protocol::api::{
+    AccessGroupView, DeviceView, KeySyncResponse, LockView, PersonView, Role, SiteView, WindowDto,
+};
+use keyway_protocol::{PublicKey, SigningKey};
+use reqwest::{Method, StatusCode};
+use ring::rand::SystemRandom;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+/// Someone calling the API with a bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Their account id.
+    pub user_id: u32,
+    /// Their access token.
+    pub token: String,
+}
+
+/// A running cloud with a temporary data directory.
+pub struct Cloud {
+    /// The server.
+    pub running: RunningCloud,
+    http: reqwest::Client,
+    next: AtomicU32,
+    _dir: tempfile::TempDir,
+}
+
+/// A new P-256 key pair (lock, IQ or device key).
+pub fn key() -> SigningKey {
+    SigningKey::generate(&SystemRandom::new()).unwrap().0
+}
+
+/// Standard base64 of a public key.
+pub fn b64_key(key: &PublicKey) -> String {
+    STANDARD.encode(key.as_bytes())
+}
+
+/// Decodes standard base64.
+pub fn unb64(text: &str) -> Vec<u8> {
+    STANDARD.decode(text).unwrap()
+}
+
+/// Parses a JSON answer into a typed body.
+pub fn typed<T: DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+impl Cloud {
+    /// Starts a cloud on 127.0.0.1 with a free port.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let running = start(
+            CloudConfig::new(dir.path().to_path_buf()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        // reqwest is built without a TLS provider; plain HTTP still needs one installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            running,
+            http: reqwest::Client::builder().build().unwrap(),
+            next: AtomicU32::new(1),
+            _dir: dir,
+        }
+    }
+
+    /// A fresh unique e-mail address.
+    pub fn email(&self) -> String {
+        format!(
+            "person{}@example.com",
+            self.next.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A new account (no password) with a valid access token.
+    pub async fn account(&self) -> Caller {
+        let email = self.email();
+        let user_id = self
+            .running
+            .state
+            .store
+            .run(move |db| {
+                db.execute(
+                    "INSERT INTO users (email, name, created_at) VALUES (?1, 'Test person', 0)",
+                    [email],
+                )?;
+                Ok::<_, StoreError>(u32::try_from(db.last_insert_rowid()).unwrap())
+            })
+            .await
+            .unwrap();
+        self.token_for(user_id).await
+    }
+
+    /// An access token for an existing account: a token family and an access token row.
+    pub async fn token_for(&self, user_id: u32) -> Caller {
+        let (token, hash) = new_token().unwrap();
+        self.running
+            .state
+            .store
+            .run(move |db| {
+                db.execute(
+                    "INSERT INTO token_families (user_id, created_at) VALUES (?1, 0)",
+                    [user_id],
+                )?;
+                db.execute(
+                    "INSERT INTO access_tokens (token_hash, family_id, user_id, expires_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![hash, db.last_insert_rowid(), user_id, i64::MAX],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        Caller { user_id, token }
+    }
+
+    /// One number from the database (`SELECT COUNT(*) ...` and the like).
+    pub async fn count(&self, sql: impl Into<String>) -> i64 {
+        let sql = sql.into();
+        self.running
+            .state
+            .store
+            .run(move |db| Ok::<_, StoreError>(db.query_row(&sql, [], |row| row.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    /// Calls the API and returns the status and the JSON body (`null` when empty).
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.running.base_url()))
+            .bearer_auth(&caller.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        (status, value)
+    }
+
+    /// `GET`.
+    pub async fn get(&self, caller: &Caller, path: &str) -> (StatusCode, Value) {
+        self.call(caller, Method::GET, path, None).await
+    }
+
+    /// `POST` with a JSON body.
+    pub async fn post(&self, caller: &Caller, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(caller, Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH` with a JSON body.
+    pub async fn patch(&self, caller: &Caller, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(caller, Method::PATCH, path, Some(body)).await
+    }
+
+    /// `PUT` with a JSON body.
+    pub async fn put(&self, caller: &Caller, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(caller, Method::PUT, path, Some(body)).await
+    }
+
+    /// `DELETE`.
+    pub async fn delete(&self, caller: &Caller, path: &str) -> (StatusCode, Value) {
+        self.call(caller, Method::DELETE, path, None).await
+    }
+
+    /// A new site owned by `owner`.
+    pub async fn site(&self, owner: &Caller) -> SiteView {
+        let (status, body) = self
+            .post(
+                owner,
+                "/api/v1/sites",
+                json!({ "name": "HQ", "utc_offset_minutes": 60 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        typed(body)
+    }
+
+    /// Adds a new person with `role` to the site (as `actor`) and returns them with a token.
+    pub async fn member(&self, actor: &Caller, site_id: u32, role: Role) -> Caller {
+        let (status, body) = self
+            .post(
+                actor,
+                &format!("/api/v1/sites/{site_id}/people"),
+                json!({ "email": self.email(), "name": "Member", "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let person: PersonView = typed(body);
+        self.token_for(person.user_id).await
+    }
+
+    /// The site's people as `caller` sees them.
+    pub async fn people(&self, caller: &Caller, site_id: u32) -> Vec<PersonView> {
+        let (status, body) = self
+            .get(caller, &format!("/api/v1/sites/{site_id}/people"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        typed(body)
+    }
+
+    /// Registers a lock with a new key on the site.
+    pub async fn lock(&self, owner: &Caller, site_id: u32, name: &str) -> (LockView, SigningKey) {
+        let lock_key = key();
+        let (status, body) = self
+            .post(
+                owner,
+                &format!("/api/v1/sites/{site_id}/locks"),
+                json!({ "name": name, "public_key": b64_key(&lock_key.public_key()) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (typed(body), lock_key)
+    }
+
+    /// Creates an access group.
+    pub async fn group(
+        &self,
+        owner: &Caller,
+        site_id: u32,
+        lock_ids: &[u32],
+        user_ids: &[u32],
+        schedule: &[WindowDto],
+    ) -> AccessGroupView {
+        let (status, body) = self
+            .post(
+                owner,
+                &format!("/api/v1/sites/{site_id}/access-groups"),
+                json!({ "name": "Group", "lock_ids": lock_ids, "user_ids": user_ids, "schedule": schedule }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        typed(body)
+    }
+
+    /// Registers a device with a new key for `caller`.
+    pub async fn device(&self, caller: &Caller) -> (DeviceView, SigningKey) {
+        let device_key = key();
+        let (status, body) = self
+            .post(
+                caller,
+                "/api/v1/devices",
+                json!({ "public_key": b64_key(&device_key.public_key()), "name": "Phone", "platform": "cli" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (typed(body), device_key)
+    }
+
+    /// The key sync of a device.
+    pub async fn sync(&self, caller: &Caller, device_id: u32) -> KeySyncResponse {
+        let (status, body) = self
+            .get(caller, &format!("/api/v1/devices/{device_id}/keys"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        typed(body)
+    }
+}
