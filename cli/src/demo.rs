@@ -39,10 +39,11 @@ pub struct DemoArgs {
     packet_latency_ms: u64,
 }
 
-/// Prints numbered, timed steps.
+/// Prints numbered steps with the time each took and the HTTP requests it cost.
 struct Steps {
     number: u32,
     started: Instant,
+    metrics: Option<Arc<keyway_cloud::Metrics>>,
 }
 
 impl Steps {
@@ -50,7 +51,12 @@ impl Steps {
         Self {
             number: 0,
             started: Instant::now(),
+            metrics: None,
         }
+    }
+
+    fn requests(&self) -> u64 {
+        self.metrics.as_ref().map_or(0, |m| m.requests())
     }
 
     async fn run<T, F>(&mut self, title: &str, work: F) -> anyhow::Result<T>
@@ -58,11 +64,18 @@ impl Steps {
         F: std::future::Future<Output = anyhow::Result<T>>,
     {
         self.number += 1;
-        let started = Instant::now();
+        println!("\n[{}] {title}", self.number);
+        let (started, requests) = (Instant::now(), self.requests());
         let value = work
             .await
             .with_context(|| format!("step {}: {title}", self.number))?;
-        println!("\n[{}] {title}  ({})", self.number, ms(started.elapsed()));
+        let requests = self.requests() - requests;
+        let cost = if requests > 0 {
+            format!(", {requests} HTTP request(s)")
+        } else {
+            String::new()
+        };
+        println!("    ({}{cost})", ms(started.elapsed()));
         Ok(value)
     }
 }
@@ -89,6 +102,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         })
         .await?;
     println!("    {} (OpenAPI at /openapi.json)", cloud.base_url());
+    steps.metrics = Some(Arc::clone(&cloud.state.metrics));
 
     let admin = phone(&cloud, &scratch.path().join("admin-phone"), None)?;
     steps

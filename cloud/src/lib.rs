@@ -60,6 +60,33 @@ pub struct AppState {
     pub config: Arc<CloudConfig>,
     /// The clock.
     pub clock: CloudClock,
+    /// Request counters.
+    pub metrics: Arc<Metrics>,
+}
+
+/// What the server counts.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// HTTP requests answered.
+    pub requests: std::sync::atomic::AtomicU64,
+}
+
+impl Metrics {
+    /// Requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+async fn count_request(
+    axum::extract::State(metrics): axum::extract::State<Arc<Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    metrics
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(request).await
 }
 
 #[derive(OpenApi)]
@@ -81,6 +108,10 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json((*json).clone()) }),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            count_request,
+        ))
         .with_state(state);
     (router, document)
 }
@@ -128,6 +159,7 @@ pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningClo
         store,
         config: Arc::new(config),
         clock: CloudClock::default(),
+        metrics: Arc::default(),
     };
     let listener = TcpListener::bind(listen)
         .await
