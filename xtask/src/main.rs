@@ -1,1 +1,769 @@
-fn main() {}
+//! # xtask
+//!
+//! Project automation for the Keyway workspace, run as `cargo xtask <command>` (the alias
+//! lives in `.cargo/config.toml`). It uses the standard library only, so it builds in seconds.
+//!
+//! | command | what it does |
+//! | --- | --- |
+//! | `test` | fmt check, clippy, `cargo test`, binding generation, Kotlin JVM tests, Python tests |
+//! | `bindings` | builds the debug `libkeyway_core.so` and generates Kotlin, Swift and Python |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
+//! | `size` | release build of the core cdylib, stripped, size in bytes and KiB |
+//!
+//! Whatever the tests need and the machine lacks is installed, and said so: Debian packages
+//! through `apt-get`, the Kotlin compiler from npm under `target/tools/`, and a Python venv
+//! with pytest under `target/venv/`. Installs are skipped when already present.
+
+use std::collections::HashSet;
+use std::env;
+use std::ffi::OsStr;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// Debian packages the workspace's builds and tests rely on.
+const SYSTEM_PACKAGES: &[&str] = &["pkg-config", "libdbus-1-dev", "libjna-java"];
+/// The npm package that ships `kotlinc` and the kotlinx-coroutines / kotlin-test jars.
+const KOTLIN_NPM_PACKAGE: &str = "kotlin-compiler@2";
+/// Python packages installed in the test venv.
+const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio"];
+/// The binding languages generated into `target/bindings/<language>`.
+const LANGUAGES: &[&str] = &["kotlin", "swift", "python"];
+/// The Android facade: plain Kotlin over the generated API, so it is compiled with the
+/// Kotlin tests to keep it in step with the bindings (the Android app itself is not built here).
+const ANDROID_FACADE: &str = "android/keyway/src/main/kotlin/com/keyway/app/KeywayFacade.kt";
+/// File name of the core cdylib on Linux.
+const CORE_LIB: &str = "libkeyway_core.so";
+/// The core's crate name as UniFFI knows it (keys `[crates.<name>]` in a global config).
+const CORE_CRATE: &str = "keyway_core";
+
+/// An xtask failure: a message for the user. `Debug` prints the message as is, because `main`
+/// returning `Err` prints it through `Debug`.
+struct Error(String);
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error(e.to_string())
+    }
+}
+
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Builds an [`Error`] from a format string.
+macro_rules! err {
+    ($($arg:tt)*) => { Error(format!($($arg)*)) };
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  test       fmt, clippy, cargo test, bindings, Kotlin JVM tests, Python tests
+             (`cargo xtask test kotlin python` runs only the named steps:
+              fmt clippy test bindings kotlin python)
+  bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
+  bench      cargo bench -p keyway-protocol --bench handshake [extra args]
+  size       release cdylib, stripped, size in bytes and KiB [extra cargo build args]";
+
+fn main() -> Result<()> {
+    let mut args = env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let mut ctx = Ctx::new()?;
+    match command.as_deref() {
+        Some("test") => ctx.test(&rest),
+        Some("bindings") => ctx.bindings(),
+        Some("bench") => ctx.bench(&rest),
+        Some("size") => ctx.size(&rest),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(err!("unknown command `{other}`\n\n{USAGE}")),
+        None => Err(err!("no command given\n\n{USAGE}")),
+    }
+}
+
+/// Paths and state shared by the commands.
+struct Ctx {
+    /// The workspace root.
+    root: PathBuf,
+    /// The cargo target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+    target: PathBuf,
+    /// The `cargo` that runs us.
+    cargo: String,
+    /// Whether `apt-get update` already ran in this process.
+    apt_updated: bool,
+}
+
+/// One step of `cargo xtask test`.
+type StepFn = fn(&mut Ctx) -> Result<()>;
+
+impl Ctx {
+    fn new() -> Result<Self> {
+        let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let root = manifest_dir
+            .parent()
+            .ok_or_else(|| err!("xtask manifest dir has no parent"))?
+            .to_path_buf();
+        let target = match env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => root.join(dir),
+            None => root.join("target"),
+        };
+        let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        Ok(Ctx {
+            root,
+            target,
+            cargo,
+            apt_updated: false,
+        })
+    }
+
+    // ----------------------------------------------------------------------------------
+    // commands
+    // ----------------------------------------------------------------------------------
+
+    /// `cargo xtask test`: every check, in order, stopping at the first failure.
+    /// With step names in `only`, runs just those (in the usual order).
+    fn test(&mut self, only: &[String]) -> Result<()> {
+        let all: &[(&str, StepFn)] = &[
+            ("fmt", Ctx::step_fmt),
+            ("clippy", Ctx::step_clippy),
+            ("test", Ctx::step_cargo_test),
+            ("bindings", Ctx::bindings),
+            ("kotlin", Ctx::step_kotlin),
+            ("python", Ctx::step_python),
+        ];
+        if let Some(unknown) = only.iter().find(|name| !all.iter().any(|(n, _)| n == name)) {
+            let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+            return Err(err!("unknown step `{unknown}`; steps: {}", names.join(" ")));
+        }
+        let steps: Vec<(&str, StepFn)> = all
+            .iter()
+            .filter(|(name, _)| only.is_empty() || only.iter().any(|o| o == name))
+            .copied()
+            .collect();
+        let started = Instant::now();
+        let mut done: Vec<(&str, Duration, bool)> = Vec::new();
+        let mut failure = None;
+        for (i, (name, step)) in steps.iter().enumerate() {
+            println!("\n==> [{}/{}] {name}", i + 1, steps.len());
+            let t = Instant::now();
+            let result = step(self);
+            let took = t.elapsed();
+            match result {
+                Ok(()) => {
+                    println!("==> {name}: ok in {}", secs(took));
+                    done.push((name, took, true));
+                }
+                Err(e) => {
+                    println!("==> {name}: FAILED in {}: {e}", secs(took));
+                    done.push((name, took, false));
+                    failure = Some(format!("step `{name}` failed: {e}"));
+                    break;
+                }
+            }
+        }
+        let passed = done.iter().filter(|(_, _, ok)| *ok).count();
+        let failed = done.len() - passed;
+        let skipped = steps.len() - done.len();
+        println!("\n==> summary ({} total)", secs(started.elapsed()));
+        for (name, took, ok) in &done {
+            println!(
+                "    {:<6} {name:<14} {:>9}",
+                if *ok { "ok" } else { "FAILED" },
+                secs(*took)
+            );
+        }
+        for (name, _) in &steps[done.len()..] {
+            println!("    {:<6} {name:<14}", "skip");
+        }
+        if skipped > 0 {
+            println!("xtask: {passed} passed, {failed} failed, {skipped} skipped");
+        } else {
+            println!("xtask: {passed} passed, {failed} failed");
+        }
+        match failure {
+            Some(msg) => Err(Error(msg)),
+            None => Ok(()),
+        }
+    }
+
+    /// `cargo xtask bindings`: debug build of the core, then Kotlin, Swift and Python bindings.
+    fn bindings(&mut self) -> Result<()> {
+        self.cargo_run(&["build", "-p", "keyway-core", "--lib"])?;
+        let lib = self.core_lib_debug();
+        if !lib.is_file() {
+            return Err(err!("{} was not built", lib.display()));
+        }
+        self.cargo_run(&["build", "-p", "uniffi-bindgen"])?;
+        let config = self.uniffi_global_config()?;
+        let out_root = self.target.join("bindings");
+        for language in LANGUAGES {
+            let out = out_root.join(language);
+            if out.exists() {
+                fs::remove_dir_all(&out)?;
+            }
+            fs::create_dir_all(&out)?;
+            let mut cmd = self.cargo_cmd();
+            cmd.args([
+                "run",
+                "--quiet",
+                "-p",
+                "uniffi-bindgen",
+                "--",
+                "generate",
+                "--library",
+            ])
+            .arg(&lib)
+            .args(["--language", language, "--out-dir"])
+            .arg(&out)
+            .arg("--no-format");
+            if let Some(config) = &config {
+                cmd.arg("--config").arg(config);
+            }
+            run(&mut cmd)?;
+            let files = list_files(&out)?;
+            if files.is_empty() {
+                return Err(err!("uniffi-bindgen wrote nothing for {language}"));
+            }
+            for f in files {
+                println!("    generated {}", self.rel(&f));
+            }
+        }
+        // The generated Python module loads the cdylib from its own directory.
+        let py_lib = out_root.join("python").join(CORE_LIB);
+        fs::copy(&lib, &py_lib)?;
+        println!("    copied {} next to keyway_core.py", CORE_LIB);
+        Ok(())
+    }
+
+    /// `cargo xtask bench`: the handshake benchmark of keyway-protocol.
+    fn bench(&mut self, extra: &[String]) -> Result<()> {
+        let mut cmd = self.cargo_cmd();
+        cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
+        if !extra.is_empty() {
+            cmd.arg("--").args(extra);
+        }
+        run(&mut cmd)
+    }
+
+    /// `cargo xtask size`: the stripped size of the release core cdylib.
+    fn size(&mut self, extra: &[String]) -> Result<()> {
+        let mut cmd = self.cargo_cmd();
+        cmd.args(["build", "--release", "-p", "keyway-core", "--lib"])
+            .args(extra);
+        run(&mut cmd)?;
+        let lib = self.target.join("release").join(CORE_LIB);
+        if !lib.is_file() {
+            return Err(err!("{} was not built", lib.display()));
+        }
+        let dir = self.target.join("size");
+        fs::create_dir_all(&dir)?;
+        let stripped = dir.join(CORE_LIB);
+        if stripped.exists() {
+            fs::remove_file(&stripped)?;
+        }
+        if on_path("strip") {
+            run(Command::new("strip")
+                .arg("--strip-all")
+                .arg(&lib)
+                .arg("-o")
+                .arg(&stripped))?;
+        } else if on_path("objcopy") {
+            run(Command::new("objcopy")
+                .arg("--strip-all")
+                .arg(&lib)
+                .arg(&stripped))?;
+        } else {
+            self.ensure_apt(&["binutils"])?;
+            run(Command::new("strip")
+                .arg("--strip-all")
+                .arg(&lib)
+                .arg("-o")
+                .arg(&stripped))?;
+        }
+        let before = fs::metadata(&lib)?.len();
+        let after = fs::metadata(&stripped)?.len();
+        println!(
+            "{}: {before} bytes ({}) as built",
+            self.rel(&lib),
+            kib(before)
+        );
+        println!(
+            "{}: {after} bytes ({}) stripped",
+            self.rel(&stripped),
+            kib(after)
+        );
+        println!("size: {CORE_LIB} stripped = {after} bytes = {}", kib(after));
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------------------------
+    // test steps
+    // ----------------------------------------------------------------------------------
+
+    fn step_fmt(&mut self) -> Result<()> {
+        self.cargo_run(&["fmt", "--all", "--", "--check"])
+    }
+
+    fn step_clippy(&mut self) -> Result<()> {
+        // The first step that compiles: make sure native build dependencies are there.
+        self.ensure_apt(SYSTEM_PACKAGES)?;
+        self.cargo_run(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    }
+
+    fn step_cargo_test(&mut self) -> Result<()> {
+        self.cargo_run(&["test", "--workspace"])
+    }
+
+    /// Compiles the generated Kotlin and `bindings/tests/kotlin/` into one jar and runs it on
+    /// the JVM against the debug cdylib.
+    fn step_kotlin(&mut self) -> Result<()> {
+        self.ensure_apt(SYSTEM_PACKAGES)?;
+        let kotlin_home = self.ensure_kotlinc()?;
+        let kotlinc = kotlin_home.join("bin").join("kotlinc");
+        let klib = kotlin_home.join("lib");
+        let jna = find_jna_jar()?;
+        let coroutines = klib.join("kotlinx-coroutines-core-jvm.jar");
+        let kotlin_test = klib.join("kotlin-test.jar");
+        let stdlib = klib.join("kotlin-stdlib.jar");
+        for jar in [&coroutines, &kotlin_test, &stdlib] {
+            if !jar.is_file() {
+                return Err(err!(
+                    "{} is missing from the kotlin-compiler package",
+                    jar.display()
+                ));
+            }
+        }
+
+        let mut sources = kotlin_sources(&self.target.join("bindings").join("kotlin"))?;
+        let generated = sources.len();
+        let tests = kotlin_sources(&self.root.join("bindings").join("tests").join("kotlin"))?;
+        if generated == 0 {
+            return Err(err!("no generated Kotlin under target/bindings/kotlin"));
+        }
+        if tests.is_empty() {
+            return Err(err!("no Kotlin tests under bindings/tests/kotlin"));
+        }
+        let test_files = tests.len();
+        sources.extend(tests);
+        let facade = self.root.join(ANDROID_FACADE);
+        let facades = usize::from(facade.is_file());
+        if facade.is_file() {
+            sources.push(facade);
+        }
+
+        let out_dir = self.target.join("kotlin-tests");
+        fs::create_dir_all(&out_dir)?;
+        let jar = out_dir.join("keyway-kotlin-tests.jar");
+        if jar.exists() {
+            fs::remove_file(&jar)?;
+        }
+        let compile_cp = join_paths(&[&jna, &coroutines, &kotlin_test])?;
+        let mut cmd = Command::new(&kotlinc);
+        cmd.current_dir(&self.root)
+            .args(["-nowarn", "-jvm-target", "17", "-cp"])
+            .arg(&compile_cp)
+            .arg("-d")
+            .arg(&jar)
+            .args(&sources);
+        println!("    kotlinc: {generated} generated + {test_files} test + {facades} facade files");
+        run(&mut cmd)?;
+
+        let run_cp = join_paths(&[&jar, &stdlib, &coroutines, &kotlin_test, &jna])?;
+        let lib_dir = self.target.join("debug");
+        let mut cmd = Command::new("java");
+        cmd.current_dir(&self.root)
+            .arg(format!("-Djna.library.path={}", lib_dir.display()))
+            .arg(format!("-Dkeyway.vectors={}", self.vectors_dir().display()));
+        cmd.arg("-cp").arg(&run_cp).arg("MainKt");
+        run(&mut cmd)
+    }
+
+    /// Runs `bindings/tests/python/` with pytest against the generated `keyway_core.py`.
+    fn step_python(&mut self) -> Result<()> {
+        let python = self.ensure_venv()?;
+        let module_dir = self.target.join("bindings").join("python");
+        if !module_dir.join("keyway_core.py").is_file() || !module_dir.join(CORE_LIB).is_file() {
+            return Err(err!(
+                "target/bindings/python is incomplete: run `cargo xtask bindings`"
+            ));
+        }
+        let tests = self.root.join("bindings").join("tests").join("python");
+        let mut cmd = Command::new(&python);
+        cmd.current_dir(&self.root)
+            .env("PYTHONPATH", &module_dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("KEYWAY_VECTORS", self.vectors_dir())
+            .args(["-m", "pytest", "-p", "no:cacheprovider", "-v", "-c"])
+            .arg(tests.join("pytest.ini"))
+            .arg("--rootdir")
+            .arg(&tests)
+            .arg(&tests);
+        echo(&cmd);
+        let status = cmd.status()?;
+        match status.code() {
+            Some(0) => Ok(()),
+            Some(5) => Err(err!("pytest collected no tests (exit 5)")),
+            _ => Err(failed_status(&cmd, status)),
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // tools
+    // ----------------------------------------------------------------------------------
+
+    /// Installs the missing Debian `packages` with apt-get (one `apt-get update` per run).
+    fn ensure_apt(&mut self, packages: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = packages
+            .iter()
+            .copied()
+            .filter(|p| !dpkg_installed(p))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if !on_path("apt-get") {
+            return Err(err!(
+                "missing system packages {} and no apt-get to install them",
+                missing.join(" ")
+            ));
+        }
+        let sudo = !is_root() && on_path("sudo");
+        let apt = |args: &[&str]| {
+            let mut cmd = if sudo {
+                Command::new("sudo")
+            } else {
+                Command::new("apt-get")
+            };
+            if sudo {
+                cmd.arg("apt-get");
+            }
+            cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+            cmd
+        };
+        println!("    installing Debian packages: {}", missing.join(" "));
+        let t = Instant::now();
+        if !self.apt_updated {
+            run(&mut apt(&["update", "-q"]))?;
+            self.apt_updated = true;
+        }
+        let mut install = apt(&[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "-o",
+            "Dpkg::Use-Pty=0",
+        ]);
+        install.args(&missing);
+        run(&mut install)?;
+        println!(
+            "    installed {} in {}",
+            missing.join(" "),
+            secs(t.elapsed())
+        );
+        Ok(())
+    }
+
+    /// Returns the kotlin-compiler package directory, installing it from npm when needed.
+    fn ensure_kotlinc(&mut self) -> Result<PathBuf> {
+        let prefix = self.target.join("tools").join("kotlin");
+        let home = prefix.join("node_modules").join("kotlin-compiler");
+        let kotlinc = home.join("bin").join("kotlinc");
+        if kotlinc.is_file()
+            && home
+                .join("lib")
+                .join("kotlinx-coroutines-core-jvm.jar")
+                .is_file()
+        {
+            return Ok(home);
+        }
+        if !on_path("npm") {
+            return Err(err!(
+                "kotlinc is not installed and npm is missing to install it"
+            ));
+        }
+        println!(
+            "    installing the Kotlin compiler: npm {KOTLIN_NPM_PACKAGE} into {}",
+            self.rel(&prefix)
+        );
+        let t = Instant::now();
+        fs::create_dir_all(&prefix)?;
+        let mut cmd = Command::new("npm");
+        cmd.arg("install").arg("--prefix").arg(&prefix).args([
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            KOTLIN_NPM_PACKAGE,
+        ]);
+        run(&mut cmd)?;
+        if !kotlinc.is_file() {
+            return Err(err!(
+                "npm installed {KOTLIN_NPM_PACKAGE} but {} is missing",
+                kotlinc.display()
+            ));
+        }
+        println!("    installed kotlin-compiler in {}", secs(t.elapsed()));
+        Ok(home)
+    }
+
+    /// Returns the venv's python, creating `target/venv` with pytest when needed.
+    fn ensure_venv(&mut self) -> Result<PathBuf> {
+        let venv = self.target.join("venv");
+        let python = venv.join("bin").join("python");
+        let ready = python.is_file()
+            && Command::new(&python)
+                .args(["-c", "import pytest, pytest_asyncio"])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+        if ready {
+            return Ok(python);
+        }
+        let t = Instant::now();
+        if !python.is_file() {
+            let system_python = ["python3", "python"]
+                .into_iter()
+                .find(|p| on_path(p))
+                .ok_or_else(|| err!("no python3 on PATH to create {}", venv.display()))?;
+            println!("    creating a Python venv in {}", self.rel(&venv));
+            run(Command::new(system_python).args(["-m", "venv"]).arg(&venv))?;
+        }
+        println!(
+            "    installing into the venv: {}",
+            PYTHON_PACKAGES.join(" ")
+        );
+        let mut cmd = Command::new(&python);
+        cmd.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(PYTHON_PACKAGES);
+        run(&mut cmd)?;
+        println!("    venv ready in {}", secs(t.elapsed()));
+        Ok(python)
+    }
+
+    // ----------------------------------------------------------------------------------
+    // helpers
+    // ----------------------------------------------------------------------------------
+
+    fn cargo_cmd(&self) -> Command {
+        let mut cmd = Command::new(&self.cargo);
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    fn cargo_run(&self, args: &[&str]) -> Result<()> {
+        run(self.cargo_cmd().args(args))
+    }
+
+    /// UniFFI's library mode reads `uniffi.toml` from each crate's own directory and takes
+    /// `--config` only as a global file (`[defaults]`, `[crates.<name>]`). The workspace keeps
+    /// its binding settings in the root `uniffi.toml`, so this rewrites its tables under
+    /// `[crates.keyway_core.…]` into `target/uniffi/global.toml` and returns that path.
+    fn uniffi_global_config(&self) -> Result<Option<PathBuf>> {
+        let source = self.root.join("uniffi.toml");
+        if !source.is_file() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(&source)?;
+        let mut out = format!(
+            "# Generated by xtask from {}: do not edit.\n",
+            self.rel(&source)
+        );
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if let Some(rest) = trimmed.strip_prefix("[[") {
+                out.push_str(&format!("[[crates.{CORE_CRATE}.{}", rest.trim_start()));
+            } else if let Some(rest) = trimmed.strip_prefix('[') {
+                out.push_str(&format!("[crates.{CORE_CRATE}.{}", rest.trim_start()));
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        let dir = self.target.join("uniffi");
+        fs::create_dir_all(&dir)?;
+        let path = dir.join("global.toml");
+        fs::write(&path, out)?;
+        println!(
+            "    binding settings: {} (as {})",
+            self.rel(&source),
+            self.rel(&path)
+        );
+        Ok(Some(path))
+    }
+
+    fn core_lib_debug(&self) -> PathBuf {
+        self.target.join("debug").join(CORE_LIB)
+    }
+
+    fn vectors_dir(&self) -> PathBuf {
+        self.root.join("protocol").join("vectors")
+    }
+
+    /// `path` relative to the workspace root, for messages.
+    fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// Prints the command line, runs it with inherited stdio, and fails on a non-zero exit.
+fn run(cmd: &mut Command) -> Result<()> {
+    echo(cmd);
+    let status = cmd.status().map_err(|e| {
+        err!(
+            "could not start `{}`: {e}",
+            cmd.get_program().to_string_lossy()
+        )
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(failed_status(cmd, status))
+    }
+}
+
+fn echo(cmd: &Command) {
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a: &OsStr| a.to_string_lossy().into_owned())
+        .collect();
+    println!(
+        "    $ {} {}",
+        cmd.get_program().to_string_lossy(),
+        args.join(" ")
+    );
+}
+
+fn failed_status(cmd: &Command, status: ExitStatus) -> Error {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let sub = cmd
+        .get_args()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match status.code() {
+        Some(code) => err!("`{program} {sub}` exited with {code}"),
+        None => err!("`{program} {sub}` was killed by a signal"),
+    }
+}
+
+/// Whether `program` is an executable file in one of the `PATH` directories.
+fn on_path(program: &str) -> bool {
+    env::var_os("PATH")
+        .map(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Whether the Debian package is installed (`dpkg-query` says "install ok installed").
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).ends_with(" installed"))
+        .unwrap_or(false)
+}
+
+/// The JNA jar from Debian's `libjna-java`.
+fn find_jna_jar() -> Result<PathBuf> {
+    let default = PathBuf::from("/usr/share/java/jna.jar");
+    if default.is_file() {
+        return Ok(default);
+    }
+    let out = Command::new("dpkg").args(["-L", "libjna-java"]).output()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .find(|p| {
+            p.file_name().and_then(OsStr::to_str).is_some_and(|n| {
+                n.starts_with("jna") && n.ends_with(".jar") && !n.contains("platform")
+            }) && p.is_file()
+        })
+        .ok_or_else(|| err!("no jna jar found in libjna-java (dpkg -L libjna-java)"))
+}
+
+/// Every file under `dir`, recursively, sorted.
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = HashSet::new();
+    while let Some(d) = stack.pop() {
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        for entry in fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every `.kt` file under `dir` (none when `dir` does not exist).
+fn kotlin_sources(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    Ok(list_files(dir)?
+        .into_iter()
+        .filter(|p| p.extension().and_then(OsStr::to_str) == Some("kt"))
+        .collect())
+}
+
+/// A JVM class path from jar paths.
+fn join_paths(paths: &[&PathBuf]) -> Result<std::ffi::OsString> {
+    env::join_paths(paths.iter()).map_err(|e| err!("bad class path entry: {e}"))
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
