@@ -5,7 +5,7 @@
 //!
 //! | command | what it does |
 //! | --- | --- |
-//! | `test` | fmt check, clippy, `cargo test`, binding generation, Kotlin JVM tests, Python tests |
+//! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests |
 //! | `bindings` | builds the debug `libkeyway_core.so` and generates Kotlin, Swift and Python |
 //! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
 //! | `size` | release build of the core cdylib, stripped, size in bytes and KiB |
@@ -34,6 +34,8 @@ const LANGUAGES: &[&str] = &["kotlin", "swift", "python"];
 /// The Android facade: plain Kotlin over the generated API, so it is compiled with the
 /// Kotlin tests to keep it in step with the bindings (the Android app itself is not built here).
 const ANDROID_FACADE: &str = "android/keyway/src/main/kotlin/com/keyway/app/KeywayFacade.kt";
+/// Default limit for one command, in seconds (see [`command_timeout`]).
+const DEFAULT_TIMEOUT_SECS: u64 = 30 * 60;
 /// File name of the core cdylib on Linux.
 const CORE_LIB: &str = "libkeyway_core.so";
 /// The core's crate name as UniFFI knows it (keys `[crates.<name>]` in a global config).
@@ -68,13 +70,16 @@ macro_rules! err {
     ($($arg:tt)*) => { Error(format!($($arg)*)) };
 }
 
+mod ble;
+
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  test       fmt, clippy, cargo test, bindings, Kotlin JVM tests, Python tests
+  test       fmt, clippy, cargo test, BLE tests, bindings, Kotlin JVM tests, Python tests
              (`cargo xtask test kotlin python` runs only the named steps:
-              fmt clippy test bindings kotlin python)
+              fmt clippy test ble bindings kotlin python;
+              `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
   size       release cdylib, stripped, size in bytes and KiB [extra cargo build args]";
@@ -145,6 +150,7 @@ impl Ctx {
             ("fmt", Ctx::step_fmt),
             ("clippy", Ctx::step_clippy),
             ("test", Ctx::step_cargo_test),
+            ("ble", Ctx::step_ble),
             ("bindings", Ctx::bindings),
             ("kotlin", Ctx::step_kotlin),
             ("python", Ctx::step_python),
@@ -424,7 +430,7 @@ impl Ctx {
             .arg(&tests)
             .arg(&tests);
         echo(&cmd);
-        let status = cmd.status()?;
+        let status = wait_with_timeout(&mut cmd)?;
         match status.code() {
             Some(0) => Ok(()),
             Some(5) => Err(err!("pytest collected no tests (exit 5)")),
@@ -642,17 +648,95 @@ impl Ctx {
 /// Prints the command line, runs it with inherited stdio, and fails on a non-zero exit.
 fn run(cmd: &mut Command) -> Result<()> {
     echo(cmd);
-    let status = cmd.status().map_err(|e| {
-        err!(
-            "could not start `{}`: {e}",
-            cmd.get_program().to_string_lossy()
-        )
-    })?;
+    let status = wait_with_timeout(cmd)?;
     if status.success() {
         Ok(())
     } else {
         Err(failed_status(cmd, status))
     }
+}
+
+/// How long one command may run: `XTASK_TIMEOUT_SECS`, by default 30 minutes. A hung test
+/// then fails the run instead of eating CI's whole time budget.
+fn command_timeout() -> Duration {
+    let secs = env::var("XTASK_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    Duration::from_secs(secs)
+}
+
+/// Runs `cmd` with inherited stdio; past [`command_timeout`] kills it and everything it
+/// started (a test binary under `cargo test`, say) and fails.
+fn wait_with_timeout(cmd: &mut Command) -> Result<ExitStatus> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| err!("could not start `{program}`: {e}"))?;
+    let timeout = command_timeout();
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            let mut pids = descendants(child.id());
+            pids.push(child.id());
+            println!("    timed out after {}: killing {pids:?}", secs(timeout));
+            // Best effort: `child.kill()` below still stops the direct child.
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(pids.iter().map(u32::to_string))
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(err!(
+                "`{program}` timed out after {} (XTASK_TIMEOUT_SECS changes the limit)",
+                secs(timeout)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every process descended from `root`, read from `/proc` (empty where there is none).
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    if let Ok(entries) = fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        for &(pid, ppid) in &parent_of {
+            if ppid == parent && !found.contains(&pid) {
+                found.push(pid);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 fn echo(cmd: &Command) {

@@ -1,0 +1,62 @@
+// The Android app's one door into the Rust core. Screens call this facade, never the generated
+// bindings directly, so a change in the generated API is fixed in one place. No business logic
+// lives here: every rule is in keyway-core; this only adapts types and errors for the UI.
+//
+// `cargo xtask test` compiles this file together with the generated Kotlin (kotlinc on the JVM),
+// so it always matches the bindings, even though the Android app itself is not built here.
+
+package com.keyway.app
+
+import com.keyway.core.CredentialInfo
+import com.keyway.core.IqCode
+import com.keyway.core.KeywayException
+import com.keyway.core.inspectCredential
+import com.keyway.core.iqCodeNow
+import com.keyway.core.keywayCoreVersion
+
+/** What the screen offers the user after an error; the core's error variant decides it. */
+enum class UiAction { FIX_INPUT, NONE, MOVE_CLOSER_AND_RETRY, RETRY, LOG_IN, REGISTER_DEVICE, REPORT }
+
+/** What a screen shows when the core says no: the core's message and the action to offer. */
+data class UiError(val message: String, val action: UiAction)
+
+/** A core result as screens consume it. */
+sealed interface CoreResult<out T> {
+    data class Ok<T>(val value: T) : CoreResult<T>
+    data class Failed(val error: UiError) : CoreResult<Nothing>
+}
+
+/** Thin, logic-free access to keyway-core for the app's screens. */
+object KeywayFacade {
+    /** The core's version, for the about screen and bug reports. */
+    val coreVersion: String
+        get() = keywayCoreVersion()
+
+    /** The IQ code to show now for this person-and-IQ secret. */
+    fun currentIqCode(secret: ByteArray): CoreResult<IqCode> = call { iqCodeNow(secret) }
+
+    /** A digital key's fields, for the wallet screen. */
+    fun describeKey(credential: ByteArray): CoreResult<CredentialInfo> =
+        call { inspectCredential(credential) }
+
+    private inline fun <T> call(block: () -> T): CoreResult<T> =
+        try {
+            CoreResult.Ok(block())
+        } catch (e: KeywayException) {
+            CoreResult.Failed(e.toUiError())
+        }
+
+    /**
+     * Maps the core's error to what the UI offers. Deliberately no `else` branch: a new
+     * variant in the core fails this compile (in `cargo xtask test`) until the app handles it.
+     */
+    private fun KeywayException.toUiError(): UiError = when (this) {
+        is KeywayException.InvalidInput -> UiError(detail, UiAction.FIX_INPUT)
+        is KeywayException.NotAllowed -> UiError(detail, UiAction.NONE)
+        is KeywayException.OutOfRange -> UiError(detail, UiAction.MOVE_CLOSER_AND_RETRY)
+        is KeywayException.Retry -> UiError(detail, UiAction.RETRY)
+        is KeywayException.ReLogin -> UiError(detail, UiAction.LOG_IN)
+        is KeywayException.RegisterDevice -> UiError(detail, UiAction.REGISTER_DEVICE)
+        is KeywayException.Internal -> UiError(detail, UiAction.REPORT)
+    }
+}

@@ -1,0 +1,18 @@
+// Kotlin binding tests, run on the JVM against the debug libkeyway_core.so through JNA.
+//
+// `cargo xtask test` compiles the generated bindings (target/bindings/kotlin) and these files
+// into one jar and runs `MainKt` with -Djna.library.path=target/debug and
+// -Dkeyway.vectors=protocol/vectors. There is no JUnit here: `TestSuite` runs each test,
+// counts passes and failures, and the process exits non-zero on any failure.
+
+import kotlin.system.exitProcess
+
+fun main() {
+    val suite = TestSuite()
+    versionTests(suite)
+    iqCodeTests(suite)
+    credentialTests(suite)
+    simulatedSiteTests(suite)
+    System.getProperty("keyway.cloud")?.let { remoteOpeningTests(suite, it) }
+    exitProcess(suite.finish())
+}
