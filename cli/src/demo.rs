@@ -4,6 +4,9 @@
 //! device key, syncs, and unlocks over simulated BLE; then the refusals a lock enforces on its
 //! own, and the lock's events travelling back to the cloud. Every step is timed.
 
+#[path = "demo_pods.rs"]
+mod pods;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -291,6 +294,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "    stored {}, duplicates {}, rejected {}",
         uploaded.stored, uploaded.duplicates, uploaded.rejected
     );
+
+    pods::run(
+        &mut steps,
+        pods::PodsDemo {
+            cloud: &cloud,
+            admin: &admin,
+            member: &tenant,
+            member_email: TENANT.0,
+            site_id,
+            locks: &locks,
+            link: &link,
+            scratch: scratch.path(),
+        },
+    )
+    .await?;
 
     print_log(front)?;
     println!("\nDone in {}.", ms(steps.started.elapsed()));

@@ -3,7 +3,9 @@
 
 mod cloud_cmd;
 mod demo;
+mod mail_cmd;
 mod paths;
+mod sim_cmd;
 mod tenant;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,12 @@ enum Command {
     Keys,
     /// Open a lock over BLE with your digital key.
     Unlock(tenant::UnlockArgs),
+    /// The e-mails a cloud delivered to its local mailbox (`keyway mail list --data DIR`).
+    #[command(subcommand)]
+    Mail(mail_cmd::MailCommand),
+    /// Simulated hardware: `keyway sim lock --stdio` runs a lock speaking raw BLE frames.
+    #[command(subcommand)]
+    Sim(sim_cmd::SimCommand),
 }
 
 #[tokio::main]
@@ -39,5 +47,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Login(args) => tenant::login(args).await,
         Command::Keys => tenant::keys().await,
         Command::Unlock(args) => tenant::unlock(args).await,
+        Command::Mail(command) => mail_cmd::run(command),
+        Command::Sim(command) => sim_cmd::run(command).await,
     }
 }

@@ -4,10 +4,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use clap::Args;
 use keyway_core::platform::{file_secure_store, software_device_signer};
+use keyway_core::unlock::BleTransport;
 use keyway_core::{Keyway, KeywayConfig};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,13 +30,22 @@ pub struct LoginArgs {
 pub struct UnlockArgs {
     /// The lock id.
     lock_id: u32,
+    /// Use this machine's Bluetooth adapter (btleplug; needs a build with `--features ble`).
+    #[arg(long)]
+    ble: bool,
+    /// How long to scan for the lock, in seconds.
+    #[arg(long, default_value_t = 10)]
+    scan_timeout_secs: u64,
 }
 
 fn settings_path() -> PathBuf {
     paths::phone_dir().join("settings.json")
 }
 
-fn open_phone(server: Option<&str>) -> anyhow::Result<Arc<Keyway>> {
+fn open_phone(
+    server: Option<&str>,
+    transport: Option<Arc<dyn BleTransport>>,
+) -> anyhow::Result<Arc<Keyway>> {
     let dir = paths::phone_dir();
     let server = match server {
         Some(server) => server.to_string(),
@@ -57,13 +68,13 @@ fn open_phone(server: Option<&str>) -> anyhow::Result<Arc<Keyway>> {
         device_name: format!("keyway CLI on {host}"),
         platform: "cli".into(),
     };
-    Ok(Keyway::new(config, store, signer, None)?)
+    Ok(Keyway::new(config, store, signer, transport)?)
 }
 
 /// `keyway login`: opens the cloud's login page in your browser and waits for its redirect
 /// on a loopback port (RFC 8252 §7.3), then registers this device.
 pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
-    let phone = open_phone(Some(&args.server))?;
+    let phone = open_phone(Some(&args.server), None)?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let redirect_uri = format!(
         "http://127.0.0.1:{}/callback",
@@ -110,7 +121,7 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
 
 /// `keyway keys`: syncs and lists the wallet.
 pub async fn keys() -> anyhow::Result<()> {
-    let phone = open_phone(None)?;
+    let phone = open_phone(None, None)?;
     let summary = phone.wallet().sync().await?;
     println!(
         "{} key(s) ({} new, {} removed)",
@@ -130,9 +141,17 @@ pub async fn keys() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `keyway unlock LOCK`: opens a lock over BLE.
+/// `keyway unlock LOCK --ble`: opens a lock over BLE.
 pub async fn unlock(args: UnlockArgs) -> anyhow::Result<()> {
-    let phone = open_phone(None)?;
+    if !args.ble {
+        return Err(anyhow!(
+            "a terminal has no BLE transport unless asked: run `keyway unlock {} --ble` \
+             (with a keyway built with `--features ble`)",
+            args.lock_id
+        ));
+    }
+    let transport = ble_transport(Duration::from_secs(args.scan_timeout_secs)).await?;
+    let phone = open_phone(None, Some(transport))?;
     let report = phone.wallet().unlock(args.lock_id).await?;
     match report.refusal_message {
         None => println!(
@@ -147,4 +166,23 @@ pub async fn unlock(args: UnlockArgs) -> anyhow::Result<()> {
         println!("(the lock's event stays queued for upload: {error})");
     }
     Ok(())
+}
+
+/// The machine's Bluetooth adapter through btleplug.
+#[cfg(feature = "ble")]
+async fn ble_transport(scan_timeout: Duration) -> anyhow::Result<Arc<dyn BleTransport>> {
+    let transport = keyway_core::unlock::BtleplugTransport::new(scan_timeout)
+        .await
+        .context("cannot use this machine's Bluetooth adapter")?;
+    Ok(Arc::new(transport))
+}
+
+/// Without the `ble` feature there is no BLE stack in this binary.
+#[cfg(not(feature = "ble"))]
+async fn ble_transport(_scan_timeout: Duration) -> anyhow::Result<Arc<dyn BleTransport>> {
+    Err(anyhow!(
+        "this keyway was built without BLE: rebuild it with \
+         `cargo build -p keyway-cli --features ble` (on Linux it needs BlueZ, \
+         and libdbus-1-dev and pkg-config to build)"
+    ))
 }

@@ -7,10 +7,15 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod email;
 pub mod error;
+pub mod iq;
 pub mod issuing;
+pub mod pods;
+pub mod remote;
 pub mod roles;
 pub mod store;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,12 +42,19 @@ pub struct CloudConfig {
     pub refresh_token_ttl: i64,
     /// Seconds a digital key is valid after issuing (phones resync before the end).
     pub credential_ttl: i64,
+    /// Where e-mail goes (default: the local mailbox in `<data_dir>/mailbox`).
+    pub email: email::EmailConfig,
+    /// Seconds an invitation code works (a guest's also ends at check-out).
+    pub invitation_ttl: i64,
 }
 
 impl CloudConfig {
-    /// Defaults: 15-minute access tokens, 30-day refresh tokens, 7-day digital keys.
+    /// Defaults: 15-minute access tokens, 30-day refresh tokens, 7-day digital keys, e-mail
+    /// to the local mailbox, 7-day invitations.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
+            email: email::EmailConfig::local(&data_dir),
+            invitation_ttl: 7 * 86_400,
             data_dir,
             access_token_ttl: 15 * 60,
             refresh_token_ttl: 30 * 86_400,
@@ -62,6 +74,10 @@ pub struct AppState {
     pub clock: CloudClock,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The connected IQs, through which remote commands are relayed.
+    pub iqs: Arc<iq::IqRegistry>,
+    /// The e-mail sender; handlers wake it after committing queued mail.
+    pub mail: Arc<email::Mailer>,
 }
 
 /// What the server counts.
@@ -101,6 +117,8 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(auth::routes())
+        .merge(iq::routes())
+        .merge(web::routes())
         .split_for_parts();
     let json = Arc::new(document.clone());
     let router = router
@@ -125,6 +143,7 @@ pub struct RunningCloud {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    mail_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningCloud {
@@ -135,19 +154,27 @@ impl RunningCloud {
 
     /// Stops accepting and waits for requests in flight.
     pub async fn shutdown(mut self) {
+        self.state.iqs.close_all();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(task) = self.mail_task.take() {
+            task.abort();
+        }
     }
 }
 
 impl Drop for RunningCloud {
     fn drop(&mut self) {
+        self.state.iqs.close_all();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
+        }
+        if let Some(task) = self.mail_task.take() {
+            task.abort();
         }
     }
 }
@@ -155,11 +182,17 @@ impl Drop for RunningCloud {
 /// Opens the store and serves on `listen` (port 0 picks a free port).
 pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningCloud, StoreError> {
     let store = Store::open(&config.data_dir)?;
+    let mail = email::Mailer::new(&config.email).map_err(|error| StoreError::Directory {
+        path: "e-mail settings".into(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string()),
+    })?;
     let state = AppState {
         store,
         config: Arc::new(config),
         clock: CloudClock::default(),
         metrics: Arc::default(),
+        mail: Arc::new(mail),
+        iqs: Arc::default(),
     };
     let listener = TcpListener::bind(listen)
         .await
@@ -188,10 +221,13 @@ pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningClo
             tracing::error!(%error, "server stopped");
         }
     });
+    let mail_task =
+        tokio::spawn(Arc::clone(&state.mail).run(state.store.clone(), state.clock.clone()));
     Ok(RunningCloud {
         addr,
         state,
         shutdown: Some(sender),
         task: Some(task),
+        mail_task: Some(mail_task),
     })
 }

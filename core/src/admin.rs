@@ -6,8 +6,9 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::{
-    AccessGroupView, AddPersonRequest, CreateAccessGroupRequest, CreateLockRequest,
-    CreateSiteRequest, LockView, PersonView, Role, SiteView, WindowDto,
+    AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
+    CreateLockRequest, CreateSiteRequest, IqView, LockView, PersonView, Role, SiteView,
+    UpdatePersonRequest, WindowDto,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -111,8 +112,16 @@ impl AdminClient {
         B: Serialize + Send + Sync + 'static,
         T: serde::de::DeserializeOwned + Send + 'static,
     {
+        self.send(Method::POST, path, body).await
+    }
+
+    async fn send<B, T>(&self, method: Method, path: String, body: B) -> Result<T, KeywayError>
+    where
+        B: Serialize + Send + Sync + 'static,
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { context.call(Method::POST, &path, Some(&body)).await }).await
+        on_core_runtime(async move { context.call(method, &path, Some(&body)).await }).await
     }
 }
 
@@ -203,6 +212,64 @@ impl AdminClient {
             .post(format!("/api/v1/sites/{site_id}/locks"), request)
             .await?;
         Ok(lock.lock_id)
+    }
+
+    /// Registers an installed IQ (hub) by its public key; returns its IQ id.
+    pub async fn add_iq(
+        &self,
+        site_id: u32,
+        name: String,
+        public_key: Vec<u8>,
+    ) -> Result<u32, KeywayError> {
+        let request = CreateIqRequest {
+            name,
+            public_key: STANDARD.encode(public_key),
+        };
+        let iq: IqView = self
+            .post(format!("/api/v1/sites/{site_id}/iqs"), request)
+            .await?;
+        Ok(iq.iq_id)
+    }
+
+    /// Attaches a lock to an IQ of its site: remote opening of the lock goes through it.
+    pub async fn attach_lock_to_iq(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        iq_id: u32,
+    ) -> Result<(), KeywayError> {
+        let _: LockView = self
+            .send(
+                Method::PUT,
+                format!("/api/v1/sites/{site_id}/locks/{lock_id}/iq"),
+                AttachIqRequest { iq_id },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a person's lock options (manual 000): remote opening, and remote office mode
+    /// (which implies remote opening).
+    pub async fn set_remote_rights(
+        &self,
+        site_id: u32,
+        user_id: u32,
+        remote_opening: bool,
+        office_mode: bool,
+    ) -> Result<(), KeywayError> {
+        let request = UpdatePersonRequest {
+            remote_opening: Some(remote_opening),
+            office_mode: Some(office_mode),
+            ..UpdatePersonRequest::default()
+        };
+        let _: PersonView = self
+            .send(
+                Method::PATCH,
+                format!("/api/v1/sites/{site_id}/people/{user_id}"),
+                request,
+            )
+            .await?;
+        Ok(())
     }
 
     /// Creates an access group: these people open these locks within `schedule` (empty: always).

@@ -13,7 +13,7 @@ use crate::http::{ApiFailure, CloudHttp};
 use crate::local_store::LocalStore;
 use crate::platform::{DeviceSigner, SecureStore};
 use crate::unlock::BleTransport;
-use crate::{admin, devices, events, wallet, KeywayError};
+use crate::{admin, devices, events, pods, remote, wallet, KeywayError};
 
 /// How the app sets up the core.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -70,6 +70,8 @@ pub struct Keyway {
     wallet: Arc<wallet::WalletClient>,
     events: Arc<events::EventsClient>,
     admin: Arc<admin::AdminClient>,
+    pods: Arc<pods::PodsClient>,
+    remote: Arc<remote::RemoteClient>,
 }
 
 impl std::fmt::Debug for Keyway {
@@ -93,7 +95,7 @@ impl Keyway {
     ) -> Result<Arc<Self>, KeywayError> {
         let http = CloudHttp::new(&config.server_url)?;
         let store = LocalStore::open(&PathBuf::from(&config.data_dir))?;
-        let session = Arc::new(Session::new(http.clone(), secure_store));
+        let session = Arc::new(Session::new(http.clone(), Arc::clone(&secure_store)));
         let context = Arc::new(Context {
             config,
             http: http.clone(),
@@ -108,6 +110,11 @@ impl Keyway {
             wallet: Arc::new(wallet::WalletClient::new(Arc::clone(&context))),
             events: Arc::new(events::EventsClient::new(Arc::clone(&context))),
             admin: Arc::new(admin::AdminClient::new(Arc::clone(&context))),
+            pods: Arc::new(pods::PodsClient::new(Arc::clone(&context))),
+            remote: Arc::new(remote::RemoteClient::new(
+                Arc::clone(&context),
+                secure_store,
+            )),
             context,
         }))
     }
@@ -135,6 +142,16 @@ impl Keyway {
     /// Site administration (the cloud checks the caller's role).
     pub fn admin(&self) -> Arc<admin::AdminClient> {
         Arc::clone(&self.admin)
+    }
+
+    /// Pods: members and locks (admins), guests (members), invitations (everyone).
+    pub fn pods(&self) -> Arc<pods::PodsClient> {
+        Arc::clone(&self.pods)
+    }
+
+    /// Remote opening through the IQ (PIN or biometric), IQ codes, keypad PINs.
+    pub fn remote(&self) -> Arc<remote::RemoteClient> {
+        Arc::clone(&self.remote)
     }
 }
 

@@ -148,6 +148,10 @@ pub async fn decode_response<T: DeserializeOwned>(response: Response) -> Result<
 
 async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     let status = response.status();
+    if status == StatusCode::NO_CONTENT {
+        return serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| ApiFailure::Other(KeywayError::internal(format!("empty answer: {e}"))));
+    }
     if status.is_success() {
         return response
             .json()
@@ -167,7 +171,9 @@ async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFai
             KeywayError::InvalidInput { detail: message }
         }
         StatusCode::FORBIDDEN => KeywayError::NotAllowed { detail: message },
-        StatusCode::TOO_MANY_REQUESTS => KeywayError::Retry { detail: message },
+        StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => KeywayError::Retry { detail: message },
         _ => server_error(status),
     }))
 }

@@ -4,7 +4,8 @@
 //! bindings generated from this crate; the `keyway` CLI and the tests use it directly.
 //!
 //! - [`Keyway`]: the client object, with sub-clients [`auth`](Keyway::auth),
-//!   [`devices`](Keyway::devices), [`wallet`](Keyway::wallet), [`events`](Keyway::events);
+//!   [`devices`](Keyway::devices), [`wallet`](Keyway::wallet), [`events`](Keyway::events),
+//!   [`pods`](Keyway::pods), [`remote`](Keyway::remote);
 //! - [`platform`]: the foreign traits the apps implement (secure store, device key);
 //! - [`unlock`]: the phone side of a BLE unlock over a [`unlock::BleTransport`];
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
@@ -20,6 +21,8 @@ pub mod ffi;
 pub mod http;
 mod local_store;
 pub mod platform;
+pub mod pods;
+pub mod remote;
 mod runtime;
 #[cfg(feature = "simulator")]
 pub mod simulator;

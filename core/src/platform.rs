@@ -307,6 +307,16 @@ pub fn signature_to_fixed(signature: &[u8]) -> Result<Vec<u8>, KeywayError> {
     }
 }
 
+/// The platform's user-verification prompt (BiometricPrompt on Android, LocalAuthentication
+/// on iOS) that gates the biometric-bound key for remote opening.
+#[uniffi::export(with_foreign)]
+#[async_trait]
+pub trait UserVerifier: Send + Sync {
+    /// Asks the person to verify, showing `reason`. `Ok(true)` when verified, `Ok(false)` when
+    /// the check failed, `Err(Cancelled)` when they cancelled.
+    async fn verify(&self, reason: String) -> Result<bool, PlatformError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

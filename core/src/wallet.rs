@@ -6,6 +6,8 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::KeySyncResponse;
+use keyway_protocol::mailbox::MailboxAddress;
+use keyway_protocol::message::MAX_MAILBOX_UPDATES;
 use keyway_protocol::{Command, SignedCredential};
 use reqwest::Method;
 
@@ -217,11 +219,27 @@ impl WalletClient {
 
 /// The site a mailbox update is addressed to (the signature is the lock's to check).
 fn mailbox_site(bytes: &[u8]) -> Option<u32> {
-    // version u8 | site_id u32 | ...
-    bytes
-        .get(1..5)
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_be_bytes)
+    MailboxAddress::peek(bytes).map(|address| address.site_id)
+}
+
+/// The updates to carry to `lock_id`: those addressed to it, newest first, as many as a
+/// request takes.
+fn updates_to_carry(updates: Vec<Vec<u8>>, site_id: u32, lock_id: u32) -> Vec<Vec<u8>> {
+    let mut addressed: Vec<(u32, Vec<u8>)> = updates
+        .into_iter()
+        .filter_map(|bytes| {
+            let address = MailboxAddress::peek(&bytes)?;
+            address
+                .addresses(site_id, lock_id)
+                .then_some((address.serial, bytes))
+        })
+        .collect();
+    addressed.sort_by_key(|(serial, _)| std::cmp::Reverse(*serial));
+    addressed
+        .into_iter()
+        .take(MAX_MAILBOX_UPDATES)
+        .map(|(_, bytes)| bytes)
+        .collect()
 }
 
 async fn run(
@@ -248,13 +266,11 @@ async fn run(
         .ok_or_else(|| KeywayError::OutOfRange {
             detail: "this device has no BLE transport".into(),
         })?;
-    let mailbox = context
-        .store
-        .mailbox(key.site_id)
-        .await?
-        .into_iter()
-        .take(keyway_protocol::message::MAX_MAILBOX_UPDATES)
-        .collect();
+    let mailbox = updates_to_carry(
+        context.store.mailbox(key.site_id).await?,
+        key.site_id,
+        lock_id,
+    );
     let outcome = unlock::unlock(
         transport.as_ref(),
         context.signer.as_ref(),
@@ -299,5 +315,33 @@ mod tests {
             Some(77)
         );
         assert_eq!(mailbox_site(&[1, 2]), None);
+    }
+
+    #[test]
+    fn the_newest_updates_for_the_lock_are_carried() {
+        let rng = ring::rand::SystemRandom::new();
+        let (authority, _) = SigningKey::generate(&rng).unwrap();
+        let update = |serial, lock_id| {
+            MailboxUpdate {
+                site_id: 1,
+                lock_id,
+                serial,
+                change: MailboxChange::RaiseEpoch(serial),
+            }
+            .sign(&authority, &rng)
+            .unwrap()
+        };
+        let mut all: Vec<_> = (1..=12).map(|serial| update(serial, ALL_LOCKS)).collect();
+        all.push(update(13, 99));
+        let carried = updates_to_carry(all, 1, 5);
+        let serials: Vec<u32> = carried
+            .iter()
+            .map(|b| MailboxAddress::peek(b).unwrap().serial)
+            .collect();
+        assert_eq!(
+            serials,
+            vec![12, 11, 10, 9, 8, 7, 6, 5],
+            "newest first, none for lock 99"
+        );
     }
 }

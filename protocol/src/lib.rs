@@ -8,6 +8,7 @@
 //! - [`handshake`]: the phone and lock state machines of one unlock;
 //! - [`frame`]: fragmentation to the BLE ATT MTU;
 //! - [`iq_code`]: the 5-character code for web remote opening;
+//! - [`iq`]: the IQ hub's messages, its login, remote grants and keypad tables;
 //! - [`event`]: the lock's signed, hash-chained event records;
 //! - [`mailbox`]: cloud-signed updates a phone carries to an offline lock.
 //!
@@ -23,6 +24,7 @@ mod error;
 pub mod event;
 pub mod frame;
 pub mod handshake;
+pub mod iq;
 pub mod iq_code;
 pub mod keys;
 pub mod mailbox;

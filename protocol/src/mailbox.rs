@@ -47,10 +47,47 @@ pub struct MailboxUpdate {
     pub change: MailboxChange,
 }
 
+/// Where an update is addressed and its serial, read without checking the signature (a phone
+/// uses it to choose which updates to carry; the lock verifies before applying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxAddress {
+    /// The site.
+    pub site_id: u32,
+    /// The lock, or [`ALL_LOCKS`].
+    pub lock_id: u32,
+    /// The serial.
+    pub serial: u32,
+}
+
+impl MailboxAddress {
+    /// Reads the header of an encoded update.
+    pub fn peek(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(bytes);
+        if r.u8("mailbox version").ok()? != MAILBOX_VERSION {
+            return None;
+        }
+        Some(Self {
+            site_id: r.u32("mailbox site id").ok()?,
+            lock_id: r.u32("mailbox lock id").ok()?,
+            serial: r.u32("mailbox serial").ok()?,
+        })
+    }
+
+    /// Whether a lock of `site_id` with id `lock_id` is addressed.
+    pub fn addresses(&self, site_id: u32, lock_id: u32) -> bool {
+        self.site_id == site_id && (self.lock_id == ALL_LOCKS || self.lock_id == lock_id)
+    }
+}
+
 impl MailboxUpdate {
     /// Whether the update is meant for this lock.
     pub fn addresses(&self, site_id: u32, lock_id: u32) -> bool {
-        self.site_id == site_id && (self.lock_id == ALL_LOCKS || self.lock_id == lock_id)
+        MailboxAddress {
+            site_id: self.site_id,
+            lock_id: self.lock_id,
+            serial: self.serial,
+        }
+        .addresses(site_id, lock_id)
     }
 
     /// Encodes and signs with the site authority key.
@@ -168,6 +205,28 @@ mod tests {
                 assert!(MailboxUpdate::decode_verified(&flipped, &authority.public_key()).is_err());
             }
         }
+    }
+
+    #[test]
+    fn the_header_is_readable_without_the_key() {
+        let rng = SystemRandom::new();
+        let (authority, _) = SigningKey::generate(&rng).unwrap();
+        let update = MailboxUpdate {
+            site_id: 4,
+            lock_id: 9,
+            serial: 77,
+            change: MailboxChange::RaiseEpoch(1),
+        };
+        let bytes = update.sign(&authority, &rng).unwrap();
+        assert_eq!(
+            MailboxAddress::peek(&bytes),
+            Some(MailboxAddress {
+                site_id: 4,
+                lock_id: 9,
+                serial: 77
+            })
+        );
+        assert_eq!(MailboxAddress::peek(&bytes[..5]), None);
     }
 
     #[test]

@@ -34,11 +34,15 @@ pub enum RefusalReason {
     CommandNotAllowed = 14,
     /// A mailbox update carried by the phone is not signed by the site authority.
     BadMailboxSignature = 15,
+    /// The PIN typed on the keypad is not one this lock holds.
+    WrongPin = 16,
+    /// Too many wrong PINs in a row: the keypad waits before it checks another.
+    KeypadBlocked = 17,
 }
 
 impl RefusalReason {
     /// Every reason, in wire-code order.
-    pub const ALL: [RefusalReason; 15] = [
+    pub const ALL: [RefusalReason; 17] = [
         Self::MalformedFrame,
         Self::UnsupportedVersion,
         Self::BadAuthoritySignature,
@@ -54,6 +58,8 @@ impl RefusalReason {
         Self::PrivacyMode,
         Self::CommandNotAllowed,
         Self::BadMailboxSignature,
+        Self::WrongPin,
+        Self::KeypadBlocked,
     ];
 
     /// The wire code.
@@ -84,6 +90,8 @@ impl RefusalReason {
             Self::PrivacyMode => "the lock is in privacy mode",
             Self::CommandNotAllowed => "the key lacks the right for this command",
             Self::BadMailboxSignature => "a carried lock update is not signed by this site",
+            Self::WrongPin => "the PIN is not valid at this lock",
+            Self::KeypadBlocked => "too many wrong PINs: the keypad waits",
         }
     }
 }

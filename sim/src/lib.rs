@@ -7,11 +7,13 @@
 //!
 //! - [`clock`]: a lock's own real-time clock, offset from the system clock;
 //! - [`lock`]: the lock firmware model, fragments in and notification fragments out;
-//! - [`link`]: an in-process BLE link with an ATT MTU and latencies.
+//! - [`link`]: an in-process BLE link with an ATT MTU and latencies;
+//! - [`iq`]: the IQ hub, its WebSocket to the cloud, and its radio to the locks.
 
 pub mod clock;
 mod error;
 mod event_log;
+pub mod iq;
 pub mod link;
 pub mod lock;
 mod state;
@@ -19,4 +21,4 @@ mod state;
 pub use clock::LockClock;
 pub use error::SimError;
 pub use link::{LinkConfig, LinkSession, LinkStats, SimulatedLink};
-pub use lock::{LockConfig, LockTiming, SimulatedLock};
+pub use lock::{LockConfig, LockReply, LockTiming, SimulatedLock};

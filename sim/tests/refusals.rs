@@ -393,6 +393,33 @@ fn future_credential_version_is_refused_as_unsupported() {
 /// Names one scenario per reason; adding a reason to the protocol breaks this match until a
 /// scenario reaches it.
 #[test]
+fn a_wrong_keypad_pin_is_refused() {
+    let site = Site::new();
+    site.keypad_table("123456", Vec::new());
+    let before = site.before();
+    let reply = site.lock().keypad("123465").unwrap();
+    assert_eq!(reply.refusal, Some(RefusalReason::WrongPin));
+    let event = site.assert_refused(before, RefusalReason::WrongPin);
+    assert_eq!(event.event().user_id, 0, "a wrong PIN names no one");
+}
+
+#[test]
+fn the_keypad_waits_after_five_wrong_pins() {
+    let site = Site::new();
+    site.keypad_table("123456", Vec::new());
+    for _ in 0..keyway_sim::lock::KEYPAD_ATTEMPTS {
+        site.lock().keypad("000000").unwrap();
+    }
+    let before = site.before();
+    site.lock().keypad("123456").unwrap();
+    site.assert_refused(before, RefusalReason::KeypadBlocked);
+    site.lock()
+        .clock_mut()
+        .advance(keyway_sim::lock::KEYPAD_BLOCK_SECONDS);
+    assert_eq!(site.lock().keypad("123456").unwrap().refusal, None);
+}
+
+#[test]
 fn every_refusal_reason_has_a_scenario() {
     for reason in RefusalReason::ALL {
         let scenario: fn() = match reason {
@@ -421,6 +448,8 @@ fn every_refusal_reason_has_a_scenario() {
             RefusalReason::PrivacyMode => privacy_mode_refuses_unless_the_credential_overrides_it,
             RefusalReason::CommandNotAllowed => office_mode_needs_the_right,
             RefusalReason::BadMailboxSignature => forged_mailbox_update_is_refused_and_not_applied,
+            RefusalReason::WrongPin => a_wrong_keypad_pin_is_refused,
+            RefusalReason::KeypadBlocked => the_keypad_waits_after_five_wrong_pins,
         };
         scenario();
     }

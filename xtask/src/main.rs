@@ -384,7 +384,8 @@ impl Ctx {
 
         let out_dir = self.target.join("kotlin-tests");
         fs::create_dir_all(&out_dir)?;
-        let jar = out_dir.join("keyway-kotlin-tests.jar");
+        // One jar per run: two runs sharing target/ must not swap classes under each other.
+        let jar = out_dir.join(format!("keyway-kotlin-tests-{}.jar", std::process::id()));
         if jar.exists() {
             fs::remove_file(&jar)?;
         }
@@ -406,7 +407,10 @@ impl Ctx {
             .arg(format!("-Djna.library.path={}", lib_dir.display()))
             .arg(format!("-Dkeyway.vectors={}", self.vectors_dir().display()));
         cmd.arg("-cp").arg(&run_cp).arg("MainKt");
-        run(&mut cmd)
+        let result = run(&mut cmd);
+        // Best effort: a leftover jar only takes space under target/.
+        let _ = fs::remove_file(&jar);
+        result
     }
 
     /// Runs `bindings/tests/python/` with pytest against the generated `keyway_core.py`.

@@ -128,7 +128,8 @@ fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Ou
     })
 }
 
-fn rejected(index: usize, reason: String) -> RejectedEvent {
+/// A refused record at `index`.
+pub(crate) fn rejected(index: usize, reason: String) -> RejectedEvent {
     RejectedEvent {
         index: u32::try_from(index).unwrap_or(u32::MAX),
         reason,
@@ -170,6 +171,16 @@ pub async fn upload_events(
             Err(error) => refused.push(rejected(index, error.to_string())),
         }
     }
+    Ok(Json(store_records(&state, records, refused).await?))
+}
+
+/// Verifies and stores decoded records (phones' uploads and IQs' relays alike), each with
+/// its position in the request; `refused` are those that did not even decode.
+pub(crate) async fn store_records(
+    state: &AppState,
+    mut records: Vec<(usize, SignedEvent)>,
+    refused: Vec<RejectedEvent>,
+) -> ApiResult<UploadEventsResponse> {
     // Oldest first per lock, so a run of new records chains onto the ones just stored.
     records.sort_by_key(|(_, record)| (record.event().lock_id, record.event().seq));
     let now = state.clock.now();
@@ -192,7 +203,7 @@ pub async fn upload_events(
         })
         .await?;
     response.rejected.sort_by_key(|entry| entry.index);
-    Ok(Json(response))
+    Ok(response)
 }
 
 /// Which page of a lock's event log.

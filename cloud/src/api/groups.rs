@@ -42,7 +42,11 @@ fn windows(schedule: &[WindowDto]) -> ApiResult<Vec<ScheduleWindow>> {
         .collect()
 }
 
-fn check_locks(db: &Connection, site_id: u32, lock_ids: &BTreeSet<u32>) -> ApiResult<()> {
+pub(super) fn check_locks(
+    db: &Connection,
+    site_id: u32,
+    lock_ids: &BTreeSet<u32>,
+) -> ApiResult<()> {
     for lock_id in lock_ids {
         if !Hardware::Lock.belongs_to(db, site_id, *lock_id)? {
             return Err(ApiError::InvalidInput(format!(

@@ -4,11 +4,11 @@
 //! whose role does not allow an action get 403 (rules in [`crate::roles`]). Each request's
 //! checks and writes run in one transaction, so refused input changes nothing.
 
-mod access;
-mod codec;
+pub(crate) mod access;
+pub(crate) mod codec;
 mod devices;
-mod events;
-mod extract;
+pub(crate) mod events;
+pub(crate) mod extract;
 mod groups;
 mod hardware;
 mod health;
@@ -17,6 +17,10 @@ mod keys;
 mod locks;
 mod me;
 mod people;
+mod pods;
+mod pods_guests;
+mod pods_invitations;
+mod pods_members;
 mod sites;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -60,4 +64,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::sync_keys))
         .routes(routes!(events::upload_events))
         .routes(routes!(events::list_events))
+        .merge(crate::remote::routes())
+        .routes(routes!(pods::list_pods, pods::create_pod))
+        .routes(routes!(pods::get_pod, pods::update_pod, pods::delete_pod))
+        .routes(routes!(pods::set_pod_locks))
+        .routes(routes!(pods::clean_pod))
+        .routes(routes!(pods_members::add_member))
+        .routes(routes!(pods_members::remove_member))
+        .routes(routes!(pods_guests::list_guests, pods_guests::invite_guest))
+        .routes(routes!(pods_guests::block_guest))
+        .routes(routes!(pods_guests::unblock_guest))
+        .routes(routes!(pods_guests::delete_guest))
+        .routes(routes!(pods_invitations::redeem_invitation))
+        .routes(routes!(pods_invitations::my_pods))
 }

@@ -16,7 +16,7 @@ mod bearer;
 mod clients;
 mod families;
 mod grant;
-mod html;
+pub(crate) mod html;
 mod oauth_error;
 mod params;
 mod pkce;

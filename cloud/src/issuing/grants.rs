@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::plan::{plan_keys, Grant, GroupRight};
 use crate::error::ApiError;
+use crate::pods::rights as pods;
 
 /// A registered, unrevoked device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +105,8 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
     Ok(rights.into_values().collect())
 }
 
-/// The grants `device` should hold on `site_id` now (none when its owner is not a member).
+/// The grants `device` should hold on `site_id` now (none when its owner is not a member):
+/// from access groups and pod membership, plus a pod guest's keys bounded by their stay.
 pub fn wanted_grants(
     db: &Connection,
     device: &DeviceRef,
@@ -127,17 +129,33 @@ pub fn wanted_grants(
         privacy_override,
         office_mode,
     };
-    let rights = group_rights(db, site_id, device.user_id)?;
-    Ok(plan_keys(&rights)
+    let grant = |key, stay| Grant {
+        site_id,
+        user_id: device.user_id,
+        device_id: device.device_id,
+        device_key: device.public_key,
+        key,
+        flags,
+        revocation_epoch,
+        stay,
+    };
+    let mut rights = group_rights(db, site_id, device.user_id)?;
+    rights.extend(pods::member_rights(db, site_id, device.user_id)?);
+    let mut grants: Vec<Grant> = plan_keys(&rights)
         .into_iter()
-        .map(|key| Grant {
-            site_id,
-            user_id: device.user_id,
-            device_id: device.device_id,
-            device_key: device.public_key,
-            key,
-            flags,
-            revocation_epoch,
-        })
-        .collect())
+        .map(|key| grant(key, None))
+        .collect();
+    // A pod guest's keys stay apart: they carry the check-in/check-out.
+    for guest in pods::guest_rights(db, site_id, device.user_id)? {
+        let right = GroupRight {
+            lock_ids: guest.lock_ids,
+            schedule: Vec::new(),
+        };
+        grants.extend(
+            plan_keys(&[right])
+                .into_iter()
+                .map(|key| grant(key, Some(guest.stay))),
+        );
+    }
+    Ok(grants)
 }

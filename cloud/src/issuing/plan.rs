@@ -13,6 +13,8 @@ use keyway_protocol::schedule::MINUTES_PER_DAY;
 use keyway_protocol::{Credential, CredentialFlags, PublicKey, ScheduleWindow};
 use ring::digest;
 
+use super::CLOCK_SKEW_SECONDS;
+
 /// One access group the person is in: its locks and its windows (empty = at any time).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRight {
@@ -130,6 +132,16 @@ pub fn canonical_schedule(windows: &[ScheduleWindow]) -> Vec<ScheduleWindow> {
     }
 }
 
+/// A check-in/check-out timeframe (a pod guest's stay): the credential never starts before
+/// `from` nor ends after `until`, and the lock enforces both on its own clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stay {
+    /// Check-in (Unix seconds).
+    pub from: i64,
+    /// Check-out (Unix seconds).
+    pub until: i64,
+}
+
 /// Everything a credential grants, before it has an id and a validity period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -147,6 +159,8 @@ pub struct Grant {
     pub flags: CredentialFlags,
     /// The site's revocation epoch.
     pub revocation_epoch: u32,
+    /// A check-in/check-out bounding the validity (pod guests); `None` for ordinary keys.
+    pub stay: Option<Stay>,
 }
 
 impl Grant {
@@ -180,11 +194,29 @@ impl Grant {
             bytes.extend_from_slice(&window.start_minute.to_be_bytes());
             bytes.extend_from_slice(&window.end_minute.to_be_bytes());
         }
+        if let Some(stay) = self.stay {
+            bytes.extend_from_slice(b"stay");
+            bytes.extend_from_slice(&stay.from.to_be_bytes());
+            bytes.extend_from_slice(&stay.until.to_be_bytes());
+        }
         digest::digest(&digest::SHA256, &bytes)
             .as_ref()
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect()
+    }
+
+    /// The validity period a credential issued at `now` gets: from `now` minus the clock skew
+    /// allowance for `ttl` seconds, kept within the stay (a future check-in gives a key that
+    /// starts then). `None` when the stay is over: nothing to issue.
+    pub fn validity_period(&self, now: i64, ttl: i64) -> Option<(i64, i64)> {
+        let mut start = now.saturating_sub(CLOCK_SKEW_SECONDS);
+        let mut end = now.saturating_add(ttl);
+        if let Some(stay) = self.stay {
+            start = start.max(stay.from);
+            end = now.max(stay.from).saturating_add(ttl).min(stay.until);
+        }
+        (end > start && end > now).then_some((start, end))
     }
 
     /// The credential for this grant, with its id and validity period.
@@ -335,6 +367,7 @@ mod tests {
             },
             flags: CredentialFlags::default(),
             revocation_epoch: 0,
+            stay: None,
         }
     }
 
@@ -350,7 +383,7 @@ mod tests {
             base.digest(),
             "lock order does not matter"
         );
-        let variants: [fn(&mut Grant); 9] = [
+        let variants: [fn(&mut Grant); 11] = [
             |g| g.site_id = 9,
             |g| g.user_id = 9,
             |g| g.device_id = 9,
@@ -360,12 +393,57 @@ mod tests {
             |g| g.flags.privacy_override = true,
             |g| g.flags.office_mode = true,
             |g| g.flags.master_key = true,
+            |g| g.stay = Some(Stay { from: 0, until: 1 }),
+            |g| g.stay = Some(Stay { from: 1, until: 2 }),
         ];
         for (index, change) in variants.iter().enumerate() {
             let mut changed = base.clone();
             change(&mut changed);
             assert_ne!(changed.digest(), base.digest(), "variant {index}");
         }
+    }
+
+    #[test]
+    fn a_stay_bounds_the_validity_period() {
+        let now = 1_000_000;
+        let ttl = 7 * 86_400;
+        let mut grant = grant();
+        assert_eq!(
+            grant.validity_period(now, ttl),
+            Some((now - CLOCK_SKEW_SECONDS, now + ttl))
+        );
+        grant.stay = Some(Stay {
+            from: now - 86_400,
+            until: now + 3_600,
+        });
+        assert_eq!(
+            grant.validity_period(now, ttl),
+            Some((now - CLOCK_SKEW_SECONDS, now + 3_600)),
+            "checked in: from now (with skew) until check-out"
+        );
+        grant.stay = Some(Stay {
+            from: now + 86_400,
+            until: now + 3 * 86_400,
+        });
+        assert_eq!(
+            grant.validity_period(now, ttl),
+            Some((now + 86_400, now + 3 * 86_400)),
+            "a future check-in: the key starts exactly then"
+        );
+        grant.stay = Some(Stay {
+            from: now + 30 * 86_400,
+            until: now + 60 * 86_400,
+        });
+        assert_eq!(
+            grant.validity_period(now, ttl),
+            Some((now + 30 * 86_400, now + 30 * 86_400 + ttl)),
+            "a long stay far ahead: one key's lifetime from check-in"
+        );
+        grant.stay = Some(Stay {
+            from: now - 7_200,
+            until: now,
+        });
+        assert_eq!(grant.validity_period(now, ttl), None, "checked out");
     }
 
     #[test]

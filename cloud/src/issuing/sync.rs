@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::grants::{wanted_grants, DeviceRef};
 use super::plan::Grant;
 use super::revoke::{publish_denials, revoke_unwanted};
-use super::{site_authority, CLOCK_SKEW_SECONDS};
+use super::site_authority;
 use crate::error::ApiError;
 
 /// Validity settings of issued keys.
@@ -48,7 +48,10 @@ pub fn sync_device(
         let lock_names = lock_names(db, site_id)?;
         let mut authority: Option<SigningKey> = None;
         for grant in &grants {
-            let signed = match reusable(db, grant, validity.now)? {
+            let Some(period) = grant.validity_period(validity.now, validity.ttl) else {
+                continue; // a stay that is over
+            };
+            let signed = match reusable(db, grant, validity.now, period.1)? {
                 Some(signed) => signed,
                 None => {
                     if authority.is_none() {
@@ -57,7 +60,7 @@ pub fn sync_device(
                     let key = authority.as_ref().ok_or_else(|| {
                         ApiError::Internal("site authority key not loaded".into())
                     })?;
-                    issue(db, grant, key, validity)?
+                    issue(db, grant, key, validity.now, period)?
                 }
             };
             keys.push(key_view(&signed, &site_name, &lock_names));
@@ -110,34 +113,35 @@ fn decode_stored(bytes: &[u8]) -> Result<SignedCredential, ApiError> {
         .map_err(|error| ApiError::Internal(format!("stored credential: {error}")))
 }
 
-/// An unrevoked credential for the same grant with more than half of its life left.
+/// An unrevoked credential for the same grant with more than half of its life left, or one
+/// that already lasts until `longest` (a new one could not last longer: a stay's check-out).
 fn reusable(
     db: &Connection,
     grant: &Grant,
     now: i64,
+    longest: i64,
 ) -> Result<Option<SignedCredential>, ApiError> {
     let bytes: Option<Vec<u8>> = db
         .query_row(
             "SELECT bytes FROM credentials
              WHERE device_id = ?1 AND site_id = ?2 AND grant_digest = ?3 AND revoked_at IS NULL
-               AND (not_after - ?4) * 2 > (not_after - not_before)
+               AND ((not_after - ?4) * 2 > (not_after - not_before) OR not_after >= ?5)
              ORDER BY not_after DESC LIMIT 1",
-            rusqlite::params![grant.device_id, grant.site_id, grant.digest(), now],
+            rusqlite::params![grant.device_id, grant.site_id, grant.digest(), now, longest],
             |row| row.get(0),
         )
         .optional()?;
     bytes.as_deref().map(decode_stored).transpose()
 }
 
-/// Issues, signs and records a new credential for `grant`.
+/// Issues, signs and records a new credential for `grant`, valid for `period`.
 fn issue(
     db: &Connection,
     grant: &Grant,
     authority: &SigningKey,
-    validity: Validity,
+    now: i64,
+    (not_before, not_after): (i64, i64),
 ) -> Result<SignedCredential, ApiError> {
-    let not_before = validity.now - CLOCK_SKEW_SECONDS;
-    let not_after = validity.now + validity.ttl;
     db.execute(
         "INSERT INTO credentials
            (site_id, user_id, device_id, grant_digest, bytes, not_before, not_after, issued_at)
@@ -149,7 +153,7 @@ fn issue(
             grant.digest(),
             not_before,
             not_after,
-            validity.now
+            now
         ],
     )?;
     let id = db.last_insert_rowid();

@@ -9,6 +9,8 @@ use super::StoreError;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_domain", include_str!("migrations/0001_domain.sql")),
     ("0002_oauth", include_str!("migrations/0002_oauth.sql")),
+    ("0003_remote", include_str!("migrations/0003_remote.sql")),
+    ("0004_pods", include_str!("migrations/0004_pods.sql")),
 ];
 
 /// The schema version recorded in the database.

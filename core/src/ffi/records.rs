@@ -39,6 +39,10 @@ pub enum LockRefusal {
     CommandNotAllowed,
     /// A carried lock update was not signed by the site.
     BadMailboxSignature,
+    /// The PIN typed on the keypad is not valid at this lock.
+    WrongPin,
+    /// Too many wrong PINs in a row: the keypad waits.
+    KeypadBlocked,
 }
 
 impl From<RefusalReason> for LockRefusal {
@@ -59,6 +63,8 @@ impl From<RefusalReason> for LockRefusal {
             RefusalReason::PrivacyMode => Self::PrivacyMode,
             RefusalReason::CommandNotAllowed => Self::CommandNotAllowed,
             RefusalReason::BadMailboxSignature => Self::BadMailboxSignature,
+            RefusalReason::WrongPin => Self::WrongPin,
+            RefusalReason::KeypadBlocked => Self::KeypadBlocked,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Unlocking a lock over BLE with a digital key: the phone side of the handshake driven over
 //! a [`BleTransport`], with the time each phase took.
 
+#[cfg(feature = "ble-btleplug")]
+mod btleplug;
 mod transport;
 
 use std::time::{Duration, Instant};
@@ -11,6 +13,8 @@ use keyway_protocol::{
 };
 use ring::rand::SystemRandom;
 
+#[cfg(feature = "ble-btleplug")]
+pub use self::btleplug::{BtleplugTransport, CONNECT_TIMEOUT, DEFAULT_SCAN_TIMEOUT};
 pub use transport::{BleTransport, TransportError};
 
 use crate::platform::{signature_to_fixed, DeviceSigner};

@@ -9,6 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod remote;
+
+pub mod pods;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.

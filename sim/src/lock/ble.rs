@@ -108,7 +108,7 @@ impl SimulatedLock {
     }
 
     /// Runs the motor for a granted command; a refused one does not move it.
-    fn actuate(&mut self, decision: Result<Command, RefusalReason>) -> Duration {
+    pub(super) fn actuate(&mut self, decision: Result<Command, RefusalReason>) -> Duration {
         let Ok(command) = decision else {
             return Duration::ZERO;
         };

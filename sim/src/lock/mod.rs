@@ -4,6 +4,7 @@
 
 mod ble;
 mod policy;
+mod remote;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use keyway_protocol::{PublicKey, SignedEvent, SigningKey};
 use ring::rand::SystemRandom;
 
 use self::ble::Connection;
+pub use self::remote::{LockReply, KEYPAD_ATTEMPTS, KEYPAD_BLOCK_SECONDS};
 use crate::clock::LockClock;
 use crate::event_log::EventLog;
 use crate::state::LockState;
@@ -67,6 +69,7 @@ pub struct SimulatedLock {
     connection: Option<Connection>,
     connections_made: u64,
     last_timing: Option<LockTiming>,
+    remote: remote::RemoteMemory,
 }
 
 impl std::fmt::Debug for SimulatedLock {
@@ -113,6 +116,7 @@ impl SimulatedLock {
             connection: None,
             connections_made: 0,
             last_timing: None,
+            remote: remote::RemoteMemory::default(),
         })
     }
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use keyway_protocol::event::{verify_chain, GENESIS_HASH};
 use keyway_protocol::frame::{self, Reassembler};
+use keyway_protocol::iq::keypad::keypad_verifier;
+use keyway_protocol::iq::{KeypadEntry, KeypadTable};
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate};
 use keyway_protocol::{
     Command, Credential, CredentialFlags, LockAnswer, PhoneHandshake, PhoneOutcome, RefusalReason,
@@ -135,6 +137,26 @@ impl Site {
         }
         .sign(authority, &self.rng)
         .unwrap()
+    }
+
+    /// Hands the lock a keypad table (serial 1) where [`USER_ID`] has `pin` within
+    /// `schedule`, as its IQ would.
+    pub fn keypad_table(&self, pin: &str, schedule: Vec<ScheduleWindow>) {
+        let key = [7u8; 32];
+        let table = KeypadTable {
+            site_id: SITE_ID,
+            lock_id: LOCK_ID,
+            serial: 1,
+            key,
+            entries: vec![KeypadEntry {
+                user_id: USER_ID,
+                verifier: keypad_verifier(&key, pin),
+                privacy_override: false,
+                schedule,
+            }],
+        };
+        let bytes = table.sign(&self.authority, &self.rng).unwrap();
+        assert!(self.lock().apply_keypad_table(&bytes).unwrap());
     }
 
     /// Connects a phone that will present `credential` for `command`, carrying `mailbox`.

@@ -1,0 +1,197 @@
+//! A pod's guests: members invite them and manage the ones they invited; the site's owner and
+//! admins manage all of them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::pods::{GuestView, InviteGuestRequest};
+use keyway_protocol::api::ApiErrorBody;
+
+use super::extract::{Body, Ids};
+use super::pods::load;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::pods::guests::invite_guest as invite;
+use crate::pods::people::{leave, set_blocked};
+use crate::pods::store::{guest_view, people_where, person_in_pod, Kind};
+use crate::AppState;
+
+/// The guests the caller manages, with their rights: a member's own, or all for admins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pods/{pod_id}/guests",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(("pod_id" = u32, Path, description = "Pod id")),
+    responses(
+        (status = 200, body = Vec<GuestView>),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn list_guests(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(pod_id): Ids<u32>,
+) -> ApiResult<Json<Vec<GuestView>>> {
+    let now = state.clock.now();
+    let guests = state
+        .store
+        .run(move |db| {
+            let (_, standing) = load(db, pod_id, caller.user_id)?;
+            standing.require_view()?;
+            people_where(db, "pod_id = ?1 AND kind = 'guest'", [pod_id])?
+                .iter()
+                .filter(|guest| standing.manages(guest))
+                .map(|guest| guest_view(db, guest, now))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(Json(guests))
+}
+
+/// Invites a guest by e-mail (pod members): digital key only, on some of the pod's locks,
+/// from check-in to check-out. The e-mail carries a single-use code that expires.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pods/{pod_id}/guests",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(("pod_id" = u32, Path, description = "Pod id")),
+    request_body = InviteGuestRequest,
+    responses(
+        (status = 201, body = GuestView),
+        (status = 400, body = ApiErrorBody, description = "Bad e-mail, timeframe, or a lock outside the pod"),
+        (status = 403, body = ApiErrorBody, description = "Not a member of this pod"),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "Invited twice, or already on the site"),
+    )
+)]
+pub async fn invite_guest(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(pod_id): Ids<u32>,
+    Body(request): Body<InviteGuestRequest>,
+) -> ApiResult<(StatusCode, Json<GuestView>)> {
+    let now = state.clock.now();
+    let ttl = state.config.invitation_ttl;
+    let view = state
+        .store
+        .transaction(move |tx| {
+            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
+            let inviter = standing.require_member()?;
+            let guest = invite(tx, &pod, inviter, &request, now, ttl)?;
+            guest_view(tx, &guest, now)
+        })
+        .await?;
+    state.mail.wake();
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn block_or_unblock(
+    state: AppState,
+    caller: Authenticated,
+    (pod_id, guest_id): (u32, u32),
+    blocked: bool,
+) -> ApiResult<Json<GuestView>> {
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            let (_, standing) = load(tx, pod_id, caller.user_id)?;
+            let guest = person_in_pod(tx, pod_id, guest_id, Kind::Guest)?;
+            standing.require_manages(&guest)?;
+            if guest.blocked_at.is_some() != blocked {
+                set_blocked(tx, &guest, blocked, now)?;
+            }
+            guest_view(tx, &person_in_pod(tx, pod_id, guest_id, Kind::Guest)?, now)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Blocks a guest: their keys are revoked at once (gone from the phone at its next sync;
+/// refused by locks once any phone carries the denylist update to them).
+#[utoipa::path(
+    post,
+    path = "/api/v1/pods/{pod_id}/guests/{guest_id}/block",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(
+        ("pod_id" = u32, Path, description = "Pod id"),
+        ("guest_id" = u32, Path, description = "Guest id"),
+    ),
+    responses(
+        (status = 200, body = GuestView),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn block_guest(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(ids): Ids<(u32, u32)>,
+) -> ApiResult<Json<GuestView>> {
+    block_or_unblock(state, caller, ids, true).await
+}
+
+/// Unblocks a guest: their next sync brings new keys (the blocked ones stay refused).
+#[utoipa::path(
+    post,
+    path = "/api/v1/pods/{pod_id}/guests/{guest_id}/unblock",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(
+        ("pod_id" = u32, Path, description = "Pod id"),
+        ("guest_id" = u32, Path, description = "Guest id"),
+    ),
+    responses(
+        (status = 200, body = GuestView),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn unblock_guest(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(ids): Ids<(u32, u32)>,
+) -> ApiResult<Json<GuestView>> {
+    block_or_unblock(state, caller, ids, false).await
+}
+
+/// Deletes a guest (an invitation not redeemed yet stops working); their keys are revoked.
+/// Answers with the guest as they were.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/pods/{pod_id}/guests/{guest_id}",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(
+        ("pod_id" = u32, Path, description = "Pod id"),
+        ("guest_id" = u32, Path, description = "Guest id"),
+    ),
+    responses(
+        (status = 200, body = GuestView, description = "Deleted"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn delete_guest(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((pod_id, guest_id)): Ids<(u32, u32)>,
+) -> ApiResult<Json<GuestView>> {
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            let (_, standing) = load(tx, pod_id, caller.user_id)?;
+            let guest = person_in_pod(tx, pod_id, guest_id, Kind::Guest)?;
+            standing.require_manages(&guest)?;
+            let view = guest_view(tx, &guest, now)?;
+            leave(tx, &[guest], now)?;
+            Ok::<_, ApiError>(view)
+        })
+        .await?;
+    Ok(Json(view))
+}

@@ -1,0 +1,98 @@
+//! A pod's members (owner and admins): add one, remove one (with the guests they invited).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::pods::{PodMemberInput, PodView};
+use keyway_protocol::api::ApiErrorBody;
+
+use super::extract::{Body, Ids};
+use super::pods::load;
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use crate::pods::members::add_member as add;
+use crate::pods::people::leave;
+use crate::pods::store::{people_where, person_in_pod, pod_view, Kind};
+use crate::AppState;
+
+/// Adds a member: an existing account joins at once (digital key and remote opening on the
+/// pod's locks); a new e-mail gets an invitation to accept after signing up.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pods/{pod_id}/members",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(("pod_id" = u32, Path, description = "Pod id")),
+    request_body = PodMemberInput,
+    responses(
+        (status = 201, body = PodView),
+        (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "Already in the pod, or a guest of the site"),
+    )
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(pod_id): Ids<u32>,
+    Body(request): Body<PodMemberInput>,
+) -> ApiResult<(StatusCode, Json<PodView>)> {
+    let now = state.clock.now();
+    let ttl = state.config.invitation_ttl;
+    let view = state
+        .store
+        .transaction(move |tx| {
+            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
+            standing.require_admin()?;
+            add(tx, &pod, &request, caller.user_id, now, ttl)?;
+            pod_view(tx, &pod, now)
+        })
+        .await?;
+    state.mail.wake();
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Removes a member and the guests they invited; their keys through the pod are revoked.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/pods/{pod_id}/members/{member_id}",
+    tag = "pods",
+    security(("bearer" = [])),
+    params(
+        ("pod_id" = u32, Path, description = "Pod id"),
+        ("member_id" = u32, Path, description = "Member id in the pod"),
+    ),
+    responses(
+        (status = 200, body = PodView, description = "The pod after the removal"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((pod_id, member_id)): Ids<(u32, u32)>,
+) -> ApiResult<Json<PodView>> {
+    let now = state.clock.now();
+    let view = state
+        .store
+        .transaction(move |tx| {
+            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
+            standing.require_admin()?;
+            let member = person_in_pod(tx, pod_id, member_id, Kind::Member)?;
+            let mut leaving = match member.user_id {
+                Some(user_id) => people_where(
+                    tx,
+                    "pod_id = ?1 AND kind = 'guest' AND invited_by = ?2",
+                    [pod_id, user_id],
+                )?,
+                None => Vec::new(),
+            };
+            leaving.push(member);
+            leave(tx, &leaving, now)?;
+            pod_view(tx, &pod, now)
+        })
+        .await?;
+    Ok(Json(view))
+}

@@ -1,0 +1,32 @@
+//! E-mail: the cloud never sends from a request. A request queues the message in the
+//! `email_outbox` table inside its own transaction (so a refused request sends nothing), and a
+//! background task delivers it, retrying with exponential backoff until it is sent or given
+//! up on.
+//!
+//! - [`config`]: where e-mail goes: a local mailbox directory (the default) or an SMTP server;
+//! - [`outbox`]: queueing and the delivery state of each message;
+//! - [`mailbox`]: the local sink, one JSON file per message, and reading it back
+//!   (`keyway mail list`, the demo and the tests read the e-mails really produced);
+//! - [`delivery`]: the [`Mailer`] and its background task.
+
+pub mod config;
+pub mod delivery;
+pub mod mailbox;
+pub mod outbox;
+mod smtp;
+
+pub use config::{EmailConfig, EmailTransport, RetryPolicy, SmtpSettings};
+pub use delivery::{DeliveryReport, Mailer};
+pub use mailbox::{mailbox_dir, read_mailbox, MailboxMessage};
+pub use outbox::{queue, NewEmail, SECRET_PLACEHOLDER};
+
+/// Why e-mail could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    /// The SMTP settings are unusable.
+    #[error("SMTP settings: {0}")]
+    Smtp(String),
+    /// The sender address is not an e-mail address.
+    #[error("the sender address {0:?} is not valid")]
+    From(String),
+}

@@ -1,0 +1,187 @@
+//! The `email_outbox` table: queueing a message inside the caller's transaction, and the
+//! delivery state of each message (`pending` → `sent`, or `failed` after the last retry).
+
+use rusqlite::{params, Connection};
+
+use super::config::RetryPolicy;
+use crate::error::ApiError;
+
+/// Where a secret (an invitation code) goes in a body: it is stored apart from the body and
+/// put in only when the message is sent, then erased.
+pub const SECRET_PLACEHOLDER: &str = "{secret}";
+
+/// A message to queue.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewEmail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body; [`SECRET_PLACEHOLDER`] marks where `secret` goes.
+    pub body: String,
+    /// A secret for the body, kept only until delivery.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for NewEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewEmail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Queues `email` for delivery now (in the caller's transaction: it goes out only if that
+/// commits). Returns the outbox id.
+pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiError> {
+    db.execute(
+        "INSERT INTO email_outbox (recipient, subject, body, secret, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![email.to, email.subject, email.body, email.secret, now],
+    )?;
+    Ok(db.last_insert_rowid())
+}
+
+/// A message due for delivery, with its secret in place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DueEmail {
+    /// Outbox id.
+    pub id: i64,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// The body as it will be sent.
+    pub body: String,
+    /// When it was queued.
+    pub queued_at: i64,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+impl std::fmt::Debug for DueEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DueEmail")
+            .field("id", &self.id)
+            .field("to", &self.to)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Pending messages whose next attempt is due, oldest first.
+pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT id, recipient, subject, body, secret, created_at, attempts FROM email_outbox
+         WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(params![now, limit], |row| {
+            let body: String = row.get(3)?;
+            let secret: Option<String> = row.get(4)?;
+            Ok(DueEmail {
+                id: row.get(0)?,
+                to: row.get(1)?,
+                subject: row.get(2)?,
+                body: match secret {
+                    Some(secret) => body.replace(SECRET_PLACEHOLDER, &secret),
+                    None => body,
+                },
+                queued_at: row.get(5)?,
+                attempts: row.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Records a delivery; the secret is erased.
+pub fn mark_sent(db: &Connection, id: i64, now: i64) -> Result<(), ApiError> {
+    db.execute(
+        "UPDATE email_outbox SET state = 'sent', sent_at = ?1, attempts = attempts + 1,
+         secret = NULL, last_error = NULL WHERE id = ?2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// What happened to a message after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// It will be tried again at this time.
+    RetryAt(i64),
+    /// It was the last attempt: the message is given up and its secret erased.
+    GaveUp,
+}
+
+/// Records a failed attempt: retried later with backoff, or given up after the last one.
+pub fn mark_failed_attempt(
+    db: &Connection,
+    email: &DueEmail,
+    error: &str,
+    policy: &RetryPolicy,
+    now: i64,
+) -> Result<AfterFailure, ApiError> {
+    let attempts = email.attempts.saturating_add(1);
+    if attempts >= policy.max_attempts {
+        db.execute(
+            "UPDATE email_outbox SET state = 'failed', attempts = ?1, last_error = ?2,
+             secret = NULL WHERE id = ?3",
+            params![attempts, error, email.id],
+        )?;
+        return Ok(AfterFailure::GaveUp);
+    }
+    let next = now.saturating_add(policy.delay_after(attempts));
+    db.execute(
+        "UPDATE email_outbox SET attempts = ?1, last_error = ?2, next_attempt_at = ?3
+         WHERE id = ?4",
+        params![attempts, error, next, email.id],
+    )?;
+    Ok(AfterFailure::RetryAt(next))
+}
+
+/// The delivery state of one message (operators and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Outbox id.
+    pub id: i64,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// `pending`, `sent` or `failed`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt is due (pending messages).
+    pub next_attempt_at: i64,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Whether a secret still waits in the row.
+    pub holds_secret: bool,
+}
+
+/// Every message in the outbox, oldest first.
+pub fn entries(db: &Connection) -> Result<Vec<OutboxEntry>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT id, recipient, subject, state, attempts, next_attempt_at, last_error,
+                secret IS NOT NULL
+         FROM email_outbox ORDER BY id",
+    )?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(OutboxEntry {
+                id: row.get(0)?,
+                to: row.get(1)?,
+                subject: row.get(2)?,
+                state: row.get(3)?,
+                attempts: row.get(4)?,
+                next_attempt_at: row.get(5)?,
+                last_error: row.get(6)?,
+                holds_secret: row.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

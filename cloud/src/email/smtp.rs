@@ -1,0 +1,92 @@
+//! The SMTP sender (lettre over tokio, TLS by rustls on ring with the platform's roots).
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::config::SmtpSettings;
+use super::EmailError;
+
+/// Sends through one SMTP server.
+#[derive(Clone)]
+pub(crate) struct SmtpSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl std::fmt::Debug for SmtpSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpSender(..)")
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl SmtpSender {
+    /// A sender for `settings`; plain (unencrypted) SMTP only to a relay on loopback.
+    pub(crate) fn new(settings: &SmtpSettings) -> Result<Self, EmailError> {
+        let url = url::Url::parse(settings.url())
+            .map_err(|_| EmailError::Smtp("the SMTP URL cannot be parsed".into()))?;
+        let encrypted = url.scheme() == "smtps" || url.query_pairs().any(|(key, _)| key == "tls");
+        let host = url.host_str().unwrap_or_default();
+        if !encrypted && !is_loopback(host) {
+            return Err(EmailError::Smtp(format!(
+                "plain SMTP to {host} would send invitation codes unencrypted: use smtps:// or \
+                 ?tls=required (plain smtp:// is for a relay on loopback)"
+            )));
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.url())
+            .map_err(|error| EmailError::Smtp(error.to_string()))?
+            .build();
+        Ok(Self { transport })
+    }
+
+    /// Sends one plain-text message.
+    pub(crate) async fn send(
+        &self,
+        from: &Mailbox,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|_| "the recipient address is not valid".to_string())?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|error| format!("building the message: {error}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|error| format!("SMTP: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_smtp_only_to_loopback() {
+        assert!(SmtpSender::new(&SmtpSettings::new("smtp://127.0.0.1:2525")).is_ok());
+        assert!(SmtpSender::new(&SmtpSettings::new("smtp://[::1]:2525")).is_ok());
+        assert!(SmtpSender::new(&SmtpSettings::new("smtp://mail.example.com:25")).is_err());
+        assert!(SmtpSender::new(&SmtpSettings::new(
+            "smtp://u:p@mail.example.com:587?tls=required"
+        ))
+        .is_ok());
+        assert!(SmtpSender::new(&SmtpSettings::new("smtps://u:p@mail.example.com")).is_ok());
+        let refused = SmtpSender::new(&SmtpSettings::new("not a url with secret-pw")).unwrap_err();
+        assert!(!refused.to_string().contains("secret-pw"));
+    }
+}

@@ -1,0 +1,41 @@
+//! What each IQ is told: the IQ-code secrets of the people who may open its locks remotely
+//! (so it checks a typed code again before relaying), and one signed keypad table per lock
+//! (so keypad PINs keep working when the IQ or the cloud is offline: manual 003).
+
+use keyway_protocol::iq::messages::IqConfig;
+use keyway_protocol::iq::CloudToIq;
+use rusqlite::Connection;
+
+use crate::error::{ApiError, ApiResult};
+use crate::remote::{code, keypad};
+use crate::AppState;
+
+/// The configuration of `iq_id` now. Keypad tables get a new serial each time.
+pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
+    let site_id: u32 = db.query_row("SELECT site_id FROM iqs WHERE id = ?1", [iq_id], |row| {
+        row.get(0)
+    })?;
+    Ok(IqConfig {
+        code_secrets: code::secrets_for_iq(db, site_id, iq_id)?,
+        keypad_tables: keypad::tables_for_iq(db, site_id, iq_id)?,
+    })
+}
+
+/// Sends a fresh configuration to every connected IQ of the site. Call it after a change to
+/// who may open what there (people's rights, access groups, keypad PINs, code secrets); an
+/// IQ that is offline gets its configuration when it connects.
+pub async fn push_site_config(state: &AppState, site_id: u32) -> ApiResult<()> {
+    for iq_id in state.iqs.online_of_site(site_id) {
+        let config = state
+            .store
+            .transaction(move |tx| iq_config(tx, iq_id))
+            .await?;
+        if !state.iqs.push(iq_id, CloudToIq::Config(config)) {
+            tracing::info!(
+                iq_id,
+                "IQ went offline before its new configuration was sent"
+            );
+        }
+    }
+    Ok::<_, ApiError>(())
+}

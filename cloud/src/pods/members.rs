@@ -1,0 +1,77 @@
+//! Adding a member (owner and admins): an existing account joins at once and gets a note; an
+//! e-mail without an account gets an invitation code to accept after signing up.
+
+use keyway_protocol::api::pods::PodMemberInput;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::invitations;
+use super::mail::{member_email, site_info};
+use super::people::{ensure_not_a_guest, ensure_not_in_pod, join};
+use super::store::{lock_ids, lock_refs, people_where, Kind, Pod, PodPerson};
+use crate::auth::accounts::{normalize_email, normalize_name};
+use crate::email;
+use crate::error::{ApiError, ApiResult};
+
+/// Adds `input` to `pod` on behalf of `invited_by`; an invitation lives `invitation_ttl`
+/// seconds. Queues the e-mail (delivered once the caller's transaction commits).
+pub fn add_member(
+    db: &Connection,
+    pod: &Pod,
+    input: &PodMemberInput,
+    invited_by: u32,
+    now: i64,
+    invitation_ttl: i64,
+) -> ApiResult<PodPerson> {
+    let email = normalize_email(&input.email)?;
+    let name = normalize_name(&input.name)?;
+    ensure_not_in_pod(db, pod.pod_id, &email)?;
+    ensure_not_a_guest(db, pod.site_id, &email)?;
+    db.execute(
+        "INSERT INTO pod_people (pod_id, site_id, kind, email, name, invited_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            pod.pod_id,
+            pod.site_id,
+            Kind::Member.as_str(),
+            email,
+            name,
+            invited_by,
+            now
+        ],
+    )?;
+    let id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("pod member id out of range".into()))?;
+    let person = people_where(db, "id = ?1", [id])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal(format!("pod member {id} vanished")))?;
+    let account: Option<u32> = db
+        .query_row("SELECT id FROM users WHERE email = ?1", [&email], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let site = site_info(db, pod.site_id)?;
+    let locks = lock_refs(db, &lock_ids(db, pod.pod_id)?)?;
+    match account {
+        Some(user_id) => {
+            let joined = join(db, &person, user_id, now)?;
+            let note = member_email(&email, &name, &pod.name, &site, &locks, None);
+            email::queue(db, &note, now)?;
+            Ok(joined)
+        }
+        None => {
+            let expires_at = now.saturating_add(invitation_ttl);
+            let code = invitations::create(db, person.id, expires_at, now)?;
+            let invitation = member_email(
+                &email,
+                &name,
+                &pod.name,
+                &site,
+                &locks,
+                Some((&code, expires_at)),
+            );
+            email::queue(db, &invitation, now)?;
+            Ok(person)
+        }
+    }
+}

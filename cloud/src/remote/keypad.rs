@@ -1,0 +1,260 @@
+//! Keypad PINs (manual 000 "PIN"): six digits, one per person per site, shown once when
+//! made and never again (the cloud keeps only a keyed verifier), only regenerated. Each lock
+//! gets a signed table of the PINs of the people with a right on it, through its IQ, and
+//! keeps it: offline access for PINs is automatic (manual 003).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use keyway_protocol::api::remote::{KeypadPinResponse, KeypadPinStatus};
+use keyway_protocol::api::ApiErrorBody;
+use keyway_protocol::iq::keypad::{keypad_verifier, KEYPAD_KEY_LEN};
+use keyway_protocol::iq::{HexBytes, KeypadEntry, KeypadTable};
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rights::lock_schedules;
+use crate::api::access::role_on_site;
+use crate::api::extract::Ids;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::iq::push_site_config;
+use crate::issuing::site_authority;
+use crate::roles::may_manage;
+use crate::AppState;
+
+/// Tries at a PIN no one else on the site has before giving up.
+const GENERATION_TRIES: usize = 32;
+
+/// The site's keypad key, made on first use.
+fn site_key(db: &Connection, site_id: u32) -> ApiResult<[u8; KEYPAD_KEY_LEN]> {
+    let stored: Option<Vec<u8>> = db
+        .query_row(
+            "SELECT key FROM site_keypad WHERE site_id = ?1",
+            [site_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(key) = stored.and_then(|key| <[u8; KEYPAD_KEY_LEN]>::try_from(key).ok()) {
+        return Ok(key);
+    }
+    let mut key = [0u8; KEYPAD_KEY_LEN];
+    random(&mut key)?;
+    db.execute(
+        "INSERT INTO site_keypad (site_id, key, serial) VALUES (?1, ?2, 0)
+         ON CONFLICT(site_id) DO UPDATE SET key = ?2",
+        params![site_id, key.as_slice()],
+    )?;
+    Ok(key)
+}
+
+fn random(out: &mut [u8]) -> ApiResult<()> {
+    SystemRandom::new()
+        .fill(out)
+        .map_err(|_| ApiError::Internal("random generator failed".into()))
+}
+
+/// A uniformly random 6-digit PIN.
+fn random_pin() -> ApiResult<String> {
+    // Rejection sampling: 4_294_000_000 is the largest multiple of 10^6 below 2^32.
+    loop {
+        let mut bytes = [0u8; 4];
+        random(&mut bytes)?;
+        let value = u32::from_be_bytes(bytes);
+        if value < 4_294_000_000 {
+            return Ok(format!("{:06}", value % 1_000_000));
+        }
+    }
+}
+
+/// One signed keypad table per lock of the IQ, with a new serial (higher than any before).
+pub(crate) fn tables_for_iq(db: &Connection, site_id: u32, iq_id: u32) -> ApiResult<Vec<HexBytes>> {
+    let key = site_key(db, site_id)?;
+    db.execute(
+        "UPDATE site_keypad SET serial = serial + 1 WHERE site_id = ?1",
+        [site_id],
+    )?;
+    let serial: u32 = db.query_row(
+        "SELECT serial FROM site_keypad WHERE site_id = ?1",
+        [site_id],
+        |row| row.get(0),
+    )?;
+    let mut pins = db.prepare(
+        "SELECT k.user_id, k.verifier, m.privacy_override FROM keypad_pins k
+         JOIN memberships m ON m.site_id = k.site_id AND m.user_id = k.user_id
+         WHERE k.site_id = ?1",
+    )?;
+    let pins = pins
+        .query_map([site_id], |row| {
+            Ok((
+                row.get::<_, u32>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get::<_, bool>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut locks = db.prepare("SELECT id FROM locks WHERE iq_id = ?1 ORDER BY id")?;
+    let lock_ids = locks
+        .query_map([iq_id], |row| row.get::<_, u32>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let authority = site_authority(db, site_id)?;
+    let rng = SystemRandom::new();
+    let mut tables = Vec::with_capacity(lock_ids.len());
+    for lock_id in lock_ids {
+        let schedules = lock_schedules(db, lock_id)?;
+        let entries = pins
+            .iter()
+            .filter_map(|(user_id, verifier, privacy_override)| {
+                Some(KeypadEntry {
+                    user_id: *user_id,
+                    verifier: verifier.as_slice().try_into().ok()?,
+                    privacy_override: *privacy_override,
+                    schedule: schedules.get(user_id)?.clone(),
+                })
+            })
+            .collect();
+        let table = KeypadTable {
+            site_id,
+            lock_id,
+            serial,
+            key,
+            entries,
+        };
+        let signed = table
+            .sign(&authority, &rng)
+            .map_err(|error| ApiError::Internal(format!("signing a keypad table: {error}")))?;
+        tables.push(HexBytes(signed));
+    }
+    Ok(tables)
+}
+
+/// Checks the caller may handle `user_id`'s PIN on the site: themselves, or someone whose
+/// role manages theirs. Both must be members (else 404).
+fn check_pin_manager(db: &Connection, site_id: u32, caller: u32, user_id: u32) -> ApiResult<()> {
+    let actor = role_on_site(db, site_id, caller)?;
+    let target = role_on_site(db, site_id, user_id)
+        .map_err(|_| ApiError::NotFound(format!("no person {user_id} on this site")))?;
+    if caller == user_id || may_manage(actor, target) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "your role on this site may not manage this person's PIN".into(),
+        ))
+    }
+}
+
+/// Makes a new keypad PIN for a person (replacing theirs): shown in this answer only. The
+/// person themselves, or someone whose role manages theirs, may ask.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site_id}/people/{user_id}/keypad-pin",
+    tag = "remote",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("user_id" = u32, Path, description = "The person"),
+    ),
+    responses(
+        (status = 201, body = KeypadPinResponse),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn generate_pin(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, user_id)): Ids<(u32, u32)>,
+) -> ApiResult<(StatusCode, Json<KeypadPinResponse>)> {
+    let now = state.clock.now();
+    let pin = state
+        .store
+        .transaction(move |tx| {
+            check_pin_manager(tx, site_id, caller.user_id, user_id)?;
+            let key = site_key(tx, site_id)?;
+            for _ in 0..GENERATION_TRIES {
+                let pin = random_pin()?;
+                let verifier = keypad_verifier(&key, &pin);
+                let taken: Option<u32> = tx
+                    .query_row(
+                        "SELECT user_id FROM keypad_pins WHERE site_id = ?1 AND verifier = ?2",
+                        params![site_id, verifier.as_slice()],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if taken.is_some() {
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO keypad_pins (site_id, user_id, verifier, created_at)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(site_id, user_id) DO UPDATE SET verifier = ?3, created_at = ?4",
+                    params![site_id, user_id, verifier.as_slice(), now],
+                )?;
+                return Ok(pin);
+            }
+            Err(ApiError::Conflict(
+                "no free PIN found on this site; try again".into(),
+            ))
+        })
+        .await?;
+    push_site_config(&state, site_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(KeypadPinResponse { user_id, pin }),
+    ))
+}
+
+/// Whether a person has a keypad PIN, and since when (never the PIN itself).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site_id}/people/{user_id}/keypad-pin",
+    tag = "remote",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("user_id" = u32, Path, description = "The person"),
+    ),
+    responses(
+        (status = 200, body = KeypadPinStatus),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub async fn pin_status(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, user_id)): Ids<(u32, u32)>,
+) -> ApiResult<Json<KeypadPinStatus>> {
+    let created_at = state
+        .store
+        .run(move |db| {
+            check_pin_manager(db, site_id, caller.user_id, user_id)?;
+            Ok::<_, ApiError>(
+                db.query_row(
+                    "SELECT created_at FROM keypad_pins WHERE site_id = ?1 AND user_id = ?2",
+                    [site_id, user_id],
+                    |row| row.get(0),
+                )
+                .optional()?,
+            )
+        })
+        .await?;
+    Ok(Json(KeypadPinStatus {
+        user_id,
+        created_at,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyway_protocol::iq::keypad::is_keypad_pin;
+
+    #[test]
+    fn random_pins_are_six_digits_and_vary() {
+        let pins: std::collections::BTreeSet<String> =
+            (0..50).map(|_| random_pin().unwrap()).collect();
+        assert!(pins.iter().all(|pin| is_keypad_pin(pin)));
+        assert!(pins.len() > 40, "{} distinct of 50", pins.len());
+    }
+}

@@ -1,0 +1,69 @@
+//! The locks a person may open remotely, for the app and the web page.
+
+use axum::extract::State;
+use axum::Json;
+use keyway_protocol::api::remote::RemoteLockView;
+use rusqlite::Connection;
+
+use super::rights::lock_schedules;
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use crate::iq::IqRegistry;
+use crate::AppState;
+
+/// Every lock with an IQ on the sites where `user_id` has a remote right and an access
+/// group on that lock (schedules are checked when opening), with the IQ's state now.
+pub(crate) fn remote_locks(
+    db: &Connection,
+    user_id: u32,
+    iqs: &IqRegistry,
+) -> ApiResult<Vec<RemoteLockView>> {
+    let mut statement = db.prepare(
+        "SELECT s.id, s.name, l.id, l.name, l.iq_id, m.office_mode FROM memberships m
+         JOIN sites s ON s.id = m.site_id
+         JOIN locks l ON l.site_id = m.site_id AND l.iq_id IS NOT NULL
+         WHERE m.user_id = ?1 AND (m.remote_opening = 1 OR m.office_mode = 1)
+         ORDER BY s.id, l.id",
+    )?;
+    let rows = statement
+        .query_map([user_id], |row| {
+            Ok(RemoteLockView {
+                site_id: row.get(0)?,
+                site_name: row.get(1)?,
+                lock_id: row.get(2)?,
+                name: row.get(3)?,
+                iq_id: row.get(4)?,
+                iq_online: false,
+                office_mode: row.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut locks = Vec::with_capacity(rows.len());
+    for mut lock in rows {
+        if lock_schedules(db, lock.lock_id)?.contains_key(&user_id) {
+            lock.iq_online = iqs.is_online(lock.iq_id);
+            locks.push(lock);
+        }
+    }
+    Ok(locks)
+}
+
+/// The locks the caller may open remotely.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/remote-locks",
+    tag = "remote",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<RemoteLockView>))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Authenticated,
+) -> ApiResult<Json<Vec<RemoteLockView>>> {
+    let iqs = std::sync::Arc::clone(&state.iqs);
+    let locks = state
+        .store
+        .run(move |db| remote_locks(db, caller.user_id, &iqs))
+        .await?;
+    Ok(Json(locks))
+}

@@ -1,0 +1,27 @@
+//! The web remote-opening page (manual 000: "to make use of Remote Opening on a Web App, you
+//! require the Code"). A signed-in person picks a lock and types the 5-character code their
+//! app shows; the cloud checks it (previous, current or next step; each code once; wrong
+//! codes throttled), the IQ checks it again, and the lock decides.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /web/remote` | the sign-in form, or the lock picker once signed in |
+//! | `POST /web/login` | sign in (e-mail and password) |
+//! | `POST /web/remote` | open a lock with the code |
+//! | `POST /web/logout` | sign out |
+
+mod pages;
+pub mod session;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The web page's routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pages::show, pages::open))
+        .routes(routes!(pages::login))
+        .routes(routes!(pages::logout))
+}

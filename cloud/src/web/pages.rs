@@ -1,0 +1,304 @@
+//! The pages: sign-in, the lock picker with the code field, and the outcome.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use keyway_protocol::api::remote::RemoteCommand;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::session::{self, WebSession};
+use crate::auth::html::{error_page, escape, page};
+use crate::error::ApiError;
+use crate::remote::locks::remote_locks;
+use crate::remote::open::{run_order, Gate, Order};
+use crate::remote::password::{check_login, PasswordCheck};
+use crate::AppState;
+
+const TITLE: &str = "Keyway remote opening";
+
+/// The sign-in form as posted.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginForm {
+    /// Login e-mail.
+    email: String,
+    /// Password.
+    password: String,
+}
+
+/// The opening form as posted.
+#[derive(Deserialize, ToSchema)]
+pub struct OpenForm {
+    /// `site_id:lock_id`.
+    lock: String,
+    /// The 5-character code the app shows.
+    code: String,
+    /// The session's form token.
+    csrf: String,
+}
+
+/// The sign-out form as posted.
+#[derive(Deserialize, ToSchema)]
+pub struct LogoutForm {
+    /// The session's form token.
+    csrf: String,
+}
+
+fn login_page(message: Option<&str>, status: StatusCode) -> Response {
+    let alert = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    page(
+        status,
+        TITLE,
+        &format!(
+            "<h1>Remote opening</h1>{alert}<p>Sign in to open a door with the code your \
+             Keyway app shows.</p><form method=\"post\" action=\"/web/login\">\
+             <label>E-mail<input type=\"email\" name=\"email\" autocomplete=\"username\" \
+             required autofocus></label><label>Password<input type=\"password\" \
+             name=\"password\" autocomplete=\"current-password\" required></label>\
+             <button type=\"submit\">Sign in</button></form>"
+        ),
+    )
+}
+
+fn internal(error: ApiError) -> Response {
+    if let ApiError::Internal(detail) = &error {
+        tracing::error!(%detail, "web page failed");
+    }
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again.",
+    )
+}
+
+fn see_other(location: &'static str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, HeaderValue::from_static(location));
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The lock picker, with the outcome of the last try when there is one.
+async fn picker(
+    state: &AppState,
+    session: &WebSession,
+    outcome: Option<(bool, String)>,
+    status: StatusCode,
+) -> Response {
+    let (user_id, iqs) = (session.user_id, std::sync::Arc::clone(&state.iqs));
+    let locks = match state
+        .store
+        .run(move |db| remote_locks(db, user_id, &iqs))
+        .await
+    {
+        Ok(locks) => locks,
+        Err(error) => return internal(error),
+    };
+    let alert = outcome
+        .map(|(ok, text)| {
+            let class = if ok { "ok" } else { "error" };
+            format!("<p class=\"{class}\" role=\"alert\">{}</p>", escape(&text))
+        })
+        .unwrap_or_default();
+    let options: String = locks
+        .iter()
+        .map(|lock| {
+            format!(
+                "<option value=\"{}:{}\">{} — {}{}</option>",
+                lock.site_id,
+                lock.lock_id,
+                escape(&lock.site_name),
+                escape(&lock.name),
+                if lock.iq_online { "" } else { " (IQ offline)" }
+            )
+        })
+        .collect();
+    let csrf = escape(&session.csrf);
+    let form = if locks.is_empty() {
+        "<p>You may not open any door remotely.</p>".to_string()
+    } else {
+        format!(
+            "<form method=\"post\" action=\"/web/remote\"><label>Door<select name=\"lock\">\
+             {options}</select></label><label>Code from the app<input type=\"text\" \
+             name=\"code\" autocomplete=\"one-time-code\" maxlength=\"5\" minlength=\"5\" \
+             autocapitalize=\"characters\" spellcheck=\"false\" required autofocus></label>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Open</button></form>"
+        )
+    };
+    page(
+        status,
+        TITLE,
+        &format!(
+            "<h1>Remote opening</h1>{alert}{form}<form method=\"post\" action=\"/web/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Sign out</button></form>"
+        ),
+    )
+}
+
+/// The page: the sign-in form, or the lock picker once signed in.
+#[utoipa::path(
+    get,
+    path = "/web/remote",
+    tag = "web",
+    responses((status = 200, description = "The sign-in form or the lock picker", content_type = "text/html", body = String))
+)]
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session::current(&state, &headers).await {
+        Ok(Some(session)) => picker(&state, &session, None, StatusCode::OK).await,
+        Ok(None) => login_page(None, StatusCode::OK),
+        Err(error) => internal(error),
+    }
+}
+
+/// Signs in with e-mail and password (throttled like the app's sign-in).
+#[utoipa::path(
+    post,
+    path = "/web/login",
+    tag = "web",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: to /web/remote, with the session cookie"),
+        (status = 401, description = "Wrong e-mail or password", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed sign-ins", content_type = "text/html", body = String),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return login_page(
+            Some("Enter your e-mail and password."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    match check_login(&state, &form.email, form.password, peer).await {
+        Ok(PasswordCheck::Right(user_id)) => match session::start(&state, user_id).await {
+            Ok(cookie) => see_other("/web/remote", Some(cookie)),
+            Err(error) => internal(error),
+        },
+        Ok(PasswordCheck::Wrong) => {
+            login_page(Some("Wrong e-mail or password."), StatusCode::UNAUTHORIZED)
+        }
+        Ok(PasswordCheck::Throttled(seconds)) => {
+            let mut response = login_page(
+                Some("Too many failed sign-in attempts. Try again later."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Err(error) => internal(error),
+    }
+}
+
+fn parse_lock(value: &str) -> Option<(u32, u32)> {
+    let (site, lock) = value.split_once(':')?;
+    Some((site.parse().ok()?, lock.parse().ok()?))
+}
+
+/// Opens the chosen lock with the typed code.
+#[utoipa::path(
+    post,
+    path = "/web/remote",
+    tag = "web",
+    request_body(content = OpenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "What the lock did", content_type = "text/html", body = String),
+        (status = 401, description = "Not signed in", content_type = "text/html", body = String),
+        (status = 403, description = "Wrong, expired or reused code; no right; or a stale form", content_type = "text/html", body = String),
+        (status = 429, description = "Too many wrong codes", content_type = "text/html", body = String),
+        (status = 503, description = "The IQ is offline: nothing was queued", content_type = "text/html", body = String),
+    )
+)]
+pub async fn open(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<OpenForm>, FormRejection>,
+) -> Response {
+    let session = match session::current(&state, &headers).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return login_page(Some("Sign in first."), StatusCode::UNAUTHORIZED),
+        Err(error) => return internal(error),
+    };
+    let parsed = form
+        .ok()
+        .filter(|Form(form)| form.csrf == session.csrf)
+        .and_then(|Form(form)| Some((parse_lock(&form.lock)?, form.code)));
+    let Some(((site_id, lock_id), code)) = parsed else {
+        let outcome = Some((false, "This form is stale: try again.".to_string()));
+        return picker(&state, &session, outcome, StatusCode::FORBIDDEN).await;
+    };
+    let order = Order {
+        site_id,
+        lock_id,
+        user_id: session.user_id,
+        command: RemoteCommand::Unlock,
+    };
+    let (outcome, status) = match run_order(&state, order, Gate::Code(code)).await {
+        Ok(answer) if answer.granted => ((true, "The door opened.".to_string()), StatusCode::OK),
+        Ok(answer) => (
+            (
+                false,
+                format!("The lock refused: {}.", answer.reason.unwrap_or_default()),
+            ),
+            StatusCode::OK,
+        ),
+        Err(error) => ((false, error.to_string()), error.status()),
+    };
+    picker(&state, &session, Some(outcome), status).await
+}
+
+/// Signs out.
+#[utoipa::path(
+    post,
+    path = "/web/logout",
+    tag = "web",
+    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Signed out: back to the sign-in form"))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let valid = match (session::current(&state, &headers).await, form) {
+        (Ok(Some(session)), Ok(Form(form))) => form.csrf == session.csrf,
+        _ => false,
+    };
+    if valid {
+        if let Err(error) = session::end(&state, &headers).await {
+            return internal(error);
+        }
+    }
+    see_other("/web/remote", Some(session::cleared()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_choices_parse() {
+        assert_eq!(parse_lock("3:17"), Some((3, 17)));
+        for bad in ["3", "3:", ":17", "a:b", "3:17:1"] {
+            assert_eq!(parse_lock(bad), None, "{bad}");
+        }
+    }
+}

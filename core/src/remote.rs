@@ -1,0 +1,452 @@
+//! Remote opening through the IQ: the app PIN or the biometric gate, the 5-character code
+//! for web remote opening, and keypad PINs. The cloud checks the person's right and the
+//! gate, the IQ relays, the lock decides; a lock refusing is a report with `granted = false`.
+//!
+//! The core never stores the app PIN. The biometric signer and verifier are kept for the
+//! session (register them again after a new biometric enrolment on the phone). IQ-code
+//! secrets live in the platform's secure store.
+
+mod code_secrets;
+
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyway_protocol::api::remote::{
+    biometric_enrolment_message, remote_gate_message, BiometricKeyView, IqCodeSecretView,
+    KeypadPinResponse, RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteChallengeView,
+    RemoteCommand, RemoteGate as GateBody, RemoteLockView, RemoteOpenRequest, RemoteOpenResponse,
+    RemotePinStatus, SetRemotePinRequest,
+};
+use keyway_protocol::RefusalReason;
+use reqwest::Method;
+
+use crate::client::Context;
+use crate::devices::registered_device_id;
+use crate::ffi::{IqCode, LockRefusal};
+use crate::platform::{signature_to_fixed, DeviceSigner, SecureStore, UserVerifier};
+use crate::runtime::on_core_runtime;
+use crate::KeywayError;
+
+/// How the person confirms a remote command.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RemoteGate {
+    /// The app PIN (sent to the cloud, never stored on the phone).
+    Pin {
+        /// The PIN.
+        pin: String,
+    },
+    /// The user-verification prompt, then the biometric key signs a one-time challenge
+    /// (see [`RemoteClient::enroll_biometric`]).
+    Biometric,
+}
+
+/// What the lock did, and where the time went.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RemoteReport {
+    /// The lock.
+    pub lock_id: u32,
+    /// Whether it did it.
+    pub granted: bool,
+    /// Why not, when it did not.
+    pub refusal: Option<LockRefusal>,
+    /// The refusal in words.
+    pub refusal_message: Option<String>,
+    /// The lock's event record number.
+    pub event_seq: Option<u64>,
+    /// Request to answer at the cloud.
+    pub total_ms: f64,
+    /// The cloud's own part (checks, PIN hashing, signing, storing).
+    pub cloud_ms: f64,
+    /// The cloud⇄IQ WebSocket round trip.
+    pub link_ms: f64,
+    /// The IQ's own part.
+    pub iq_ms: f64,
+    /// The lock's part (checks, motor, event).
+    pub lock_ms: f64,
+}
+
+impl From<RemoteOpenResponse> for RemoteReport {
+    fn from(response: RemoteOpenResponse) -> Self {
+        let refusal = RefusalReason::from_code(response.reason_code).filter(|_| !response.granted);
+        Self {
+            lock_id: response.lock_id,
+            granted: response.granted,
+            refusal: refusal.map(LockRefusal::from),
+            refusal_message: response.reason,
+            event_seq: response.event_seq,
+            total_ms: response.timing.total_ms,
+            cloud_ms: response.timing.cloud_ms,
+            link_ms: response.timing.link_ms,
+            iq_ms: response.timing.iq_ms,
+            lock_ms: response.timing.lock_ms,
+        }
+    }
+}
+
+/// A lock the person may open remotely.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RemoteLockInfo {
+    /// Site id.
+    pub site_id: u32,
+    /// Site name.
+    pub site_name: String,
+    /// Lock id.
+    pub lock_id: u32,
+    /// Lock name.
+    pub name: String,
+    /// Its IQ.
+    pub iq_id: u32,
+    /// Whether the IQ is online now.
+    pub iq_online: bool,
+    /// Remote office mode is allowed too.
+    pub office_mode: bool,
+}
+
+impl From<RemoteLockView> for RemoteLockInfo {
+    fn from(view: RemoteLockView) -> Self {
+        Self {
+            site_id: view.site_id,
+            site_name: view.site_name,
+            lock_id: view.lock_id,
+            name: view.name,
+            iq_id: view.iq_id,
+            iq_online: view.iq_online,
+            office_mode: view.office_mode,
+        }
+    }
+}
+
+/// The app PIN's state.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinStatus {
+    /// A PIN is set.
+    pub set: bool,
+    /// Wrong tries since the last right one.
+    pub failures: u32,
+    /// Locked: set it again with the account password.
+    pub locked: bool,
+    /// Seconds before the next try is checked, if waiting.
+    pub retry_after_seconds: Option<u64>,
+}
+
+/// The current code of one IQ, for the web page.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IqCodeInfo {
+    /// Site id.
+    pub site_id: u32,
+    /// IQ id.
+    pub iq_id: u32,
+    /// IQ name.
+    pub iq_name: String,
+    /// The five characters.
+    pub code: String,
+    /// Seconds until the next code.
+    pub seconds_left: u32,
+}
+
+#[derive(Clone)]
+struct Biometric {
+    verifier: Arc<dyn UserVerifier>,
+    signer: Arc<dyn DeviceSigner>,
+}
+
+/// Remote opening, IQ codes and keypad PINs.
+#[derive(uniffi::Object)]
+pub struct RemoteClient {
+    context: Arc<Context>,
+    secrets: code_secrets::CodeSecrets,
+    biometric: Mutex<Option<Biometric>>,
+}
+
+impl std::fmt::Debug for RemoteClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemoteClient(..)")
+    }
+}
+
+impl RemoteClient {
+    pub(crate) fn new(context: Arc<Context>, secure_store: Arc<dyn SecureStore>) -> Self {
+        Self {
+            context,
+            secrets: code_secrets::CodeSecrets::new(secure_store),
+            biometric: Mutex::new(None),
+        }
+    }
+
+    fn keep_biometric(&self, biometric: Option<Biometric>) -> Result<(), KeywayError> {
+        *self
+            .biometric
+            .lock()
+            .map_err(|_| KeywayError::internal("biometric state poisoned"))? = biometric;
+        Ok(())
+    }
+
+    fn kept_biometric(&self) -> Result<Option<Biometric>, KeywayError> {
+        Ok(self
+            .biometric
+            .lock()
+            .map_err(|_| KeywayError::internal("biometric state poisoned"))?
+            .clone())
+    }
+
+    async fn command(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        command: RemoteCommand,
+        gate: RemoteGate,
+    ) -> Result<RemoteReport, KeywayError> {
+        let context = Arc::clone(&self.context);
+        let biometric = match gate {
+            RemoteGate::Biometric => {
+                Some(
+                    self.kept_biometric()?
+                        .ok_or_else(|| KeywayError::NotAllowed {
+                            detail: "no biometric key is enrolled on this phone: enroll one first"
+                                .into(),
+                        })?,
+                )
+            }
+            RemoteGate::Pin { .. } => None,
+        };
+        on_core_runtime(async move {
+            let gate = match (gate, biometric) {
+                (RemoteGate::Pin { pin }, _) => GateBody::Pin { pin },
+                (RemoteGate::Biometric, Some(biometric)) => {
+                    answer_challenge(&context, &biometric, site_id, lock_id, command).await?
+                }
+                (RemoteGate::Biometric, None) => {
+                    return Err(KeywayError::internal("biometric gate without a signer"))
+                }
+            };
+            let response: RemoteOpenResponse = context
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/sites/{site_id}/locks/{lock_id}/remote"),
+                    Some(&RemoteOpenRequest { command, gate }),
+                )
+                .await?;
+            Ok(RemoteReport::from(response))
+        })
+        .await
+    }
+}
+
+/// Asks the cloud for a challenge, has the person verify, and signs the challenge for this
+/// action with the biometric key.
+async fn answer_challenge(
+    context: &Context,
+    biometric: &Biometric,
+    site_id: u32,
+    lock_id: u32,
+    command: RemoteCommand,
+) -> Result<GateBody, KeywayError> {
+    let device_id = registered_device_id(context).await?;
+    let challenge: RemoteChallengeView = context
+        .call(
+            Method::POST,
+            "/api/v1/remote/challenges",
+            Some(&RemoteChallengeRequest { device_id }),
+        )
+        .await?;
+    let nonce = STANDARD
+        .decode(&challenge.nonce)
+        .map_err(|_| KeywayError::Retry {
+            detail: "the cloud sent a malformed challenge".into(),
+        })?;
+    let reason = match command {
+        RemoteCommand::Unlock => format!("Open lock {lock_id} remotely"),
+        RemoteCommand::OfficeModeOn => format!("Put lock {lock_id} in office mode"),
+        RemoteCommand::OfficeModeOff => format!("Take lock {lock_id} out of office mode"),
+    };
+    if !biometric.verifier.verify(reason).await? {
+        return Err(KeywayError::NotAllowed {
+            detail: "the user verification failed".into(),
+        });
+    }
+    let message = remote_gate_message(&nonce, site_id, lock_id, command);
+    let signature = signature_to_fixed(&biometric.signer.sign(message).await?)?;
+    Ok(GateBody::Biometric {
+        device_id,
+        challenge_id: challenge.challenge_id,
+        signature: STANDARD.encode(signature),
+    })
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl RemoteClient {
+    /// Sets (or resets, after a lockout) the app PIN: 4 to 8 digits, confirmed with the
+    /// account password.
+    pub async fn set_pin(&self, password: String, pin: String) -> Result<(), KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            context
+                .call::<_, RemotePinStatus>(
+                    Method::PUT,
+                    "/api/v1/me/remote-pin",
+                    Some(&SetRemotePinRequest { password, pin }),
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
+    /// Whether an app PIN is set, and whether it is waiting or locked.
+    pub async fn pin_status(&self) -> Result<PinStatus, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let status: RemotePinStatus = context
+                .call::<(), _>(Method::GET, "/api/v1/me/remote-pin", None)
+                .await?;
+            Ok(PinStatus {
+                set: status.set,
+                failures: status.failures,
+                locked: status.locked,
+                retry_after_seconds: status.retry_after,
+            })
+        })
+        .await
+    }
+
+    /// Registers `signer`, the biometric-bound key of this (registered) device, after the
+    /// person verifies; both it and the device key sign the enrolment. The signer and the
+    /// verifier are kept for this session. After a new biometric enrolment on the phone the
+    /// platform makes a new key: enroll it again.
+    pub async fn enroll_biometric(
+        &self,
+        verifier: Arc<dyn UserVerifier>,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<(), KeywayError> {
+        let context = Arc::clone(&self.context);
+        let biometric = Biometric { verifier, signer };
+        let kept = biometric.clone();
+        on_core_runtime(async move {
+            if !biometric
+                .verifier
+                .verify("Use biometrics for remote opening".into())
+                .await?
+            {
+                return Err(KeywayError::NotAllowed {
+                    detail: "the user verification failed".into(),
+                });
+            }
+            let device_id = registered_device_id(&context).await?;
+            let public_key = biometric.signer.public_key().await?;
+            let message = biometric_enrolment_message(device_id, &public_key);
+            let device_signature =
+                signature_to_fixed(&context.signer.sign(message.clone()).await?)?;
+            let biometric_signature = signature_to_fixed(&biometric.signer.sign(message).await?)?;
+            let request = RegisterBiometricKeyRequest {
+                public_key: STANDARD.encode(public_key),
+                device_signature: STANDARD.encode(device_signature),
+                biometric_signature: STANDARD.encode(biometric_signature),
+            };
+            let _: BiometricKeyView = context
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/devices/{device_id}/biometric-key"),
+                    Some(&request),
+                )
+                .await?;
+            Ok(())
+        })
+        .await?;
+        self.keep_biometric(Some(kept))
+    }
+
+    /// Uses a biometric key registered earlier (after an app restart), without registering.
+    pub fn use_biometric(
+        &self,
+        verifier: Arc<dyn UserVerifier>,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<(), KeywayError> {
+        self.keep_biometric(Some(Biometric { verifier, signer }))
+    }
+
+    /// Opens a lock remotely through its IQ.
+    pub async fn open(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        gate: RemoteGate,
+    ) -> Result<RemoteReport, KeywayError> {
+        self.command(site_id, lock_id, RemoteCommand::Unlock, gate)
+            .await
+    }
+
+    /// Remote office mode: the lock stays open (`on`) until set off again.
+    pub async fn set_office_mode(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        on: bool,
+        gate: RemoteGate,
+    ) -> Result<RemoteReport, KeywayError> {
+        let command = if on {
+            RemoteCommand::OfficeModeOn
+        } else {
+            RemoteCommand::OfficeModeOff
+        };
+        self.command(site_id, lock_id, command, gate).await
+    }
+
+    /// The locks this person may open remotely, with their IQ's state.
+    pub async fn locks(&self) -> Result<Vec<RemoteLockInfo>, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let locks: Vec<RemoteLockView> = context
+                .call::<(), _>(Method::GET, "/api/v1/me/remote-locks", None)
+                .await?;
+            Ok(locks.into_iter().map(RemoteLockInfo::from).collect())
+        })
+        .await
+    }
+
+    /// Fetches this person's IQ-code secrets for this device into the secure store (one per
+    /// IQ where they may open remotely); returns how many it holds.
+    pub async fn sync_code_secrets(&self) -> Result<u32, KeywayError> {
+        let context = Arc::clone(&self.context);
+        let secrets = self.secrets.clone();
+        on_core_runtime(async move {
+            let device_id = registered_device_id(&context).await?;
+            let views: Vec<IqCodeSecretView> = context
+                .call::<(), _>(
+                    Method::GET,
+                    &format!("/api/v1/devices/{device_id}/iq-code-secrets"),
+                    None,
+                )
+                .await?;
+            secrets.replace(views).await
+        })
+        .await
+    }
+
+    /// The current code and seconds left for every IQ with a stored secret.
+    pub async fn iq_codes(&self) -> Result<Vec<IqCodeInfo>, KeywayError> {
+        self.secrets.codes_now().await
+    }
+
+    /// The current code of one IQ, and the seconds it has left.
+    pub async fn iq_code(&self, iq_id: u32) -> Result<IqCode, KeywayError> {
+        self.secrets.code_now(iq_id).await
+    }
+
+    /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
+    /// role manages). Shown once: the cloud cannot show it again, only make a new one.
+    pub async fn new_keypad_pin(&self, site_id: u32, user_id: u32) -> Result<String, KeywayError> {
+        let context = Arc::clone(&self.context);
+        on_core_runtime(async move {
+            let response: KeypadPinResponse = context
+                .call::<(), _>(
+                    Method::POST,
+                    &format!("/api/v1/sites/{site_id}/people/{user_id}/keypad-pin"),
+                    None,
+                )
+                .await?;
+            Ok(response.pin)
+        })
+        .await
+    }
+}
