@@ -6,6 +6,8 @@
 
 #[path = "demo_pods.rs"]
 mod pods;
+#[path = "demo_remote.rs"]
+mod remote;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -108,18 +110,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     steps.metrics = Some(Arc::clone(&cloud.state.metrics));
 
     let admin = phone(&cloud, &scratch.path().join("admin-phone"), None)?;
-    steps
+    let admin_id = steps
         .run(
             "the admin signs up and logs in (authorize form + PKCE)",
             async {
-                admin
+                let account = admin
                     .auth()
                     .sign_up(ADMIN.0.into(), ADMIN.1.into(), ADMIN.2.into())
                     .await?;
-                Ok(
-                    log_in_with_password(Arc::clone(&admin), ADMIN.0.into(), ADMIN.2.into())
-                        .await?,
-                )
+                log_in_with_password(Arc::clone(&admin), ADMIN.0.into(), ADMIN.2.into()).await?;
+                Ok(account.user_id)
             },
         )
         .await?;
@@ -307,6 +307,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             link: &link,
             scratch: scratch.path(),
         },
+    )
+    .await?;
+
+    let person =
+        |phone, user_id, (email, _, password): (&'static str, &str, &'static str)| remote::Person {
+            phone,
+            user_id,
+            email,
+            password,
+        };
+    remote::run(
+        &mut steps,
+        &cloud,
+        site_id,
+        person(&admin, admin_id, ADMIN),
+        person(&tenant, tenant_id, TENANT),
+        &locks,
     )
     .await?;
 

@@ -29,7 +29,7 @@ use crate::runtime::on_core_runtime;
 use crate::KeywayError;
 
 /// How the person confirms a remote command.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum RemoteGate {
     /// The app PIN (sent to the cloud, never stored on the phone).
     Pin {
@@ -39,6 +39,15 @@ pub enum RemoteGate {
     /// The user-verification prompt, then the biometric key signs a one-time challenge
     /// (see [`RemoteClient::enroll_biometric`]).
     Biometric,
+}
+
+impl std::fmt::Debug for RemoteGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pin { .. } => "Pin(..)",
+            Self::Biometric => "Biometric",
+        })
+    }
 }
 
 /// What the lock did, and where the time went.

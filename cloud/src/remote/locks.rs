@@ -40,7 +40,11 @@ pub(crate) fn remote_locks(
         .collect::<Result<Vec<_>, _>>()?;
     let mut locks = Vec::with_capacity(rows.len());
     for mut lock in rows {
-        if lock_schedules(db, lock.lock_id)?.contains_key(&user_id) {
+        let pod_member = matches!(
+            crate::pods::remote_opening_right(db, lock.site_id, user_id, lock.lock_id),
+            Ok(crate::pods::RemoteOpening::PodMember)
+        );
+        if pod_member || lock_schedules(db, lock.lock_id)?.contains_key(&user_id) {
             lock.iq_online = iqs.is_online(lock.iq_id);
             locks.push(lock);
         }

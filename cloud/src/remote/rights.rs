@@ -112,6 +112,8 @@ pub(crate) fn check_remote_right(
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("no lock {lock_id} on this site")))?;
     let forbidden = |message: &str| RemoteError::Api(ApiError::Forbidden(message.into()));
+    // Pod guests are refused with their own message; pod members open their pod's locks.
+    let pod = crate::pods::remote_opening_right(db, site_id, user_id, lock_id)?;
     if !(remote_opening || office_mode) {
         return Err(forbidden(
             "you do not have the remote opening right on this site",
@@ -123,9 +125,13 @@ pub(crate) fn check_remote_right(
         ));
     }
     let schedules = lock_schedules(db, lock_id)?;
-    let schedule = schedules
-        .get(&user_id)
-        .ok_or_else(|| forbidden("none of your access groups opens this lock"))?;
+    let any_time = Vec::new();
+    let schedule = match pod {
+        crate::pods::RemoteOpening::PodMember => &any_time,
+        crate::pods::RemoteOpening::NoPodRight => schedules
+            .get(&user_id)
+            .ok_or_else(|| forbidden("none of your access groups opens this lock"))?,
+    };
     if !schedule_allows(schedule, LocalMinute::from_unix(now, utc_offset)) {
         return Err(forbidden(
             "your access to this lock is outside its schedule now",

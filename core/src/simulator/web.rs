@@ -7,13 +7,20 @@ use reqwest::StatusCode;
 
 use crate::KeywayError;
 
-/// A browser signed in on `/web/remote`.
-#[derive(Debug)]
+/// A browser signed in on `/web/remote`. `Debug` shows neither its cookie nor its form token.
 pub struct SimulatedWebBrowser {
     client: reqwest::Client,
     base: String,
     cookie: String,
     csrf: String,
+}
+
+impl std::fmt::Debug for SimulatedWebBrowser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatedWebBrowser")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the page answered.
