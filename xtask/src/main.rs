@@ -5,10 +5,13 @@
 //!
 //! | command | what it does |
 //! | --- | --- |
-//! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests |
-//! | `bindings` | builds the debug `libkeyway_core.so` and generates Kotlin, Swift and Python |
+//! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
+//! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
 //! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
 //! | `size` | release build of the core cdylib, stripped, size in bytes and KiB |
+//!
+//! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
+//! loopback port started for the step and killed after it (`cloud.rs`).
 //!
 //! Whatever the tests need and the machine lacks is installed, and said so: Debian packages
 //! through `apt-get`, the Kotlin compiler from npm under `target/tools/`, and a Python venv
@@ -38,6 +41,29 @@ const ANDROID_FACADE: &str = "android/keyway/src/main/kotlin/com/keyway/app/Keyw
 const DEFAULT_TIMEOUT_SECS: u64 = 30 * 60;
 /// File name of the core cdylib on Linux.
 const CORE_LIB: &str = "libkeyway_core.so";
+/// The debug build of the core cdylib and of the `keyway` binary (whose cloud the Kotlin and
+/// Python tests use), in one cargo command: built apart, with their different dependency
+/// features, each would recompile the core the other just built.
+const DEBUG_BUILD: &[&str] = &[
+    "build",
+    "-p",
+    "keyway-core",
+    "--lib",
+    "-p",
+    "keyway-cli",
+    "--bin",
+    "keyway",
+];
+/// Variables `cargo run` sets for the xtask binary (besides `CARGO_PKG_*`), kept from the
+/// cargo commands xtask runs (see [`Ctx::cargo_cmd`]).
+const CARGO_RUN_VARS: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+];
 /// The core's crate name as UniFFI knows it (keys `[crates.<name>]` in a global config).
 const CORE_CRATE: &str = "keyway_core";
 
@@ -71,6 +97,7 @@ macro_rules! err {
 }
 
 mod ble;
+mod cloud;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
@@ -212,7 +239,7 @@ impl Ctx {
 
     /// `cargo xtask bindings`: debug build of the core, then Kotlin, Swift and Python bindings.
     fn bindings(&mut self) -> Result<()> {
-        self.cargo_run(&["build", "-p", "keyway-core", "--lib"])?;
+        self.cargo_run(DEBUG_BUILD)?;
         let lib = self.core_lib_debug();
         if !lib.is_file() {
             return Err(err!("{} was not built", lib.display()));
@@ -346,7 +373,7 @@ impl Ctx {
     }
 
     /// Compiles the generated Kotlin and `bindings/tests/kotlin/` into one jar and runs it on
-    /// the JVM against the debug cdylib.
+    /// the JVM against the debug cdylib and a real cloud (`cloud.rs`).
     fn step_kotlin(&mut self) -> Result<()> {
         self.ensure_apt(SYSTEM_PACKAGES)?;
         let kotlin_home = self.ensure_kotlinc()?;
@@ -402,18 +429,25 @@ impl Ctx {
 
         let run_cp = join_paths(&[&jar, &stdlib, &coroutines, &kotlin_test, &jna])?;
         let lib_dir = self.target.join("debug");
-        let mut cmd = Command::new("java");
-        cmd.current_dir(&self.root)
-            .arg(format!("-Djna.library.path={}", lib_dir.display()))
-            .arg(format!("-Dkeyway.vectors={}", self.vectors_dir().display()));
-        cmd.arg("-cp").arg(&run_cp).arg("MainKt");
-        let result = run(&mut cmd);
+        let result = self.start_cloud("kotlin").and_then(|cloud| {
+            let mut cmd = Command::new("java");
+            cmd.current_dir(&self.root)
+                .arg(format!("-Djna.library.path={}", lib_dir.display()))
+                .arg(format!("-Dkeyway.vectors={}", self.vectors_dir().display()))
+                .arg(format!("-Dkeyway.cloud={}", cloud.url))
+                .arg(format!("-Dkeyway.cloud.data={}", cloud.data.display()));
+            cmd.arg("-cp").arg(&run_cp).arg("MainKt");
+            let result = run(&mut cmd);
+            cloud.finish(result.is_ok(), self);
+            result
+        });
         // Best effort: a leftover jar only takes space under target/.
         let _ = fs::remove_file(&jar);
         result
     }
 
-    /// Runs `bindings/tests/python/` with pytest against the generated `keyway_core.py`.
+    /// Runs `bindings/tests/python/` with pytest against the generated `keyway_core.py` and a
+    /// real cloud (`cloud.rs`).
     fn step_python(&mut self) -> Result<()> {
         let python = self.ensure_venv()?;
         let module_dir = self.target.join("bindings").join("python");
@@ -423,23 +457,27 @@ impl Ctx {
             ));
         }
         let tests = self.root.join("bindings").join("tests").join("python");
+        let cloud = self.start_cloud("python")?;
         let mut cmd = Command::new(&python);
         cmd.current_dir(&self.root)
             .env("PYTHONPATH", &module_dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("KEYWAY_VECTORS", self.vectors_dir())
+            .env("KEYWAY_CLOUD_URL", &cloud.url)
+            .env("KEYWAY_CLOUD_DATA", &cloud.data)
             .args(["-m", "pytest", "-p", "no:cacheprovider", "-v", "-c"])
             .arg(tests.join("pytest.ini"))
             .arg("--rootdir")
             .arg(&tests)
             .arg(&tests);
         echo(&cmd);
-        let status = wait_with_timeout(&mut cmd)?;
-        match status.code() {
+        let result = wait_with_timeout(&mut cmd).and_then(|status| match status.code() {
             Some(0) => Ok(()),
             Some(5) => Err(err!("pytest collected no tests (exit 5)")),
             _ => Err(failed_status(&cmd, status)),
-        }
+        });
+        cloud.finish(result.is_ok(), self);
+        result
     }
 
     // ----------------------------------------------------------------------------------
@@ -585,9 +623,19 @@ impl Ctx {
     // helpers
     // ----------------------------------------------------------------------------------
 
+    /// A `cargo` command in the workspace root, without the variables `cargo run` set for
+    /// xtask itself. Build scripts watch some of them (ring's reruns on `CARGO_MANIFEST_DIR`),
+    /// so with them every build from xtask would redo ring and all above it, and again at the
+    /// next plain `cargo build`.
     fn cargo_cmd(&self) -> Command {
         let mut cmd = Command::new(&self.cargo);
         cmd.current_dir(&self.root);
+        for (name, _) in env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            if CARGO_RUN_VARS.contains(&name) || name.starts_with("CARGO_PKG_") {
+                cmd.env_remove(name);
+            }
+        }
         cmd
     }
 

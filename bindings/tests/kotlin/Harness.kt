@@ -36,6 +36,12 @@ class TestSuite {
 /** The protocol test vectors directory (system property `keyway.vectors`). */
 fun vectorsDir(): File = File(System.getProperty("keyway.vectors") ?: "protocol/vectors")
 
+/** The cloud `cargo xtask test` started for this run (system property `keyway.cloud`). */
+fun cloudUrl(): String = System.getProperty("keyway.cloud") ?: error("-Dkeyway.cloud is not set: run through `cargo xtask test kotlin`")
+
+/** That cloud's data directory (system property `keyway.cloud.data`; e-mail lands in its `mailbox/`). */
+fun cloudDataDir(): File = File(System.getProperty("keyway.cloud.data") ?: error("-Dkeyway.cloud.data is not set: run through `cargo xtask test kotlin`"))
+
 /** Parses one vectors file as a JSON object. */
 fun loadVector(name: String): Map<String, Any?> {
     val file = File(vectorsDir(), name)

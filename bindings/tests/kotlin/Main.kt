@@ -1,9 +1,11 @@
 // Kotlin binding tests, run on the JVM against the debug libkeyway_core.so through JNA.
 //
 // `cargo xtask test` compiles the generated bindings (target/bindings/kotlin) and these files
-// into one jar and runs `MainKt` with -Djna.library.path=target/debug and
-// -Dkeyway.vectors=protocol/vectors. There is no JUnit here: `TestSuite` runs each test,
-// counts passes and failures, and the process exits non-zero on any failure.
+// into one jar and runs `MainKt` with -Djna.library.path=target/debug,
+// -Dkeyway.vectors=protocol/vectors, and -Dkeyway.cloud=URL -Dkeyway.cloud.data=DIR naming the
+// cloud it started for the run (Harness.kt: cloudUrl(), cloudDataDir()). There is no JUnit
+// here: `TestSuite` runs each test, counts passes and failures, and the process exits non-zero
+// on any failure.
 
 import kotlin.system.exitProcess
 
@@ -13,6 +15,8 @@ fun main() {
     iqCodeTests(suite)
     credentialTests(suite)
     simulatedSiteTests(suite)
+    cloudFlowTests(suite)
+    podsTests(suite)
     System.getProperty("keyway.cloud")?.let { remoteOpeningTests(suite, it) }
     exitProcess(suite.finish())
 }

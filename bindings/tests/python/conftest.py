@@ -1,4 +1,4 @@
-"""Shared fixtures: the protocol test vectors."""
+"""Shared fixtures: the protocol test vectors and the cloud `cargo xtask test python` started."""
 
 import json
 import os
@@ -28,3 +28,22 @@ def iq_vector() -> dict:
 @pytest.fixture(scope="session")
 def credential_vector() -> dict:
     return load_vector("credential.json")
+
+
+def _cloud_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run through `cargo xtask test python`, which starts a cloud")
+    return value
+
+
+@pytest.fixture(scope="session")
+def cloud_url() -> str:
+    """The base URL of the cloud started for this run (`KEYWAY_CLOUD_URL`)."""
+    return _cloud_env("KEYWAY_CLOUD_URL")
+
+
+@pytest.fixture(scope="session")
+def cloud_data() -> Path:
+    """That cloud's data directory (`KEYWAY_CLOUD_DATA`; e-mail lands in its `mailbox/`)."""
+    return Path(_cloud_env("KEYWAY_CLOUD_DATA"))

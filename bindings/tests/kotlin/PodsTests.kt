@@ -2,17 +2,9 @@
 // reads the e-mail the cloud delivered, signs up, accepts the code and opens the pod's door;
 // after check-out and after a block the lock refuses.
 //
-// NOT COMPILED yet (`.kt.pending`, so `cargo xtask test kotlin` skips it): the Kotlin harness has
-// no cloud. It needs, from `cargo xtask test kotlin`:
-//   -Dkeyway.cloud=http://127.0.0.1:PORT   a `keyway cloud serve --data DIR` started for the run
-//   -Dkeyway.cloud.data=DIR                its data directory (the invitation lands in DIR/mailbox)
-// and, from keyway-core's simulator, an export installing simulated locks against that cloud:
-//   suspend fun installSimulatedLocks(admin: Keyway, siteId: UInt, authorityPublicKey: ByteArray,
-//                                     names: List<String>): SimulatedLocks
-//   SimulatedLocks.lockIds(): List<UInt>; .transport(): BleTransport;
-//   .setLockClock(lockId: UInt, unixSeconds: Long)
-// Then rename this file to PodsTests.kt and add `podsTests(suite)` to main(). (Checked: it compiles
-// against the generated bindings plus stubs of that export.)
+// Runs against the cloud `cargo xtask test kotlin` starts (-Dkeyway.cloud, and -Dkeyway.cloud.data
+// whose mailbox/ holds the e-mails the cloud delivered), with simulated locks installed by
+// `installSimulatedLocks`.
 
 import com.keyway.core.BleTransport
 import com.keyway.core.Keyway
@@ -68,10 +60,9 @@ private fun invitationCode(cloudData: File, to: String): String {
 }
 
 fun podsTests(suite: TestSuite) {
-    val cloud = System.getProperty("keyway.cloud") ?: error("-Dkeyway.cloud is not set")
-    val cloudData = File(System.getProperty("keyway.cloud.data") ?: error("-Dkeyway.cloud.data is not set"))
-
     suite.test("a guest invited by e-mail redeems, opens the pod's door, and is refused after check-out and once blocked") {
+        val cloud = cloudUrl()
+        val cloudData = cloudDataDir()
         runBlocking {
             val run = System.nanoTime()
             val owner = person(cloud, "owner-$run@kotlin.test", null)
