@@ -34,6 +34,13 @@ pub async fn run(command: CloudCommand) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Server logs on stderr; `RUST_LOG` tunes them (default: info).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let data = args.data.unwrap_or_else(paths::cloud_data_dir);
     let running = keyway_cloud::start(CloudConfig::new(data.clone()), args.listen).await?;
     println!("Keyway cloud listening on {}", running.base_url());
