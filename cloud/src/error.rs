@@ -73,6 +73,13 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
+/// Adds `Retry-After: seconds` to a refusal.
+pub(crate) fn set_retry_after(response: &mut Response, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(detail) = &self {
@@ -84,9 +91,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::RateLimited(seconds) = self {
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, seconds);
         }
         if matches!(self, Self::Unauthorized(_)) {
             response

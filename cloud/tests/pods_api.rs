@@ -81,25 +81,6 @@ async fn email_of(cloud: &Cloud, user_id: u32) -> String {
     email
 }
 
-/// An account with this e-mail and a token.
-async fn account_with_email(cloud: &Cloud, email: &str) -> Caller {
-    let email = email.to_string();
-    let user_id = cloud
-        .running
-        .state
-        .store
-        .run(move |db| {
-            db.execute(
-                "INSERT INTO users (email, name, created_at) VALUES (?1, 'Someone', 0)",
-                [email],
-            )?;
-            Ok::<_, keyway_cloud::StoreError>(u32::try_from(db.last_insert_rowid()).unwrap())
-        })
-        .await
-        .unwrap();
-    cloud.token_for(user_id).await
-}
-
 /// Delivers due mail and returns the latest invitation code sent to `to`.
 async fn code_for(cloud: &Cloud, to: &str) -> String {
     let state = &cloud.running.state;
@@ -403,7 +384,7 @@ async fn a_code_works_once_for_the_invited_address_until_it_expires() {
         message(&body).contains("sent to g***@example.com"),
         "{body}"
     );
-    let guest = account_with_email(&f.cloud, "gus@example.com").await;
+    let guest = f.cloud.account_with_email("gus@example.com").await;
     for (code, status, words) in [
         ("hello", StatusCode::BAD_REQUEST, "not an invitation code"),
         (
@@ -438,7 +419,7 @@ async fn a_code_works_once_for_the_invited_address_until_it_expires() {
     let (status, _) = f.invite(&f.member, "late@example.com", &[f.locks[0]]).await;
     assert_eq!(status, StatusCode::CREATED);
     let code = code_for(&f.cloud, "late@example.com").await;
-    let late = account_with_email(&f.cloud, "late@example.com").await;
+    let late = f.cloud.account_with_email("late@example.com").await;
     f.cloud.running.state.clock.advance(2 * 3_600);
     let (status, body) = f.redeem(&late, &code).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -476,11 +457,11 @@ async fn blocked_and_deleted_invitations_cannot_be_redeemed() {
     let (status, body) = f.cloud.delete(&f.member, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(typed::<GuestView>(body).email, "deleted@example.com");
-    let who = account_with_email(&f.cloud, "blocked@example.com").await;
+    let who = f.cloud.account_with_email("blocked@example.com").await;
     let (status, body) = f.redeem(&who, &blocked_code).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(message(&body).contains("blocked"), "{body}");
-    let who = account_with_email(&f.cloud, "deleted@example.com").await;
+    let who = f.cloud.account_with_email("deleted@example.com").await;
     let (status, _) = f.redeem(&who, &deleted_code).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -505,7 +486,7 @@ async fn a_new_member_accepts_an_invitation_and_gets_remote_opening_leaving_undo
         .unwrap();
     assert_eq!((nia.status, nia.user_id), (PodPersonStatus::Invited, None));
     let code = code_for(&f.cloud, "nia@example.com").await;
-    let account = account_with_email(&f.cloud, "nia@example.com").await;
+    let account = f.cloud.account_with_email("nia@example.com").await;
     let (status, body) = f.redeem(&account, &code).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let joined: MyPodView = typed(body);
@@ -558,7 +539,7 @@ async fn cleaning_removes_people_keeps_locks_and_keeps_people_who_were_on_the_si
     let (status, _) = f.invite(&f.member, "gus@example.com", &[f.locks[0]]).await;
     assert_eq!(status, StatusCode::CREATED);
     let code = code_for(&f.cloud, "gus@example.com").await;
-    let guest = account_with_email(&f.cloud, "gus@example.com").await;
+    let guest = f.cloud.account_with_email("gus@example.com").await;
     assert_eq!(f.redeem(&guest, &code).await.0, StatusCode::OK);
 
     let (status, body) = f.cloud.get(&f.member, &f.pod_path("/clean")).await;

@@ -13,8 +13,8 @@ mod pods_support;
 
 use keyway_core::admin::SiteRole;
 use keyway_core::ffi::LockRefusal;
-use keyway_core::pods::{PodMember, PodRole, PodStatus};
-use keyway_core::KeywayError;
+use keyway_core::pods::{GuestInfo, PodMember, PodRole, PodStatus};
+use keyway_core::{Keyway, KeywayError};
 use keyway_e2e::{log_in, World};
 use pods_support::{
     invitation_for, key_bytes, now, phone_on_site, pod_with_member, present, site_mailbox,
@@ -104,6 +104,18 @@ async fn a_member_without_an_account_joins_from_the_e_mail_and_loses_keys_with_t
     assert!(noa.pods().my_pods().await.unwrap().is_empty());
 }
 
+/// `member` invites `email` as a guest on `lock`, from now for a minute.
+async fn invite_for_a_minute(
+    member: &Keyway,
+    pod_id: u32,
+    email: &str,
+    lock: u32,
+) -> Result<GuestInfo, KeywayError> {
+    let pods = member.pods();
+    pods.invite_guest(pod_id, email.into(), vec![lock], now(), now() + 60)
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_and_refusals_reach_the_app_as_errors_it_can_act_on() {
     let world = World::start().await;
@@ -129,69 +141,25 @@ async fn roles_and_refusals_reach_the_app_as_errors_it_can_act_on() {
     );
     let (pod, member, _) = pod_with_member(&world, &site, "m@roles.test", &[0]).await;
     let (a, b) = (site.locks[0].lock_id, site.locks[1].lock_id);
-    let outside = member
-        .pods()
-        .invite_guest(
-            pod.pod_id,
-            "g@roles.test".into(),
-            vec![b],
-            now(),
-            now() + 60,
-        )
-        .await;
+    let outside = invite_for_a_minute(&member, pod.pod_id, "g@roles.test", b).await;
     assert!(
         matches!(&outside, Err(KeywayError::InvalidInput { detail }) if detail.contains("not a lock of this pod")),
         "{outside:?}"
     );
-    let on_site = member
-        .pods()
-        .invite_guest(
-            pod.pod_id,
-            "super@roles.test".into(),
-            vec![a],
-            now(),
-            now() + 60,
-        )
-        .await;
+    let on_site = invite_for_a_minute(&member, pod.pod_id, "super@roles.test", a).await;
     assert!(
         matches!(&on_site, Err(KeywayError::InvalidInput { detail }) if detail.contains("already on this site")),
         "{on_site:?}"
     );
-    member
-        .pods()
-        .invite_guest(
-            pod.pod_id,
-            "g@roles.test".into(),
-            vec![a],
-            now(),
-            now() + 60,
-        )
+    invite_for_a_minute(&member, pod.pod_id, "g@roles.test", a)
         .await
         .unwrap();
-    let twice = member
-        .pods()
-        .invite_guest(
-            pod.pod_id,
-            "g@roles.test".into(),
-            vec![a],
-            now(),
-            now() + 60,
-        )
-        .await;
+    let twice = invite_for_a_minute(&member, pod.pod_id, "g@roles.test", a).await;
     assert!(
         matches!(&twice, Err(KeywayError::InvalidInput { detail }) if detail.contains("already invited")),
         "{twice:?}"
     );
-    let not_member = superuser
-        .pods()
-        .invite_guest(
-            pod.pod_id,
-            "h@roles.test".into(),
-            vec![a],
-            now(),
-            now() + 60,
-        )
-        .await;
+    let not_member = invite_for_a_minute(&superuser, pod.pod_id, "h@roles.test", a).await;
     assert!(
         matches!(&not_member, Err(KeywayError::NotAllowed { .. })),
         "{not_member:?}"

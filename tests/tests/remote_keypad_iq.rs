@@ -26,6 +26,20 @@ async fn table_after(r: &Remote, index: usize, serial: Option<u32>) -> Option<u3
     lock.lock().unwrap().keypad_serial()
 }
 
+/// The owner makes the tenant a keypad PIN; returns it with the serial of the lock's first
+/// table that holds it.
+async fn tenant_pin(r: &Remote) -> (String, Option<u32>) {
+    let first = table_after(r, 0, None).await;
+    let pin = r
+        .site
+        .owner
+        .remote()
+        .new_keypad_pin(r.site_id(), r.tenant_id)
+        .await
+        .unwrap();
+    (pin, table_after(r, 0, first).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keypad_pin_is_shown_once_and_opens_within_the_persons_rights() {
     let r = remote_site(&["Front", "Back"]).await;
@@ -76,6 +90,48 @@ async fn a_keypad_pin_is_shown_once_and_opens_within_the_persons_rights() {
     assert!(matches!(someone_else, Err(KeywayError::NotAllowed { .. })));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rights_taken_away_reach_the_connected_iq_at_once() {
+    let r = remote_site(&["Front"]).await;
+    let owner = r.site.owner.admin();
+    let (pin, serial) = tenant_pin(&r).await;
+    assert_eq!(r.iq.keypad(r.lock(0), pin.clone()).unwrap(), None, "opens");
+    let sessions = r.iq.iq().sessions();
+
+    // Out of the group that opens the door: the IQ hands the lock a table without the PIN.
+    owner
+        .set_group_members(r.site_id(), r.group_id, vec![r.owner_id])
+        .await
+        .unwrap();
+    let serial = table_after(&r, 0, serial).await;
+    assert_eq!(
+        r.iq.keypad(r.lock(0), pin.clone()).unwrap(),
+        Some(LockRefusal::WrongPin),
+        "no group, no keypad access"
+    );
+
+    // Back in the group, then off the site.
+    owner
+        .set_group_members(r.site_id(), r.group_id, vec![r.tenant_id, r.owner_id])
+        .await
+        .unwrap();
+    let serial = table_after(&r, 0, serial).await;
+    assert_eq!(r.iq.keypad(r.lock(0), pin.clone()).unwrap(), None);
+    owner.remove_person(r.site_id(), r.tenant_id).await.unwrap();
+    table_after(&r, 0, serial).await;
+    assert_eq!(
+        r.iq.keypad(r.lock(0), pin).unwrap(),
+        Some(LockRefusal::WrongPin),
+        "off the site, no keypad access"
+    );
+    assert!(r.iq.iq_connected());
+    assert_eq!(
+        r.iq.iq().sessions(),
+        sessions,
+        "the IQ stayed connected: the changes were pushed, not picked up at a reconnection"
+    );
+}
+
 async fn stored_seqs(cloud: &RunningCloud, lock_id: u32) -> Vec<i64> {
     cloud
         .state
@@ -95,15 +151,7 @@ async fn stored_seqs(cloud: &RunningCloud, lock_id: u32) -> Vec<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_made_while_the_cloud_is_gone_reach_it_when_it_returns() {
     let mut r = remote_site(&["Front"]).await;
-    let first = table_after(&r, 0, None).await;
-    let pin = r
-        .site
-        .owner
-        .remote()
-        .new_keypad_pin(r.site_id(), r.tenant_id)
-        .await
-        .unwrap();
-    table_after(&r, 0, first).await;
+    let (pin, _) = tenant_pin(&r).await;
     assert!(r.iq.iq().wait_for_upload(Duration::from_secs(5)).await);
 
     let config: CloudConfig = (*r.world.cloud.state.config).clone();

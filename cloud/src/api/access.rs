@@ -4,8 +4,9 @@
 use keyway_protocol::api::Role;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::ApiError;
-use crate::roles::parse_role;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::{may_manage_site, may_view_events, may_view_people, parse_role};
+use crate::AppState;
 
 /// The role of `user_id` on `site_id`, or 404 when they are not a member.
 pub fn role_on_site(db: &Connection, site_id: u32, user_id: u32) -> Result<Role, ApiError> {
@@ -41,15 +42,75 @@ pub fn require(allowed: bool, what: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The caller's role on the site, checked with `rule` (403 when it says no).
-pub fn role_allowing(
-    db: &Connection,
-    site_id: u32,
-    user_id: u32,
-    rule: fn(Role) -> bool,
-    what: &str,
-) -> Result<Role, ApiError> {
-    let role = role_on_site(db, site_id, user_id)?;
-    require(rule(role), what)?;
-    Ok(role)
+/// What a caller's role must allow for one kind of work on a site, and how a refusal reads.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteRule {
+    /// Whether a role may do the work.
+    pub allows: fn(Role) -> bool,
+    /// Completes "your role on this site does not allow …".
+    pub what: &'static str,
+}
+
+/// Locks and IQs: the owner and admins.
+pub const MANAGING_HARDWARE: SiteRule = SiteRule::new(may_manage_site, "managing hardware");
+/// Access groups: the owner and admins.
+pub const MANAGING_ACCESS_GROUPS: SiteRule =
+    SiteRule::new(may_manage_site, "managing access groups");
+/// Pods: the owner and admins.
+pub const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
+/// The list of people: everyone but users.
+pub const VIEWING_PEOPLE: SiteRule = SiteRule::new(may_view_people, "viewing people");
+/// Lock event logs: everyone but users.
+pub const VIEWING_EVENTS: SiteRule = SiteRule::new(may_view_events, "viewing lock events");
+
+impl SiteRule {
+    const fn new(allows: fn(Role) -> bool, what: &'static str) -> Self {
+        Self { allows, what }
+    }
+
+    /// The caller's role on the site: 404 when they are not a member, 403 when the rule says
+    /// no.
+    pub fn check(self, db: &Connection, site_id: u32, user_id: u32) -> Result<Role, ApiError> {
+        let role = role_on_site(db, site_id, user_id)?;
+        require((self.allows)(role), self.what)?;
+        Ok(role)
+    }
+
+    /// `work`, run only once the caller passes the rule.
+    fn guard<T>(
+        self,
+        site_id: u32,
+        user_id: u32,
+        work: impl FnOnce(&Connection) -> ApiResult<T>,
+    ) -> impl FnOnce(&Connection) -> ApiResult<T> {
+        move |db| {
+            self.check(db, site_id, user_id)?;
+            work(db)
+        }
+    }
+
+    /// Runs `work` on the store once the caller passes the rule.
+    pub async fn read<T: Send + 'static>(
+        self,
+        state: &AppState,
+        site_id: u32,
+        user_id: u32,
+        work: impl FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let work = self.guard(site_id, user_id, work);
+        state.store.run(move |db| work(db)).await
+    }
+
+    /// Runs `work` in one transaction once the caller passes the rule: refused or failed
+    /// work changes nothing.
+    pub async fn write<T: Send + 'static>(
+        self,
+        state: &AppState,
+        site_id: u32,
+        user_id: u32,
+        work: impl FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let work = self.guard(site_id, user_id, work);
+        state.store.transaction(move |tx| work(tx)).await
+    }
 }

@@ -6,6 +6,7 @@ use base64::Engine;
 use keyway_protocol::PublicKey;
 use ring::agreement;
 use ring::rand::SystemRandom;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::ApiError;
 
@@ -61,6 +62,24 @@ pub fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
         ApiError::InvalidInput(format!("{field} is not a point on the P-256 curve"))
     })?;
     Ok(key)
+}
+
+/// The stored public key `sql` selects for `id` (one `BLOB` column, `?1` the id), `None`
+/// when there is no such row; `what` names the key in the error when the stored bytes are not
+/// a key.
+pub fn stored_public_key(
+    db: &Connection,
+    sql: &str,
+    id: u32,
+    what: &str,
+) -> Result<Option<PublicKey>, ApiError> {
+    let bytes: Option<Vec<u8>> = db.query_row(sql, [id], |row| row.get(0)).optional()?;
+    bytes
+        .map(|bytes| {
+            PublicKey::from_bytes(&bytes)
+                .map_err(|error| ApiError::Internal(format!("{what}: {error}")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

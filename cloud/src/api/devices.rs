@@ -11,8 +11,9 @@ use super::codec;
 use super::extract::{Body, Ids};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::issuing::grants::find_device;
-use crate::issuing::{revoke_device, DeviceRef};
+use crate::issuing::grants::own_device;
+use crate::issuing::revoke_device;
+use crate::store::rows;
 use crate::AppState;
 
 /// Platforms the apps and the CLI register as.
@@ -35,13 +36,6 @@ fn device_view(db: &Connection, device_id: u32) -> ApiResult<DeviceView> {
         [device_id],
         device_from_row,
     )?)
-}
-
-/// The caller's own unrevoked device, or 404 (someone else's device is invisible).
-pub(super) fn own_device(db: &Connection, user_id: u32, device_id: u32) -> ApiResult<DeviceRef> {
-    find_device(db, device_id)?
-        .filter(|device| device.user_id == user_id)
-        .ok_or_else(|| ApiError::NotFound(format!("no device {device_id}")))
 }
 
 /// Registers this phone's device key (201); the same key again for the same account returns
@@ -133,13 +127,9 @@ pub async fn list_devices(
     let devices = state
         .store
         .run(move |db| {
-            let mut statement = db.prepare(&format!(
-                "{DEVICE_COLUMNS} WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id"
-            ))?;
-            let devices = statement
-                .query_map([caller.user_id], device_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, ApiError>(devices)
+            let sql =
+                format!("{DEVICE_COLUMNS} WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id");
+            Ok::<_, ApiError>(rows(db, &sql, [caller.user_id], device_from_row)?)
         })
         .await?;
     Ok(Json(devices))

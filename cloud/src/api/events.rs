@@ -12,13 +12,13 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::access::role_allowing;
+use super::access::VIEWING_EVENTS;
 use super::codec;
 use super::extract::{Body, Ids, Params};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::roles::may_view_events;
+use crate::store::rows;
 use crate::AppState;
 
 /// Most records one upload may carry.
@@ -34,20 +34,14 @@ enum Outcome {
     Rejected(String),
 }
 
-fn lock_key(db: &Connection, lock_id: u32) -> ApiResult<Option<PublicKey>> {
-    let bytes: Option<Vec<u8>> = db
-        .query_row(
-            "SELECT public_key FROM locks WHERE id = ?1",
-            [lock_id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    bytes
-        .map(|bytes| {
-            PublicKey::from_bytes(&bytes)
-                .map_err(|error| ApiError::Internal(format!("lock {lock_id} key: {error}")))
-        })
-        .transpose()
+/// The registered key of a lock, `None` for an unknown lock.
+pub(crate) fn lock_key(db: &Connection, lock_id: u32) -> ApiResult<Option<PublicKey>> {
+    codec::stored_public_key(
+        db,
+        "SELECT public_key FROM locks WHERE id = ?1",
+        lock_id,
+        &format!("lock {lock_id} key"),
+    )
 }
 
 fn stored_column(
@@ -244,27 +238,19 @@ pub async fn list_events(
         .limit
         .unwrap_or(MAX_EVENTS_PER_PAGE)
         .min(MAX_EVENTS_PER_PAGE);
-    let events = state
-        .store
-        .run(move |db| {
-            role_allowing(
-                db,
-                site_id,
-                caller.user_id,
-                may_view_events,
-                "viewing lock events",
-            )?;
+    let events = VIEWING_EVENTS
+        .read(&state, site_id, caller.user_id, move |db| {
             if !Hardware::Lock.belongs_to(db, site_id, lock_id)? {
                 return Err(ApiError::NotFound(format!(
                     "no lock {lock_id} on this site"
                 )));
             }
-            let mut statement = db.prepare(
+            let events = rows(
+                db,
                 "SELECT seq, time, user_id, credential_id, command, granted, reason, record
                  FROM lock_events WHERE lock_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )?;
-            let events = statement
-                .query_map(rusqlite::params![lock_id, after, limit], |row| {
+                rusqlite::params![lock_id, after, limit],
+                |row| {
                     Ok(LockEventView {
                         seq: row.get::<_, i64>(0)?.unsigned_abs(), // stored seqs are ≥ 1
                         time: row.get(1)?,
@@ -275,8 +261,8 @@ pub async fn list_events(
                         reason_code: row.get(6)?,
                         record: codec::encode(&row.get::<_, Vec<u8>>(7)?),
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                },
+            )?;
             Ok(events)
         })
         .await?;

@@ -13,17 +13,16 @@ use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;
 use keyway_protocol::ScheduleWindow;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::access::role_allowing;
+use super::access::MANAGING_ACCESS_GROUPS;
 use super::codec;
 use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
-use crate::roles::may_manage_site;
+use crate::store::rows;
 use crate::AppState;
-
-const WHAT: &str = "managing access groups";
 
 fn windows(schedule: &[WindowDto]) -> ApiResult<Vec<ScheduleWindow>> {
     if schedule.len() > MAX_WINDOWS_PER_CREDENTIAL {
@@ -75,22 +74,6 @@ fn check_people(db: &Connection, site_id: u32, user_ids: &BTreeSet<u32>) -> ApiR
     Ok(())
 }
 
-fn ids(db: &Connection, sql: &str, group_id: u32) -> ApiResult<Vec<u32>> {
-    let mut statement = db.prepare(sql)?;
-    let ids = statement
-        .query_map([group_id], |row| row.get(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ids)
-}
-
-fn members(db: &Connection, group_id: u32) -> ApiResult<Vec<u32>> {
-    ids(
-        db,
-        "SELECT user_id FROM access_group_members WHERE group_id = ?1 ORDER BY user_id",
-        group_id,
-    )
-}
-
 /// An access group of the site, or 404.
 fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupView> {
     let name: String = db
@@ -101,29 +84,35 @@ fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupV
         )
         .optional()?
         .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
-    let mut statement = db.prepare(
+    let schedule = rows(
+        db,
         "SELECT days, start_minute, end_minute FROM access_group_windows
          WHERE group_id = ?1 ORDER BY rowid",
-    )?;
-    let schedule = statement
-        .query_map([group_id], |row| {
+        [group_id],
+        |row| {
             Ok(WindowDto {
                 days: row.get(0)?,
                 start_minute: row.get(1)?,
                 end_minute: row.get(2)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     Ok(AccessGroupView {
         group_id,
         site_id,
         name,
-        lock_ids: ids(
+        lock_ids: rows(
             db,
             "SELECT lock_id FROM access_group_locks WHERE group_id = ?1 ORDER BY lock_id",
-            group_id,
+            [group_id],
+            |row| row.get(0),
         )?,
-        user_ids: members(db, group_id)?,
+        user_ids: rows(
+            db,
+            "SELECT user_id FROM access_group_members WHERE group_id = ?1 ORDER BY user_id",
+            [group_id],
+            |row| row.get(0),
+        )?,
         schedule,
     })
 }
@@ -146,19 +135,17 @@ pub async fn list_groups(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<AccessGroupView>>> {
-    let groups = state
-        .store
-        .run(move |db| {
-            role_allowing(db, site_id, caller.user_id, may_manage_site, WHAT)?;
-            let mut statement =
-                db.prepare("SELECT id FROM access_groups WHERE site_id = ?1 ORDER BY id")?;
-            let group_ids = statement
-                .query_map([site_id], |row| row.get(0))?
-                .collect::<Result<Vec<u32>, _>>()?;
-            group_ids
-                .into_iter()
-                .map(|group_id| group(db, site_id, group_id))
-                .collect::<ApiResult<Vec<_>>>()
+    let groups = MANAGING_ACCESS_GROUPS
+        .read(&state, site_id, caller.user_id, move |db| {
+            rows(
+                db,
+                "SELECT id FROM access_groups WHERE site_id = ?1 ORDER BY id",
+                [site_id],
+                |row| row.get(0),
+            )?
+            .into_iter()
+            .map(|group_id| group(db, site_id, group_id))
+            .collect()
         })
         .await?;
     Ok(Json(groups))
@@ -190,10 +177,8 @@ pub async fn create_group(
     let lock_ids: BTreeSet<u32> = request.lock_ids.into_iter().collect();
     let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
     let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+    let view = MANAGING_ACCESS_GROUPS
+        .write(&state, site_id, caller.user_id, move |tx| {
             check_locks(tx, site_id, &lock_ids)?;
             check_people(tx, site_id, &user_ids)?;
             tx.execute(
@@ -229,6 +214,7 @@ pub async fn create_group(
             group(tx, site_id, group_id)
         })
         .await?;
+    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -258,10 +244,8 @@ pub async fn set_members(
 ) -> ApiResult<Json<AccessGroupView>> {
     let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
     let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+    let view = MANAGING_ACCESS_GROUPS
+        .write(&state, site_id, caller.user_id, move |tx| {
             let before: BTreeSet<u32> =
                 group(tx, site_id, group_id)?.user_ids.into_iter().collect();
             check_people(tx, site_id, &user_ids)?;
@@ -283,6 +267,7 @@ pub async fn set_members(
             group(tx, site_id, group_id)
         })
         .await?;
+    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }
 
@@ -308,10 +293,8 @@ pub async fn delete_group(
     Ids((site_id, group_id)): Ids<(u32, u32)>,
 ) -> ApiResult<StatusCode> {
     let now = state.clock.now();
-    state
-        .store
-        .transaction(move |tx| {
-            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+    MANAGING_ACCESS_GROUPS
+        .write(&state, site_id, caller.user_id, move |tx| {
             let people = group(tx, site_id, group_id)?.user_ids;
             tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
             people
@@ -319,5 +302,6 @@ pub async fn delete_group(
                 .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
         })
         .await?;
+    push_site_config(&state, site_id).await;
     Ok(StatusCode::NO_CONTENT)
 }

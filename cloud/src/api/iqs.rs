@@ -5,14 +5,16 @@ use axum::http::StatusCode;
 use axum::Json;
 use keyway_protocol::api::{ApiErrorBody, CreateIqRequest, IqView};
 
-use super::access::role_allowing;
+use super::access::MANAGING_HARDWARE;
 use super::codec;
 use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, ApiResult};
-use crate::roles::may_manage_site;
+use crate::error::ApiResult;
+use crate::store::rows;
 use crate::AppState;
+
+const IQ_COLUMNS: &str = "SELECT id, site_id, name, public_key FROM iqs";
 
 fn iq_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<IqView> {
     Ok(IqView {
@@ -41,23 +43,10 @@ pub async fn list_iqs(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<IqView>>> {
-    let iqs = state
-        .store
-        .run(move |db| {
-            role_allowing(
-                db,
-                site_id,
-                caller.user_id,
-                may_manage_site,
-                "managing hardware",
-            )?;
-            let mut statement = db.prepare(
-                "SELECT id, site_id, name, public_key FROM iqs WHERE site_id = ?1 ORDER BY id",
-            )?;
-            let iqs = statement
-                .query_map([site_id], iq_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, ApiError>(iqs)
+    let iqs = MANAGING_HARDWARE
+        .read(&state, site_id, caller.user_id, move |db| {
+            let sql = format!("{IQ_COLUMNS} WHERE site_id = ?1 ORDER BY id");
+            Ok(rows(db, &sql, [site_id], iq_from_row)?)
         })
         .await?;
     Ok(Json(iqs))
@@ -88,23 +77,11 @@ pub async fn create_iq(
     let name = codec::name("name", &request.name)?;
     let key = codec::public_key("public_key", &request.public_key)?;
     let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(
-                tx,
-                site_id,
-                caller.user_id,
-                may_manage_site,
-                "managing hardware",
-            )?;
+    let view = MANAGING_HARDWARE
+        .write(&state, site_id, caller.user_id, move |tx| {
             let iq_id = Hardware::Iq.register(tx, site_id, &name, &key, now)?;
-            tx.query_row(
-                "SELECT id, site_id, name, public_key FROM iqs WHERE id = ?1",
-                [iq_id],
-                iq_from_row,
-            )
-            .map_err(ApiError::from)
+            let sql = format!("{IQ_COLUMNS} WHERE id = ?1");
+            Ok(tx.query_row(&sql, [iq_id], iq_from_row)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(view)))

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::Json;
 use keyway_protocol::api::{ApiErrorBody, KeySyncResponse};
 
-use super::devices::own_device;
 use super::extract::Ids;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::issuing::grants::own_device;
 use crate::issuing::{sync_device, Validity};
 use crate::AppState;
 

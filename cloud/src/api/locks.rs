@@ -6,13 +6,14 @@ use axum::Json;
 use keyway_protocol::api::{ApiErrorBody, AttachIqRequest, CreateLockRequest, LockView};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::access::role_allowing;
+use super::access::MANAGING_HARDWARE;
 use super::codec;
 use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::roles::may_manage_site;
+use crate::iq::push_site_config;
+use crate::store::rows;
 use crate::AppState;
 
 const LOCK_COLUMNS: &str = "SELECT id, site_id, name, public_key, iq_id FROM locks";
@@ -56,22 +57,10 @@ pub async fn list_locks(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<LockView>>> {
-    let locks = state
-        .store
-        .run(move |db| {
-            role_allowing(
-                db,
-                site_id,
-                caller.user_id,
-                may_manage_site,
-                "managing hardware",
-            )?;
-            let mut statement =
-                db.prepare(&format!("{LOCK_COLUMNS} WHERE site_id = ?1 ORDER BY id"))?;
-            let locks = statement
-                .query_map([site_id], lock_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, ApiError>(locks)
+    let locks = MANAGING_HARDWARE
+        .read(&state, site_id, caller.user_id, move |db| {
+            let sql = format!("{LOCK_COLUMNS} WHERE site_id = ?1 ORDER BY id");
+            Ok(rows(db, &sql, [site_id], lock_from_row)?)
         })
         .await?;
     Ok(Json(locks))
@@ -102,16 +91,8 @@ pub async fn create_lock(
     let name = codec::name("name", &request.name)?;
     let key = codec::public_key("public_key", &request.public_key)?;
     let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(
-                tx,
-                site_id,
-                caller.user_id,
-                may_manage_site,
-                "managing hardware",
-            )?;
+    let view = MANAGING_HARDWARE
+        .write(&state, site_id, caller.user_id, move |tx| {
             let lock_id = Hardware::Lock.register(tx, site_id, &name, &key, now)?;
             lock(tx, site_id, lock_id)
         })
@@ -143,16 +124,8 @@ pub async fn attach_iq(
     Ids((site_id, lock_id)): Ids<(u32, u32)>,
     Body(request): Body<AttachIqRequest>,
 ) -> ApiResult<Json<LockView>> {
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(
-                tx,
-                site_id,
-                caller.user_id,
-                may_manage_site,
-                "managing hardware",
-            )?;
+    let view = MANAGING_HARDWARE
+        .write(&state, site_id, caller.user_id, move |tx| {
             lock(tx, site_id, lock_id)?;
             if !Hardware::Iq.belongs_to(tx, site_id, request.iq_id)? {
                 return Err(ApiError::InvalidInput(format!(
@@ -167,5 +140,7 @@ pub async fn attach_iq(
             lock(tx, site_id, lock_id)
         })
         .await?;
+    // The IQ that now serves the lock hands it its keypad table.
+    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }

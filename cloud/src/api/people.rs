@@ -7,15 +7,15 @@ use axum::Json;
 use keyway_protocol::api::{AddPersonRequest, ApiErrorBody, PersonView, UpdatePersonRequest};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::access::{role_allowing, role_column, role_on_site};
+use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
 use super::extract::{Body, Ids};
-use crate::auth::accounts::{normalize_email, normalize_name, validate_password};
+use crate::auth::accounts::{hash_off_thread, normalize_email, normalize_name, validate_password};
 use crate::auth::{insert_account, Authenticated};
 use crate::error::{ApiError, ApiResult};
+use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
-use crate::roles::{
-    check_add, check_remove, check_update, may_view_people, role_name, Party, PersonFlags,
-};
+use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
+use crate::store::rows;
 use crate::AppState;
 
 const PERSON_COLUMNS: &str = "SELECT u.id, u.email, u.name, m.role, m.privacy_override,
@@ -70,33 +70,13 @@ pub async fn list_people(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<PersonView>>> {
-    let people = state
-        .store
-        .run(move |db| {
-            role_allowing(
-                db,
-                site_id,
-                caller.user_id,
-                may_view_people,
-                "viewing people",
-            )?;
-            let mut statement = db.prepare(&format!(
-                "{PERSON_COLUMNS} WHERE m.site_id = ?1 ORDER BY u.id"
-            ))?;
-            let people = statement
-                .query_map([site_id], person_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, ApiError>(people)
+    let people = VIEWING_PEOPLE
+        .read(&state, site_id, caller.user_id, move |db| {
+            let sql = format!("{PERSON_COLUMNS} WHERE m.site_id = ?1 ORDER BY u.id");
+            Ok(rows(db, &sql, [site_id], person_from_row)?)
         })
         .await?;
     Ok(Json(people))
-}
-
-/// Hashes a new account's first password off the async threads.
-async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-        .await
-        .map_err(|_| ApiError::Internal("password hashing task failed".into()))?
 }
 
 /// Adds a person to the site, creating their account when the e-mail is new (with `password`
@@ -138,7 +118,7 @@ pub async fn add_person(
         })
         .await?;
     let password_hash = match (existing, request.password) {
-        (None, Some(password)) => Some(hash_password(password).await?),
+        (None, Some(password)) => Some(hash_off_thread(password).await?),
         _ => None,
     };
     let now = state.clock.now();
@@ -163,6 +143,7 @@ pub async fn add_person(
             person(tx, site_id, user_id)
         })
         .await?;
+    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -199,19 +180,20 @@ pub async fn update_person(
     Body(request): Body<UpdatePersonRequest>,
 ) -> ApiResult<Json<PersonView>> {
     let now = state.clock.now();
-    let view = state
+    let (before, view) = state
         .store
         .transaction(move |tx| {
             let actor = Party {
                 user_id: caller.user_id,
                 role: role_on_site(tx, site_id, caller.user_id)?,
             };
-            let before = person(tx, site_id, user_id)?;
+            let current = person(tx, site_id, user_id)?;
+            let before = flags(&current);
             let target = Party {
                 user_id,
-                role: before.role,
+                role: current.role,
             };
-            let (role, after) = check_update(actor, target, flags(&before), &request)?;
+            let (role, after) = check_update(actor, target, before, &request)?;
             tx.execute(
                 "UPDATE memberships SET role = ?1, privacy_override = ?2, office_mode = ?3,
                  remote_opening = ?4 WHERE site_id = ?5 AND user_id = ?6",
@@ -229,9 +211,13 @@ pub async fn update_person(
             if lost_a_key_right {
                 reconcile_person(tx, site_id, user_id, now)?;
             }
-            person(tx, site_id, user_id)
+            Ok::<_, ApiError>((before, person(tx, site_id, user_id)?))
         })
         .await?;
+    // Remote rights and privacy override are in the IQs' code secrets and keypad tables.
+    if flags(&view) != before {
+        push_site_config(&state, site_id).await;
+    }
     Ok(Json(view))
 }
 
@@ -281,5 +267,6 @@ pub async fn remove_person(
             reconcile_person(tx, site_id, user_id, now)
         })
         .await?;
+    push_site_config(&state, site_id).await;
     Ok(StatusCode::NO_CONTENT)
 }

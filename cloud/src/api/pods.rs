@@ -10,21 +10,20 @@ use keyway_protocol::api::pods::{CreatePodRequest, PodView, SetPodLocksRequest, 
 use keyway_protocol::api::ApiErrorBody;
 use rusqlite::Connection;
 
-use super::access::{role_allowing, role_on_site};
+use super::access::{role_on_site, MANAGING_PODS};
 use super::codec;
 use super::extract::{Body, Ids};
 use super::groups::check_locks;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::iq::push_site_config;
 use crate::pods::access::{standing, Standing};
 use crate::pods::members::add_member;
 use crate::pods::people::leave;
 use crate::pods::pod_locks::set_locks;
 use crate::pods::store::{self, pod_people, pod_view, Pod};
-use crate::roles::may_manage_site;
+use crate::store::rows;
 use crate::AppState;
-
-const WHAT: &str = "managing pods";
 
 /// The pod and the caller's standing; 404 when the caller is not on the pod's site.
 pub(super) fn load(db: &Connection, pod_id: u32, user_id: u32) -> ApiResult<(Pod, Standing)> {
@@ -35,6 +34,26 @@ pub(super) fn load(db: &Connection, pod_id: u32, user_id: u32) -> ApiResult<(Pod
     })?;
     let standing = standing(db, &pod, user_id, role)?;
     Ok((pod, standing))
+}
+
+/// Changes a pod as the owner or an admin of its site, in one transaction: `change` gets the
+/// pod and the time. Answers the pod as it is after.
+pub(super) async fn change_pod(
+    state: &AppState,
+    user_id: u32,
+    pod_id: u32,
+    change: impl FnOnce(&Connection, &Pod, i64) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<PodView> {
+    let now = state.clock.now();
+    state
+        .store
+        .transaction(move |tx| {
+            let (pod, standing) = load(tx, pod_id, user_id)?;
+            standing.require_admin()?;
+            change(tx, &pod, now)?;
+            pod_view(tx, &store::pod(tx, pod_id)?, now)
+        })
+        .await
 }
 
 fn lock_set(db: &Connection, site_id: u32, lock_ids: &[u32]) -> ApiResult<BTreeSet<u32>> {
@@ -74,10 +93,8 @@ pub async fn create_pod(
     }
     let now = state.clock.now();
     let ttl = state.config.invitation_ttl;
-    let view = state
-        .store
-        .transaction(move |tx| {
-            role_allowing(tx, site_id, caller.user_id, may_manage_site, WHAT)?;
+    let view = MANAGING_PODS
+        .write(&state, site_id, caller.user_id, move |tx| {
             let locks = lock_set(tx, site_id, &request.lock_ids)?;
             tx.execute(
                 "INSERT INTO pods (site_id, name, created_at) VALUES (?1, ?2, ?3)",
@@ -94,6 +111,8 @@ pub async fn create_pod(
         })
         .await?;
     state.mail.wake();
+    // Members with an account joined: they open remotely now.
+    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -116,17 +135,13 @@ pub async fn list_pods(
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<PodView>>> {
     let now = state.clock.now();
-    let pods = state
-        .store
-        .run(move |db| {
-            role_allowing(db, site_id, caller.user_id, may_manage_site, WHAT)?;
-            let mut statement = db.prepare("SELECT id FROM pods WHERE site_id = ?1 ORDER BY id")?;
-            let ids = statement
-                .query_map([site_id], |row| row.get(0))?
-                .collect::<Result<Vec<u32>, _>>()?;
-            ids.into_iter()
+    let pods = MANAGING_PODS
+        .read(&state, site_id, caller.user_id, move |db| {
+            let sql = "SELECT id FROM pods WHERE site_id = ?1 ORDER BY id";
+            rows(db, sql, [site_id], |row| row.get(0))?
+                .into_iter()
                 .map(|pod_id| pod_view(db, &store::pod(db, pod_id)?, now))
-                .collect::<ApiResult<Vec<_>>>()
+                .collect()
         })
         .await?;
     Ok(Json(pods))
@@ -188,21 +203,16 @@ pub async fn update_pod(
         .as_deref()
         .map(|name| codec::name("name", name))
         .transpose()?;
-    let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
-            standing.require_admin()?;
-            if let Some(name) = name {
-                tx.execute(
-                    "UPDATE pods SET name = ?1 WHERE id = ?2",
-                    rusqlite::params![name, pod_id],
-                )?;
-            }
-            pod_view(tx, &store::pod(tx, pod.pod_id)?, now)
-        })
-        .await?;
+    let view = change_pod(&state, caller.user_id, pod_id, move |tx, pod, _| {
+        if let Some(name) = name {
+            tx.execute(
+                "UPDATE pods SET name = ?1 WHERE id = ?2",
+                rusqlite::params![name, pod.pod_id],
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(Json(view))
 }
 
@@ -228,17 +238,11 @@ pub async fn set_pod_locks(
     Ids(pod_id): Ids<u32>,
     Body(request): Body<SetPodLocksRequest>,
 ) -> ApiResult<Json<PodView>> {
-    let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
-            standing.require_admin()?;
-            let locks = lock_set(tx, pod.site_id, &request.lock_ids)?;
-            set_locks(tx, &pod, &locks, now)?;
-            pod_view(tx, &pod, now)
-        })
-        .await?;
+    let view = change_pod(&state, caller.user_id, pod_id, move |tx, pod, now| {
+        let locks = lock_set(tx, pod.site_id, &request.lock_ids)?;
+        set_locks(tx, pod, &locks, now)
+    })
+    .await?;
     Ok(Json(view))
 }
 
@@ -266,16 +270,8 @@ pub async fn clean_pod(
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<PodView>> {
-    let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
-            standing.require_admin()?;
-            clean(tx, &pod, now)?;
-            pod_view(tx, &pod, now)
-        })
-        .await?;
+    let view = change_pod(&state, caller.user_id, pod_id, clean).await?;
+    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }
 
@@ -310,5 +306,6 @@ pub async fn delete_pod(
             Ok::<_, ApiError>(view)
         })
         .await?;
+    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }

@@ -6,15 +6,31 @@ use axum::http::StatusCode;
 use axum::Json;
 use keyway_protocol::api::pods::{GuestView, InviteGuestRequest};
 use keyway_protocol::api::ApiErrorBody;
+use rusqlite::Connection;
 
 use super::extract::{Body, Ids};
 use super::pods::load;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::iq::push_site_config;
 use crate::pods::guests::invite_guest as invite;
 use crate::pods::people::{leave, set_blocked};
-use crate::pods::store::{guest_view, people_where, person_in_pod, Kind};
+use crate::pods::store::{guest_view, people_where, person_in_pod, Kind, PodPerson};
 use crate::AppState;
+
+/// A guest of the pod whom the caller manages (404 when there is none, 403 when it is not
+/// theirs to manage).
+fn managed_guest(
+    db: &Connection,
+    pod_id: u32,
+    guest_id: u32,
+    user_id: u32,
+) -> ApiResult<PodPerson> {
+    let (_, standing) = load(db, pod_id, user_id)?;
+    let guest = person_in_pod(db, pod_id, guest_id, Kind::Guest)?;
+    standing.require_manages(&guest)?;
+    Ok(guest)
+}
 
 /// The guests the caller manages, with their rights: a member's own, or all for admins.
 #[utoipa::path(
@@ -98,9 +114,7 @@ async fn block_or_unblock(
     let view = state
         .store
         .transaction(move |tx| {
-            let (_, standing) = load(tx, pod_id, caller.user_id)?;
-            let guest = person_in_pod(tx, pod_id, guest_id, Kind::Guest)?;
-            standing.require_manages(&guest)?;
+            let guest = managed_guest(tx, pod_id, guest_id, caller.user_id)?;
             if guest.blocked_at.is_some() != blocked {
                 set_blocked(tx, &guest, blocked, now)?;
             }
@@ -182,16 +196,17 @@ pub async fn delete_guest(
     Ids((pod_id, guest_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<GuestView>> {
     let now = state.clock.now();
-    let view = state
+    let (site_id, view) = state
         .store
         .transaction(move |tx| {
-            let (_, standing) = load(tx, pod_id, caller.user_id)?;
-            let guest = person_in_pod(tx, pod_id, guest_id, Kind::Guest)?;
-            standing.require_manages(&guest)?;
+            let guest = managed_guest(tx, pod_id, guest_id, caller.user_id)?;
             let view = guest_view(tx, &guest, now)?;
+            let site_id = guest.site_id;
             leave(tx, &[guest], now)?;
-            Ok::<_, ApiError>(view)
+            Ok::<_, ApiError>((site_id, view))
         })
         .await?;
+    // Leaving may end the guest's place on the site, and with it their keypad PIN.
+    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }

@@ -8,6 +8,7 @@ use keyway_protocol::api::ApiErrorBody;
 use super::extract::Body;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::iq::push_site_config;
 use crate::pods::invitations::redeem;
 use crate::pods::store::{my_pod_view, people_where};
 use crate::AppState;
@@ -41,6 +42,8 @@ pub async fn redeem_invitation(
             my_pod_view(tx, &person, now)
         })
         .await?;
+    // The person joined the site's pod: as a member they open remotely now.
+    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }
 

@@ -7,12 +7,13 @@ use keyway_protocol::api::pods::{PodMemberInput, PodView};
 use keyway_protocol::api::ApiErrorBody;
 
 use super::extract::{Body, Ids};
-use super::pods::load;
+use super::pods::change_pod;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::iq::push_site_config;
 use crate::pods::members::add_member as add;
 use crate::pods::people::leave;
-use crate::pods::store::{people_where, person_in_pod, pod_view, Kind};
+use crate::pods::store::{people_where, person_in_pod, Kind};
 use crate::AppState;
 
 /// Adds a member: an existing account joins at once (digital key and remote opening on the
@@ -38,18 +39,14 @@ pub async fn add_member(
     Ids(pod_id): Ids<u32>,
     Body(request): Body<PodMemberInput>,
 ) -> ApiResult<(StatusCode, Json<PodView>)> {
-    let now = state.clock.now();
     let ttl = state.config.invitation_ttl;
-    let view = state
-        .store
-        .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
-            standing.require_admin()?;
-            add(tx, &pod, &request, caller.user_id, now, ttl)?;
-            pod_view(tx, &pod, now)
-        })
-        .await?;
+    let view = change_pod(&state, caller.user_id, pod_id, move |tx, pod, now| {
+        add(tx, pod, &request, caller.user_id, now, ttl).map(drop)
+    })
+    .await?;
     state.mail.wake();
+    // A member with an account joined: they open remotely now.
+    push_site_config(&state, view.site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -74,25 +71,20 @@ pub async fn remove_member(
     caller: Authenticated,
     Ids((pod_id, member_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<PodView>> {
-    let now = state.clock.now();
-    let view = state
-        .store
-        .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
-            standing.require_admin()?;
-            let member = person_in_pod(tx, pod_id, member_id, Kind::Member)?;
-            let mut leaving = match member.user_id {
-                Some(user_id) => people_where(
-                    tx,
-                    "pod_id = ?1 AND kind = 'guest' AND invited_by = ?2",
-                    [pod_id, user_id],
-                )?,
-                None => Vec::new(),
-            };
-            leaving.push(member);
-            leave(tx, &leaving, now)?;
-            pod_view(tx, &pod, now)
-        })
-        .await?;
+    let view = change_pod(&state, caller.user_id, pod_id, move |tx, _, now| {
+        let member = person_in_pod(tx, pod_id, member_id, Kind::Member)?;
+        let mut leaving = match member.user_id {
+            Some(user_id) => people_where(
+                tx,
+                "pod_id = ?1 AND kind = 'guest' AND invited_by = ?2",
+                [pod_id, user_id],
+            )?,
+            None => Vec::new(),
+        };
+        leaving.push(member);
+        leave(tx, &leaving, now)
+    })
+    .await?;
+    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }

@@ -57,6 +57,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|error| ApiError::Internal(format!("password hashing: {error}")))
 }
 
+/// [`hash_password`] on the blocking pool, for async code (a new password or app PIN).
+pub async fn hash_off_thread(secret: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&secret))
+        .await
+        .map_err(|_| ApiError::Internal("password hashing task failed".into()))?
+}
+
 /// Whether `password` matches the stored PHC string.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     match PasswordHash::new(stored_hash) {
@@ -232,10 +239,7 @@ pub async fn signup(
     let email = normalize_email(&request.email)?;
     let name = normalize_name(&request.name)?;
     validate_password(&request.password)?;
-    let password = request.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::Internal("password hashing task failed".into()))??;
+    let hash = hash_off_thread(request.password).await?;
     let now = state.clock.now();
     let (stored_email, stored_name) = (email.clone(), name.clone());
     let user_id = state

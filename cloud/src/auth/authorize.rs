@@ -5,23 +5,22 @@
 //! never redirected (RFC 6749 §4.1.2.1); after that, errors go back to the app as
 //! `error=...&state=...` on the redirect URI.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
-use super::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
 use super::clients::{allowed_redirect, is_known_client};
-use super::html::{error_page, escape, page};
+use super::html::{alert, error_page, escape, internal_error_page, page};
+use super::login::{check_login, client_ip, PasswordCheck};
 use super::params::{is_form, Params};
 use super::pkce::{is_valid_challenge, METHOD_S256};
-use super::throttle::{self, Reservation};
 use super::tokens::new_token;
-use crate::error::ApiError;
+use crate::error::{set_retry_after, ApiError};
 use crate::AppState;
 
 /// Seconds an authorization code lives.
@@ -202,9 +201,7 @@ fn login_page(
     message: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let alert = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
+    let alert = message.map(|m| alert("error", m)).unwrap_or_default();
     let mut fields = vec![
         hidden("response_type", "code"),
         hidden("client_id", &request.client_id),
@@ -227,16 +224,6 @@ fn login_page(
         fields = fields.concat(),
     );
     page(status, "Sign in to Keyway", &body)
-}
-
-fn internal_page(error: ApiError) -> Response {
-    if let ApiError::Internal(detail) = &error {
-        tracing::error!(%detail, "sign-in failed");
-    }
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. Please try again.",
-    )
 }
 
 /// Shows the sign-in form for an authorization request.
@@ -279,45 +266,12 @@ async fn sign_in(
     request: &ValidRequest,
     email: &str,
     password: String,
-    peer: Option<SocketAddr>,
+    peer: Option<IpAddr>,
 ) -> Result<SignIn, ApiError> {
-    let email = email.trim().to_lowercase();
-    let account = (email.len() <= MAX_EMAIL_BYTES).then(|| throttle::account_subject(&email));
-    let mut subjects = Vec::new();
-    if let Some(subject) = &account {
-        subjects.push((subject.clone(), throttle::ACCOUNT_LIMIT));
-    }
-    if let Some(peer) = peer {
-        subjects.push((
-            throttle::address_subject(peer.ip()),
-            throttle::ADDRESS_LIMIT,
-        ));
-    }
-    let now = state.clock.now();
-    let (reservation, login) = state
-        .store
-        .transaction(move |tx| {
-            let reservation = throttle::reserve(tx, &subjects, now)?;
-            let login = match (&reservation, email.len() <= MAX_EMAIL_BYTES) {
-                (Reservation::Granted(_), true) => find_login(tx, &email)?,
-                _ => None,
-            };
-            Ok::<_, ApiError>((reservation, login))
-        })
-        .await?;
-    let rows = match reservation {
-        Reservation::Granted(rows) => rows,
-        Reservation::Refused(seconds) => return Ok(SignIn::Throttled(seconds)),
-    };
-    let (user_id, hash) = match login {
-        Some((user_id, hash)) => (Some(user_id), hash),
-        None => (None, None),
-    };
-    let matches = tokio::task::spawn_blocking(move || check_password(&password, hash.as_deref()))
-        .await
-        .map_err(|_| ApiError::Internal("password check task failed".into()))?;
-    let Some(user_id) = user_id.filter(|_| matches) else {
-        return Ok(SignIn::WrongCredentials);
+    let user_id = match check_login(state, email, password, peer).await? {
+        PasswordCheck::Right(user_id) => user_id,
+        PasswordCheck::Wrong => return Ok(SignIn::WrongCredentials),
+        PasswordCheck::Throttled(seconds) => return Ok(SignIn::Throttled(seconds)),
     };
     let (code, code_hash) = new_token()?;
     let now = state.clock.now();
@@ -327,7 +281,6 @@ async fn sign_in(
     state
         .store
         .transaction(move |tx| {
-            throttle::succeeded(tx, account.as_deref(), &rows)?;
             tx.execute(
                 "DELETE FROM oauth_codes WHERE expires_at < ?1",
                 [now - CODE_KEEP_SECONDS],
@@ -403,10 +356,7 @@ pub async fn authorize_submit(
             StatusCode::BAD_REQUEST,
         );
     };
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| *address);
-    match sign_in(&state, &request, &email, password, peer).await {
+    match sign_in(&state, &request, &email, password, client_ip(&extensions)).await {
         Ok(SignIn::Code(code)) => {
             let mut pairs = vec![("code", code.as_str())];
             if let Some(state) = request.state.as_deref() {
@@ -429,11 +379,9 @@ pub async fn authorize_submit(
                     if minutes == 1 { "" } else { "s" }
                 ),
             );
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, seconds);
             response
         }
-        Err(error) => internal_page(error),
+        Err(error) => internal_error_page(error, "sign-in"),
     }
 }

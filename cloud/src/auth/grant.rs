@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::clients::is_known_client;
 use super::families::{create_family, issue, revoke_family};
 use super::oauth_error::{no_store, Failure, OAuthError};
-use super::params::{is_form, Params};
+use super::params::Params;
 use super::pkce::{is_valid_verifier, verifier_matches};
 use super::tokens::token_hash;
 use crate::error::ApiError;
@@ -75,14 +75,7 @@ async fn exchange(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<TokenResponse, Failure> {
-    if !is_form(headers) {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        )
-        .into());
-    }
-    let mut params = Params::parse(body)
-        .map_err(|_| OAuthError::invalid_request("a parameter is given more than once"))?;
+    let mut params = Params::form_body(headers, body)?;
     let request = TokenRequest::from_params(&mut params);
     let grant_type = request
         .grant_type
@@ -164,17 +157,7 @@ fn redeem_code(
                     family_id
              FROM oauth_codes WHERE code_hash = ?1",
             [&presented.code_hash],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
+            |row| CodeRow::try_from(row),
         )
         .optional()?;
     let Some((user_id, client_id, redirect_uri, challenge, expires_at, used_at, family_id)) = row
@@ -242,16 +225,7 @@ fn rotate(
              FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id
              WHERE r.token_hash = ?1",
             [hash],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
+            |row| RefreshRow::try_from(row),
         )
         .optional()?;
     let Some((family_id, expires_at, used_at, revoked_at, user_id, family_client)) = row else {

@@ -4,6 +4,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::error::ApiError;
+
 /// `text` made safe for HTML text and double- or single-quoted attribute values.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -57,15 +59,33 @@ pub(crate) fn page(status: StatusCode, title: &str, body_html: &str) -> Response
     response
 }
 
+/// `message` as an announced paragraph of `class` (`error` or `ok`).
+pub(crate) fn alert(class: &str, message: &str) -> String {
+    format!(
+        "<p class=\"{}\" role=\"alert\">{}</p>",
+        escape(class),
+        escape(message)
+    )
+}
+
 /// A page that says what went wrong and offers nothing else (no redirect).
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     page(
         status,
         "Keyway sign-in",
-        &format!(
-            "<h1>Cannot sign in</h1><p class=\"error\" role=\"alert\">{}</p>",
-            escape(message)
-        ),
+        &format!("<h1>Cannot sign in</h1>{}", alert("error", message)),
+    )
+}
+
+/// The page for a failure on the server's side: the details go to the log (under `context`),
+/// never to the visitor.
+pub(crate) fn internal_error_page(error: ApiError, context: &str) -> Response {
+    if let ApiError::Internal(detail) = &error {
+        tracing::error!(%detail, "{context} failed");
+    }
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again.",
     )
 }
 

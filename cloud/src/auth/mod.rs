@@ -17,6 +17,7 @@ mod clients;
 mod families;
 mod grant;
 pub(crate) mod html;
+pub(crate) mod login;
 mod oauth_error;
 mod params;
 mod pkce;

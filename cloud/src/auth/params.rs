@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 
+use super::oauth_error::OAuthError;
+
 /// The parameters of one request, by name.
 pub(crate) struct Params(HashMap<String, String>);
 
@@ -24,6 +26,18 @@ impl Params {
             }
         }
         Ok(Self(map))
+    }
+
+    /// The parameters of a JSON endpoint's form body (`/oauth/token`, `/oauth/revoke`):
+    /// `invalid_request` when it is not declared as a form or repeats a parameter.
+    pub(crate) fn form_body(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        if !is_form(headers) {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        Self::parse(body)
+            .map_err(|_| OAuthError::invalid_request("a parameter is given more than once"))
     }
 
     /// Removes and returns the value of `name`.

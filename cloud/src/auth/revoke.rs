@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::clients::is_known_client;
 use super::families::revoke_family;
 use super::oauth_error::{no_store, Failure, OAuthError};
-use super::params::{is_form, Params};
+use super::params::Params;
 use super::tokens::token_hash;
 use crate::error::ApiError;
 use crate::AppState;
@@ -46,14 +46,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), Failure> {
-    if !is_form(headers) {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        )
-        .into());
-    }
-    let mut params = Params::parse(body)
-        .map_err(|_| OAuthError::invalid_request("a parameter is given more than once"))?;
+    let mut params = Params::form_body(headers, body)?;
     let request = RevokeRequest {
         token: params.take("token"),
         token_type_hint: params.take("token_type_hint"),

@@ -8,7 +8,14 @@ use rusqlite::Connection;
 
 use crate::error::{ApiError, ApiResult};
 use crate::remote::{code, keypad};
+use crate::store::rows;
 use crate::AppState;
+
+/// The locks attached to an IQ, by id.
+pub(crate) fn iq_lock_ids(db: &Connection, iq_id: u32) -> ApiResult<Vec<u32>> {
+    let sql = "SELECT id FROM locks WHERE iq_id = ?1 ORDER BY id";
+    Ok(rows(db, sql, [iq_id], |row| row.get(0))?)
+}
 
 /// The configuration of `iq_id` now. Keypad tables get a new serial each time.
 pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
@@ -24,7 +31,15 @@ pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
 /// Sends a fresh configuration to every connected IQ of the site. Call it after a change to
 /// who may open what there (people's rights, access groups, keypad PINs, code secrets); an
 /// IQ that is offline gets its configuration when it connects.
-pub async fn push_site_config(state: &AppState, site_id: u32) -> ApiResult<()> {
+pub async fn push_site_config(state: &AppState, site_id: u32) {
+    // The change that triggered the push is already committed: a failed push must not turn
+    // it into an error for the client. The IQ gets the full configuration at its next login.
+    if let Err(error) = try_push_site_config(state, site_id).await {
+        tracing::warn!(site_id, %error, "could not push the new configuration to the site's IQs");
+    }
+}
+
+async fn try_push_site_config(state: &AppState, site_id: u32) -> ApiResult<()> {
     for iq_id in state.iqs.online_of_site(site_id) {
         let config = state
             .store

@@ -11,7 +11,7 @@ use keyway_protocol::{PublicKey, SignedEvent};
 use ring::rand::SystemRandom;
 use rusqlite::OptionalExtension;
 
-use super::config::iq_config;
+use super::config::{iq_config, iq_lock_ids};
 use crate::api::events::store_records;
 use crate::error::ApiError;
 use crate::AppState;
@@ -147,13 +147,7 @@ async fn session(
     let now = state.clock.now();
     let (lock_ids, config) = state
         .store
-        .transaction(move |tx| {
-            let mut statement = tx.prepare("SELECT id FROM locks WHERE iq_id = ?1 ORDER BY id")?;
-            let lock_ids = statement
-                .query_map([iq_id], |row| row.get(0))?
-                .collect::<Result<Vec<u32>, _>>()?;
-            Ok::<_, ApiError>((lock_ids, iq_config(tx, iq_id)?))
-        })
+        .transaction(move |tx| Ok::<_, ApiError>((iq_lock_ids(tx, iq_id)?, iq_config(tx, iq_id)?)))
         .await?;
     send(
         socket,

@@ -3,11 +3,29 @@
 use std::collections::BTreeMap;
 
 use keyway_protocol::{CredentialFlags, PublicKey, ScheduleWindow};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::plan::{plan_keys, Grant, GroupRight};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::pods::rights as pods;
+use crate::store::rows;
+
+/// Access-group windows with their group, as read by [`group_window`]; add the joins and the
+/// condition (the windows table is `w`).
+pub(crate) const GROUP_WINDOWS: &str =
+    "SELECT w.group_id, w.days, w.start_minute, w.end_minute FROM access_group_windows w";
+
+/// One row of [`GROUP_WINDOWS`]: the group and its window.
+pub(crate) fn group_window(row: &Row<'_>) -> rusqlite::Result<(u32, ScheduleWindow)> {
+    Ok((
+        row.get(0)?,
+        ScheduleWindow {
+            days: row.get(1)?,
+            start_minute: row.get(2)?,
+            end_minute: row.get(3)?,
+        },
+    ))
+}
 
 /// A registered, unrevoked device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +38,10 @@ pub struct DeviceRef {
     pub public_key: PublicKey,
 }
 
-fn device_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u32, u32, Vec<u8>)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+const DEVICE_COLUMNS: &str = "SELECT id, user_id, public_key FROM devices";
+
+fn device_from_row(row: &Row<'_>) -> rusqlite::Result<(u32, u32, Vec<u8>)> {
+    <(u32, u32, Vec<u8>)>::try_from(row)
 }
 
 fn to_device((device_id, user_id, key): (u32, u32, Vec<u8>)) -> Result<DeviceRef, ApiError> {
@@ -37,7 +57,7 @@ fn to_device((device_id, user_id, key): (u32, u32, Vec<u8>)) -> Result<DeviceRef
 /// An unrevoked device by id.
 pub fn find_device(db: &Connection, device_id: u32) -> Result<Option<DeviceRef>, ApiError> {
     db.query_row(
-        "SELECT id, user_id, public_key FROM devices WHERE id = ?1 AND revoked_at IS NULL",
+        &format!("{DEVICE_COLUMNS} WHERE id = ?1 AND revoked_at IS NULL"),
         [device_id],
         device_from_row,
     )
@@ -46,31 +66,35 @@ pub fn find_device(db: &Connection, device_id: u32) -> Result<Option<DeviceRef>,
     .transpose()
 }
 
+/// The caller's own unrevoked device, or 404 (someone else's device is invisible).
+pub fn own_device(db: &Connection, user_id: u32, device_id: u32) -> ApiResult<DeviceRef> {
+    find_device(db, device_id)?
+        .filter(|device| device.user_id == user_id)
+        .ok_or_else(|| ApiError::NotFound(format!("no device {device_id}")))
+}
+
 /// A person's unrevoked devices.
 pub fn user_devices(db: &Connection, user_id: u32) -> Result<Vec<DeviceRef>, ApiError> {
-    let mut statement = db.prepare(
-        "SELECT id, user_id, public_key FROM devices
-         WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
-    )?;
-    let rows = statement
-        .query_map([user_id], device_from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter().map(to_device).collect()
+    let sql = format!("{DEVICE_COLUMNS} WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id");
+    rows(db, &sql, [user_id], device_from_row)?
+        .into_iter()
+        .map(to_device)
+        .collect()
 }
 
 /// The access groups of a site `user_id` is in, with their locks and windows.
 fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<GroupRight>, ApiError> {
     let mut rights: BTreeMap<u32, GroupRight> = BTreeMap::new();
-    let mut locks = db.prepare(
+    let locks: Vec<(u32, u32)> = rows(
+        db,
         "SELECT g.id, gl.lock_id FROM access_groups g
          JOIN access_group_members m ON m.group_id = g.id
          JOIN access_group_locks gl ON gl.group_id = g.id
          WHERE g.site_id = ?1 AND m.user_id = ?2",
+        [site_id, user_id],
+        |row| row.try_into(),
     )?;
-    for row in locks.query_map([site_id, user_id], |row| {
-        Ok((row.get::<_, u32>(0)?, row.get::<_, u32>(1)?))
-    })? {
-        let (group_id, lock_id) = row?;
+    for (group_id, lock_id) in locks {
         rights
             .entry(group_id)
             .or_insert_with(|| GroupRight {
@@ -80,23 +104,12 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
             .lock_ids
             .push(lock_id);
     }
-    let mut windows = db.prepare(
-        "SELECT w.group_id, w.days, w.start_minute, w.end_minute FROM access_group_windows w
-         JOIN access_group_members m ON m.group_id = w.group_id
+    let windows = format!(
+        "{GROUP_WINDOWS} JOIN access_group_members m ON m.group_id = w.group_id
          JOIN access_groups g ON g.id = w.group_id
-         WHERE g.site_id = ?1 AND m.user_id = ?2",
-    )?;
-    for row in windows.query_map([site_id, user_id], |row| {
-        Ok((
-            row.get::<_, u32>(0)?,
-            ScheduleWindow {
-                days: row.get(1)?,
-                start_minute: row.get(2)?,
-                end_minute: row.get(3)?,
-            },
-        ))
-    })? {
-        let (group_id, window) = row?;
+         WHERE g.site_id = ?1 AND m.user_id = ?2"
+    );
+    for (group_id, window) in rows(db, &windows, [site_id, user_id], group_window)? {
         // A group without locks grants nothing, whatever its windows.
         if let Some(right) = rights.get_mut(&group_id) {
             right.schedule.push(window);
@@ -118,7 +131,7 @@ pub fn wanted_grants(
              FROM memberships m JOIN sites s ON s.id = m.site_id
              WHERE m.site_id = ?1 AND m.user_id = ?2",
             [site_id, device.user_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| row.try_into(),
         )
         .optional()?;
     let Some((privacy_override, office_mode, revocation_epoch)) = membership else {

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Params};
 
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::plan::Stay;
+use crate::store::rows;
 
 /// A pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,11 +122,8 @@ pub fn people_where(
     condition: &str,
     params: impl Params,
 ) -> ApiResult<Vec<PodPerson>> {
-    let mut statement = db.prepare(&format!("{PERSON_COLUMNS} WHERE {condition} ORDER BY id"))?;
-    let people = statement
-        .query_map(params, person_from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(people)
+    let sql = format!("{PERSON_COLUMNS} WHERE {condition} ORDER BY id");
+    Ok(rows(db, &sql, params, person_from_row)?)
 }
 
 /// A member or guest of `pod_id` by id, or 404.
@@ -169,11 +167,7 @@ pub fn guest_lock_ids(db: &Connection, guest_id: u32) -> ApiResult<Vec<u32>> {
 }
 
 fn ids(db: &Connection, sql: &str, id: u32) -> ApiResult<Vec<u32>> {
-    let mut statement = db.prepare(sql)?;
-    let ids = statement
-        .query_map([id], |row| row.get(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ids)
+    Ok(rows(db, sql, [id], |row| row.get(0))?)
 }
 
 /// Locks with their names, in the order given (unknown ids are skipped).

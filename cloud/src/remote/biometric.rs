@@ -20,19 +20,12 @@ use crate::api::codec;
 use crate::api::extract::{Body, Ids};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::issuing::grants::{find_device, DeviceRef};
+use crate::issuing::grants::own_device;
 use crate::AppState;
 
 /// Seconds a challenge can be answered.
 pub const CHALLENGE_TTL_SECONDS: i64 = 60;
 const NONCE_LEN: usize = 32;
-
-/// The caller's own unrevoked device, or 404.
-fn own_device(db: &Connection, user_id: u32, device_id: u32) -> ApiResult<DeviceRef> {
-    find_device(db, device_id)?
-        .filter(|device| device.user_id == user_id)
-        .ok_or_else(|| ApiError::NotFound(format!("no device {device_id}")))
-}
 
 /// Registers (or replaces) the biometric key of one of the caller's devices. Both the
 /// device key and the biometric key sign the enrolment, so a stolen access token alone
@@ -145,19 +138,12 @@ pub async fn create_challenge(
 }
 
 fn biometric_key(db: &Connection, device_id: u32) -> ApiResult<Option<PublicKey>> {
-    let bytes: Option<Vec<u8>> = db
-        .query_row(
-            "SELECT public_key FROM biometric_keys WHERE device_id = ?1",
-            [device_id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    bytes
-        .map(|bytes| {
-            PublicKey::from_bytes(&bytes)
-                .map_err(|error| ApiError::Internal(format!("stored biometric key: {error}")))
-        })
-        .transpose()
+    codec::stored_public_key(
+        db,
+        "SELECT public_key FROM biometric_keys WHERE device_id = ?1",
+        device_id,
+        "stored biometric key",
+    )
 }
 
 /// A stored challenge.

@@ -21,7 +21,8 @@ use crate::auth::throttle::{self, Reservation};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::iq::push_site_config;
-use crate::issuing::grants::find_device;
+use crate::issuing::grants::own_device;
+use crate::store::rows;
 use crate::AppState;
 
 /// Bytes of a new secret.
@@ -38,20 +39,20 @@ pub(crate) fn secrets_for_iq(
     site_id: u32,
     iq_id: u32,
 ) -> ApiResult<Vec<CodeSecret>> {
-    let mut statement = db.prepare(
+    let secrets = rows(
+        db,
         "SELECT c.user_id, c.secret FROM iq_code_secrets c
          JOIN memberships m ON m.user_id = c.user_id AND m.site_id = ?1
          WHERE c.iq_id = ?2 AND (m.remote_opening = 1 OR m.office_mode = 1)
          ORDER BY c.user_id",
-    )?;
-    let secrets = statement
-        .query_map([site_id, iq_id], |row| {
+        [site_id, iq_id],
+        |row| {
             Ok(CodeSecret {
                 user_id: row.get(0)?,
                 secret: HexBytes(row.get(1)?),
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     Ok(secrets)
 }
 
@@ -62,25 +63,18 @@ fn secrets_for_person(
     user_id: u32,
     now: i64,
 ) -> ApiResult<(Vec<IqCodeSecretView>, Vec<u32>)> {
-    let mut statement = db.prepare(
+    let iqs: Vec<(u32, u32, String, Option<Vec<u8>>)> = rows(
+        db,
         "SELECT i.site_id, i.id, i.name, c.secret FROM iqs i
          JOIN memberships m ON m.site_id = i.site_id AND m.user_id = ?1
          LEFT JOIN iq_code_secrets c ON c.iq_id = i.id AND c.user_id = ?1
          WHERE m.remote_opening = 1 OR m.office_mode = 1 ORDER BY i.id",
+        [user_id],
+        |row| row.try_into(),
     )?;
-    let rows = statement
-        .query_map([user_id], |row| {
-            Ok((
-                row.get::<_, u32>(0)?,
-                row.get::<_, u32>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<Vec<u8>>>(3)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut views = Vec::with_capacity(rows.len());
+    let mut views = Vec::with_capacity(iqs.len());
     let mut changed = Vec::new();
-    for (site_id, iq_id, iq_name, secret) in rows {
+    for (site_id, iq_id, iq_name, secret) in iqs {
         let secret = match secret {
             Some(secret) => secret,
             None => {
@@ -131,14 +125,12 @@ pub async fn device_secrets(
     let (views, changed) = state
         .store
         .transaction(move |tx| {
-            find_device(tx, device_id)?
-                .filter(|device| device.user_id == caller.user_id)
-                .ok_or_else(|| ApiError::NotFound(format!("no device {device_id}")))?;
+            own_device(tx, caller.user_id, device_id)?;
             secrets_for_person(tx, caller.user_id, now)
         })
         .await?;
     for site_id in changed {
-        push_site_config(&state, site_id).await?;
+        push_site_config(&state, site_id).await;
     }
     Ok(Json(views))
 }

@@ -1,12 +1,12 @@
 //! The errors of remote opening, each with its own machine code so the apps can tell a
 //! wrong PIN from a locked one, and an offline IQ from a refusing lock.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyway_protocol::api::ApiErrorBody;
 
-use crate::error::ApiError;
+use crate::error::{set_retry_after, ApiError};
 use crate::iq::RelayError;
 use crate::store::StoreError;
 
@@ -107,9 +107,7 @@ impl IntoResponse for RemoteError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::PinDelay(seconds) = self {
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, seconds);
         }
         response
     }

@@ -18,9 +18,11 @@ use crate::api::access::role_on_site;
 use crate::api::extract::Ids;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::iq::config::iq_lock_ids;
 use crate::iq::push_site_config;
 use crate::issuing::site_authority;
 use crate::roles::may_manage;
+use crate::store::rows;
 use crate::AppState;
 
 /// Tries at a PIN no one else on the site has before giving up.
@@ -79,24 +81,15 @@ pub(crate) fn tables_for_iq(db: &Connection, site_id: u32, iq_id: u32) -> ApiRes
         [site_id],
         |row| row.get(0),
     )?;
-    let mut pins = db.prepare(
+    let pins: Vec<(u32, Vec<u8>, bool)> = rows(
+        db,
         "SELECT k.user_id, k.verifier, m.privacy_override FROM keypad_pins k
          JOIN memberships m ON m.site_id = k.site_id AND m.user_id = k.user_id
          WHERE k.site_id = ?1",
+        [site_id],
+        |row| row.try_into(),
     )?;
-    let pins = pins
-        .query_map([site_id], |row| {
-            Ok((
-                row.get::<_, u32>(0)?,
-                row.get::<_, Vec<u8>>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut locks = db.prepare("SELECT id FROM locks WHERE iq_id = ?1 ORDER BY id")?;
-    let lock_ids = locks
-        .query_map([iq_id], |row| row.get::<_, u32>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let lock_ids = iq_lock_ids(db, iq_id)?;
     let authority = site_authority(db, site_id)?;
     let rng = SystemRandom::new();
     let mut tables = Vec::with_capacity(lock_ids.len());
@@ -197,7 +190,7 @@ pub async fn generate_pin(
             ))
         })
         .await?;
-    push_site_config(&state, site_id).await?;
+    push_site_config(&state, site_id).await;
     Ok((
         StatusCode::CREATED,
         Json(KeypadPinResponse { user_id, pin }),

@@ -9,6 +9,7 @@ use super::rights::lock_schedules;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::iq::IqRegistry;
+use crate::store::rows;
 use crate::AppState;
 
 /// Every lock with an IQ on the sites where `user_id` has a remote right and an access
@@ -18,15 +19,15 @@ pub(crate) fn remote_locks(
     user_id: u32,
     iqs: &IqRegistry,
 ) -> ApiResult<Vec<RemoteLockView>> {
-    let mut statement = db.prepare(
+    let candidates = rows(
+        db,
         "SELECT s.id, s.name, l.id, l.name, l.iq_id, m.office_mode FROM memberships m
          JOIN sites s ON s.id = m.site_id
          JOIN locks l ON l.site_id = m.site_id AND l.iq_id IS NOT NULL
          WHERE m.user_id = ?1 AND (m.remote_opening = 1 OR m.office_mode = 1)
          ORDER BY s.id, l.id",
-    )?;
-    let rows = statement
-        .query_map([user_id], |row| {
+        [user_id],
+        |row| {
             Ok(RemoteLockView {
                 site_id: row.get(0)?,
                 site_name: row.get(1)?,
@@ -36,10 +37,10 @@ pub(crate) fn remote_locks(
                 iq_online: false,
                 office_mode: row.get(5)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut locks = Vec::with_capacity(rows.len());
-    for mut lock in rows {
+        },
+    )?;
+    let mut locks = Vec::with_capacity(candidates.len());
+    for mut lock in candidates {
         let pod_member = matches!(
             crate::pods::remote_opening_right(db, lock.site_id, user_id, lock.lock_id),
             Ok(crate::pods::RemoteOpening::PodMember)

@@ -19,7 +19,6 @@ pub mod error;
 pub mod keypad;
 pub mod locks;
 pub mod open;
-pub(crate) mod password;
 pub mod pin;
 pub mod rights;
 

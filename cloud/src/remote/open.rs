@@ -13,7 +13,7 @@ use keyway_protocol::api::ApiErrorBody;
 use keyway_protocol::iq::grant::RemoteGrantFlags;
 use keyway_protocol::iq::messages::{CodeCheck, RelayCommand, RelayOutcome, RelayResult};
 use keyway_protocol::iq::{HexBytes, RemoteGrant};
-use keyway_protocol::{PublicKey, RefusalReason, SignedEvent};
+use keyway_protocol::{RefusalReason, SignedEvent};
 use ring::rand::SystemRandom;
 use rusqlite::params;
 
@@ -23,7 +23,7 @@ use super::error::{RemoteError, RemoteResult};
 use super::pin::verify_pin;
 use super::rights::{check_remote_right, RemoteRight};
 use crate::api::codec;
-use crate::api::events::store_records;
+use crate::api::events::{lock_key, store_records};
 use crate::api::extract::{Body, Ids};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -207,18 +207,8 @@ async fn lock_answer(
         (_, Some(event)) => SignedEvent::decode(event.as_slice())
             .map_err(|error| ApiError::Internal(format!("the IQ relayed a bad record: {error}")))?,
     };
-    let key: Vec<u8> = state
-        .store
-        .run(move |db| {
-            db.query_row(
-                "SELECT public_key FROM locks WHERE id = ?1",
-                [lock_id],
-                |row| row.get(0),
-            )
-            .map_err(ApiError::from)
-        })
-        .await?;
-    let authentic = PublicKey::from_bytes(&key).is_ok_and(|key| event.verify(&key));
+    let key = state.store.run(move |db| lock_key(db, lock_id)).await?;
+    let authentic = key.is_some_and(|key| event.verify(&key));
     let recorded = event.event();
     if !authentic || recorded.lock_id != lock_id {
         return Err(

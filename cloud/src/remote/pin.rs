@@ -4,7 +4,7 @@
 //! A try is counted as wrong *before* the hash is checked (in the transaction that checks
 //! the limits), so parallel guesses cannot slip past them; a right PIN clears the count.
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::Extensions;
 use axum::Json;
 use keyway_protocol::api::remote::{RemotePinStatus, SetRemotePinRequest};
@@ -12,9 +12,10 @@ use keyway_protocol::api::ApiErrorBody;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::{RemoteError, RemoteResult};
-use super::password::{account_email, check_login, PasswordCheck};
 use crate::api::extract::Body;
-use crate::auth::{hash_password, verify_password, Authenticated};
+use crate::auth::accounts::hash_off_thread;
+use crate::auth::login::{account_email, check_login, client_ip, PasswordCheck};
+use crate::auth::{verify_password, Authenticated};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -151,18 +152,12 @@ pub async fn set_pin(
 ) -> ApiResult<Json<RemotePinStatus>> {
     validate_pin(&request.pin)?;
     let email = account_email(&state, caller.user_id).await?;
-    let peer = extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip());
-    match check_login(&state, &email, request.password, peer).await? {
+    match check_login(&state, &email, request.password, client_ip(&extensions)).await? {
         PasswordCheck::Right(user_id) if user_id == caller.user_id => {}
         PasswordCheck::Throttled(seconds) => return Err(ApiError::RateLimited(seconds)),
         _ => return Err(ApiError::Forbidden("the password is wrong".into())),
     }
-    let pin = request.pin;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pin))
-        .await
-        .map_err(|_| ApiError::Internal("PIN hashing task failed".into()))??;
+    let hash = hash_off_thread(request.pin).await?;
     let now = state.clock.now();
     state
         .store

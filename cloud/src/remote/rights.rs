@@ -12,7 +12,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::error::{RemoteError, RemoteResult};
 use crate::error::{ApiError, ApiResult};
+use crate::issuing::grants::{group_window, GROUP_WINDOWS};
 use crate::issuing::plan::canonical_schedule;
+use crate::store::rows;
 
 /// Each person with an access group on `lock_id`, with their canonical weekly windows there
 /// (empty: at any time).
@@ -21,33 +23,23 @@ pub(crate) fn lock_schedules(
     lock_id: u32,
 ) -> ApiResult<BTreeMap<u32, Vec<ScheduleWindow>>> {
     let mut windows: BTreeMap<u32, Vec<ScheduleWindow>> = BTreeMap::new();
-    let mut statement = db.prepare(
-        "SELECT w.group_id, w.days, w.start_minute, w.end_minute FROM access_group_windows w
-         JOIN access_group_locks gl ON gl.group_id = w.group_id WHERE gl.lock_id = ?1",
-    )?;
-    for row in statement.query_map([lock_id], |row| {
-        Ok((
-            row.get::<_, u32>(0)?,
-            ScheduleWindow {
-                days: row.get(1)?,
-                start_minute: row.get(2)?,
-                end_minute: row.get(3)?,
-            },
-        ))
-    })? {
-        let (group_id, window) = row?;
+    let sql = format!(
+        "{GROUP_WINDOWS} JOIN access_group_locks gl ON gl.group_id = w.group_id
+         WHERE gl.lock_id = ?1"
+    );
+    for (group_id, window) in rows(db, &sql, [lock_id], group_window)? {
         windows.entry(group_id).or_default().push(window);
     }
     // None: at any time; Some: within these windows.
     let mut people: BTreeMap<u32, Option<Vec<ScheduleWindow>>> = BTreeMap::new();
-    let mut statement = db.prepare(
+    let members: Vec<(u32, u32)> = rows(
+        db,
         "SELECT gl.group_id, m.user_id FROM access_group_locks gl
          JOIN access_group_members m ON m.group_id = gl.group_id WHERE gl.lock_id = ?1",
+        [lock_id],
+        |row| row.try_into(),
     )?;
-    for row in statement.query_map([lock_id], |row| {
-        Ok((row.get::<_, u32>(0)?, row.get::<_, u32>(1)?))
-    })? {
-        let (group_id, user_id) = row?;
+    for (group_id, user_id) in members {
         let access = people.entry(user_id).or_insert_with(|| Some(Vec::new()));
         match (access.as_mut(), windows.get(&group_id)) {
             (None, _) => {}

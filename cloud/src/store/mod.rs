@@ -9,7 +9,7 @@ mod migrations;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Params, Row};
 
 pub use migrations::{schema_version, MIGRATIONS};
 
@@ -38,6 +38,18 @@ pub enum StoreError {
     /// The blocking task died.
     #[error("store task failed")]
     Task,
+}
+
+/// Every row `sql` selects with `params`, each made into a value by `map`.
+pub fn rows<T>(
+    db: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = db.prepare(sql)?;
+    let rows = statement.query_map(params, map)?.collect();
+    rows
 }
 
 /// A handle to the database; cheap to clone.

@@ -1,9 +1,7 @@
 //! The pages: sign-in, the lock picker with the code field, and the outcome.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -12,11 +10,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::session::{self, WebSession};
-use crate::auth::html::{error_page, escape, page};
-use crate::error::ApiError;
+use crate::auth::html::{alert, escape, internal_error_page, page};
+use crate::auth::login::{check_login, client_ip, PasswordCheck};
+use crate::error::{set_retry_after, ApiError};
 use crate::remote::locks::remote_locks;
 use crate::remote::open::{run_order, Gate, Order};
-use crate::remote::password::{check_login, PasswordCheck};
 use crate::AppState;
 
 const TITLE: &str = "Keyway remote opening";
@@ -49,9 +47,7 @@ pub struct LogoutForm {
 }
 
 fn login_page(message: Option<&str>, status: StatusCode) -> Response {
-    let alert = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
+    let alert = message.map(|m| alert("error", m)).unwrap_or_default();
     page(
         status,
         TITLE,
@@ -67,13 +63,7 @@ fn login_page(message: Option<&str>, status: StatusCode) -> Response {
 }
 
 fn internal(error: ApiError) -> Response {
-    if let ApiError::Internal(detail) = &error {
-        tracing::error!(%detail, "web page failed");
-    }
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. Please try again.",
-    )
+    internal_error_page(error, "web page")
 }
 
 fn see_other(location: &'static str, cookie: Option<String>) -> Response {
@@ -103,10 +93,7 @@ async fn picker(
         Err(error) => return internal(error),
     };
     let alert = outcome
-        .map(|(ok, text)| {
-            let class = if ok { "ok" } else { "error" };
-            format!("<p class=\"{class}\" role=\"alert\">{}</p>", escape(&text))
-        })
+        .map(|(ok, text)| alert(if ok { "ok" } else { "error" }, &text))
         .unwrap_or_default();
     let options: String = locks
         .iter()
@@ -183,10 +170,7 @@ pub async fn login(
             StatusCode::BAD_REQUEST,
         );
     };
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip());
-    match check_login(&state, &form.email, form.password, peer).await {
+    match check_login(&state, &form.email, form.password, client_ip(&extensions)).await {
         Ok(PasswordCheck::Right(user_id)) => match session::start(&state, user_id).await {
             Ok(cookie) => see_other("/web/remote", Some(cookie)),
             Err(error) => internal(error),
@@ -199,9 +183,7 @@ pub async fn login(
                 Some("Too many failed sign-in attempts. Try again later."),
                 StatusCode::TOO_MANY_REQUESTS,
             );
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, seconds);
             response
         }
         Err(error) => internal(error),

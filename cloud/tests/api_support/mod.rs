@@ -87,7 +87,12 @@ impl Cloud {
 
     /// A new account (no password) with a valid access token.
     pub async fn account(&self) -> Caller {
-        let email = self.email();
+        self.account_with_email(&self.email()).await
+    }
+
+    /// A new account (no password) with this e-mail and a valid access token.
+    pub async fn account_with_email(&self, email: &str) -> Caller {
+        let email = email.to_string();
         let user_id = self
             .running
             .state

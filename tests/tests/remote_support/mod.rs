@@ -23,6 +23,8 @@ pub struct Remote {
     pub tenant: Arc<Keyway>,
     pub tenant_id: u32,
     pub owner_id: u32,
+    /// The access group that opens the first lock.
+    pub group_id: u32,
 }
 
 impl Remote {
@@ -92,7 +94,7 @@ pub async fn remote_site(lock_names: &[&str]) -> Remote {
     let tenant_id = site.add(TENANT, SiteRole::User).await;
     let owner_id = user_id(&world, OWNER).await;
     let admin = site.owner.admin();
-    admin
+    let group = admin
         .create_access_group(
             site_id,
             "Remote".into(),
@@ -130,6 +132,7 @@ pub async fn remote_site(lock_names: &[&str]) -> Remote {
         tenant,
         tenant_id,
         owner_id,
+        group_id: group.group_id,
     }
 }
 

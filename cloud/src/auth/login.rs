@@ -1,14 +1,24 @@
-//! Re-checking an account password, for the verification step of setting an app PIN and
-//! for the web remote-opening page's sign-in. It goes through the same login throttling as
-//! the OAuth sign-in form (per account and per client address), so neither is a side door
-//! for guessing passwords.
+//! Checking an account password, throttled: the OAuth sign-in form, the verification step
+//! of setting an app PIN and the web remote-opening page's sign-in all go through
+//! [`check_login`], so they share the login throttling (per account and per client address)
+//! and none is a side door for guessing passwords.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use crate::auth::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
-use crate::auth::throttle::{self, Reservation};
+use axum::extract::ConnectInfo;
+use axum::http::Extensions;
+
+use super::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
+use super::throttle::{self, Reservation};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+
+/// The client's address, when the server recorded it (login throttling counts per address).
+pub(crate) fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip())
+}
 
 /// How a password check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +31,8 @@ pub(crate) enum PasswordCheck {
     Throttled(u64),
 }
 
-/// Checks `password` for the account `email` (failures counted before the check).
+/// Checks `password` for the account `email` (failures counted before the check; a success
+/// forgets the account's failures).
 pub(crate) async fn check_login(
     state: &AppState,
     email: &str,
