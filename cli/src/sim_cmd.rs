@@ -184,7 +184,10 @@ fn handle(lock: &mut SimulatedLock, line: &str) -> anyhow::Result<Vec<Vec<u8>>> 
             if fragment.is_empty() {
                 bail!("`W` with no bytes");
             }
-            Ok(lock.on_write(&fragment)?)
+            let answer = lock.on_write(&fragment)?;
+            // A stdio front-end cannot confirm delivery: what it was handed counts as delivered.
+            lock.on_delivered();
+            Ok(answer)
         }
         "D" => {
             lock.on_disconnect();

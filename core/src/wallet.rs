@@ -280,16 +280,18 @@ async fn run(
         mailbox,
     )
     .await?;
-    let event = outcome.event.event();
-    context
-        .store
-        .queue_event(
-            event.lock_id,
-            event.seq,
-            outcome.event.as_bytes().to_vec(),
-            now,
-        )
-        .await?;
+    // The lock's record of this attempt, and any earlier ones it could not deliver before.
+    for record in outcome
+        .backlog
+        .iter()
+        .chain(std::iter::once(&outcome.event))
+    {
+        let event = record.event();
+        context
+            .store
+            .queue_event(event.lock_id, event.seq, record.as_bytes().to_vec(), now)
+            .await?;
+    }
     Ok(UnlockReport::new(&outcome, std::time::Duration::ZERO))
 }
 

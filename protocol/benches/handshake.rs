@@ -139,7 +139,7 @@ fn lock_side(c: &mut Criterion) {
                     .event()
                     .sign(&fixture.lock_key, &fixture.rng)
                     .unwrap();
-                verdict.answer(NOW, &event).unwrap()
+                verdict.answer(NOW, &event, &[]).unwrap()
             },
             BatchSize::SmallInput,
         )
@@ -184,6 +184,7 @@ fn primitives(c: &mut Criterion) {
         refusal: None,
         lock_time: NOW,
         event,
+        backlog: Vec::new(),
     };
     c.bench_function("primitive_aes_gcm_seal", |b| {
         b.iter_batched(

@@ -47,7 +47,7 @@ fn round_trip(
     }
     .sign(&keys.lock, &keys.rng)
     .unwrap();
-    let mut answer = verdict.answer(lock.now, &event).unwrap();
+    let mut answer = verdict.answer(lock.now, &event, &[]).unwrap();
     if tamper_answer {
         let last = answer.len() - 1;
         answer[last] ^= 1;
@@ -173,4 +173,43 @@ fn a_lock_clock_that_went_backwards_makes_the_challenge_stale() {
         lock_side.on_request(&request, &mut lock).decision,
         Err(RefusalReason::StaleChallenge)
     );
+}
+
+#[test]
+fn undelivered_records_ride_along_and_are_authenticated() {
+    use keyway_protocol::handshake::session::{SessionKey, MAX_BACKLOG};
+    use keyway_protocol::LockAnswer;
+    let keys = Keys::new();
+    let record = |seq| {
+        LockEvent {
+            lock_id: LOCK,
+            seq,
+            time: 1,
+            user_id: 1,
+            credential_id: 1,
+            command: 1,
+            refusal: None,
+            prev_hash: GENESIS_HASH,
+        }
+        .sign(&keys.lock, &keys.rng)
+        .unwrap()
+    };
+    let key = SessionKey::new(&[7; 32]).unwrap();
+    let answer = LockAnswer {
+        refusal: None,
+        lock_time: 5,
+        event: record(3),
+        backlog: vec![record(1), record(2)],
+    };
+    let sealed = key.seal_response(&answer).unwrap();
+    assert_eq!(key.open_response(&sealed).unwrap(), answer);
+    // More than the cap are not sent.
+    let crowded = LockAnswer {
+        backlog: vec![record(1), record(2), record(4)],
+        ..answer.clone()
+    };
+    let opened = key
+        .open_response(&key.seal_response(&crowded).unwrap())
+        .unwrap();
+    assert_eq!(opened.backlog.len(), MAX_BACKLOG);
 }

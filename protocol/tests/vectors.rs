@@ -247,7 +247,7 @@ fn generate_handshake() -> HandshakeVector {
     }
     .sign(&keys.lock, &keys.rng)
     .unwrap();
-    let response = verdict.answer(NOW, &event).unwrap();
+    let response = verdict.answer(NOW, &event, &[]).unwrap();
     HandshakeVector {
         description: "One granted unlock at MTU 185: lock 1001, site 7, lock clock = lock_time"
             .into(),
@@ -380,6 +380,9 @@ fn generator_output_passes_the_checker() {
 
 #[test]
 fn check_committed_vectors() {
+    if std::env::var_os("KEYWAY_WRITE_VECTORS").is_some() {
+        return; // the generator is rewriting them in this run; the next run checks them
+    }
     let iq: IqVectors = read("iq_code.json");
     check_iq(&iq);
     // The IQ code is deterministic: the committed file is exactly what the generator makes.

@@ -135,6 +135,14 @@ impl LinkSession {
     /// `packet_latency` for each.
     pub fn notifications(&mut self) -> Vec<Vec<u8>> {
         let delivered = std::mem::take(&mut self.pending);
+        if !delivered.is_empty() {
+            // The phone took them: like an indication's confirmation, the lock learns it.
+            if let Ok(mut lock) = guard(&self.lock) {
+                if lock.connection_id() == Some(self.connection) {
+                    lock.on_delivered();
+                }
+            }
+        }
         let count = u32::try_from(delivered.len()).unwrap_or(u32::MAX);
         thread::sleep(self.config.packet_latency.saturating_mul(count));
         self.count(LinkStats {

@@ -97,3 +97,35 @@ fn each_lock_has_its_own_key_and_debug_shows_only_the_public_half() {
         "{debug}"
     );
 }
+
+#[test]
+fn an_answer_lost_with_the_link_rides_along_with_the_next_one() {
+    let site = Site::new();
+    let credential = site.sign(&site.credential());
+    // The phone's request arrives, the door opens, and the link drops before the answer does.
+    let mut phone = site.connect(credential.clone(), Command::Unlock, Vec::new());
+    let request = phone.sign(&site.device);
+    for fragment in phone.fragments(&request) {
+        phone.session.write(&fragment).unwrap();
+    }
+    drop(phone);
+    assert_eq!(site.lock().unlock_count(), 1);
+    let lost = site.lock().events()[0].clone();
+    assert_eq!(site.lock().undelivered(), std::slice::from_ref(&lost));
+
+    // Whoever comes next carries it back, inside the sealed answer.
+    let PhoneOutcome::Answer(answer) = site.unlock(credential.clone()) else {
+        panic!("sealed answer expected");
+    };
+    assert_eq!(answer.backlog, vec![lost]);
+    assert!(
+        site.lock().undelivered().is_empty(),
+        "delivered answers clear the backlog"
+    );
+
+    // And only once.
+    let PhoneOutcome::Answer(answer) = site.unlock(credential) else {
+        panic!("sealed answer expected");
+    };
+    assert!(answer.backlog.is_empty());
+}

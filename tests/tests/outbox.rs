@@ -87,3 +87,98 @@ async fn an_upload_cut_short_by_a_crash_is_finished_exactly_once() {
     );
     assert_eq!(stored_events(&world), 3, "nothing lost, nothing doubled");
 }
+
+/// A radio whose link dies after the request is written, before the lock's answer arrives.
+struct DropsBeforeTheAnswer {
+    radio: Arc<keyway_core::simulator::SimulatedRadio>,
+    wrote: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl BleTransport for DropsBeforeTheAnswer {
+    async fn connect(&self, lock_id: u32) -> Result<u32, keyway_core::unlock::TransportError> {
+        self.wrote.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.radio.connect(lock_id).await
+    }
+    async fn write(&self, fragment: Vec<u8>) -> Result<(), keyway_core::unlock::TransportError> {
+        self.wrote.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.radio.write(fragment).await
+    }
+    async fn receive(
+        &self,
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, keyway_core::unlock::TransportError> {
+        if self.wrote.load(std::sync::atomic::Ordering::SeqCst) {
+            self.radio.disconnect().await;
+            return Err(keyway_core::unlock::TransportError::LinkLost {
+                detail: "out of range".into(),
+            });
+        }
+        self.radio.receive(timeout_ms).await
+    }
+    async fn disconnect(&self) {
+        self.radio.disconnect().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock() {
+    let world = World::start().await;
+    let site = world.site("owner@lost.test", &["Door"]).await;
+    let user = site.add("walker@lost.test", SiteRole::User).await;
+    site.owner
+        .admin()
+        .create_access_group(
+            site.info.site_id,
+            "G".into(),
+            vec![site.locks[0].lock_id],
+            vec![user],
+            vec![],
+        )
+        .await
+        .unwrap();
+    let flaky = Arc::new(DropsBeforeTheAnswer {
+        radio: site.radio(),
+        wrote: Default::default(),
+    });
+    let unlucky = world.phone("unlucky", Some(flaky as Arc<dyn BleTransport>));
+    log_in(&unlucky, "walker@lost.test").await;
+    unlucky.devices().register().await.unwrap();
+    unlucky.wallet().sync().await.unwrap();
+    let lost = unlucky.wallet().unlock(site.locks[0].lock_id).await;
+    assert!(
+        matches!(lost, Err(keyway_core::KeywayError::Retry { .. })),
+        "{lost:?}"
+    );
+    assert_eq!(
+        site.locks[0].lock.lock().unwrap().unlock_count(),
+        1,
+        "the door did open"
+    );
+    assert_eq!(
+        unlucky.events().pending().await.unwrap(),
+        0,
+        "the phone never got the record"
+    );
+
+    let lucky = world.phone("lucky", Some(site.radio() as Arc<dyn BleTransport>));
+    log_in(&lucky, "walker@lost.test").await;
+    lucky.devices().register().await.unwrap();
+    lucky.wallet().sync().await.unwrap();
+    assert!(
+        lucky
+            .wallet()
+            .unlock(site.locks[0].lock_id)
+            .await
+            .unwrap()
+            .granted
+    );
+    assert_eq!(
+        lucky.events().pending().await.unwrap(),
+        2,
+        "its own record and the lost one"
+    );
+    let uploaded = lucky.events().upload().await.unwrap();
+    assert_eq!((uploaded.stored, uploaded.rejected), (2, 0));
+    assert_eq!(stored_events(&world), 2, "both openings are on record");
+}

@@ -32,6 +32,8 @@ pub struct UnlockOutcome {
     pub refusal: Option<RefusalReason>,
     /// The event record the lock signed; the phone uploads it later.
     pub event: SignedEvent,
+    /// Earlier records of this lock whose answers never reached a phone; uploaded too.
+    pub backlog: Vec<SignedEvent>,
     /// The lock's clock when it decided (absent when it aborted).
     pub lock_time: Option<i64>,
     /// Connect and challenge.
@@ -122,14 +124,21 @@ impl Session<'_> {
         }
         let answer = self.receive_message().await?;
         let exchange = exchange_started.elapsed();
-        let (refusal, event, lock_time) = match handshake.on_answer(&answer).map_err(garbled)? {
-            PhoneOutcome::Answer(answer) => (answer.refusal, answer.event, Some(answer.lock_time)),
-            PhoneOutcome::Aborted { reason, event } => (Some(reason), event, None),
-        };
+        let (refusal, event, lock_time, backlog) =
+            match handshake.on_answer(&answer).map_err(garbled)? {
+                PhoneOutcome::Answer(answer) => (
+                    answer.refusal,
+                    answer.event,
+                    Some(answer.lock_time),
+                    answer.backlog,
+                ),
+                PhoneOutcome::Aborted { reason, event } => (Some(reason), event, None, Vec::new()),
+            };
         Ok(UnlockOutcome {
             lock_id: self.lock_id,
             refusal,
             event,
+            backlog,
             lock_time,
             connect,
             exchange,

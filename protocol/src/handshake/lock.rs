@@ -83,15 +83,28 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the answer will be sealed (and so may carry backlog records).
+    pub fn is_sealed(&self) -> bool {
+        self.key.is_some()
+    }
+
     /// The answer message once the lock has acted and recorded `event`: sealed when a
-    /// session key could be derived, otherwise a clear abort.
-    pub fn answer(&self, lock_time: i64, event: &SignedEvent) -> Result<Vec<u8>, ProtocolError> {
+    /// session key could be derived (carrying up to `MAX_BACKLOG` earlier records from
+    /// `backlog` that never reached a phone), otherwise a clear abort.
+    pub fn answer(
+        &self,
+        lock_time: i64,
+        event: &SignedEvent,
+        backlog: &[SignedEvent],
+    ) -> Result<Vec<u8>, ProtocolError> {
         let refusal = self.decision.err();
+        let backlog = backlog.iter().take(session::MAX_BACKLOG).cloned().collect();
         match (&self.key, refusal) {
             (Some(key), _) => key.seal_response(&LockAnswer {
                 refusal,
                 lock_time,
                 event: event.clone(),
+                backlog,
             }),
             (None, Some(reason)) => Ok(LockAnswer::encode_abort(reason, event)),
             (None, None) => Err(ProtocolError::Invalid("granted without a session")),

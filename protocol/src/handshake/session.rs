@@ -15,8 +15,10 @@ const TRANSCRIPT_LABEL: &[u8] = b"KEYWAY-UNLOCK-V1";
 const SESSION_KEY_LABEL: &[u8] = b"KEYWAY-SESSION-KEY-V1";
 /// Length of the AES-256-GCM session key.
 pub const SESSION_KEY_LEN: usize = 32;
-/// Length of the lock's answer before sealing.
-pub const ANSWER_LEN: usize = 2 + 8 + EVENT_RECORD_LEN;
+/// Length of the lock's answer before sealing, without backlog records.
+pub const ANSWER_LEN: usize = 2 + 8 + EVENT_RECORD_LEN + 1;
+/// Most earlier, undelivered event records one answer carries.
+pub const MAX_BACKLOG: usize = 2;
 
 /// What the device key signs: a label, the whole challenge and the unsigned request.
 pub fn signing_transcript(challenge: &[u8], unsigned_request: &[u8]) -> Vec<u8> {
@@ -133,6 +135,9 @@ pub struct LockAnswer {
     pub lock_time: i64,
     /// The event record the lock appended to its log.
     pub event: SignedEvent,
+    /// Earlier records whose answers never reached a phone (the link dropped), oldest first;
+    /// at most [`MAX_BACKLOG`]. The phone uploads them with its own.
+    pub backlog: Vec<SignedEvent>,
 }
 
 impl LockAnswer {
@@ -142,11 +147,19 @@ impl LockAnswer {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(ANSWER_LEN + 16);
+        let backlog = self
+            .backlog
+            .get(..MAX_BACKLOG.min(self.backlog.len()))
+            .unwrap_or_default();
+        let mut w = Writer::with_capacity(ANSWER_LEN + backlog.len() * EVENT_RECORD_LEN + 16);
         w.u8(u8::from(self.granted()))
             .u8(self.refusal.map_or(0, RefusalReason::code))
             .i64(self.lock_time)
-            .bytes(self.event.as_bytes());
+            .bytes(self.event.as_bytes())
+            .u8(backlog.len() as u8);
+        for record in backlog {
+            w.bytes(record.as_bytes());
+        }
         w.into_vec()
     }
 
@@ -157,11 +170,19 @@ impl LockAnswer {
         let refusal = decode_outcome(granted, reason)?;
         let lock_time = r.i64("lock time")?;
         let event = SignedEvent::decode(r.take(EVENT_RECORD_LEN, "event")?)?;
+        let count = usize::from(r.u8("backlog count")?);
+        if count > MAX_BACKLOG {
+            return Err(ProtocolError::TooLong("answer backlog"));
+        }
+        let backlog = (0..count)
+            .map(|_| SignedEvent::decode(r.take(EVENT_RECORD_LEN, "backlog event")?))
+            .collect::<Result<Vec<_>, _>>()?;
         r.finish("answer")?;
         Ok(Self {
             refusal,
             lock_time,
             event,
+            backlog,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use keyway_protocol::frame::{self, Reassembler, MIN_ATT_MTU};
 use keyway_protocol::handshake::lock::Requester;
-use keyway_protocol::{Command, LockAnswer, LockHandshake, RefusalReason};
+use keyway_protocol::{Command, LockAnswer, LockHandshake, RefusalReason, SignedEvent};
 
 use super::{LockTiming, SimulatedLock};
 use crate::event_log::Occurrence;
@@ -19,7 +19,12 @@ pub(super) struct Connection {
     mtu: usize,
     handshake: LockHandshake,
     reassembler: Reassembler,
+    /// Records in answers sent on this connection whose delivery is not confirmed yet.
+    in_flight: Vec<SignedEvent>,
 }
+
+/// How many undelivered records a lock keeps for later answers (its log keeps them all).
+const MAX_UNDELIVERED: usize = 16;
 
 impl SimulatedLock {
     /// A phone connected and subscribed: starts a handshake (fresh nonce and ephemeral key on
@@ -40,6 +45,7 @@ impl SimulatedLock {
             mtu,
             handshake,
             reassembler: Reassembler::new(),
+            in_flight: Vec::new(),
         });
         Ok(fragments)
     }
@@ -57,9 +63,35 @@ impl SimulatedLock {
         answer
     }
 
-    /// The phone went away: the open challenge and any partial request are dropped.
+    /// The link layer confirmed that the phone received the answer notifications (a GATT
+    /// indication's confirmation): their records no longer need re-sending.
+    pub fn on_delivered(&mut self) {
+        let Some(connection) = self.connection.as_mut() else {
+            return;
+        };
+        let delivered = std::mem::take(&mut connection.in_flight);
+        self.undelivered
+            .retain(|record| !delivered.contains(record));
+    }
+
+    /// The phone went away: the open challenge and any partial request are dropped. Records of
+    /// answers it never confirmed are kept, to ride along with the next answer to anyone.
     pub fn on_disconnect(&mut self) {
-        self.connection = None;
+        if let Some(connection) = self.connection.take() {
+            for record in connection.in_flight {
+                if !self.undelivered.contains(&record) {
+                    self.undelivered.push(record);
+                }
+            }
+            self.undelivered.sort_by_key(|record| record.event().seq);
+            let excess = self.undelivered.len().saturating_sub(MAX_UNDELIVERED);
+            self.undelivered.drain(..excess);
+        }
+    }
+
+    /// Records whose answers never reached a phone, oldest first.
+    pub fn undelivered(&self) -> &[SignedEvent] {
+        &self.undelivered
     }
 
     /// An id of the current connection (increasing with each connect), if a phone is connected.
@@ -94,10 +126,21 @@ impl SimulatedLock {
             refusal: decision.err(),
         };
         let event = self.log.append(occurrence, &self.lock_key, &self.rng)?;
+        let backlog: Vec<SignedEvent> = self
+            .undelivered
+            .iter()
+            .filter(|record| !connection.in_flight.contains(record))
+            .take(keyway_protocol::handshake::session::MAX_BACKLOG)
+            .cloned()
+            .collect();
         let answer = match &verdict {
-            Some(verdict) => verdict.answer(time, &event)?,
+            Some(verdict) => verdict.answer(time, &event, &backlog)?,
             None => LockAnswer::encode_abort(RefusalReason::MalformedFrame, &event),
         };
+        connection.in_flight.push(event);
+        if verdict.as_ref().is_some_and(|v| v.is_sealed()) {
+            connection.in_flight.extend(backlog);
+        }
         let fragments = frame::fragment(&answer, connection.mtu)?;
         self.last_timing = Some(LockTiming {
             verify,

@@ -70,6 +70,7 @@ pub struct SimulatedLock {
     connections_made: u64,
     last_timing: Option<LockTiming>,
     remote: remote::RemoteMemory,
+    undelivered: Vec<SignedEvent>,
 }
 
 impl std::fmt::Debug for SimulatedLock {
@@ -117,6 +118,7 @@ impl SimulatedLock {
             connections_made: 0,
             last_timing: None,
             remote: remote::RemoteMemory::default(),
+            undelivered: Vec::new(),
         })
     }
 
