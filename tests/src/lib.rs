@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyway_cloud::{CloudConfig, RunningCloud};
-use keyway_core::admin::{SiteInfo, SiteRole};
+use keyway_core::admin::{AccessGroupInfo, SiteInfo, SiteRole};
 use keyway_core::platform::{file_secure_store, software_device_signer};
 use keyway_core::simulator::{
     install_simulated_lock, log_in_with_password, InstalledLock, SimulatedRadio,
@@ -128,6 +128,19 @@ impl Site {
             Some(PASSWORD.into()),
         );
         person.await.unwrap().user_id
+    }
+
+    /// An access group opening the first lock of the site to `user_id` at any time.
+    pub async fn grant_first_lock(&self, user_id: u32) -> AccessGroupInfo {
+        let admin = self.owner.admin();
+        let group = admin.create_access_group(
+            self.info.site_id,
+            "Granted".into(),
+            vec![self.locks[0].lock_id],
+            vec![user_id],
+            vec![],
+        );
+        group.await.unwrap()
     }
 
     /// A zero-latency radio that reaches every lock of the site.

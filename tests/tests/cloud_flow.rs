@@ -20,17 +20,7 @@ async fn a_tenant_logs_in_syncs_and_unlocks_and_the_event_reaches_the_cloud() {
     let world = World::start().await;
     let site = world.site("owner@e2e.test", &["Front", "Back"]).await;
     let tenant_id = site.add("tenant@e2e.test", SiteRole::User).await;
-    site.owner
-        .admin()
-        .create_access_group(
-            site.info.site_id,
-            "Tenants".into(),
-            vec![site.locks[0].lock_id],
-            vec![tenant_id],
-            vec![],
-        )
-        .await
-        .unwrap();
+    site.grant_first_lock(tenant_id).await;
     let radio = site.radio();
     let tenant = world.phone("tenant", Some(radio as Arc<dyn BleTransport>));
     log_in(&tenant, "tenant@e2e.test").await;
@@ -110,18 +100,7 @@ async fn removal_from_the_group_reaches_the_phone_at_the_next_sync() {
     let world = World::start().await;
     let site = world.site("owner2@e2e.test", &["Door"]).await;
     let tenant_id = site.add("leaver@e2e.test", SiteRole::User).await;
-    let group = site
-        .owner
-        .admin()
-        .create_access_group(
-            site.info.site_id,
-            "G".into(),
-            vec![site.locks[0].lock_id],
-            vec![tenant_id],
-            vec![],
-        )
-        .await
-        .unwrap();
+    let group = site.grant_first_lock(tenant_id).await;
     let tenant = world.phone("leaver", Some(site.radio() as Arc<dyn BleTransport>));
     log_in(&tenant, "leaver@e2e.test").await;
     tenant.devices().register().await.unwrap();

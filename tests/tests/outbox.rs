@@ -38,17 +38,7 @@ async fn an_upload_cut_short_by_a_crash_is_finished_exactly_once() {
     let world = World::start().await;
     let site = world.site("owner@outbox.test", &["Door"]).await;
     let user = site.add("walker@outbox.test", SiteRole::User).await;
-    site.owner
-        .admin()
-        .create_access_group(
-            site.info.site_id,
-            "G".into(),
-            vec![site.locks[0].lock_id],
-            vec![user],
-            vec![],
-        )
-        .await
-        .unwrap();
+    site.grant_first_lock(user).await;
     let radio = site.radio();
     let phone = world.phone("walker", Some(Arc::clone(&radio) as Arc<dyn BleTransport>));
     log_in(&phone, "walker@outbox.test").await;
@@ -126,17 +116,7 @@ async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock()
     let world = World::start().await;
     let site = world.site("owner@lost.test", &["Door"]).await;
     let user = site.add("walker@lost.test", SiteRole::User).await;
-    site.owner
-        .admin()
-        .create_access_group(
-            site.info.site_id,
-            "G".into(),
-            vec![site.locks[0].lock_id],
-            vec![user],
-            vec![],
-        )
-        .await
-        .unwrap();
+    site.grant_first_lock(user).await;
     let flaky = Arc::new(DropsBeforeTheAnswer {
         radio: site.radio(),
         wrote: Default::default(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use keyway_protocol::SigningKey;
 use keyway_sim::iq::{IqConnection, IqHub, LockSet, SimulatedIq};
 
-use super::provisioning::{install_simulated_lock, InstalledLock};
+use super::provisioning::{install_instant_locks, InstalledLock};
 use crate::ffi::records::LockEventInfo;
 use crate::ffi::LockRefusal;
 use crate::runtime::on_core_runtime;
@@ -92,18 +92,8 @@ pub async fn install_simulated_remote_site(
     lock_names: Vec<String>,
 ) -> Result<Arc<SimulatedRemoteSite>, KeywayError> {
     on_core_runtime(async move {
-        let mut locks = Vec::with_capacity(lock_names.len());
-        for name in &lock_names {
-            let lock = install_simulated_lock(
-                &admin,
-                site_id,
-                &authority_public_key,
-                name,
-                0,
-                Duration::ZERO,
-            );
-            locks.push(lock.await?);
-        }
+        let locks =
+            install_instant_locks(&admin, site_id, &authority_public_key, &lock_names).await?;
         let site = install_simulated_iq(&admin, &cloud_url, site_id, "IQ", &locks).await?;
         Ok(Arc::new(site))
     })

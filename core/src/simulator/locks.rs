@@ -9,7 +9,7 @@ use std::time::Duration;
 use keyway_protocol::ble::TYPICAL_ATT_MTU;
 use keyway_sim::{LinkConfig, SimulatedLink, SimulatedLock};
 
-use super::provisioning::{install_simulated_lock, InstalledLock};
+use super::provisioning::{install_instant_locks, InstalledLock};
 use super::radio::SimulatedRadio;
 use crate::ffi::records::LockEventInfo;
 use crate::runtime::on_core_runtime;
@@ -41,18 +41,7 @@ pub async fn install_simulated_locks(
     names: Vec<String>,
 ) -> Result<Arc<SimulatedLocks>, KeywayError> {
     on_core_runtime(async move {
-        let mut locks = Vec::with_capacity(names.len());
-        for name in &names {
-            let lock = install_simulated_lock(
-                &admin,
-                site_id,
-                &authority_public_key,
-                name,
-                0,
-                Duration::ZERO,
-            );
-            locks.push(lock.await?);
-        }
+        let locks = install_instant_locks(&admin, site_id, &authority_public_key, &names).await?;
         Ok(Arc::new(SimulatedLocks::new(locks)))
     })
     .await

@@ -14,7 +14,9 @@ pub use biometric::{simulated_biometric, SimulatedBiometric};
 pub use browser::simulated_browser_login;
 pub use iq::{install_simulated_iq, install_simulated_remote_site, SimulatedRemoteSite};
 pub use locks::{install_simulated_locks, SimulatedLocks};
-pub use provisioning::{install_simulated_lock, log_in_with_password, InstalledLock};
+pub use provisioning::{
+    install_instant_locks, install_simulated_lock, log_in_with_password, InstalledLock,
+};
 pub use radio::SimulatedRadio;
 pub use site::{SimulatedSite, SIMULATED_ACTUATION, SIMULATED_SITE_ID};
 pub use web::{SimulatedWebBrowser, WebAnswer};

@@ -55,6 +55,28 @@ pub async fn install_simulated_lock(
     })
 }
 
+/// Installs one motorless, UTC lock per name (binding tests and demos).
+pub async fn install_instant_locks(
+    admin: &Keyway,
+    site_id: u32,
+    authority_public_key: &[u8],
+    names: &[String],
+) -> Result<Vec<InstalledLock>, KeywayError> {
+    let mut locks = Vec::with_capacity(names.len());
+    for name in names {
+        let lock = install_simulated_lock(
+            admin,
+            site_id,
+            authority_public_key,
+            name,
+            0,
+            Duration::ZERO,
+        );
+        locks.push(lock.await?);
+    }
+    Ok(locks)
+}
+
 /// Logs `keyway` in as a person would: the authorize page in a (simulated) browser, e-mail and
 /// password typed into the form, and the redirect handed back to the core (PKCE throughout).
 #[uniffi::export(async_runtime = "tokio")]
