@@ -1,14 +1,8 @@
 //! Mobile remote opening through the IQ, over real HTTP and a real WebSocket on loopback:
 //! the app PIN (right, wrong, delayed, locked), the biometric gate (and a key that does not
 //! match), the rights, remote office mode, and an offline IQ.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod remote_support;
+use crate::remote_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,14 +1,8 @@
 //! Web remote opening with the 5-character code: the app shows the code of the current step,
 //! the cloud's web page takes codes of the previous, current and next step, each once, never
 //! an older one, and throttles wrong codes; the IQ checks the code again before relaying.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod remote_support;
+use crate::remote_support;
 
 use std::time::Duration;
 

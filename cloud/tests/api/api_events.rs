@@ -1,14 +1,8 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Lock event upload over HTTP: records verified with the lock's key and its hash chain,
 //! stored once, re-uploads counted as duplicates, forgeries and broken chains rejected with
 //! reasons; and reading a lock's log.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{key, typed, Caller, Cloud};
 use base64::engine::general_purpose::STANDARD;

@@ -1,7 +1,7 @@
 //! What a legitimate user sees: the lock opens once, answers with its own signed event, and
 //! spends motor time only when it acts.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,14 +1,8 @@
 //! The lock's IQ-side entry points: relayed remote grants and the keypad. The lock checks
 //! everything itself, so an IQ can neither invent nor replay an order, and keypad PINs work
 //! with the IQ gone.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod support;
+use crate::support;
 
 use keyway_protocol::iq::grant::RemoteGrantFlags;
 use keyway_protocol::iq::keypad::keypad_verifier;

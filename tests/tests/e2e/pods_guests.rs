@@ -3,14 +3,8 @@
 //! opens a pod lock; refusals outside the pod, before check-in and after check-out (on the
 //! lock's own clock); blocking that reaches an offline lock through another member's phone;
 //! unblocking and deletion.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod pods_support;
+use crate::pods_support;
 
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! Every refusal reason, each reached with an attacker's (or an unlucky user's) real input.
 //! Each time the lock must stay shut, answer with the reason, and log it in its signed chain.
 
-mod support;
+use crate::support;
 
 use keyway_protocol::mailbox::MailboxChange;
 use keyway_protocol::message::kind;

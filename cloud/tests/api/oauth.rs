@@ -1,9 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Accounts and OAuth2 (authorization code + PKCE, refresh rotation, revocation, throttling)
 //! over real HTTP on loopback, the way the apps use them.
 

@@ -1,13 +1,7 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! People and roles over HTTP (manuals 000 and 002): the role table row by row, one owner per
 //! site, rights and their rules, and visibility of sites.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
 use keyway_protocol::api::{MeResponse, PersonView, Role, SiteView};

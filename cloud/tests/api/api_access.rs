@@ -1,13 +1,7 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Hardware, access groups and devices over HTTP: who may manage them, input checks (refused
 //! input changes nothing), and key uniqueness.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{b64_key, key, typed, Cloud};
 use keyway_protocol::api::{AccessGroupView, DeviceView, IqView, LockView, Role};

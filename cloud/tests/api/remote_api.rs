@@ -1,14 +1,8 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Remote-opening routes over HTTP, without an IQ: the OpenAPI document lists them, the
 //! inputs are checked, keypad PINs follow the roles, the biometric enrolment needs both
 //! signatures, and a lock whose IQ is offline (or that has none) is refused clearly.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{b64_key, key, Cloud};
 use base64::engine::general_purpose::STANDARD;

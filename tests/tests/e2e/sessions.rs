@@ -1,11 +1,5 @@
 //! Token lifecycle through the core against the real cloud: refresh single-flight, rotation
 //! and reuse detection.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::sync::Arc;
 

@@ -1,10 +1,4 @@
 //! The event outbox survives a crash in the middle of an upload: nothing lost, nothing doubled.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,11 +1,5 @@
 //! The phone core unlocks simulated locks over the simulated BLE link, through the same API
 //! the apps and the demo use.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::time::Duration;
 

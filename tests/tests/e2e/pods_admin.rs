@@ -2,14 +2,8 @@
 //! no account joins from the invitation e-mail and opens the pod's locks; changing the pod's
 //! locks and cleaning the pod take keys away; roles are enforced; the core turns every
 //! refusal into an error the app can act on.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod pods_support;
+use crate::pods_support;
 
 use keyway_core::admin::SiteRole;
 use keyway_core::ffi::LockRefusal;

@@ -1,14 +1,8 @@
 //! Remote-open latency on loopback, split into cloud, IQ and lock (median of 100 each with
 //! the PIN gate and the biometric gate). Run with `--nocapture` to see the table:
-//! `cargo test -p keyway-e2e --test remote_latency -- --nocapture`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! `cargo test -p keyway-e2e --test e2e remote_latency -- --nocapture`.
 
-mod remote_support;
+use crate::remote_support;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,11 +1,5 @@
 //! Cloud + core + simulated locks over real HTTP on loopback: login, keys, unlock, revocation,
 //! events.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::sync::Arc;
 

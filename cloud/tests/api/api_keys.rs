@@ -1,14 +1,8 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Digital keys over HTTP: a sync hands out credentials that verify with the site authority
 //! key and name the right locks and device; losing access (group, person, device, rights)
 //! revokes them at once through signed mailbox updates.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{typed, unb64, Caller, Cloud};
 use keyway_protocol::api::{DigitalKeyView, KeySyncResponse, LockView, Role, SiteView, WindowDto};

@@ -1,14 +1,8 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! Pods over HTTP: who may do what (owner and admins manage pods; members invite and manage
 //! their own guests), every refusal with a clear status and message, invitations that work
 //! once and expire, and refused requests that change nothing (no person, no e-mail).
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
 use keyway_cloud::email::{mailbox_dir, read_mailbox};

@@ -1,9 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 //! The e-mail outbox: the real SMTP sender (lettre) delivering to an SMTP server on loopback,
 //! retries with backoff on the cloud's clock until the message is given up, and invitation
 //! codes that live in the outbox only until delivery (the database keeps their hash).

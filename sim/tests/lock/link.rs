@@ -1,6 +1,6 @@
 //! The simulated BLE link: MTU limits, write counts, one connection at a time, latency.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

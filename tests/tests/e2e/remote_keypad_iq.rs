@@ -1,13 +1,7 @@
 //! Keypad PINs reach the locks through the IQ and keep working without it (manual 003), and
 //! an IQ that loses the cloud keeps its locks' events until the cloud is back.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
-mod remote_support;
+use crate::remote_support;
 
 use std::time::Duration;
 

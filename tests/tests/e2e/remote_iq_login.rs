@@ -1,11 +1,5 @@
 //! An IQ logs in by signing the cloud's nonce with the key registered for it: another key
 //! (or an id it was not given) gets no session, and a new login replaces the old one.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::time::Duration;
 

@@ -1,0 +1,20 @@
+//! The cloud's HTTP API tests in one test binary, so they link once instead of once per file:
+//! CI time and disk space.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod api_support;
+
+mod api_access;
+mod api_events;
+mod api_keys;
+mod api_roles;
+mod oauth;
+mod pods_api;
+mod pods_email;
+mod remote_api;

@@ -1,0 +1,24 @@
+//! End-to-end scenarios of the whole product (cloud, core, simulated locks and IQs) in one test
+//! binary, so they link once instead of once per file: CI time and disk space.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod pods_support;
+mod remote_support;
+
+mod cloud_flow;
+mod offline_unlock;
+mod outbox;
+mod pods_admin;
+mod pods_guests;
+mod remote_code;
+mod remote_iq_login;
+mod remote_keypad_iq;
+mod remote_latency;
+mod remote_opening;
+mod sessions;
