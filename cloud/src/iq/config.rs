@@ -17,12 +17,17 @@ pub(crate) fn iq_lock_ids(db: &Connection, iq_id: u32) -> ApiResult<Vec<u32>> {
     Ok(rows(db, sql, [iq_id], |row| row.get(0))?)
 }
 
-/// The configuration of `iq_id` now. Keypad tables get a new serial each time.
+/// The configuration of `iq_id` now, under the IQ's next configuration serial (call it inside
+/// the transaction that sends it). Keypad tables get a new serial each time too.
 pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
-    let site_id: u32 = db.query_row("SELECT site_id FROM iqs WHERE id = ?1", [iq_id], |row| {
-        row.get(0)
-    })?;
+    let sql = "UPDATE iqs SET config_serial = config_serial + 1 WHERE id = ?1 \
+               RETURNING site_id, config_serial";
+    let (site_id, serial): (u32, i64) =
+        db.query_row(sql, [iq_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(IqConfig {
+        serial: u64::try_from(serial)
+            .map_err(|_| ApiError::Internal(format!("IQ {iq_id} config serial {serial}")))?,
+        lock_ids: iq_lock_ids(db, iq_id)?,
         code_secrets: code::secrets_for_iq(db, site_id, iq_id)?,
         keypad_tables: keypad::tables_for_iq(db, site_id, iq_id)?,
     })

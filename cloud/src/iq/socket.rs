@@ -11,7 +11,7 @@ use keyway_protocol::{PublicKey, SignedEvent};
 use ring::rand::SystemRandom;
 use rusqlite::OptionalExtension;
 
-use super::config::{iq_config, iq_lock_ids};
+use super::config::iq_config;
 use crate::api::events::store_records;
 use crate::error::ApiError;
 use crate::AppState;
@@ -145,15 +145,15 @@ async fn session(
     closing: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let (lock_ids, config) = state
+    let config = state
         .store
-        .transaction(move |tx| Ok::<_, ApiError>((iq_lock_ids(tx, iq_id)?, iq_config(tx, iq_id)?)))
+        .transaction(move |tx| iq_config(tx, iq_id))
         .await?;
     send(
         socket,
         &CloudToIq::Welcome {
             site_id,
-            lock_ids,
+            lock_ids: config.lock_ids.clone(),
             server_time: now,
         },
     )

@@ -11,6 +11,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_oauth", include_str!("migrations/0002_oauth.sql")),
     ("0003_remote", include_str!("migrations/0003_remote.sql")),
     ("0004_pods", include_str!("migrations/0004_pods.sql")),
+    (
+        "0005_iq_config_serial",
+        include_str!("migrations/0005_iq_config_serial.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

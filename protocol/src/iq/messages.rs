@@ -5,7 +5,7 @@
 //! cloud → IQ  hello { nonce }                      on connect
 //! IQ → cloud  auth { iq_id, signature }            the nonce signed with the IQ key
 //! cloud → IQ  welcome { site_id, lock_ids, .. }    or the socket closes
-//! cloud → IQ  config { code_secrets, keypad }      now, and again whenever they change
+//! cloud → IQ  config { serial, lock_ids, code_secrets, keypad }   now, and on every change
 //! cloud → IQ  command { request_id, lock_id, grant, code? }
 //! IQ → cloud  result { request_id, outcome, event?, timings }
 //! IQ → cloud  events { batch, records }            lock events, until acknowledged
@@ -68,9 +68,16 @@ pub enum IqToCloud {
     },
 }
 
-/// The per-IQ configuration.
+/// The per-IQ configuration. Each one the cloud builds carries a higher `serial`: pushes sent
+/// concurrently can overtake each other, and the IQ keeps only the newest it has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IqConfig {
+    /// Increases with every configuration built for this IQ (0 from a cloud without serials).
+    #[serde(default)]
+    pub serial: u64,
+    /// The locks attached to the IQ now (a lock attached while it is connected shows up here).
+    #[serde(default)]
+    pub lock_ids: Vec<u32>,
     /// One secret per person who may open remotely through this IQ.
     pub code_secrets: Vec<CodeSecret>,
     /// One authority-signed keypad table per lock of the IQ.

@@ -25,6 +25,8 @@ pub struct IqHub {
     key: SigningKey,
     rng: SystemRandom,
     site_id: Option<u32>,
+    lock_ids: Vec<u32>,
+    config_serial: u64,
     secrets: HashMap<u32, Vec<u8>>,
     used_codes: BTreeSet<(u32, u64)>,
     collected: BTreeMap<u32, u64>,
@@ -52,6 +54,8 @@ impl IqHub {
             key,
             rng: SystemRandom::new(),
             site_id: None,
+            lock_ids: Vec::new(),
+            config_serial: 0,
             secrets: HashMap::new(),
             used_codes: BTreeSet::new(),
             collected: BTreeMap::new(),
@@ -69,6 +73,16 @@ impl IqHub {
     /// The site, once the cloud welcomed the IQ.
     pub fn site_id(&self) -> Option<u32> {
         self.site_id
+    }
+
+    /// The locks the cloud says are attached to the IQ (from the welcome, then each config).
+    pub fn lock_ids(&self) -> &[u32] {
+        &self.lock_ids
+    }
+
+    /// The serial of the configuration in force (0 before the first).
+    pub fn config_serial(&self) -> u64 {
+        self.config_serial
     }
 
     /// Event records not yet acknowledged by the cloud.
@@ -91,8 +105,11 @@ impl IqHub {
                     signature: HexBytes(signature.to_vec()),
                 }])
             }
-            CloudToIq::Welcome { site_id, .. } => {
+            CloudToIq::Welcome {
+                site_id, lock_ids, ..
+            } => {
                 self.site_id = Some(site_id);
+                self.lock_ids = lock_ids;
                 Ok(Vec::new())
             }
             CloudToIq::Config(config) => {
@@ -110,7 +127,14 @@ impl IqHub {
         }
     }
 
+    /// Takes a configuration unless one with the same or a higher serial is already in force
+    /// (a push that overtook a newer one must not bring back a removed person's secret).
     fn configure(&mut self, config: IqConfig, radio: &dyn LockRadio) -> Result<(), SimError> {
+        if config.serial != 0 && config.serial <= self.config_serial {
+            return Ok(());
+        }
+        self.config_serial = config.serial;
+        self.lock_ids = config.lock_ids;
         self.secrets = config
             .code_secrets
             .into_iter()
@@ -336,13 +360,7 @@ mod tests {
             }
         );
 
-        let config = IqConfig {
-            code_secrets: vec![CodeSecret {
-                user_id: 4,
-                secret: HexBytes(SECRET.to_vec()),
-            }],
-            keypad_tables: Vec::new(),
-        };
+        let config = config_with_secret(1);
         f.hub
             .handle(CloudToIq::Config(config), NOW, &f.locks)
             .unwrap();
@@ -368,6 +386,53 @@ mod tests {
         }
         let unlocks = f.locks[&5].lock().unwrap().unlock_count();
         assert_eq!(unlocks, 3, "a rejected code never reaches the lock");
+    }
+
+    fn config_with_secret(serial: u64) -> IqConfig {
+        IqConfig {
+            serial,
+            lock_ids: vec![5],
+            code_secrets: vec![CodeSecret {
+                user_id: 4,
+                secret: HexBytes(SECRET.to_vec()),
+            }],
+            keypad_tables: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_configuration_overtaken_by_a_newer_one_is_ignored() {
+        let mut f = fixture();
+        let newer = IqConfig {
+            serial: 8,
+            lock_ids: vec![5, 6],
+            ..IqConfig::default()
+        };
+        f.hub
+            .handle(CloudToIq::Config(newer), NOW, &f.locks)
+            .unwrap();
+        for stale in [config_with_secret(7), config_with_secret(8)] {
+            f.hub
+                .handle(CloudToIq::Config(stale), NOW, &f.locks)
+                .unwrap();
+        }
+        assert_eq!((f.hub.config_serial(), f.hub.lock_ids()), (8, &[5, 6][..]));
+        let step = iq_time_step(NOW).unwrap();
+        let code = CodeCheck {
+            user_id: 4,
+            code: iq_code_for_step(SECRET, step).unwrap(),
+        };
+        let refused = result(
+            f.hub
+                .handle(command(&f, 1, Some(code)), NOW, &f.locks)
+                .unwrap(),
+        );
+        assert_eq!(
+            refused.outcome,
+            RelayOutcome::CodeRejected,
+            "the removed person's secret did not come back"
+        );
+        assert_eq!(f.locks[&5].lock().unwrap().unlock_count(), 0);
     }
 
     #[test]
