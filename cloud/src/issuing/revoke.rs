@@ -8,7 +8,7 @@ use ring::rand::SystemRandom;
 use rusqlite::Connection;
 
 use super::grants::{user_devices, wanted_grants, DeviceRef};
-use super::site_authority;
+use super::{site_authority, CLOCK_SKEW_SECONDS};
 use crate::error::ApiError;
 
 /// A credential just revoked.
@@ -63,9 +63,15 @@ pub fn revoke_unwanted(
     Ok(revoked)
 }
 
-/// Publishes `revoked` to every lock of `site_id`: one signed update per
-/// [`MAX_DENIED_PER_UPDATE`] ids, each with the site's next mailbox serial, kept until the last
-/// of its credentials would have expired.
+/// Publishes the site's denylist to every lock of `site_id` after `revoked` were revoked: one
+/// signed update per [`MAX_DENIED_PER_UPDATE`] ids with the site's next mailbox serials, each
+/// kept until the last of its credentials would have expired.
+///
+/// The updates are cumulative: they deny every revoked credential of the site that has not
+/// expired yet (oldest revocation first, so the newest land in the highest serial, which phones
+/// carry first), and replace every earlier update of the site. Locks apply updates
+/// idempotently in any order, so an old update still on a phone does no harm, and a phone's
+/// few carried updates always cover the whole denylist instead of only the latest revocations.
 pub fn publish_denials(
     db: &Connection,
     site_id: u32,
@@ -75,15 +81,18 @@ pub fn publish_denials(
     if revoked.is_empty() {
         return Ok(());
     }
+    let denylist = live_denials(db, site_id, revoked, now)?;
     let authority = site_authority(db, site_id)?;
     let rng = SystemRandom::new();
-    for chunk in revoked.chunks(MAX_DENIED_PER_UPDATE) {
+    let mut first_serial = None;
+    for chunk in denylist.chunks(MAX_DENIED_PER_UPDATE) {
         let serial: i64 = db.query_row(
             "UPDATE sites SET mailbox_serial = mailbox_serial + 1 WHERE id = ?1
              RETURNING mailbox_serial",
             [site_id],
             |row| row.get(0),
         )?;
+        first_serial.get_or_insert(serial);
         let update = MailboxUpdate {
             site_id,
             lock_id: ALL_LOCKS,
@@ -108,7 +117,49 @@ pub fn publish_denials(
             rusqlite::params![site_id, serial, ALL_LOCKS, bytes, expires_at, now],
         )?;
     }
+    if let Some(first_serial) = first_serial {
+        db.execute(
+            "DELETE FROM mailbox_updates WHERE site_id = ?1 AND serial < ?2",
+            rusqlite::params![site_id, first_serial],
+        )?;
+    }
     Ok(())
+}
+
+/// Every revoked credential of the site that a lock could still accept (not expired, with
+/// the clock skew credentials are issued with) plus `just_revoked`, each once, oldest
+/// revocation first.
+fn live_denials(
+    db: &Connection,
+    site_id: u32,
+    just_revoked: &[Revoked],
+    now: i64,
+) -> Result<Vec<Revoked>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT id, not_after FROM credentials
+         WHERE site_id = ?1 AND revoked_at IS NOT NULL AND not_after > ?2
+         ORDER BY revoked_at, id",
+    )?;
+    let stored = statement
+        .query_map(
+            rusqlite::params![site_id, now - CLOCK_SKEW_SECONDS],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut denylist = Vec::with_capacity(stored.len() + just_revoked.len());
+    for (id, not_after) in stored {
+        denylist.push(Revoked {
+            credential_id: to_id(id)?,
+            not_after,
+        });
+    }
+    let listed: BTreeSet<u64> = denylist.iter().map(|entry| entry.credential_id).collect();
+    denylist.extend(
+        just_revoked
+            .iter()
+            .filter(|entry| !listed.contains(&entry.credential_id)),
+    );
+    Ok(denylist)
 }
 
 /// Brings every device of `user_id` in line with their rights on `site_id` now: credentials

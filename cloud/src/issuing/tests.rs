@@ -236,3 +236,49 @@ async fn large_denials_are_split_with_increasing_serials() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn each_revocation_republishes_the_whole_live_denylist_and_drops_older_updates() {
+    with_db(|db| {
+        let authorities = setup(db);
+        let revoke = |db: &Connection, id: u64, not_after: i64, at: i64| {
+            db.execute(
+                "INSERT INTO credentials (id, site_id, user_id, device_id, grant_digest, bytes,
+                     not_before, not_after, issued_at, revoked_at)
+                 VALUES (?1, 1, 1, 5, 'd', x'00', 0, ?2, 0, ?3)",
+                rusqlite::params![i64::try_from(id).unwrap(), not_after, at],
+            )
+            .unwrap();
+            let revoked = [Revoked {
+                credential_id: id,
+                not_after,
+            }];
+            publish_denials(db, 1, &revoked, at).unwrap();
+        };
+        revoke(db, 41, NOW + 100, NOW);
+        revoke(db, 42, NOW + 5_000, NOW + 1);
+        revoke(db, 43, NOW + 9_000, NOW + 2);
+        let rows: i64 = db
+            .query_row("SELECT COUNT(*) FROM mailbox_updates", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "one cumulative update replaces the earlier two");
+        assert_eq!(denied_ids(db, 1, &authorities[0]), vec![41, 42, 43]);
+
+        // Long after 41 expired (clock skew included), the next revocation leaves it out.
+        revoke(db, 44, NOW + 9_000, NOW + 100 + CLOCK_SKEW_SECONDS + 1);
+        assert_eq!(denied_ids(db, 1, &authorities[0]), vec![42, 43, 44]);
+        let (serial, expires): (i64, i64) = db
+            .query_row(
+                "SELECT serial, expires_at FROM mailbox_updates",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((serial, expires), (4, NOW + 9_000));
+        assert!(
+            denied_ids(db, 2, &authorities[1]).is_empty(),
+            "another site's denylist is its own"
+        );
+    })
+    .await;
+}
