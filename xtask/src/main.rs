@@ -226,6 +226,10 @@ impl Ctx {
         for (name, _) in &steps[done.len()..] {
             println!("    {:<6} {name:<14}", "skip");
         }
+        // CI machines have little disk: keep an eye on what the steps leave behind.
+        if let Ok(bytes) = disk_usage(&self.target) {
+            println!("    target/ holds {} MiB", bytes / (1024 * 1024));
+        }
         if skipped > 0 {
             println!("xtask: {passed} passed, {failed} failed, {skipped} skipped");
         } else {
@@ -296,13 +300,14 @@ impl Ctx {
         run(&mut cmd)
     }
 
-    /// `cargo xtask size`: the stripped size of the release core cdylib.
+    /// `cargo xtask size`: the stripped size of the core cdylib as apps ship it (`mobile`
+    /// profile: size-optimised, fat LTO).
     fn size(&mut self, extra: &[String]) -> Result<()> {
         let mut cmd = self.cargo_cmd();
-        cmd.args(["build", "--release", "-p", "keyway-core", "--lib"])
+        cmd.args(["build", "--profile", "mobile", "-p", "keyway-core", "--lib"])
             .args(extra);
         run(&mut cmd)?;
-        let lib = self.target.join("release").join(CORE_LIB);
+        let lib = self.target.join("mobile").join(CORE_LIB);
         if !lib.is_file() {
             return Err(err!("{} was not built", lib.display()));
         }
@@ -878,6 +883,24 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Bytes taken by the files under `dir`, symbolic links not followed.
+fn disk_usage(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// Every `.kt` file under `dir` (none when `dir` does not exist).
