@@ -1,6 +1,6 @@
 //! `keyway cloud serve`: runs the Keyway cloud until Ctrl-C.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// A reverse proxy in front of the cloud (repeatable): its `X-Forwarded-For` names the
+    /// client that login throttling counts. Without it the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<IpAddr>,
 }
 
 /// Runs a `keyway cloud` command.
@@ -42,7 +46,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .try_init();
     let data = args.data.unwrap_or_else(paths::cloud_data_dir);
-    let running = keyway_cloud::start(CloudConfig::new(data.clone()), args.listen).await?;
+    let config = CloudConfig {
+        trusted_proxies: args.trusted_proxies,
+        ..CloudConfig::new(data.clone())
+    };
+    let running = keyway_cloud::start(config, args.listen).await?;
     println!("Keyway cloud listening on {}", running.base_url());
     println!("  data:    {}", data.display());
     println!("  OpenAPI: {}/openapi.json", running.base_url());

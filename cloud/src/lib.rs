@@ -46,11 +46,14 @@ pub struct CloudConfig {
     pub email: email::EmailConfig,
     /// Seconds an invitation code works (a guest's also ends at check-out).
     pub invitation_ttl: i64,
+    /// Reverse proxies in front of the cloud whose `X-Forwarded-For` is believed, so login
+    /// throttling counts per real client and not per proxy (empty: the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl CloudConfig {
     /// Defaults: 15-minute access tokens, 30-day refresh tokens, 7-day digital keys, e-mail
-    /// to the local mailbox, 7-day invitations.
+    /// to the local mailbox, 7-day invitations, no trusted proxy.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             email: email::EmailConfig::local(&data_dir),
@@ -59,6 +62,7 @@ impl CloudConfig {
             access_token_ttl: 15 * 60,
             refresh_token_ttl: 30 * 86_400,
             credential_ttl: 7 * 86_400,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -356,7 +356,15 @@ pub async fn authorize_submit(
             StatusCode::BAD_REQUEST,
         );
     };
-    match sign_in(&state, &request, &email, password, client_ip(&extensions)).await {
+    match sign_in(
+        &state,
+        &request,
+        &email,
+        password,
+        client_ip(&state, &headers, &extensions),
+    )
+    .await
+    {
         Ok(SignIn::Code(code)) => {
             let mut pairs = vec![("code", code.as_str())];
             if let Some(state) = request.state.as_deref() {

@@ -6,18 +6,55 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use axum::http::Extensions;
+use axum::http::{Extensions, HeaderMap};
 
 use super::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
 use super::throttle::{self, Reservation};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-/// The client's address, when the server recorded it (login throttling counts per address).
-pub(crate) fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
-    extensions
+/// The client's address, when the server recorded it (login throttling counts per address):
+/// the connection's peer or, behind a trusted proxy, the client the proxies name.
+pub(crate) fn client_ip(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip())
+        .map(|ConnectInfo(address)| address.ip())?;
+    Some(forwarded_client(
+        peer,
+        headers,
+        &state.config.trusted_proxies,
+    ))
+}
+
+/// Walks `X-Forwarded-For` from the right (each proxy appends the address it saw) while the
+/// hop is a trusted proxy, and returns the first address that is not one. A peer that is not
+/// a trusted proxy is the client whatever the header says: anyone can send the header.
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(hops) = value.to_str() else {
+            return client;
+        };
+        for hop in hops.rsplit(',') {
+            let Ok(address) = hop.trim().parse::<IpAddr>() else {
+                // Garbage where a proxy should have written an address: count the request
+                // against the last hop we can vouch for.
+                return client;
+            };
+            client = address;
+            if !trusted.contains(&address) {
+                return client;
+            }
+        }
+    }
+    client
 }
 
 /// How a password check ended.
@@ -89,4 +126,79 @@ pub(crate) async fn account_email(state: &AppState, user_id: u32) -> ApiResult<S
             .map_err(ApiError::from)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn only_trusted_proxies_may_name_the_client() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let cases = [
+            // A client sending the header itself is still counted as itself.
+            ("203.0.113.9", vec!["198.51.100.1"], &[][..], "203.0.113.9"),
+            (
+                "203.0.113.9",
+                vec!["198.51.100.1"],
+                &proxies[..],
+                "203.0.113.9",
+            ),
+            // Behind one proxy: the address the proxy appended.
+            (
+                "10.0.0.1",
+                vec!["198.51.100.1"],
+                &proxies[..],
+                "198.51.100.1",
+            ),
+            // A spoofed left part is skipped: the nearest untrusted hop wins.
+            (
+                "10.0.0.1",
+                vec!["1.2.3.4, 198.51.100.1"],
+                &proxies[..],
+                "198.51.100.1",
+            ),
+            // Two proxies, over two header lines.
+            (
+                "10.0.0.1",
+                vec!["198.51.100.1", "10.0.0.2"],
+                &proxies[..],
+                "198.51.100.1",
+            ),
+            (
+                "10.0.0.1",
+                vec!["2001:db8::7, 10.0.0.2"],
+                &proxies[..],
+                "2001:db8::7",
+            ),
+            // Garbage or no header: the last hop we can vouch for.
+            ("10.0.0.1", vec!["nonsense"], &proxies[..], "10.0.0.1"),
+            (
+                "10.0.0.1",
+                vec!["nonsense, 10.0.0.2"],
+                &proxies[..],
+                "10.0.0.2",
+            ),
+            ("10.0.0.1", vec![], &proxies[..], "10.0.0.1"),
+        ];
+        for (peer, values, trusted, expected) in cases {
+            assert_eq!(
+                forwarded_client(ip(peer), &headers(&values), trusted),
+                ip(expected),
+                "peer {peer}, header {values:?}"
+            );
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! the limits), so parallel guesses cannot slip past them; a right PIN clears the count.
 
 use axum::extract::State;
-use axum::http::Extensions;
+use axum::http::{Extensions, HeaderMap};
 use axum::Json;
 use keyway_protocol::api::remote::{RemotePinStatus, SetRemotePinRequest};
 use keyway_protocol::api::ApiErrorBody;
@@ -148,11 +148,19 @@ pub async fn set_pin(
     State(state): State<AppState>,
     caller: Authenticated,
     extensions: Extensions,
+    headers: HeaderMap,
     Body(request): Body<SetRemotePinRequest>,
 ) -> ApiResult<Json<RemotePinStatus>> {
     validate_pin(&request.pin)?;
     let email = account_email(&state, caller.user_id).await?;
-    match check_login(&state, &email, request.password, client_ip(&extensions)).await? {
+    match check_login(
+        &state,
+        &email,
+        request.password,
+        client_ip(&state, &headers, &extensions),
+    )
+    .await?
+    {
         PasswordCheck::Right(user_id) if user_id == caller.user_id => {}
         PasswordCheck::Throttled(seconds) => return Err(ApiError::RateLimited(seconds)),
         _ => return Err(ApiError::Forbidden("the password is wrong".into())),

@@ -162,6 +162,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 pub async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
@@ -170,7 +171,14 @@ pub async fn login(
             StatusCode::BAD_REQUEST,
         );
     };
-    match check_login(&state, &form.email, form.password, client_ip(&extensions)).await {
+    match check_login(
+        &state,
+        &form.email,
+        form.password,
+        client_ip(&state, &headers, &extensions),
+    )
+    .await
+    {
         Ok(PasswordCheck::Right(user_id)) => match session::start(&state, user_id).await {
             Ok(cookie) => see_other("/web/remote", Some(cookie)),
             Err(error) => internal(error),

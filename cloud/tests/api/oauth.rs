@@ -89,13 +89,17 @@ async fn oauth_error(response: reqwest::Response) -> String {
 
 impl Harness {
     async fn new() -> Self {
+        Self::behind_proxies(Vec::new()).await
+    }
+
+    /// A cloud that believes `X-Forwarded-For` from these proxies.
+    async fn behind_proxies(trusted_proxies: Vec<std::net::IpAddr>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let cloud = start(
-            CloudConfig::new(dir.path().to_path_buf()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let config = CloudConfig {
+            trusted_proxies,
+            ..CloudConfig::new(dir.path().to_path_buf())
+        };
+        let cloud = start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let router = axum::Router::new()
             .route(
                 "/whoami",
@@ -153,15 +157,45 @@ impl Harness {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
+        self.post_login_forwarded(params, email, password, &[])
+            .await
+    }
+
+    /// The sign-in form, with these `X-Forwarded-For` header lines.
+    async fn post_login_forwarded(
+        &self,
+        params: &[(&'static str, String)],
+        email: &str,
+        password: &str,
+        forwarded_for: &[&str],
+    ) -> reqwest::Response {
         let mut form = params.to_vec();
         form.push(("email", email.into()));
         form.push(("password", password.into()));
-        self.http
-            .post(self.url("/oauth/authorize"))
-            .form(&form)
-            .send()
+        let mut request = self.http.post(self.url("/oauth/authorize")).form(&form);
+        for hops in forwarded_for {
+            request = request.header("x-forwarded-for", *hops);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Records 20 failed sign-ins from `address` in the last minute: its limit.
+    async fn exhaust_address(&self, address: &'static str) {
+        let now = self.cloud.state.clock.now();
+        self.cloud
+            .state
+            .store
+            .run(move |db| {
+                for i in 0..20 {
+                    db.execute(
+                        "INSERT INTO login_attempts (subject, attempted_at) VALUES (?1, ?2)",
+                        rusqlite::params![format!("addr:{address}"), now - 60 + i],
+                    )?;
+                }
+                Ok::<_, ApiError>(())
+            })
             .await
-            .unwrap()
+            .unwrap();
     }
 
     /// Signs in through the form; returns (code, verifier).
@@ -678,21 +712,7 @@ async fn a_success_clears_the_account_failures() {
 async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
     let h = Harness::new().await;
     h.account("ada@example.com").await;
-    let now = h.cloud.state.clock.now();
-    h.cloud
-        .state
-        .store
-        .run(move |db| {
-            for i in 0..20 {
-                db.execute(
-                    "INSERT INTO login_attempts (subject, attempted_at) VALUES ('addr:127.0.0.1', ?1)",
-                    [now - 60 + i],
-                )?;
-            }
-            Ok::<_, ApiError>(())
-        })
-        .await
-        .unwrap();
+    h.exhaust_address("127.0.0.1").await;
     let (_, challenge) = pkce();
     let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
     let response = h.post_login(&params, "ada@example.com", PASSWORD).await;
@@ -703,6 +723,52 @@ async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
         .parse()
         .unwrap();
     assert_eq!(retry, 15 * 60 - 60);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let (_, challenge) = pkce();
+    let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
+    let status = |response: reqwest::Response| response.status();
+
+    // The test client plays the proxy at 127.0.0.1, appending the client it saw.
+    let proxied = Harness::behind_proxies(vec!["127.0.0.1".parse().unwrap()]).await;
+    proxied.account("ada@example.com").await;
+    proxied.exhaust_address("198.51.100.1").await;
+    let limited = proxied
+        .post_login_forwarded(&params, "ada@example.com", PASSWORD, &["198.51.100.1"])
+        .await;
+    assert_eq!(status(limited), StatusCode::TOO_MANY_REQUESTS);
+    let spoofed = proxied
+        .post_login_forwarded(
+            &params,
+            "ada@example.com",
+            PASSWORD,
+            &["203.0.113.5, 198.51.100.1"],
+        )
+        .await;
+    assert_eq!(
+        status(spoofed),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client cannot escape its limit by prepending addresses"
+    );
+    let neighbour = proxied
+        .post_login_forwarded(&params, "ada@example.com", PASSWORD, &["198.51.100.2"])
+        .await;
+    assert_eq!(
+        status(neighbour),
+        StatusCode::SEE_OTHER,
+        "another client behind the same proxy is not throttled"
+    );
+
+    // Without a trusted proxy the header is the client's own claim and changes nothing.
+    let direct = Harness::new().await;
+    direct.account("ada@example.com").await;
+    direct.exhaust_address("127.0.0.1").await;
+    let claimed = direct
+        .post_login_forwarded(&params, "ada@example.com", PASSWORD, &["198.51.100.2"])
+        .await;
+    assert_eq!(status(claimed), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
