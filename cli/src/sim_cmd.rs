@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | `C <mtu>` | a phone connected and subscribed to the notify characteristic, at this ATT MTU |
 //! | `W <hex>` | the phone wrote one fragment to the write characteristic |
+//! | `A` | the phone confirmed every notification sent so far (an indication's confirmation) |
 //! | `D` | the phone disconnected (or the link dropped) |
 //!
 //! Empty lines and lines starting with `#` are ignored. Output (lock → front-end):
@@ -20,6 +21,9 @@
 //! | `N <hex>` | send this fragment as a notification on the notify characteristic |
 //! | `OK` | the answer to the input line is complete |
 //! | `E <text>` | the input line failed (bad line, write without connection…); nothing to send |
+//!
+//! An answer whose notifications are never confirmed (`D` before `A`) was lost with the link:
+//! the lock keeps its record and appends it to the next sealed answer, to whoever connects.
 //!
 //! Every input line gets zero or more `N` lines followed by exactly one `OK` or `E` line, so a
 //! front-end can treat the lock as a synchronous request/answer service. The lock keeps its own
@@ -48,7 +52,7 @@ pub enum SimCommand {
 /// Options of `keyway sim lock`.
 #[derive(Debug, Args)]
 pub struct LockArgs {
-    /// Speak the line framing on stdin/stdout: in `C <mtu>`, `W <hex>`, `D`; out `R …` once,
+    /// Speak the line framing on stdin/stdout: in `C <mtu>`, `W <hex>`, `A`, `D`; out `R …` once,
     /// then `N <hex>`… followed by `OK` or `E <text>` for each input line.
     #[arg(long)]
     stdio: bool,
@@ -184,16 +188,17 @@ fn handle(lock: &mut SimulatedLock, line: &str) -> anyhow::Result<Vec<Vec<u8>>> 
             if fragment.is_empty() {
                 bail!("`W` with no bytes");
             }
-            let answer = lock.on_write(&fragment)?;
-            // A stdio front-end cannot confirm delivery: what it was handed counts as delivered.
+            Ok(lock.on_write(&fragment)?)
+        }
+        "A" => {
             lock.on_delivered();
-            Ok(answer)
+            Ok(Vec::new())
         }
         "D" => {
             lock.on_disconnect();
             Ok(Vec::new())
         }
-        other => bail!("unknown line `{other}` (expected C, W or D)"),
+        other => bail!("unknown line `{other}` (expected C, W, A or D)"),
     }
 }
 

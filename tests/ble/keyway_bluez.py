@@ -25,7 +25,8 @@ properties but no GATT and a ``Device1.Connect`` that never resolves services:
 * ``StartNotify`` on the notify characteristic sends ``C <mtu>`` to the lock (connected and
   subscribed) and ``WriteValue`` on the write characteristic sends ``W <hex>``; what the lock
   answers (``N <hex>`` lines) goes out as ``PropertiesChanged`` on the notify characteristic's
-  ``Value``, after the method reply, as BlueZ does;
+  ``Value``, after the method reply, as BlueZ does, and then ``A`` confirms them to the lock
+  (what the phone's stack does for an indication; a dropped link never confirms);
 * ``Introspect`` with child nodes last: dbusmock appends method-less interfaces (such as
   ``GattService1``) after the ``<node>`` children, and the introspection parser of
   bluez-async (btleplug's BlueZ backend) refuses interleaved elements
@@ -408,6 +409,9 @@ class Lock:
             for fragment in fragments:
                 _trace(self.lock_id, 'notify', fragment.hex())
                 _set(notify, CHARACTERISTIC_IFACE, 'Value', _bytes(fragment))
+            # Sent while the phone is connected and subscribed: its stack confirms them (an
+            # indication's confirmation). Fragments lost with a dropped link never get here.
+            self.process.ask('A')
         if fragments:
             _later(send)
 

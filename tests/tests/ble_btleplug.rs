@@ -474,7 +474,18 @@ async fn a_link_dropped_mid_handshake_is_a_clear_retry_and_the_retry_opens() {
         None,
         "the lock opened; only its answer was lost"
     );
-    assert!(open(&transport, 1, key).await.unwrap().granted());
+    let next = open(&transport, 1, key).await.unwrap();
+    assert!(next.granted(), "{:?}", next.refusal);
+    let carried: Vec<u64> = next
+        .backlog
+        .iter()
+        .map(|record| record.event().seq)
+        .collect();
+    assert_eq!(
+        carried,
+        [events.last().unwrap().event().seq],
+        "the never-confirmed answer's record rides along with the next answer"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
