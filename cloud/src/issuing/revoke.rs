@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate, ALL_LOCKS, MAX_DENIED_PER_UPDATE};
+use keyway_protocol::message::MAX_MAILBOX_UPDATES;
+use keyway_protocol::SigningKey;
 use ring::rand::SystemRandom;
 use rusqlite::Connection;
 
@@ -63,15 +65,22 @@ pub fn revoke_unwanted(
     Ok(revoked)
 }
 
-/// Publishes the site's denylist to every lock of `site_id` after `revoked` were revoked: one
-/// signed update per [`MAX_DENIED_PER_UPDATE`] ids with the site's next mailbox serials, each
-/// kept until the last of its credentials would have expired.
+/// Most revoked credentials a site's denylist holds before the epoch is raised instead: what
+/// a phone's carried updates can hold ([`MAX_MAILBOX_UPDATES`] updates of
+/// [`MAX_DENIED_PER_UPDATE`] ids), less one update kept for the epoch.
+pub const MAX_LIVE_DENIALS: usize = (MAX_MAILBOX_UPDATES - 1) * MAX_DENIED_PER_UPDATE;
+
+/// Tells every lock of `site_id` that `revoked` were revoked.
 ///
-/// The updates are cumulative: they deny every revoked credential of the site that has not
-/// expired yet (oldest revocation first, so the newest land in the highest serial, which phones
-/// carry first), and replace every earlier update of the site. Locks apply updates
-/// idempotently in any order, so an old update still on a phone does no harm, and a phone's
-/// few carried updates always cover the whole denylist instead of only the latest revocations.
+/// The updates are cumulative: one signed `DenyCredentials` update per
+/// [`MAX_DENIED_PER_UPDATE`] ids covers every revoked credential of the current epoch that a
+/// lock could still accept (oldest revocation first, so the newest land in the highest serial,
+/// which phones carry first), each kept until the last of its credentials would have expired,
+/// and replaces the site's earlier denials. Locks apply updates idempotently in any order, so
+/// an old update still on a phone does no harm, and the few updates a phone carries always
+/// cover the whole denylist. When the denylist outgrows [`MAX_LIVE_DENIALS`], the site's
+/// revocation epoch is raised instead (see [`raise_epoch`]). Credentials of an older epoch
+/// need no denial.
 pub fn publish_denials(
     db: &Connection,
     site_id: u32,
@@ -81,85 +90,139 @@ pub fn publish_denials(
     if revoked.is_empty() {
         return Ok(());
     }
-    let denylist = live_denials(db, site_id, revoked, now)?;
+    let denylist = live_denials(db, site_id, now)?;
+    let listed: BTreeSet<u64> = denylist.iter().map(|entry| entry.credential_id).collect();
+    if !revoked
+        .iter()
+        .any(|entry| listed.contains(&entry.credential_id))
+    {
+        return Ok(()); // all of an older epoch: locks refuse them already
+    }
+    if denylist.len() > MAX_LIVE_DENIALS {
+        return raise_epoch(db, site_id, now);
+    }
     let authority = site_authority(db, site_id)?;
     let rng = SystemRandom::new();
     let mut first_serial = None;
     for chunk in denylist.chunks(MAX_DENIED_PER_UPDATE) {
-        let serial: i64 = db.query_row(
-            "UPDATE sites SET mailbox_serial = mailbox_serial + 1 WHERE id = ?1
-             RETURNING mailbox_serial",
-            [site_id],
-            |row| row.get(0),
-        )?;
-        first_serial.get_or_insert(serial);
-        let update = MailboxUpdate {
-            site_id,
-            lock_id: ALL_LOCKS,
-            serial: u32::try_from(serial).map_err(|_| {
-                ApiError::Internal(format!("site {site_id} mailbox serial overflow"))
-            })?,
-            change: MailboxChange::DenyCredentials(
-                chunk.iter().map(|entry| entry.credential_id).collect(),
-            ),
-        };
-        let bytes = update
-            .sign(&authority, &rng)
-            .map_err(|error| ApiError::Internal(format!("signing a mailbox update: {error}")))?;
+        let ids = chunk.iter().map(|entry| entry.credential_id).collect();
         let expires_at = chunk
             .iter()
             .map(|entry| entry.not_after)
             .max()
             .unwrap_or(now);
-        db.execute(
-            "INSERT INTO mailbox_updates (site_id, serial, lock_id, bytes, expires_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![site_id, serial, ALL_LOCKS, bytes, expires_at, now],
-        )?;
+        let change = MailboxChange::DenyCredentials(ids);
+        let serial = publish(db, (site_id, &authority, &rng), change, expires_at, now)?;
+        first_serial.get_or_insert(serial);
     }
     if let Some(first_serial) = first_serial {
         db.execute(
-            "DELETE FROM mailbox_updates WHERE site_id = ?1 AND serial < ?2",
+            "DELETE FROM mailbox_updates WHERE site_id = ?1 AND kind = 'deny' AND serial < ?2",
             rusqlite::params![site_id, first_serial],
         )?;
     }
     Ok(())
 }
 
-/// Every revoked credential of the site that a lock could still accept (not expired, with
-/// the clock skew credentials are issued with) plus `just_revoked`, each once, oldest
-/// revocation first.
-fn live_denials(
-    db: &Connection,
-    site_id: u32,
-    just_revoked: &[Revoked],
-    now: i64,
-) -> Result<Vec<Revoked>, ApiError> {
-    let mut statement = db.prepare(
-        "SELECT id, not_after FROM credentials
-         WHERE site_id = ?1 AND revoked_at IS NOT NULL AND not_after > ?2
-         ORDER BY revoked_at, id",
+/// Raises the site's revocation epoch: every credential issued so far stops opening once a
+/// phone carries the signed `RaiseEpoch` update to the lock, each device's next sync brings
+/// keys of the new epoch (the grant digest includes it), and the denylist starts empty. The
+/// update replaces all earlier ones of the site and is kept until the last credential of an
+/// older epoch would have expired.
+pub fn raise_epoch(db: &Connection, site_id: u32, now: i64) -> Result<(), ApiError> {
+    let epoch: u32 = db.query_row(
+        "UPDATE sites SET revocation_epoch = revocation_epoch + 1 WHERE id = ?1
+         RETURNING revocation_epoch",
+        [site_id],
+        |row| row.get(0),
     )?;
-    let stored = statement
+    let expires_at: Option<i64> = db.query_row(
+        "SELECT MAX(not_after) FROM credentials WHERE site_id = ?1 AND revocation_epoch < ?2",
+        rusqlite::params![site_id, epoch],
+        |row| row.get(0),
+    )?;
+    let authority = site_authority(db, site_id)?;
+    let rng = SystemRandom::new();
+    let change = MailboxChange::RaiseEpoch(epoch);
+    let serial = publish(
+        db,
+        (site_id, &authority, &rng),
+        change,
+        expires_at.unwrap_or(now).max(now),
+        now,
+    )?;
+    db.execute(
+        "DELETE FROM mailbox_updates WHERE site_id = ?1 AND serial < ?2",
+        rusqlite::params![site_id, serial],
+    )?;
+    tracing::info!(
+        site_id,
+        epoch,
+        "revocation epoch raised: keys are reissued at sync"
+    );
+    Ok(())
+}
+
+/// Signs `change` for every lock of the site under its next mailbox serial and stores it
+/// until `expires_at`; returns the serial.
+fn publish(
+    db: &Connection,
+    (site_id, authority, rng): (u32, &SigningKey, &SystemRandom),
+    change: MailboxChange,
+    expires_at: i64,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let serial: i64 = db.query_row(
+        "UPDATE sites SET mailbox_serial = mailbox_serial + 1 WHERE id = ?1
+         RETURNING mailbox_serial",
+        [site_id],
+        |row| row.get(0),
+    )?;
+    let kind = match change {
+        MailboxChange::DenyCredentials(_) => "deny",
+        MailboxChange::RaiseEpoch(_) => "epoch",
+    };
+    let update = MailboxUpdate {
+        site_id,
+        lock_id: ALL_LOCKS,
+        serial: u32::try_from(serial)
+            .map_err(|_| ApiError::Internal(format!("site {site_id} mailbox serial overflow")))?,
+        change,
+    };
+    let bytes = update
+        .sign(authority, rng)
+        .map_err(|error| ApiError::Internal(format!("signing a mailbox update: {error}")))?;
+    db.execute(
+        "INSERT INTO mailbox_updates (site_id, serial, lock_id, bytes, expires_at, created_at, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![site_id, serial, ALL_LOCKS, bytes, expires_at, now, kind],
+    )?;
+    Ok(serial)
+}
+
+/// Every revoked credential of the site's current epoch that a lock could still accept (not
+/// expired, with the clock skew credentials are issued with), oldest revocation first.
+fn live_denials(db: &Connection, site_id: u32, now: i64) -> Result<Vec<Revoked>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT c.id, c.not_after FROM credentials c JOIN sites s ON s.id = c.site_id
+         WHERE c.site_id = ?1 AND c.revoked_at IS NOT NULL AND c.not_after > ?2
+           AND c.revocation_epoch = s.revocation_epoch
+         ORDER BY c.revoked_at, c.id",
+    )?;
+    let rows = statement
         .query_map(
             rusqlite::params![site_id, now - CLOCK_SKEW_SECONDS],
             |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
         )?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut denylist = Vec::with_capacity(stored.len() + just_revoked.len());
-    for (id, not_after) in stored {
-        denylist.push(Revoked {
-            credential_id: to_id(id)?,
-            not_after,
-        });
-    }
-    let listed: BTreeSet<u64> = denylist.iter().map(|entry| entry.credential_id).collect();
-    denylist.extend(
-        just_revoked
-            .iter()
-            .filter(|entry| !listed.contains(&entry.credential_id)),
-    );
-    Ok(denylist)
+    rows.into_iter()
+        .map(|(id, not_after)| {
+            Ok(Revoked {
+                credential_id: to_id(id)?,
+                not_after,
+            })
+        })
+        .collect()
 }
 
 /// Brings every device of `user_id` in line with their rights on `site_id` now: credentials

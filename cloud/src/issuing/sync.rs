@@ -143,9 +143,9 @@ fn issue(
     (not_before, not_after): (i64, i64),
 ) -> Result<SignedCredential, ApiError> {
     db.execute(
-        "INSERT INTO credentials
-           (site_id, user_id, device_id, grant_digest, bytes, not_before, not_after, issued_at)
-         VALUES (?1, ?2, ?3, ?4, x'', ?5, ?6, ?7)",
+        "INSERT INTO credentials (site_id, user_id, device_id, grant_digest, bytes, not_before,
+                                  not_after, issued_at, revocation_epoch)
+         VALUES (?1, ?2, ?3, ?4, x'', ?5, ?6, ?7, ?8)",
         rusqlite::params![
             grant.site_id,
             grant.user_id,
@@ -153,7 +153,8 @@ fn issue(
             grant.digest(),
             not_before,
             not_after,
-            now
+            now,
+            grant.revocation_epoch,
         ],
     )?;
     let id = db.last_insert_rowid();

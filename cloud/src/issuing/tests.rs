@@ -8,7 +8,7 @@ use ring::rand::SystemRandom;
 use rusqlite::Connection;
 
 use super::grants::{find_device, wanted_grants};
-use super::revoke::{publish_denials, Revoked};
+use super::revoke::{publish_denials, Revoked, MAX_LIVE_DENIALS};
 use super::*;
 use crate::store::Store;
 
@@ -77,7 +77,29 @@ async fn with_db<T: Send + 'static>(work: impl FnOnce(&mut Connection) -> T + Se
         .unwrap()
 }
 
-fn denied_ids(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<u64> {
+/// Records credential `id` of device 5 on site 1 (epoch `epoch`) as revoked at `revoked_at`.
+fn insert_revoked(
+    db: &Connection,
+    id: u64,
+    not_after: i64,
+    revoked_at: i64,
+    epoch: u32,
+) -> Revoked {
+    db.execute(
+        "INSERT INTO credentials (id, site_id, user_id, device_id, grant_digest, bytes,
+             not_before, not_after, issued_at, revoked_at, revocation_epoch)
+         VALUES (?1, 1, 1, 5, 'd', x'00', 0, ?2, 0, ?3, ?4)",
+        rusqlite::params![i64::try_from(id).unwrap(), not_after, revoked_at, epoch],
+    )
+    .unwrap();
+    Revoked {
+        credential_id: id,
+        not_after,
+    }
+}
+
+/// The site's mailbox updates, oldest first.
+fn mailbox(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<MailboxUpdate> {
     let mut statement = db
         .prepare("SELECT bytes FROM mailbox_updates WHERE site_id = ?1 ORDER BY serial")
         .unwrap();
@@ -87,8 +109,14 @@ fn denied_ids(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<u64>
         .map(Result::unwrap)
         .collect::<Vec<_>>();
     rows.iter()
-        .flat_map(|bytes| {
-            let update = MailboxUpdate::decode_verified(bytes, &authority.public_key()).unwrap();
+        .map(|bytes| MailboxUpdate::decode_verified(bytes, &authority.public_key()).unwrap())
+        .collect()
+}
+
+fn denied_ids(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<u64> {
+    mailbox(db, site_id, authority)
+        .into_iter()
+        .flat_map(|update| {
             assert_eq!((update.site_id, update.lock_id), (site_id, ALL_LOCKS));
             match update.change {
                 MailboxChange::DenyCredentials(ids) => ids,
@@ -210,10 +238,7 @@ async fn large_denials_are_split_with_increasing_serials() {
     with_db(|db| {
         let authorities = setup(db);
         let revoked: Vec<Revoked> = (1..=70)
-            .map(|id| Revoked {
-                credential_id: id,
-                not_after: NOW + i64::try_from(id).unwrap(),
-            })
+            .map(|id| insert_revoked(db, id, NOW + i64::try_from(id).unwrap(), NOW, 0))
             .collect();
         publish_denials(db, 1, &revoked, NOW).unwrap();
         let serials: Vec<(i64, i64)> = db
@@ -242,18 +267,8 @@ async fn each_revocation_republishes_the_whole_live_denylist_and_drops_older_upd
     with_db(|db| {
         let authorities = setup(db);
         let revoke = |db: &Connection, id: u64, not_after: i64, at: i64| {
-            db.execute(
-                "INSERT INTO credentials (id, site_id, user_id, device_id, grant_digest, bytes,
-                     not_before, not_after, issued_at, revoked_at)
-                 VALUES (?1, 1, 1, 5, 'd', x'00', 0, ?2, 0, ?3)",
-                rusqlite::params![i64::try_from(id).unwrap(), not_after, at],
-            )
-            .unwrap();
-            let revoked = [Revoked {
-                credential_id: id,
-                not_after,
-            }];
-            publish_denials(db, 1, &revoked, at).unwrap();
+            let revoked = insert_revoked(db, id, not_after, at, 0);
+            publish_denials(db, 1, &[revoked], at).unwrap();
         };
         revoke(db, 41, NOW + 100, NOW);
         revoke(db, 42, NOW + 5_000, NOW + 1);
@@ -278,6 +293,81 @@ async fn each_revocation_republishes_the_whole_live_denylist_and_drops_older_upd
         assert!(
             denied_ids(db, 2, &authorities[1]).is_empty(),
             "another site's denylist is its own"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued() {
+    with_db(|db| {
+        let authorities = setup(db);
+        let device = find_device(db, 5).unwrap().unwrap();
+        let old_key = sync_device(db, &device, validity(NOW)).unwrap().keys[0].credential_id;
+        let full = u64::try_from(MAX_LIVE_DENIALS).unwrap();
+        let revoked: Vec<Revoked> = (1000..1000 + full)
+            .map(|id| insert_revoked(db, id, NOW + 3_600, NOW, 0))
+            .collect();
+        publish_denials(db, 1, &revoked, NOW).unwrap();
+        assert_eq!(
+            mailbox(db, 1, &authorities[0]).len(),
+            7,
+            "still carried as denials"
+        );
+
+        let one_more = insert_revoked(db, 5000, NOW + 3_600, NOW + 1, 0);
+        publish_denials(db, 1, &[one_more], NOW + 1).unwrap();
+        let updates = mailbox(db, 1, &authorities[0]);
+        assert_eq!(updates.len(), 1, "the epoch update replaces every denial");
+        assert_eq!(updates[0].change, MailboxChange::RaiseEpoch(1));
+        let expires: i64 = db
+            .query_row("SELECT expires_at FROM mailbox_updates", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            expires,
+            NOW + TTL,
+            "kept until the last old key would expire"
+        );
+
+        // The next sync revokes the old-epoch key (no denial needed) and issues one of epoch 1.
+        let synced = sync_device(db, &device, validity(NOW + 2)).unwrap();
+        let new_key = &synced.keys[0];
+        assert_ne!(new_key.credential_id, old_key);
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &new_key.credential,
+        )
+        .unwrap();
+        let signed =
+            SignedCredential::decode_verified(&bytes, &authorities[0].public_key()).unwrap();
+        assert_eq!(signed.credential().revocation_epoch, 1);
+        assert_eq!(
+            synced.mailbox.len(),
+            1,
+            "the phone carries the epoch update"
+        );
+        assert_eq!(
+            mailbox(db, 1, &authorities[0]).len(),
+            1,
+            "nothing denied for epoch 0"
+        );
+
+        // A key of the new epoch revoked later is denied, and the epoch update stays.
+        db.execute("DELETE FROM access_group_members WHERE group_id = 100", [])
+            .unwrap();
+        reconcile_person(db, 1, 1, NOW + 3).unwrap();
+        let changes: Vec<MailboxChange> = mailbox(db, 1, &authorities[0])
+            .into_iter()
+            .map(|update| update.change)
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                MailboxChange::RaiseEpoch(1),
+                MailboxChange::DenyCredentials(vec![new_key.credential_id])
+            ]
         );
     })
     .await;

@@ -15,6 +15,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_iq_config_serial",
         include_str!("migrations/0005_iq_config_serial.sql"),
     ),
+    (
+        "0006_revocation_epochs",
+        include_str!("migrations/0006_revocation_epochs.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
