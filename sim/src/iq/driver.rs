@@ -123,6 +123,18 @@ impl SimulatedIq {
         self.shared.hub(|hub| Ok(hub.pending_events())).unwrap_or(0)
     }
 
+    /// The locks the cloud says are attached to the IQ, from its newest configuration.
+    pub fn assigned_lock_ids(&self) -> Vec<u32> {
+        self.shared
+            .hub(|hub| Ok(hub.lock_ids().to_vec()))
+            .unwrap_or_default()
+    }
+
+    /// The serial of the configuration in force (0 before the first).
+    pub fn config_serial(&self) -> u64 {
+        self.shared.hub(|hub| Ok(hub.config_serial())).unwrap_or(0)
+    }
+
     /// Why the last connection attempt or session ended, if one did.
     pub fn last_error(&self) -> Option<String> {
         self.shared

@@ -8,7 +8,9 @@ use std::time::Duration;
 use keyway_cloud::{CloudConfig, RunningCloud, StoreError};
 use keyway_core::ffi::LockRefusal;
 use keyway_core::KeywayError;
+use keyway_protocol::SigningKey;
 use remote_support::{eventually, remote_site, Remote};
+use ring::rand::SystemRandom;
 
 /// Waits until the lock holds a keypad table newer than `serial`.
 async fn table_after(r: &Remote, index: usize, serial: Option<u32>) -> Option<u32> {
@@ -85,6 +87,38 @@ async fn a_keypad_pin_is_shown_once_and_opens_within_the_persons_rights() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_attached_while_the_iq_is_connected_reaches_its_configuration() {
+    let r = remote_site(&["Front"]).await;
+    let iq = r.iq.iq();
+    assert_eq!(iq.assigned_lock_ids(), vec![r.lock(0)]);
+    let serial = iq.config_serial();
+    assert!(serial > 0, "the login's configuration has a serial");
+    let sessions = iq.sessions();
+
+    let owner = r.site.owner.admin();
+    let (key, _) = SigningKey::generate(&SystemRandom::new()).unwrap();
+    let lock_id = owner
+        .add_lock(
+            r.site_id(),
+            "Back".into(),
+            key.public_key().as_bytes().to_vec(),
+        )
+        .await
+        .unwrap();
+    owner
+        .attach_lock_to_iq(r.site_id(), lock_id, r.iq.iq_id())
+        .await
+        .unwrap();
+    assert!(
+        eventually(|| iq.assigned_lock_ids() == vec![r.lock(0), lock_id]).await,
+        "the pushed configuration lists the new lock: {:?}",
+        iq.assigned_lock_ids()
+    );
+    assert!(iq.config_serial() > serial, "each push has a higher serial");
+    assert_eq!(iq.sessions(), sessions, "no reconnection was needed");
+}
+
+#[tokio::test]
 async fn rights_taken_away_reach_the_connected_iq_at_once() {
     let r = remote_site(&["Front"]).await;
     let owner = r.site.owner.admin();
