@@ -23,7 +23,7 @@ use reqwest::Method;
 
 use crate::client::Context;
 use crate::devices::registered_device_id;
-use crate::ffi::{IqCode, LockRefusal};
+use crate::ffi::{IqCode, LockRefusal, RefusalAdvice};
 use crate::platform::{signature_to_fixed, DeviceSigner, SecureStore, UserVerifier};
 use crate::runtime::on_core_runtime;
 use crate::KeywayError;
@@ -61,6 +61,8 @@ pub struct RemoteReport {
     pub refusal: Option<LockRefusal>,
     /// The refusal in words.
     pub refusal_message: Option<String>,
+    /// What to do about the refusal.
+    pub advice: Option<RefusalAdvice>,
     /// The lock's event record number.
     pub event_seq: Option<u64>,
     /// Request to answer at the cloud.
@@ -83,6 +85,7 @@ impl From<RemoteOpenResponse> for RemoteReport {
             granted: response.granted,
             refusal: refusal.map(LockRefusal::from),
             refusal_message: response.reason,
+            advice: refusal.map(RefusalAdvice::from),
             event_seq: response.event_seq,
             total_ms: response.timing.total_ms,
             cloud_ms: response.timing.cloud_ms,

@@ -10,6 +10,7 @@ import com.keyway.core.BleTransport
 import com.keyway.core.Keyway
 import com.keyway.core.KeywayConfig
 import com.keyway.core.LockRefusal
+import com.keyway.core.RefusalAdvice
 import com.keyway.core.PodMember
 import com.keyway.core.PodRole
 import com.keyway.core.PodStatus
@@ -103,6 +104,7 @@ fun podsTests(suite: TestSuite) {
             assertTrue(member.wallet().unlock(door).granted, "the member carries the block to the door")
             val blocked = guest.wallet().unlock(door)
             assertEquals(LockRefusal.REVOKED, blocked.refusal)
+            assertEquals(RefusalAdvice.SYNC_KEYS, blocked.advice, "the app is told to sync")
             assertNotNull(blocked.refusalMessage)
         }
     }

@@ -5,7 +5,7 @@ import time
 import pytest
 
 import keyway_core
-from keyway_core import KeywayError, LockRefusal, SimulatedSite
+from keyway_core import KeywayError, LockRefusal, RefusalAdvice, SimulatedSite
 
 
 def test_issued_key_fields():
@@ -47,6 +47,7 @@ async def test_key_is_refused_on_another_lock():
     report = await site.unlock(2, key)
     assert report.granted is False
     assert report.refusal == LockRefusal.NOT_IN_SCOPE
+    assert report.advice == RefusalAdvice.NOT_ALLOWED
     assert report.refusal_message
     events = site.lock_events(2)
     assert len(events) == before + 1
@@ -64,6 +65,7 @@ async def test_expired_after_the_lock_clock_passes_validity():
     report = await site.unlock(1, key)
     assert report.granted is False
     assert report.refusal == LockRefusal.EXPIRED
+    assert report.advice == RefusalAdvice.SYNC_KEYS
     assert site.lock_events(1)[-1].refusal == LockRefusal.EXPIRED
 
 

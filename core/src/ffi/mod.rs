@@ -7,5 +7,5 @@ mod version;
 
 pub use credential::{inspect_credential, CredentialInfo, ScheduleWindowInfo};
 pub use iq_code::{iq_code_at, iq_code_matching_step, iq_code_now, IqCode};
-pub use records::{LockEventInfo, LockRefusal, UnlockReport};
+pub use records::{LockEventInfo, LockRefusal, RefusalAdvice, UnlockReport};
 pub use version::keyway_core_version;

@@ -69,6 +69,49 @@ impl From<RefusalReason> for LockRefusal {
     }
 }
 
+/// What the app should do after a refusal, so each app does not map the lock's reasons itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RefusalAdvice {
+    /// The key is out of date (expired, revoked, or of an older revocation epoch): sync the
+    /// keys; try again if the sync brings a new key for this lock, else access was taken away.
+    SyncKeys,
+    /// Nothing is wrong with the key: try again (a garbled frame, a challenge gone stale).
+    Retry,
+    /// The key is good but not now: its validity has not started, it is outside its schedule,
+    /// the lock is in privacy mode, or its keypad waits after wrong PINs.
+    NotNow,
+    /// The key does not give this: another lock, site or command, or a wrong PIN.
+    NotAllowed,
+    /// The lock speaks a newer protocol: update the app.
+    UpdateApp,
+    /// Signatures do not match what the lock trusts: a device or site set-up problem that the
+    /// site's administrator has to look at.
+    ContactAdmin,
+}
+
+impl From<RefusalReason> for RefusalAdvice {
+    fn from(reason: RefusalReason) -> Self {
+        match reason {
+            RefusalReason::Expired | RefusalReason::Revoked => Self::SyncKeys,
+            RefusalReason::MalformedFrame
+            | RefusalReason::StaleChallenge
+            | RefusalReason::Replayed => Self::Retry,
+            RefusalReason::NotYetValid
+            | RefusalReason::OutsideSchedule
+            | RefusalReason::PrivacyMode
+            | RefusalReason::KeypadBlocked => Self::NotNow,
+            RefusalReason::WrongSite
+            | RefusalReason::NotInScope
+            | RefusalReason::CommandNotAllowed
+            | RefusalReason::WrongPin => Self::NotAllowed,
+            RefusalReason::UnsupportedVersion => Self::UpdateApp,
+            RefusalReason::BadAuthoritySignature
+            | RefusalReason::BadDeviceSignature
+            | RefusalReason::BadMailboxSignature => Self::ContactAdmin,
+        }
+    }
+}
+
 /// The result of one BLE unlock and how long each part took.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct UnlockReport {
@@ -80,6 +123,8 @@ pub struct UnlockReport {
     pub refusal: Option<LockRefusal>,
     /// The refusal in words, for the user.
     pub refusal_message: Option<String>,
+    /// What to do about the refusal.
+    pub advice: Option<RefusalAdvice>,
     /// Connecting and receiving the lock's challenge.
     pub connect_ms: f64,
     /// Signing, sending, the lock's checks and its answer (motor time excluded).
@@ -103,6 +148,7 @@ impl UnlockReport {
             granted: outcome.granted(),
             refusal: outcome.refusal.map(LockRefusal::from),
             refusal_message: outcome.refusal.map(|reason| reason.describe().to_string()),
+            advice: outcome.refusal.map(RefusalAdvice::from),
             connect_ms: millis(outcome.connect),
             handshake_ms: millis(outcome.exchange.saturating_sub(actuate)),
             actuate_ms: millis(actuate),

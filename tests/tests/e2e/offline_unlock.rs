@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use keyway_core::ffi::{inspect_credential, LockRefusal};
+use keyway_core::ffi::{inspect_credential, LockRefusal, RefusalAdvice};
 use keyway_core::simulator::SimulatedSite;
 use keyway_core::KeywayError;
 use keyway_protocol::event::{verify_chain, GENESIS_HASH};
@@ -31,6 +31,11 @@ async fn a_key_opens_its_lock_and_only_its_lock() {
     );
     let refused = site.unlock(2, key).await.unwrap();
     assert_eq!(refused.refusal, Some(LockRefusal::NotInScope));
+    assert_eq!(refused.advice, Some(RefusalAdvice::NotAllowed));
+    assert_eq!(
+        opened.advice, None,
+        "nothing to advise when the door opened"
+    );
     assert_eq!(site.lock(1).unwrap().lock().unwrap().unlock_count(), 1);
     assert_eq!(site.lock(2).unwrap().lock().unwrap().unlock_count(), 0);
 }
@@ -43,6 +48,7 @@ async fn the_lock_clock_decides_validity() {
     site.set_lock_clock(1, not_after).unwrap();
     let report = site.unlock(1, key).await.unwrap();
     assert_eq!(report.refusal, Some(LockRefusal::Expired));
+    assert_eq!(report.advice, Some(RefusalAdvice::SyncKeys));
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use crate::pods_support;
 
 use std::time::Instant;
 
-use keyway_core::ffi::{inspect_credential, LockRefusal};
+use keyway_core::ffi::{inspect_credential, LockRefusal, RefusalAdvice};
 use keyway_core::pods::{PodRole, PodStatus};
 use keyway_core::KeywayError;
 use keyway_e2e::World;
@@ -210,6 +210,11 @@ async fn a_blocked_guest_is_refused_even_by_a_lock_that_never_talked_to_the_clou
     assert!(member.wallet().unlock(door).await.unwrap().granted);
     let refused = guest.wallet().unlock(door).await.unwrap();
     assert_eq!(refused.refusal, Some(LockRefusal::Revoked));
+    assert_eq!(
+        refused.advice,
+        Some(RefusalAdvice::SyncKeys),
+        "the app is told to sync, which removes the key"
+    );
     // Once the guest's phone syncs, the key is gone.
     let synced = guest.wallet().sync().await.unwrap();
     assert_eq!((synced.keys, synced.removed), (0, 1));
