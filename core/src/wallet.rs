@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::KeySyncResponse;
 use keyway_protocol::mailbox::MailboxAddress;
-use keyway_protocol::message::MAX_MAILBOX_UPDATES;
+use keyway_protocol::message::{mailbox_budget, MAILBOX_ENTRY_OVERHEAD, MAX_MAILBOX_UPDATES};
 use keyway_protocol::{Command, SignedCredential};
 use reqwest::Method;
 
@@ -223,8 +223,14 @@ fn mailbox_site(bytes: &[u8]) -> Option<u32> {
 }
 
 /// The updates to carry to `lock_id`: those addressed to it, newest first, as many as a
-/// request takes.
-fn updates_to_carry(updates: Vec<Vec<u8>>, site_id: u32, lock_id: u32) -> Vec<Vec<u8>> {
+/// request takes ([`MAX_MAILBOX_UPDATES`], and `budget` bytes of mailbox entries so that the
+/// request still goes through at the smallest ATT MTU).
+fn updates_to_carry(
+    updates: Vec<Vec<u8>>,
+    site_id: u32,
+    lock_id: u32,
+    budget: usize,
+) -> Vec<Vec<u8>> {
     let mut addressed: Vec<(u32, Vec<u8>)> = updates
         .into_iter()
         .filter_map(|bytes| {
@@ -235,10 +241,17 @@ fn updates_to_carry(updates: Vec<Vec<u8>>, site_id: u32, lock_id: u32) -> Vec<Ve
         })
         .collect();
     addressed.sort_by_key(|(serial, _)| std::cmp::Reverse(*serial));
+    let mut left = budget;
     addressed
         .into_iter()
         .take(MAX_MAILBOX_UPDATES)
         .map(|(_, bytes)| bytes)
+        .take_while(|bytes| {
+            let cost = bytes.len() + MAILBOX_ENTRY_OVERHEAD;
+            let fits = cost <= left;
+            left = left.saturating_sub(cost);
+            fits
+        })
         .collect()
 }
 
@@ -270,6 +283,7 @@ async fn run(
         context.store.mailbox(key.site_id).await?,
         key.site_id,
         lock_id,
+        mailbox_budget(key.credential.len()),
     );
     let outcome = unlock::unlock(
         transport.as_ref(),
@@ -335,15 +349,22 @@ mod tests {
         };
         let mut all: Vec<_> = (1..=12).map(|serial| update(serial, ALL_LOCKS)).collect();
         all.push(update(13, 99));
-        let carried = updates_to_carry(all, 1, 5);
-        let serials: Vec<u32> = carried
-            .iter()
-            .map(|b| MailboxAddress::peek(b).unwrap().serial)
-            .collect();
+        let serials = |carried: Vec<Vec<u8>>| -> Vec<u32> {
+            carried
+                .iter()
+                .map(|b| MailboxAddress::peek(b).unwrap().serial)
+                .collect()
+        };
+        let entry = all[0].len() + MAILBOX_ENTRY_OVERHEAD;
         assert_eq!(
-            serials,
+            serials(updates_to_carry(all.clone(), 1, 5, usize::MAX)),
             vec![12, 11, 10, 9, 8, 7, 6, 5],
             "newest first, none for lock 99"
+        );
+        assert_eq!(
+            serials(updates_to_carry(all, 1, 5, 3 * entry + entry / 2)),
+            vec![12, 11, 10],
+            "no more than the bytes a request at the smallest MTU can carry"
         );
     }
 }

@@ -19,6 +19,17 @@ const HEADER_LEN: usize = 2;
 const FIRST_HEADER_LEN: usize = HEADER_LEN + 2;
 const MAX_FRAGMENTS: usize = 0x80;
 
+/// The longest message that can be sent at an ATT MTU of `mtu` bytes (0 below the minimum):
+/// the fragment count and [`MAX_MESSAGE_LEN`] both limit it.
+pub fn max_message_len(mtu: usize) -> usize {
+    if mtu < MIN_ATT_MTU {
+        return 0;
+    }
+    let payload = mtu - ATT_HEADER_LEN;
+    let fragmented = (payload - FIRST_HEADER_LEN) + (MAX_FRAGMENTS - 1) * (payload - HEADER_LEN);
+    fragmented.min(MAX_MESSAGE_LEN)
+}
+
 /// Cuts `message` into fragments for an ATT MTU of `mtu` bytes.
 pub fn fragment(message: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, ProtocolError> {
     if mtu < MIN_ATT_MTU {
@@ -178,6 +189,18 @@ mod tests {
             }
             assert_eq!(reassembler.push(last).unwrap(), Some(message.clone()));
         }
+    }
+
+    #[test]
+    fn max_message_len_is_what_fragment_accepts() {
+        for mtu in [23, 24, 50, 185, 517] {
+            let longest = max_message_len(mtu);
+            assert!(fragment(&vec![1; longest], mtu).is_ok(), "mtu {mtu}");
+            assert!(fragment(&vec![1; longest + 1], mtu).is_err(), "mtu {mtu}");
+        }
+        assert_eq!(max_message_len(23), 2302);
+        assert_eq!(max_message_len(517), MAX_MESSAGE_LEN);
+        assert_eq!(max_message_len(22), 0);
     }
 
     #[test]

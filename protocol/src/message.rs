@@ -12,6 +12,18 @@ pub const PROTOCOL_VERSION: u8 = 1;
 pub const NONCE_LEN: usize = 16;
 /// Most mailbox updates one request may carry.
 pub const MAX_MAILBOX_UPDATES: usize = 8;
+/// Bytes a request takes besides its credential and its mailbox updates.
+pub const REQUEST_OVERHEAD_LEN: usize = 2 + NONCE_LEN + PUBLIC_KEY_LEN + 1 + 2 + 1 + SIGNATURE_LEN;
+/// Bytes each carried mailbox update adds besides its own (its length prefix).
+pub const MAILBOX_ENTRY_OVERHEAD: usize = 2;
+
+/// How many bytes of mailbox entries (updates plus [`MAILBOX_ENTRY_OVERHEAD`] each) a request
+/// with a credential of `credential_len` bytes can carry and still be sent at the smallest ATT
+/// MTU, so a lock is reachable on any link.
+pub fn mailbox_budget(credential_len: usize) -> usize {
+    crate::frame::max_message_len(crate::frame::MIN_ATT_MTU)
+        .saturating_sub(REQUEST_OVERHEAD_LEN + credential_len)
+}
 
 /// Message type codes.
 pub mod kind {
@@ -174,5 +186,39 @@ fn expect_version(r: &mut Reader<'_>) -> Result<(), ProtocolError> {
             what: "protocol",
             found,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{fragment, MIN_ATT_MTU};
+
+    #[test]
+    fn a_request_filling_the_mailbox_budget_fits_the_smallest_mtu() {
+        let credential = vec![3; 173];
+        let budget = mailbox_budget(credential.len());
+        // Three updates filling the budget exactly.
+        let each = budget / 3 - MAILBOX_ENTRY_OVERHEAD;
+        let last = budget - 2 * (each + MAILBOX_ENTRY_OVERHEAD) - MAILBOX_ENTRY_OVERHEAD;
+        let mailbox = vec![vec![1; each], vec![2; each], vec![4; last]];
+        let request = |mailbox: Vec<Vec<u8>>| Request {
+            echoed_nonce: [5; NONCE_LEN],
+            ephemeral_key: [6; PUBLIC_KEY_LEN],
+            command: Command::Unlock,
+            credential: credential.clone(),
+            mailbox,
+            signature: [7; SIGNATURE_LEN],
+        };
+        let full = request(mailbox.clone()).encode().unwrap();
+        assert_eq!(full.len(), REQUEST_OVERHEAD_LEN + credential.len() + budget);
+        assert!(fragment(&full, MIN_ATT_MTU).is_ok());
+        let mut over = mailbox;
+        over[2].push(0);
+        let too_long = request(over).encode().unwrap();
+        assert!(
+            fragment(&too_long, MIN_ATT_MTU).is_err(),
+            "one byte more does not fit"
+        );
     }
 }

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate, ALL_LOCKS, MAX_DENIED_PER_UPDATE};
-use keyway_protocol::message::MAX_MAILBOX_UPDATES;
 use keyway_protocol::SigningKey;
 use ring::rand::SystemRandom;
 use rusqlite::Connection;
@@ -65,10 +64,13 @@ pub fn revoke_unwanted(
     Ok(revoked)
 }
 
-/// Most revoked credentials a site's denylist holds before the epoch is raised instead: what
-/// a phone's carried updates can hold ([`MAX_MAILBOX_UPDATES`] updates of
-/// [`MAX_DENIED_PER_UPDATE`] ids), less one update kept for the epoch.
-pub const MAX_LIVE_DENIALS: usize = (MAX_MAILBOX_UPDATES - 1) * MAX_DENIED_PER_UPDATE;
+/// Deny updates a site's denylist may take before the epoch is raised instead.
+pub const MAX_DENY_UPDATES: usize = 2;
+/// Most revoked credentials a site's denylist holds before the epoch is raised instead. Two
+/// full deny updates and the epoch update take 1,280 bytes of a request: with a credential of
+/// up to about 700 bytes (100+ locks) the request still goes through at the smallest ATT MTU
+/// (see [`keyway_protocol::message::mailbox_budget`]), where every phone carries all of it.
+pub const MAX_LIVE_DENIALS: usize = MAX_DENY_UPDATES * MAX_DENIED_PER_UPDATE;
 
 /// Tells every lock of `site_id` that `revoked` were revoked.
 ///
@@ -106,11 +108,13 @@ pub fn publish_denials(
     let mut first_serial = None;
     for chunk in denylist.chunks(MAX_DENIED_PER_UPDATE) {
         let ids = chunk.iter().map(|entry| entry.credential_id).collect();
+        // Kept while a lock whose clock runs late could still accept one of the keys.
         let expires_at = chunk
             .iter()
             .map(|entry| entry.not_after)
             .max()
-            .unwrap_or(now);
+            .unwrap_or(now)
+            + CLOCK_SKEW_SECONDS;
         let change = MailboxChange::DenyCredentials(ids);
         let serial = publish(db, (site_id, &authority, &rng), change, expires_at, now)?;
         first_serial.get_or_insert(serial);
@@ -128,7 +132,7 @@ pub fn publish_denials(
 /// phone carries the signed `RaiseEpoch` update to the lock, each device's next sync brings
 /// keys of the new epoch (the grant digest includes it), and the denylist starts empty. The
 /// update replaces all earlier ones of the site and is kept until the last credential of an
-/// older epoch would have expired.
+/// older epoch would have expired (clock skew included).
 pub fn raise_epoch(db: &Connection, site_id: u32, now: i64) -> Result<(), ApiError> {
     let epoch: u32 = db.query_row(
         "UPDATE sites SET revocation_epoch = revocation_epoch + 1 WHERE id = ?1
@@ -148,17 +152,17 @@ pub fn raise_epoch(db: &Connection, site_id: u32, now: i64) -> Result<(), ApiErr
         db,
         (site_id, &authority, &rng),
         change,
-        expires_at.unwrap_or(now).max(now),
+        expires_at.unwrap_or(now).max(now) + CLOCK_SKEW_SECONDS,
         now,
     )?;
     db.execute(
         "DELETE FROM mailbox_updates WHERE site_id = ?1 AND serial < ?2",
         rusqlite::params![site_id, serial],
     )?;
-    tracing::info!(
+    tracing::warn!(
         site_id,
         epoch,
-        "revocation epoch raised: keys are reissued at sync"
+        "denylist full: revocation epoch raised, every key of the site is reissued at its next sync"
     );
     Ok(())
 }

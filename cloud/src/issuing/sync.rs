@@ -37,10 +37,7 @@ pub fn sync_device(
     sites.extend(sites_with_active_keys(db, device, validity.now)?);
     let mut keys = Vec::new();
     for site_id in sites {
-        let grants = wanted_grants(db, device, site_id)?;
-        let wanted: BTreeSet<String> = grants.iter().map(Grant::digest).collect();
-        let revoked = revoke_unwanted(db, device, site_id, &wanted, validity.now)?;
-        publish_denials(db, site_id, &revoked, validity.now)?;
+        let grants = current_grants(db, device, site_id, validity.now)?;
         if grants.is_empty() {
             continue;
         }
@@ -111,6 +108,30 @@ fn lock_names(db: &Connection, site_id: u32) -> Result<BTreeMap<u32, String>, Ap
 fn decode_stored(bytes: &[u8]) -> Result<SignedCredential, ApiError> {
     SignedCredential::decode(bytes)
         .map_err(|error| ApiError::Internal(format!("stored credential: {error}")))
+}
+
+/// What `device` should hold on `site_id` now, after revoking (and publishing) what it holds
+/// beyond that. Publishing can raise the site's revocation epoch, which changes every grant's
+/// digest: then the grants are worked out again, so no key of the old epoch is handed out.
+fn current_grants(
+    db: &Connection,
+    device: &DeviceRef,
+    site_id: u32,
+    now: i64,
+) -> Result<Vec<Grant>, ApiError> {
+    let mut grants = wanted_grants(db, device, site_id)?;
+    let wanted: BTreeSet<String> = grants.iter().map(Grant::digest).collect();
+    let revoked = revoke_unwanted(db, device, site_id, &wanted, now)?;
+    let epoch = grants.first().map(|grant| grant.revocation_epoch);
+    publish_denials(db, site_id, &revoked, now)?;
+    let now_wanted = wanted_grants(db, device, site_id)?;
+    if now_wanted.first().map(|grant| grant.revocation_epoch) != epoch {
+        let wanted: BTreeSet<String> = now_wanted.iter().map(Grant::digest).collect();
+        // Keys of the old epoch: locks refuse them by epoch, nothing to publish.
+        revoke_unwanted(db, device, site_id, &wanted, now)?;
+        grants = now_wanted;
+    }
+    Ok(grants)
 }
 
 /// An unrevoked credential for the same grant with more than half of its life left, or one

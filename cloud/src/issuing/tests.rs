@@ -8,9 +8,10 @@ use ring::rand::SystemRandom;
 use rusqlite::Connection;
 
 use super::grants::{find_device, wanted_grants};
-use super::revoke::{publish_denials, Revoked, MAX_LIVE_DENIALS};
+use super::revoke::{publish_denials, Revoked, MAX_DENY_UPDATES, MAX_LIVE_DENIALS};
 use super::*;
 use crate::store::Store;
+use keyway_protocol::message::{mailbox_budget, MAILBOX_ENTRY_OVERHEAD};
 
 const NOW: i64 = 1_796_000_000;
 const TTL: i64 = 86_400;
@@ -191,13 +192,13 @@ async fn sync_issues_then_reuses_then_reconciling_revokes_and_publishes() {
             .unwrap();
         assert_eq!(
             expires,
-            NOW + TTL,
-            "kept until the revoked key would expire"
+            NOW + TTL + CLOCK_SKEW_SECONDS,
+            "kept until the revoked key would expire on a lock whose clock runs late"
         );
         let after = sync_device(db, &device, validity(NOW + 20)).unwrap();
         assert_eq!(after.keys.len(), 1);
         assert_eq!(after.mailbox.len(), 1, "the update travels with the sync");
-        let past = sync_device(db, &device, validity(NOW + TTL + 1)).unwrap();
+        let past = sync_device(db, &device, validity(NOW + TTL + CLOCK_SKEW_SECONDS + 1)).unwrap();
         assert!(
             past.mailbox.is_empty(),
             "expired updates are no longer handed out"
@@ -248,7 +249,8 @@ async fn large_denials_are_split_with_increasing_serials() {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        assert_eq!(serials, vec![(1, NOW + 64), (2, NOW + 70)]);
+        let skew = CLOCK_SKEW_SECONDS;
+        assert_eq!(serials, vec![(1, NOW + 64 + skew), (2, NOW + 70 + skew)]);
         let ids: BTreeSet<u64> = denied_ids(db, 1, &authorities[0]).into_iter().collect();
         assert_eq!(ids, (1..=70).collect());
         publish_denials(db, 1, &[], NOW).unwrap();
@@ -289,7 +291,7 @@ async fn each_revocation_republishes_the_whole_live_denylist_and_drops_older_upd
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .unwrap();
-        assert_eq!((serial, expires), (4, NOW + 9_000));
+        assert_eq!((serial, expires), (4, NOW + 9_000 + CLOCK_SKEW_SECONDS));
         assert!(
             denied_ids(db, 2, &authorities[1]).is_empty(),
             "another site's denylist is its own"
@@ -311,15 +313,31 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
         publish_denials(db, 1, &revoked, NOW).unwrap();
         assert_eq!(
             mailbox(db, 1, &authorities[0]).len(),
-            7,
+            MAX_DENY_UPDATES,
             "still carried as denials"
         );
+        let entry_bytes = |db: &Connection| -> usize {
+            let bytes: i64 = db
+                .query_row(
+                    "SELECT SUM(length(bytes)), COUNT(*) FROM mailbox_updates WHERE site_id = 1",
+                    [],
+                    |row| Ok(row.get::<_, i64>(0)? + row.get::<_, i64>(1)? * 2),
+                )
+                .unwrap();
+            assert_eq!(MAILBOX_ENTRY_OVERHEAD, 2);
+            usize::try_from(bytes).unwrap()
+        };
+        let full_denylist = entry_bytes(db);
 
         let one_more = insert_revoked(db, 5000, NOW + 3_600, NOW + 1, 0);
         publish_denials(db, 1, &[one_more], NOW + 1).unwrap();
         let updates = mailbox(db, 1, &authorities[0]);
         assert_eq!(updates.len(), 1, "the epoch update replaces every denial");
         assert_eq!(updates[0].change, MailboxChange::RaiseEpoch(1));
+        // The most a phone ever carries (a full denylist and the epoch) fits a request with a
+        // single-lock key at the smallest ATT MTU.
+        let most = full_denylist + entry_bytes(db);
+        assert!(most <= mailbox_budget(173), "{most} bytes of mailbox");
         let expires: i64 = db
             .query_row("SELECT expires_at FROM mailbox_updates", [], |row| {
                 row.get(0)
@@ -327,7 +345,7 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
             .unwrap();
         assert_eq!(
             expires,
-            NOW + TTL,
+            NOW + TTL + CLOCK_SKEW_SECONDS,
             "kept until the last old key would expire"
         );
 
@@ -369,6 +387,43 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
                 MailboxChange::DenyCredentials(vec![new_key.credential_id])
             ]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sync_that_raises_the_epoch_hands_out_keys_of_the_new_epoch() {
+    with_db(|db| {
+        let authorities = setup(db);
+        let device = find_device(db, 5).unwrap().unwrap();
+        let old_key = sync_device(db, &device, validity(NOW)).unwrap().keys[0].credential_id;
+        let full = u64::try_from(MAX_LIVE_DENIALS).unwrap();
+        let revoked: Vec<Revoked> = (1000..1000 + full)
+            .map(|id| insert_revoked(db, id, NOW + 3_600, NOW, 0))
+            .collect();
+        publish_denials(db, 1, &revoked, NOW).unwrap();
+
+        // Another schedule: this sync revokes the old key, the denial that fills the list.
+        db.execute("UPDATE access_group_windows SET end_minute = 1020", [])
+            .unwrap();
+        let synced = sync_device(db, &device, validity(NOW + 1)).unwrap();
+        let key = &synced.keys[0];
+        assert_ne!(key.credential_id, old_key);
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &key.credential)
+                .unwrap();
+        let signed =
+            SignedCredential::decode_verified(&bytes, &authorities[0].public_key()).unwrap();
+        assert_eq!(
+            signed.credential().revocation_epoch,
+            1,
+            "the key handed out in the sync that raised the epoch is of the new epoch"
+        );
+        let changes: Vec<MailboxChange> = mailbox(db, 1, &authorities[0])
+            .into_iter()
+            .map(|update| update.change)
+            .collect();
+        assert_eq!(changes, vec![MailboxChange::RaiseEpoch(1)]);
     })
     .await;
 }
