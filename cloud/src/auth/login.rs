@@ -23,38 +23,36 @@ pub(crate) fn client_ip(
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip())?;
-    Some(forwarded_client(
-        peer,
-        headers,
-        &state.config.trusted_proxies,
-    ))
+    forwarded_client(peer, headers, &state.config.trusted_proxies)
 }
 
 /// Walks `X-Forwarded-For` from the right (each proxy appends the address it saw) while the
 /// hop is a trusted proxy, and returns the first address that is not one. A peer that is not
 /// a trusted proxy is the client whatever the header says: anyone can send the header.
-fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    let mut client = peer;
-    if !trusted.contains(&peer) {
-        return client;
+/// Addresses compare in canonical form (`::ffff:a.b.c.d` is `a.b.c.d`). When no untrusted
+/// address can be read (a hop that is not an address, or only proxies), there is none: the
+/// request is then throttled per account only, never against a proxy's address, which would
+/// let one client lock out everyone behind it.
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer.to_canonical();
+    let is_trusted =
+        |address: &IpAddr| trusted.iter().any(|proxy| proxy.to_canonical() == *address);
+    if !is_trusted(&peer) {
+        return Some(peer);
     }
     for value in headers.get_all("x-forwarded-for").iter().rev() {
-        let Ok(hops) = value.to_str() else {
-            return client;
-        };
-        for hop in hops.rsplit(',') {
-            let Ok(address) = hop.trim().parse::<IpAddr>() else {
-                // Garbage where a proxy should have written an address: count the request
-                // against the last hop we can vouch for.
-                return client;
-            };
-            client = address;
-            if !trusted.contains(&address) {
-                return client;
+        // Hop by hop on the raw bytes: a client's garbage left of a proxy's hop stays there.
+        for hop in value.as_bytes().rsplit(|byte| *byte == b',') {
+            let address = std::str::from_utf8(hop)
+                .ok()
+                .and_then(|text| text.trim().parse::<IpAddr>().ok())?
+                .to_canonical();
+            if !is_trusted(&address) {
+                return Some(address);
             }
         }
     }
-    client
+    None
 }
 
 /// How a password check ended.
@@ -132,14 +130,6 @@ pub(crate) async fn account_email(state: &AppState, user_id: u32) -> ApiResult<S
 mod tests {
     use super::*;
 
-    fn headers(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append("x-forwarded-for", value.parse().unwrap());
-        }
-        headers
-    }
-
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
     }
@@ -147,56 +137,79 @@ mod tests {
     #[test]
     fn only_trusted_proxies_may_name_the_client() {
         let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
-        let cases = [
+        /// Peer, header lines, trusted proxies, the client counted.
+        type Case<'a> = (&'a str, Vec<&'a [u8]>, &'a [IpAddr], Option<&'a str>);
+        let cases: [Case; 11] = [
             // A client sending the header itself is still counted as itself.
-            ("203.0.113.9", vec!["198.51.100.1"], &[][..], "203.0.113.9"),
             (
                 "203.0.113.9",
-                vec!["198.51.100.1"],
-                &proxies[..],
+                vec![b"198.51.100.1"],
+                &[],
+                Some("203.0.113.9"),
+            ),
+            (
                 "203.0.113.9",
+                vec![b"198.51.100.1"],
+                &proxies,
+                Some("203.0.113.9"),
             ),
             // Behind one proxy: the address the proxy appended.
             (
                 "10.0.0.1",
-                vec!["198.51.100.1"],
-                &proxies[..],
-                "198.51.100.1",
+                vec![b"198.51.100.1"],
+                &proxies,
+                Some("198.51.100.1"),
             ),
             // A spoofed left part is skipped: the nearest untrusted hop wins.
             (
                 "10.0.0.1",
-                vec!["1.2.3.4, 198.51.100.1"],
-                &proxies[..],
-                "198.51.100.1",
+                vec![b"1.2.3.4, 198.51.100.1"],
+                &proxies,
+                Some("198.51.100.1"),
+            ),
+            // Bytes that are not text, sent by the client, left of the proxy's hop.
+            (
+                "10.0.0.1",
+                vec![b"\xff\xfe, 198.51.100.1"],
+                &proxies,
+                Some("198.51.100.1"),
             ),
             // Two proxies, over two header lines.
             (
                 "10.0.0.1",
-                vec!["198.51.100.1", "10.0.0.2"],
-                &proxies[..],
-                "198.51.100.1",
+                vec![b"198.51.100.1", b"10.0.0.2"],
+                &proxies,
+                Some("198.51.100.1"),
             ),
             (
                 "10.0.0.1",
-                vec!["2001:db8::7, 10.0.0.2"],
-                &proxies[..],
-                "2001:db8::7",
+                vec![b"2001:db8::7, 10.0.0.2"],
+                &proxies,
+                Some("2001:db8::7"),
             ),
-            // Garbage or no header: the last hop we can vouch for.
-            ("10.0.0.1", vec!["nonsense"], &proxies[..], "10.0.0.1"),
+            // An IPv4 proxy seen by a socket listening on [::].
             (
-                "10.0.0.1",
-                vec!["nonsense, 10.0.0.2"],
-                &proxies[..],
-                "10.0.0.2",
+                "::ffff:10.0.0.1",
+                vec![b"198.51.100.1"],
+                &proxies,
+                Some("198.51.100.1"),
             ),
-            ("10.0.0.1", vec![], &proxies[..], "10.0.0.1"),
+            // No readable client: no address, never the proxy's.
+            ("10.0.0.1", vec![b"nonsense"], &proxies, None),
+            ("10.0.0.1", vec![b"nonsense, 10.0.0.2"], &proxies, None),
+            ("10.0.0.1", vec![], &proxies, None),
         ];
         for (peer, values, trusted, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for value in &values {
+                headers.append(
+                    "x-forwarded-for",
+                    axum::http::HeaderValue::from_bytes(value).unwrap(),
+                );
+            }
             assert_eq!(
-                forwarded_client(ip(peer), &headers(&values), trusted),
-                ip(expected),
+                forwarded_client(ip(peer), &headers, trusted),
+                expected.map(ip),
                 "peer {peer}, header {values:?}"
             );
         }
