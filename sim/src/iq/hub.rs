@@ -110,6 +110,9 @@ impl IqHub {
             } => {
                 self.site_id = Some(site_id);
                 self.lock_ids = lock_ids;
+                // Serials order the pushes of one session; a new session starts afresh, so a
+                // cloud restored from a backup (lower serials) is still obeyed.
+                self.config_serial = 0;
                 Ok(Vec::new())
             }
             CloudToIq::Config(config) => {
