@@ -8,7 +8,7 @@
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
 //! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
-//! | `size` | release build of the core cdylib, stripped, size in bytes and KiB |
+//! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
 //! loopback port started for the step and killed after it (`cloud.rs`).
@@ -109,7 +109,7 @@ commands:
               `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
-  size       release cdylib, stripped, size in bytes and KiB [extra cargo build args]";
+  size       mobile-profile cdylib, stripped, size in bytes and KiB [extra cargo build args]";
 
 fn main() -> Result<()> {
     let mut args = env::args().skip(1);

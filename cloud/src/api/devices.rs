@@ -38,8 +38,16 @@ fn device_view(db: &Connection, device_id: u32) -> ApiResult<DeviceView> {
     )?)
 }
 
+/// New devices one account may register within [`NEW_DEVICE_WINDOW_SECONDS`]. Each removed
+/// device leaves its keys on the site's denylist until they expire, and a full denylist
+/// reissues every key of the site (a new revocation epoch): registering and removing devices
+/// in a loop must not let one person force that on everyone.
+pub const MAX_NEW_DEVICES: u32 = 10;
+/// The window [`MAX_NEW_DEVICES`] counts over: a day.
+pub const NEW_DEVICE_WINDOW_SECONDS: i64 = 86_400;
+
 /// Registers this phone's device key (201); the same key again for the same account returns
-/// the device already registered (200).
+/// the device already registered (200). At most [`MAX_NEW_DEVICES`] new devices a day (429).
 #[utoipa::path(
     post,
     path = "/api/v1/devices",
@@ -51,6 +59,7 @@ fn device_view(db: &Connection, device_id: u32) -> ApiResult<DeviceView> {
         (status = 200, body = DeviceView, description = "Already registered to this account"),
         (status = 400, body = ApiErrorBody),
         (status = 409, body = ApiErrorBody, description = "The key belongs to another account or was removed"),
+        (status = 429, body = ApiErrorBody, description = "Too many new devices today; see Retry-After"),
     )
 )]
 pub async fn register_device(
@@ -91,6 +100,7 @@ pub async fn register_device(
                     "this device key is registered to another account".into(),
                 )),
                 None => {
+                    check_new_device_quota(tx, caller.user_id, now)?;
                     tx.execute(
                         "INSERT INTO devices (user_id, public_key, name, platform, registered_at)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -165,4 +175,24 @@ pub async fn delete_device(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses a new device when the account registered [`MAX_NEW_DEVICES`] in the last day,
+/// with the seconds until the oldest of them leaves the window.
+fn check_new_device_quota(db: &Connection, user_id: u32, now: i64) -> ApiResult<()> {
+    let (count, oldest): (u32, Option<i64>) = db.query_row(
+        "SELECT COUNT(*), MIN(registered_at) FROM devices
+         WHERE user_id = ?1 AND registered_at > ?2",
+        rusqlite::params![user_id, now - NEW_DEVICE_WINDOW_SECONDS],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if count < MAX_NEW_DEVICES {
+        return Ok(());
+    }
+    let wait = oldest.map_or(NEW_DEVICE_WINDOW_SECONDS, |oldest| {
+        oldest + NEW_DEVICE_WINDOW_SECONDS - now
+    });
+    Err(ApiError::RateLimited(
+        u64::try_from(wait.max(1)).unwrap_or(1),
+    ))
 }

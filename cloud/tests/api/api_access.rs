@@ -316,6 +316,36 @@ async fn devices_bind_a_key_to_one_account() {
 }
 
 #[tokio::test]
+async fn an_account_registers_at_most_ten_new_devices_a_day() {
+    let cloud = Cloud::start().await;
+    let ana = cloud.account().await;
+    let mut devices = Vec::new();
+    for _ in 0..10 {
+        devices.push(cloud.device(&ana).await.0);
+    }
+    // Removing devices does not give the quota back: churn is what it limits.
+    let path = format!("/api/v1/devices/{}", devices[0].device_id);
+    assert_eq!(cloud.delete(&ana, &path).await.0, StatusCode::NO_CONTENT);
+    let eleventh =
+        json!({ "public_key": b64_key(&key().public_key()), "name": "Phone", "platform": "cli" });
+    let (status, body) = cloud.post(&ana, "/api/v1/devices", eleventh.clone()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "rate_limited");
+    let (_, listed) = cloud.get(&ana, "/api/v1/devices").await;
+    assert_eq!(
+        typed::<Vec<DeviceView>>(listed).len(),
+        9,
+        "a refused registration adds nothing"
+    );
+    let bob = cloud.account().await;
+    cloud.device(&bob).await; // the quota is per account
+
+    cloud.running.state.clock.advance(86_400);
+    let (status, body) = cloud.post(&ana, "/api/v1/devices", eleventh).await;
+    assert_eq!(status, StatusCode::CREATED, "a day later: {body}");
+}
+
+#[tokio::test]
 async fn every_domain_route_is_in_the_openapi_document() {
     let cloud = Cloud::start().await;
     let anyone = cloud.account().await;
