@@ -10,7 +10,9 @@ use rusqlite::Connection;
 
 use super::grants::{user_devices, wanted_grants, DeviceRef};
 use super::{site_authority, CLOCK_SKEW_SECONDS};
+use crate::email::outbox::{self, NewEmail};
 use crate::error::ApiError;
+use crate::store::rows;
 
 /// A credential just revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +166,41 @@ pub fn raise_epoch(db: &Connection, site_id: u32, now: i64) -> Result<(), ApiErr
         epoch,
         "denylist full: revocation epoch raised, every key of the site is reissued at its next sync"
     );
+    tell_site_admins(db, site_id, epoch, now)
+}
+
+/// E-mails the site's owner and admins that every key is being renewed, and why (queued in
+/// the caller's transaction).
+fn tell_site_admins(db: &Connection, site_id: u32, epoch: u32, now: i64) -> Result<(), ApiError> {
+    let site_name: String =
+        db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
+            row.get(0)
+        })?;
+    let recipients: Vec<String> = rows(
+        db,
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.site_id = ?1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
+        [site_id],
+        |row| row.get(0),
+    )?;
+    for to in recipients {
+        let email = NewEmail {
+            to,
+            subject: format!("Keyway: the digital keys of {site_name} are being renewed"),
+            body: format!(
+                "More than {MAX_LIVE_DENIALS} digital keys of {site_name} were revoked while still \
+                 valid: more than phones can carry to locks that are offline.\n\n\
+                 Keyway started a new revocation epoch ({epoch}) instead. Every earlier key stops \
+                 opening as soon as a phone brings the change to a lock, and each person's app \
+                 gets a new key at its next sync. Someone whose phone has not synced since may be \
+                 refused once; the app then asks them to sync.\n\n\
+                 If this happens often, many devices or people are being removed from the site: \
+                 check who manages it.\n"
+            ),
+            secret: None,
+        };
+        outbox::queue(db, &email, now)?;
+    }
     Ok(())
 }
 

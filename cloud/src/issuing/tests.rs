@@ -329,8 +329,29 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
         };
         let full_denylist = entry_bytes(db);
 
+        db.execute(
+            "INSERT INTO memberships (site_id, user_id, role, privacy_override, created_at)
+             VALUES (1, 2, 'admin', 0, 0)",
+            [],
+        )
+        .unwrap();
         let one_more = insert_revoked(db, 5000, NOW + 3_600, NOW + 1, 0);
         publish_denials(db, 1, &[one_more], NOW + 1).unwrap();
+        let mails: Vec<(String, String)> = db
+            .prepare("SELECT recipient, subject FROM email_outbox")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            mails,
+            vec![(
+                "b@x.y".to_string(),
+                "Keyway: the digital keys of S are being renewed".to_string()
+            )],
+            "the site's admins are told, the plain user is not"
+        );
         let updates = mailbox(db, 1, &authorities[0]);
         assert_eq!(updates.len(), 1, "the epoch update replaces every denial");
         assert_eq!(updates[0].change, MailboxChange::RaiseEpoch(1));
