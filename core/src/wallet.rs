@@ -222,37 +222,45 @@ fn mailbox_site(bytes: &[u8]) -> Option<u32> {
     MailboxAddress::peek(bytes).map(|address| address.site_id)
 }
 
-/// The updates to carry to `lock_id`: those addressed to it, newest first, as many as a
-/// request takes ([`MAX_MAILBOX_UPDATES`], and `budget` bytes of mailbox entries so that the
-/// request still goes through at the smallest ATT MTU).
+/// The updates to carry to `lock_id`: those addressed to it, at most [`MAX_MAILBOX_UPDATES`]
+/// and `budget` bytes of mailbox entries (so the request still goes through at the smallest
+/// ATT MTU). Epoch raises come first (one small update that outweighs any denylist), then the
+/// newest denials; one that does not fit is skipped for smaller ones (locks apply updates in
+/// any order).
 fn updates_to_carry(
     updates: Vec<Vec<u8>>,
     site_id: u32,
     lock_id: u32,
     budget: usize,
 ) -> Vec<Vec<u8>> {
-    let mut addressed: Vec<(u32, Vec<u8>)> = updates
+    let mut addressed: Vec<(MailboxAddress, Vec<u8>)> = updates
         .into_iter()
         .filter_map(|bytes| {
             let address = MailboxAddress::peek(&bytes)?;
             address
                 .addresses(site_id, lock_id)
-                .then_some((address.serial, bytes))
+                .then_some((address, bytes))
         })
         .collect();
-    addressed.sort_by_key(|(serial, _)| std::cmp::Reverse(*serial));
+    addressed.sort_by_key(|(address, _)| {
+        (
+            std::cmp::Reverse(address.raises_epoch),
+            std::cmp::Reverse(address.serial),
+        )
+    });
     let mut left = budget;
-    addressed
-        .into_iter()
-        .take(MAX_MAILBOX_UPDATES)
-        .map(|(_, bytes)| bytes)
-        .take_while(|bytes| {
-            let cost = bytes.len() + MAILBOX_ENTRY_OVERHEAD;
-            let fits = cost <= left;
-            left = left.saturating_sub(cost);
-            fits
-        })
-        .collect()
+    let mut carried = Vec::new();
+    for (_, bytes) in addressed {
+        let cost = bytes.len() + MAILBOX_ENTRY_OVERHEAD;
+        if carried.len() == MAX_MAILBOX_UPDATES {
+            break;
+        }
+        if cost <= left {
+            left -= cost;
+            carried.push(bytes);
+        }
+    }
+    carried
 }
 
 async fn run(
@@ -334,37 +342,49 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_updates_for_the_lock_are_carried() {
+    fn epoch_raises_then_the_newest_denials_are_carried_within_the_budget() {
         let rng = ring::rand::SystemRandom::new();
         let (authority, _) = SigningKey::generate(&rng).unwrap();
-        let update = |serial, lock_id| {
+        let update = |serial, lock_id, change| {
             MailboxUpdate {
                 site_id: 1,
                 lock_id,
                 serial,
-                change: MailboxChange::RaiseEpoch(serial),
+                change,
             }
             .sign(&authority, &rng)
             .unwrap()
         };
-        let mut all: Vec<_> = (1..=12).map(|serial| update(serial, ALL_LOCKS)).collect();
-        all.push(update(13, 99));
+        let deny = |ids: usize| MailboxChange::DenyCredentials((1..=ids as u64).collect());
+        let mut all: Vec<_> = (1..=12)
+            .map(|serial| update(serial, ALL_LOCKS, deny(1)))
+            .collect();
+        all.push(update(13, 99, deny(1)));
+        all.insert(0, update(2, ALL_LOCKS, MailboxChange::RaiseEpoch(1)));
         let serials = |carried: Vec<Vec<u8>>| -> Vec<u32> {
             carried
                 .iter()
                 .map(|b| MailboxAddress::peek(b).unwrap().serial)
                 .collect()
         };
-        let entry = all[0].len() + MAILBOX_ENTRY_OVERHEAD;
         assert_eq!(
             serials(updates_to_carry(all.clone(), 1, 5, usize::MAX)),
-            vec![12, 11, 10, 9, 8, 7, 6, 5],
-            "newest first, none for lock 99"
+            vec![2, 12, 11, 10, 9, 8, 7, 6],
+            "the epoch first, then the newest denials, none for lock 99"
         );
+        let entry = all[1].len() + MAILBOX_ENTRY_OVERHEAD;
         assert_eq!(
             serials(updates_to_carry(all, 1, 5, 3 * entry + entry / 2)),
-            vec![12, 11, 10],
+            vec![2, 12, 11],
             "no more than the bytes a request at the smallest MTU can carry"
         );
+
+        // A big denial that does not fit is skipped for a smaller, older one.
+        let mixed = vec![
+            update(20, ALL_LOCKS, deny(64)),
+            update(19, ALL_LOCKS, deny(1)),
+        ];
+        let small = mixed[1].len() + MAILBOX_ENTRY_OVERHEAD;
+        assert_eq!(serials(updates_to_carry(mixed, 1, 5, small)), vec![19]);
     }
 }

@@ -57,6 +57,8 @@ pub struct MailboxAddress {
     pub lock_id: u32,
     /// The serial.
     pub serial: u32,
+    /// Whether it raises the revocation epoch (one small update that outweighs any denylist).
+    pub raises_epoch: bool,
 }
 
 impl MailboxAddress {
@@ -70,6 +72,7 @@ impl MailboxAddress {
             site_id: r.u32("mailbox site id").ok()?,
             lock_id: r.u32("mailbox lock id").ok()?,
             serial: r.u32("mailbox serial").ok()?,
+            raises_epoch: r.u8("mailbox kind").ok()? == MailboxChange::EPOCH,
         })
     }
 
@@ -82,12 +85,7 @@ impl MailboxAddress {
 impl MailboxUpdate {
     /// Whether the update is meant for this lock.
     pub fn addresses(&self, site_id: u32, lock_id: u32) -> bool {
-        MailboxAddress {
-            site_id: self.site_id,
-            lock_id: self.lock_id,
-            serial: self.serial,
-        }
-        .addresses(site_id, lock_id)
+        self.site_id == site_id && (self.lock_id == ALL_LOCKS || self.lock_id == lock_id)
     }
 
     /// Encodes and signs with the site authority key.
@@ -223,8 +221,18 @@ mod tests {
             Some(MailboxAddress {
                 site_id: 4,
                 lock_id: 9,
-                serial: 77
+                serial: 77,
+                raises_epoch: true,
             })
+        );
+        let deny = MailboxUpdate {
+            change: MailboxChange::DenyCredentials(vec![1]),
+            ..update
+        };
+        let bytes = deny.sign(&authority, &rng).unwrap();
+        assert_eq!(
+            MailboxAddress::peek(&bytes).map(|a| a.raises_epoch),
+            Some(false)
         );
         assert_eq!(MailboxAddress::peek(&bytes[..5]), None);
     }

@@ -43,16 +43,24 @@ fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Op
     for value in headers.get_all("x-forwarded-for").iter().rev() {
         // Hop by hop on the raw bytes: a client's garbage left of a proxy's hop stays there.
         for hop in value.as_bytes().rsplit(|byte| *byte == b',') {
-            let address = std::str::from_utf8(hop)
-                .ok()
-                .and_then(|text| text.trim().parse::<IpAddr>().ok())?
-                .to_canonical();
+            let address = std::str::from_utf8(hop).ok().and_then(hop_address)?;
             if !is_trusted(&address) {
                 return Some(address);
             }
         }
     }
     None
+}
+
+/// One `X-Forwarded-For` hop as an address in canonical form: `1.2.3.4`, `2001:db8::1`, or
+/// with the port some proxies add (`1.2.3.4:5678`, `[2001:db8::1]:5678`).
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let address = hop
+        .parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|socket| socket.ip()))
+        .ok()?;
+    Some(address.to_canonical())
 }
 
 /// How a password check ended.
@@ -139,7 +147,7 @@ mod tests {
         let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
         /// Peer, header lines, trusted proxies, the client counted.
         type Case<'a> = (&'a str, Vec<&'a [u8]>, &'a [IpAddr], Option<&'a str>);
-        let cases: [Case; 11] = [
+        let cases: [Case; 13] = [
             // A client sending the header itself is still counted as itself.
             (
                 "203.0.113.9",
@@ -184,6 +192,19 @@ mod tests {
             (
                 "10.0.0.1",
                 vec![b"2001:db8::7, 10.0.0.2"],
+                &proxies,
+                Some("2001:db8::7"),
+            ),
+            // Hops with the port some proxies add.
+            (
+                "10.0.0.1",
+                vec![b"198.51.100.1:5678"],
+                &proxies,
+                Some("198.51.100.1"),
+            ),
+            (
+                "10.0.0.1",
+                vec![b"[2001:db8::7]:443, 10.0.0.2"],
                 &proxies,
                 Some("2001:db8::7"),
             ),

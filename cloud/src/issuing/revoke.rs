@@ -41,13 +41,17 @@ pub fn revoke_unwanted(
          WHERE device_id = ?1 AND site_id = ?2 AND revoked_at IS NULL AND not_after > ?3",
     )?;
     let active = statement
-        .query_map(rusqlite::params![device.device_id, site_id, now], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-            ))
-        })?
+        // A key that expired within the clock skew still opens a lock whose clock runs late.
+        .query_map(
+            rusqlite::params![device.device_id, site_id, now - CLOCK_SKEW_SECONDS],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     let mut revoked = Vec::new();
     for (id, digest, not_after) in active {
@@ -293,9 +297,10 @@ pub fn revoke_device(db: &Connection, device: &DeviceRef, now: i64) -> Result<()
          WHERE device_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
     )?;
     let sites = statement
-        .query_map(rusqlite::params![device.device_id, now], |row| {
-            row.get::<_, u32>(0)
-        })?
+        .query_map(
+            rusqlite::params![device.device_id, now - CLOCK_SKEW_SECONDS],
+            |row| row.get::<_, u32>(0),
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     let nothing = BTreeSet::new();
     for site_id in sites {

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::grants::{wanted_grants, DeviceRef};
 use super::plan::Grant;
 use super::revoke::{publish_denials, revoke_unwanted};
-use super::site_authority;
+use super::{site_authority, CLOCK_SKEW_SECONDS};
 use crate::error::ApiError;
 
 /// Validity settings of issued keys.
@@ -92,7 +92,10 @@ fn sites_with_active_keys(
          WHERE device_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
     )?;
     let sites = statement
-        .query_map(rusqlite::params![device.device_id, now], |row| row.get(0))?
+        .query_map(
+            rusqlite::params![device.device_id, now - CLOCK_SKEW_SECONDS],
+            |row| row.get(0),
+        )?
         .collect::<Result<_, _>>()?;
     Ok(sites)
 }

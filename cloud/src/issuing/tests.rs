@@ -448,3 +448,19 @@ async fn a_sync_that_raises_the_epoch_hands_out_keys_of_the_new_epoch() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_key_expired_within_the_clock_skew_is_still_revoked_and_denied() {
+    with_db(|db| {
+        let authorities = setup(db);
+        let device = find_device(db, 5).unwrap().unwrap();
+        let key = sync_device(db, &device, validity(NOW)).unwrap().keys[0].credential_id;
+        // A minute after the key's end: a lock whose clock runs 5 minutes late still opens.
+        let later = NOW + TTL + 60;
+        db.execute("DELETE FROM access_group_members WHERE group_id = 100", [])
+            .unwrap();
+        reconcile_person(db, 1, 1, later).unwrap();
+        assert_eq!(denied_ids(db, 1, &authorities[0]), vec![key]);
+    })
+    .await;
+}
