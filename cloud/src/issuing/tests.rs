@@ -114,6 +114,26 @@ fn mailbox(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<Mailbox
         .collect()
 }
 
+/// Revokes and publishes [`MAX_LIVE_DENIALS`] credentials of site 1 (ids from 1000): the
+/// denylist is full, the next denial raises the epoch.
+fn fill_denylist(db: &Connection) {
+    let full = u64::try_from(MAX_LIVE_DENIALS).unwrap();
+    let revoked: Vec<Revoked> = (1000..1000 + full)
+        .map(|id| insert_revoked(db, id, NOW + 3_600, NOW, 0))
+        .collect();
+    publish_denials(db, 1, &revoked, NOW).unwrap();
+}
+
+/// The revocation epoch of a key handed out by a sync.
+fn revocation_epoch(key: &keyway_protocol::api::DigitalKeyView, authority: &SigningKey) -> u32 {
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &key.credential)
+        .unwrap();
+    SignedCredential::decode_verified(&bytes, &authority.public_key())
+        .unwrap()
+        .credential()
+        .revocation_epoch
+}
+
 fn denied_ids(db: &Connection, site_id: u32, authority: &SigningKey) -> Vec<u64> {
     mailbox(db, site_id, authority)
         .into_iter()
@@ -306,11 +326,7 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
         let authorities = setup(db);
         let device = find_device(db, 5).unwrap().unwrap();
         let old_key = sync_device(db, &device, validity(NOW)).unwrap().keys[0].credential_id;
-        let full = u64::try_from(MAX_LIVE_DENIALS).unwrap();
-        let revoked: Vec<Revoked> = (1000..1000 + full)
-            .map(|id| insert_revoked(db, id, NOW + 3_600, NOW, 0))
-            .collect();
-        publish_denials(db, 1, &revoked, NOW).unwrap();
+        fill_denylist(db);
         assert_eq!(
             mailbox(db, 1, &authorities[0]).len(),
             MAX_DENY_UPDATES,
@@ -374,14 +390,7 @@ async fn a_denylist_phones_cannot_carry_raises_the_epoch_and_keys_are_reissued()
         let synced = sync_device(db, &device, validity(NOW + 2)).unwrap();
         let new_key = &synced.keys[0];
         assert_ne!(new_key.credential_id, old_key);
-        let bytes = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            &new_key.credential,
-        )
-        .unwrap();
-        let signed =
-            SignedCredential::decode_verified(&bytes, &authorities[0].public_key()).unwrap();
-        assert_eq!(signed.credential().revocation_epoch, 1);
+        assert_eq!(revocation_epoch(new_key, &authorities[0]), 1);
         assert_eq!(
             synced.mailbox.len(),
             1,
@@ -418,11 +427,7 @@ async fn a_sync_that_raises_the_epoch_hands_out_keys_of_the_new_epoch() {
         let authorities = setup(db);
         let device = find_device(db, 5).unwrap().unwrap();
         let old_key = sync_device(db, &device, validity(NOW)).unwrap().keys[0].credential_id;
-        let full = u64::try_from(MAX_LIVE_DENIALS).unwrap();
-        let revoked: Vec<Revoked> = (1000..1000 + full)
-            .map(|id| insert_revoked(db, id, NOW + 3_600, NOW, 0))
-            .collect();
-        publish_denials(db, 1, &revoked, NOW).unwrap();
+        fill_denylist(db);
 
         // Another schedule: this sync revokes the old key, the denial that fills the list.
         db.execute("UPDATE access_group_windows SET end_minute = 1020", [])
@@ -430,13 +435,8 @@ async fn a_sync_that_raises_the_epoch_hands_out_keys_of_the_new_epoch() {
         let synced = sync_device(db, &device, validity(NOW + 1)).unwrap();
         let key = &synced.keys[0];
         assert_ne!(key.credential_id, old_key);
-        let bytes =
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &key.credential)
-                .unwrap();
-        let signed =
-            SignedCredential::decode_verified(&bytes, &authorities[0].public_key()).unwrap();
         assert_eq!(
-            signed.credential().revocation_epoch,
+            revocation_epoch(key, &authorities[0]),
             1,
             "the key handed out in the sync that raised the epoch is of the new epoch"
         );
