@@ -78,14 +78,19 @@ impl MailboxAddress {
 
     /// Whether a lock of `site_id` with id `lock_id` is addressed.
     pub fn addresses(&self, site_id: u32, lock_id: u32) -> bool {
-        self.site_id == site_id && (self.lock_id == ALL_LOCKS || self.lock_id == lock_id)
+        addressed(self.site_id, self.lock_id, site_id, lock_id)
     }
+}
+
+/// Whether an update for (`to_site`, `to_lock`) reaches lock `lock_id` of `site_id`.
+fn addressed(to_site: u32, to_lock: u32, site_id: u32, lock_id: u32) -> bool {
+    to_site == site_id && (to_lock == ALL_LOCKS || to_lock == lock_id)
 }
 
 impl MailboxUpdate {
     /// Whether the update is meant for this lock.
     pub fn addresses(&self, site_id: u32, lock_id: u32) -> bool {
-        self.site_id == site_id && (self.lock_id == ALL_LOCKS || self.lock_id == lock_id)
+        addressed(self.site_id, self.lock_id, site_id, lock_id)
     }
 
     /// Encodes and signs with the site authority key.

@@ -73,10 +73,21 @@ pub fn revoke_unwanted(
 /// Deny updates a site's denylist may take before the epoch is raised instead.
 pub const MAX_DENY_UPDATES: usize = 2;
 /// Most revoked credentials a site's denylist holds before the epoch is raised instead. Two
-/// full deny updates and the epoch update take 1,280 bytes of a request: with a credential of
-/// up to about 700 bytes (100+ locks) the request still goes through at the smallest ATT MTU
-/// (see [`keyway_protocol::message::mailbox_budget`]), where every phone carries all of it.
+/// full deny updates and the epoch update take 1,280 bytes of a request: beside a credential
+/// of up to 877 bytes (about 177 locks) the request still goes through at the smallest ATT MTU
+/// (see [`keyway_protocol::message::mailbox_budget`]), so such a phone carries all of it.
 pub const MAX_LIVE_DENIALS: usize = MAX_DENY_UPDATES * MAX_DENIED_PER_UPDATE;
+
+/// What [`publish_denials`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    /// Nothing for locks to learn (no revocation, or only keys of an older epoch).
+    Unchanged,
+    /// The site's denylist was republished.
+    Denied,
+    /// The denylist was full: the revocation epoch was raised, so every grant changed.
+    EpochRaised,
+}
 
 /// Tells every lock of `site_id` that `revoked` were revoked.
 ///
@@ -94,9 +105,9 @@ pub fn publish_denials(
     site_id: u32,
     revoked: &[Revoked],
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<Publication, ApiError> {
     if revoked.is_empty() {
-        return Ok(());
+        return Ok(Publication::Unchanged);
     }
     let denylist = live_denials(db, site_id, now)?;
     let listed: BTreeSet<u64> = denylist.iter().map(|entry| entry.credential_id).collect();
@@ -104,10 +115,11 @@ pub fn publish_denials(
         .iter()
         .any(|entry| listed.contains(&entry.credential_id))
     {
-        return Ok(()); // all of an older epoch: locks refuse them already
+        return Ok(Publication::Unchanged); // all of an older epoch: locks refuse them already
     }
     if denylist.len() > MAX_LIVE_DENIALS {
-        return raise_epoch(db, site_id, now);
+        raise_epoch(db, site_id, now)?;
+        return Ok(Publication::EpochRaised);
     }
     let authority = site_authority(db, site_id)?;
     let rng = SystemRandom::new();
@@ -131,7 +143,7 @@ pub fn publish_denials(
             rusqlite::params![site_id, first_serial],
         )?;
     }
-    Ok(())
+    Ok(Publication::Denied)
 }
 
 /// Raises the site's revocation epoch: every credential issued so far stops opening once a
@@ -287,7 +299,8 @@ pub fn reconcile_person(
             .collect();
         revoked.extend(revoke_unwanted(db, &device, site_id, &wanted, now)?);
     }
-    publish_denials(db, site_id, &revoked, now)
+    publish_denials(db, site_id, &revoked, now)?;
+    Ok(())
 }
 
 /// Revokes every active credential of a device (lost phone), on every site.

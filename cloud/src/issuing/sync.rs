@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::grants::{wanted_grants, DeviceRef};
 use super::plan::Grant;
-use super::revoke::{publish_denials, revoke_unwanted};
+use super::revoke::{publish_denials, revoke_unwanted, Publication};
 use super::{site_authority, CLOCK_SKEW_SECONDS};
 use crate::error::ApiError;
 
@@ -122,18 +122,16 @@ fn current_grants(
     site_id: u32,
     now: i64,
 ) -> Result<Vec<Grant>, ApiError> {
-    let mut grants = wanted_grants(db, device, site_id)?;
+    let grants = wanted_grants(db, device, site_id)?;
     let wanted: BTreeSet<String> = grants.iter().map(Grant::digest).collect();
     let revoked = revoke_unwanted(db, device, site_id, &wanted, now)?;
-    let epoch = grants.first().map(|grant| grant.revocation_epoch);
-    publish_denials(db, site_id, &revoked, now)?;
-    let now_wanted = wanted_grants(db, device, site_id)?;
-    if now_wanted.first().map(|grant| grant.revocation_epoch) != epoch {
-        let wanted: BTreeSet<String> = now_wanted.iter().map(Grant::digest).collect();
-        // Keys of the old epoch: locks refuse them by epoch, nothing to publish.
-        revoke_unwanted(db, device, site_id, &wanted, now)?;
-        grants = now_wanted;
+    if publish_denials(db, site_id, &revoked, now)? != Publication::EpochRaised {
+        return Ok(grants);
     }
+    let grants = wanted_grants(db, device, site_id)?;
+    let wanted: BTreeSet<String> = grants.iter().map(Grant::digest).collect();
+    // Keys of the old epoch: locks refuse them by epoch, nothing to publish.
+    revoke_unwanted(db, device, site_id, &wanted, now)?;
     Ok(grants)
 }
 
