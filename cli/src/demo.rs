@@ -4,6 +4,8 @@
 //! device key, syncs, and unlocks over simulated BLE; then the refusals a lock enforces on its
 //! own, and the lock's events travelling back to the cloud. Every step is timed.
 
+#[path = "demo_mail.rs"]
+mod demo_mail;
 #[path = "demo_pods.rs"]
 mod pods;
 #[path = "demo_remote.rs"]
@@ -112,14 +114,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let admin = phone(&cloud, &scratch.path().join("admin-phone"), None)?;
     let admin_id = steps
         .run(
-            "the admin signs up and logs in (authorize form + PKCE)",
+            "the admin signs up, confirms the address with the e-mailed code, and logs in \
+             (authorize form + PKCE)",
             async {
-                let account = admin
-                    .auth()
-                    .sign_up(ADMIN.0.into(), ADMIN.1.into(), ADMIN.2.into())
-                    .await?;
+                let user_id = demo_mail::sign_up_verified(&cloud, &admin, ADMIN).await?;
                 log_in_with_password(Arc::clone(&admin), ADMIN.0.into(), ADMIN.2.into()).await?;
-                Ok(account.user_id)
+                Ok(user_id)
             },
         )
         .await?;
@@ -149,7 +149,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                         TENANT.0.into(),
                         TENANT.1.into(),
                         SiteRole::User,
-                        Some(TENANT.2.into()),
                     )
                     .await?;
                 admin
@@ -188,8 +187,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
     steps
         .run(
-            "the tenant's phone logs in (authorize form + PKCE)",
+            "the tenant, invited by e-mail, signs up with that address, confirms it and logs in",
             async {
+                demo_mail::sign_up_verified(&cloud, &tenant, TENANT).await?;
                 Ok(
                     log_in_with_password(Arc::clone(&tenant), TENANT.0.into(), TENANT.2.into())
                         .await?,

@@ -8,10 +8,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{anyhow, Context};
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
 use keyway_cloud::pods::invitations::find_code;
 use keyway_cloud::RunningCloud;
 use keyway_core::pods::PodMember;
@@ -20,6 +19,7 @@ use keyway_core::unlock::BleTransport;
 use keyway_core::Keyway;
 use keyway_sim::{LinkConfig, SimulatedLink};
 
+use super::demo_mail::{sign_up_verified, wait_for_mail};
 use super::{describe, force_key, last_event, ms, phone, Steps};
 use crate::mail_cmd::render;
 
@@ -108,7 +108,7 @@ pub async fn run(steps: &mut Steps, demo: PodsDemo<'_>) -> anyhow::Result<()> {
     let (email, code) = steps
         .run(
             "the cloud's outbox delivers the invitation (the local mailbox stands in for SMTP)",
-            async { invitation(demo.cloud, GUEST.0).await },
+            async { wait_for_mail(demo.cloud, GUEST.0, find_code).await },
         )
         .await?;
     print!("{}", render(&email));
@@ -123,12 +123,10 @@ pub async fn run(steps: &mut Steps, demo: PodsDemo<'_>) -> anyhow::Result<()> {
     )?;
     steps
         .run(
-            "the guest signs up and logs in with the invited address",
+            "the guest signs up with the invited address, confirms it with the e-mailed code, \
+             and logs in",
             async {
-                guest_phone
-                    .auth()
-                    .sign_up(GUEST.0.into(), GUEST.1.into(), GUEST.2.into())
-                    .await?;
+                sign_up_verified(demo.cloud, &guest_phone, GUEST).await?;
                 let login =
                     log_in_with_password(Arc::clone(&guest_phone), GUEST.0.into(), GUEST.2.into());
                 Ok(login.await?)
@@ -232,23 +230,6 @@ pub async fn run(steps: &mut Steps, demo: PodsDemo<'_>) -> anyhow::Result<()> {
         )
         .await?;
     Ok(())
-}
-
-/// The invitation e-mail to `to` and its code, once the outbox delivered it.
-async fn invitation(cloud: &RunningCloud, to: &str) -> anyhow::Result<(MailboxMessage, String)> {
-    let dir = mailbox_dir(&cloud.state.config.data_dir);
-    for _ in 0..250 {
-        let found = read_mailbox(&dir)?
-            .into_iter()
-            .rev()
-            .filter(|message| message.to == to)
-            .find_map(|message| find_code(&message.body).map(|code| (message, code)));
-        if let Some(found) = found {
-            return Ok(found);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err(anyhow!("no invitation for {to} in {}", dir.display()))
 }
 
 /// A radio of its own for the guest's phone, reaching every lock.

@@ -25,6 +25,10 @@ pub enum ApiError {
     /// 409: clashes with what exists.
     #[error("{0}")]
     Conflict(String),
+    /// 400: the e-mail verification code is wrong, expired or used, or the password is not
+    /// the one of the sign-up it belongs to (one answer for all, so none is told apart).
+    #[error("{0}")]
+    VerificationFailed(String),
     /// 429: too many attempts; retry after this many seconds.
     #[error("too many attempts, retry in {0} s")]
     RateLimited(u64),
@@ -42,6 +46,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::VerificationFailed(_) => "verification_failed",
             Self::RateLimited(_) => "rate_limited",
             Self::Internal(_) => "internal",
         }
@@ -50,7 +55,7 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidInput(_) | Self::VerificationFailed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

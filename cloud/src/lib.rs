@@ -49,6 +49,9 @@ pub struct CloudConfig {
     /// Reverse proxies in front of the cloud whose `X-Forwarded-For` is believed, so login
     /// throttling counts per real client and not per proxy (empty: the header is ignored).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address people reach the cloud at (links in e-mails); `None`: `http://` and the
+    /// address it listens on.
+    pub public_url: Option<String>,
 }
 
 impl CloudConfig {
@@ -63,6 +66,7 @@ impl CloudConfig {
             refresh_token_ttl: 30 * 86_400,
             credential_ttl: 7 * 86_400,
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -82,6 +86,18 @@ pub struct AppState {
     pub iqs: Arc<iq::IqRegistry>,
     /// The e-mail sender; handlers wake it after committing queued mail.
     pub mail: Arc<email::Mailer>,
+}
+
+impl AppState {
+    /// The address people reach the cloud at, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.config
+            .public_url
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string()
+    }
 }
 
 /// What the server counts.
@@ -184,20 +200,15 @@ impl Drop for RunningCloud {
 }
 
 /// Opens the store and serves on `listen` (port 0 picks a free port).
-pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningCloud, StoreError> {
+pub async fn start(
+    mut config: CloudConfig,
+    listen: SocketAddr,
+) -> Result<RunningCloud, StoreError> {
     let store = Store::open(&config.data_dir)?;
     let mail = email::Mailer::new(&config.email).map_err(|error| StoreError::Directory {
         path: "e-mail settings".into(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string()),
     })?;
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-        clock: CloudClock::default(),
-        metrics: Arc::default(),
-        mail: Arc::new(mail),
-        iqs: Arc::default(),
-    };
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| StoreError::Directory {
@@ -210,6 +221,17 @@ pub async fn start(config: CloudConfig, listen: SocketAddr) -> Result<RunningClo
             path: listen.to_string(),
             source,
         })?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        clock: CloudClock::default(),
+        metrics: Arc::default(),
+        mail: Arc::new(mail),
+        iqs: Arc::default(),
+    };
     let (router, _) = app(state.clone());
     let (sender, receiver) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

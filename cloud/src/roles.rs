@@ -9,7 +9,9 @@
 //! - only the owner and admins grant privacy override; remote opening and remote office mode
 //!   are set by the owner, admins and super users (within whom they may manage);
 //! - remote office mode implies remote opening;
-//! - nobody changes their own role.
+//! - nobody changes their own role, and nobody but the owner raises their own rights (privacy
+//!   override, remote opening, remote office mode): those come from someone above them. The
+//!   owner has nobody above them on their site and holds every right there.
 
 use keyway_protocol::api::{Role, UpdatePersonRequest};
 
@@ -152,6 +154,17 @@ pub fn check_update(
         _ => target.role,
     };
     let changes = |requested: Option<bool>, now: bool| requested.is_some_and(|v| v != now);
+    let raises = |requested: Option<bool>, now: bool| requested == Some(true) && !now;
+    if is_self
+        && actor.role != Role::Owner
+        && (raises(change.privacy_override, current.privacy_override)
+            || raises(change.office_mode, current.office_mode)
+            || raises(change.remote_opening, current.remote_opening))
+    {
+        return Err(forbidden(
+            "nobody raises their own rights: ask someone above you on this site",
+        ));
+    }
     if changes(change.privacy_override, current.privacy_override)
         && !matches!(actor.role, Role::Owner | Role::Admin)
     {
@@ -318,6 +331,50 @@ mod tests {
             &UpdatePersonRequest::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_super_user_or_admin_cannot_raise_their_own_rights_but_may_drop_them() {
+        let raises = [
+            UpdatePersonRequest {
+                remote_opening: Some(true),
+                ..Default::default()
+            },
+            UpdatePersonRequest {
+                office_mode: Some(true),
+                ..Default::default()
+            },
+            UpdatePersonRequest {
+                privacy_override: Some(true),
+                ..Default::default()
+            },
+        ];
+        for role in [Role::Admin, Role::SuperUser] {
+            for change in &raises {
+                assert!(
+                    matches!(
+                        check_update(
+                            party(7, role),
+                            party(7, role),
+                            PersonFlags::default(),
+                            change
+                        ),
+                        Err(ApiError::Forbidden(_))
+                    ),
+                    "{role:?} raised their own {change:?}"
+                );
+            }
+            let held = PersonFlags {
+                remote_opening: true,
+                ..Default::default()
+            };
+            let drop = UpdatePersonRequest {
+                remote_opening: Some(false),
+                ..Default::default()
+            };
+            let (_, after) = check_update(party(7, role), party(7, role), held, &drop).unwrap();
+            assert!(!after.remote_opening, "{role:?} may drop a right");
+        }
     }
 
     #[test]

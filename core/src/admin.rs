@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::{
     AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, IqView, LockView, PersonView, Role, SiteView,
-    UpdatePersonRequest, WindowDto,
+    CreateLockRequest, CreateSiteRequest, IqView, LockView, PersonStatus, PersonView, Role,
+    SiteView, UpdatePersonRequest, WindowDto,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -75,6 +75,9 @@ pub struct PersonInfo {
     pub name: String,
     /// Role.
     pub role: SiteRole,
+    /// Added by e-mail and not yet claimed: nothing works for them until they sign up with
+    /// that address and verify it.
+    pub invited: bool,
 }
 
 /// An access group.
@@ -155,20 +158,19 @@ impl AdminClient {
         })
     }
 
-    /// Adds a person (creating their account, with `password` as first password, when new).
+    /// Adds a person by e-mail. An address without a verified account is sent an invitation;
+    /// the person's rights take effect once they sign up and verify it (`invited` says so).
     pub async fn add_person(
         &self,
         site_id: u32,
         email: String,
         name: String,
         role: SiteRole,
-        password: Option<String>,
     ) -> Result<PersonInfo, KeywayError> {
         let request = AddPersonRequest {
             email,
             name,
             role: role.into(),
-            password,
         };
         let person: PersonView = self
             .post(format!("/api/v1/sites/{site_id}/people"), request)
@@ -178,6 +180,7 @@ impl AdminClient {
             email: person.email,
             name: person.name,
             role: person.role.into(),
+            invited: person.status == PersonStatus::Invited,
         })
     }
 

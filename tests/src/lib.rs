@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use keyway_cloud::auth::verification;
+use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
 use keyway_cloud::{CloudConfig, RunningCloud};
 use keyway_core::admin::{AccessGroupInfo, SiteInfo, SiteRole};
 use keyway_core::platform::{file_secure_store, software_device_signer};
@@ -74,18 +76,57 @@ impl World {
         Keyway::new(config, store, signer, transport).unwrap()
     }
 
-    /// A new account, logged in on a new phone.
+    /// Delivers due mail until an e-mail to `to` holds what `find` looks for; returns the
+    /// latest such e-mail and what was found (panics after about five seconds).
+    pub async fn wait_for_mail(
+        &self,
+        to: &str,
+        find: fn(&str) -> Option<String>,
+    ) -> (MailboxMessage, String) {
+        let state = &self.cloud.state;
+        for _ in 0..250 {
+            state
+                .mail
+                .deliver_due(&state.store, &state.clock)
+                .await
+                .unwrap();
+            let found = read_mailbox(&mailbox_dir(&state.config.data_dir))
+                .unwrap()
+                .into_iter()
+                .rev()
+                .filter(|message| message.to == to)
+                .find_map(|message| find(&message.body).map(|found| (message, found)));
+            if let Some(found) = found {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no such e-mail to {to} in the mailbox");
+    }
+
+    /// Signs `email` up on `phone` and verifies it with the code the cloud e-mailed.
+    pub async fn sign_up_verified(&self, phone: &Keyway, email: &str) {
+        phone
+            .auth()
+            .sign_up(email.into(), email.into(), PASSWORD.into())
+            .await
+            .unwrap();
+        let (_, code) = self.wait_for_mail(email, verification::find_code).await;
+        phone
+            .auth()
+            .verify_email(email.into(), code, PASSWORD.into())
+            .await
+            .unwrap();
+    }
+
+    /// A new verified account, logged in on a new phone.
     pub async fn person(
         &self,
         email: &str,
         transport: Option<Arc<dyn BleTransport>>,
     ) -> Arc<Keyway> {
         let phone = self.phone(email, transport);
-        phone
-            .auth()
-            .sign_up(email.into(), email.into(), PASSWORD.into())
-            .await
-            .unwrap();
+        self.sign_up_verified(&phone, email).await;
         log_in_with_password(Arc::clone(&phone), email.into(), PASSWORD.into())
             .await
             .unwrap();
@@ -117,16 +158,11 @@ impl World {
 }
 
 impl Site {
-    /// Adds a person with `role` (creating the account with [`PASSWORD`]); returns their id.
+    /// Adds a person with `role` by e-mail; returns their id. They claim it by signing up
+    /// with that address ([`World::person`]).
     pub async fn add(&self, email: &str, role: SiteRole) -> u32 {
         let admin = self.owner.admin();
-        let person = admin.add_person(
-            self.info.site_id,
-            email.into(),
-            email.into(),
-            role,
-            Some(PASSWORD.into()),
-        );
+        let person = admin.add_person(self.info.site_id, email.into(), email.into(), role);
         person.await.unwrap().user_id
     }
 

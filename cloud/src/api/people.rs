@@ -4,22 +4,29 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{AddPersonRequest, ApiErrorBody, PersonView, UpdatePersonRequest};
+use keyway_protocol::api::{
+    AddPersonRequest, ApiErrorBody, PersonStatus, PersonView, UpdatePersonRequest,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
 use super::extract::{Body, Ids};
-use crate::auth::accounts::{hash_off_thread, normalize_email, normalize_name, validate_password};
-use crate::auth::{insert_account, Authenticated};
+use crate::auth::accounts::{normalize_email, normalize_name};
+use crate::auth::verification::{account_for_address, added_to_site_email};
+use crate::auth::Authenticated;
+use crate::email;
 use crate::error::{ApiError, ApiResult};
 use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
+use crate::pods::mail::site_info;
+use crate::pods::people::remove_from_site_pods;
 use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
 use crate::AppState;
 
 const PERSON_COLUMNS: &str = "SELECT u.id, u.email, u.name, m.role, m.privacy_override,
-    m.office_mode, m.remote_opening FROM memberships m JOIN users u ON u.id = m.user_id";
+    m.office_mode, m.remote_opening, u.email_verified_at IS NOT NULL
+    FROM memberships m JOIN users u ON u.id = m.user_id";
 
 fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
     Ok(PersonView {
@@ -30,6 +37,11 @@ fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
         privacy_override: row.get(4)?,
         office_mode: row.get(5)?,
         remote_opening: row.get(6)?,
+        status: if row.get(7)? {
+            PersonStatus::Active
+        } else {
+            PersonStatus::Invited
+        },
     })
 }
 
@@ -79,8 +91,9 @@ pub async fn list_people(
     Ok(Json(people))
 }
 
-/// Adds a person to the site, creating their account when the e-mail is new (with `password`
-/// as its first password; an existing account keeps its own).
+/// Adds a person to the site by e-mail. An address without a verified account gets an
+/// invitation e-mail and a place that takes effect once they sign up and verify it; nobody
+/// else ever sets their password.
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site_id}/people",
@@ -104,32 +117,14 @@ pub async fn add_person(
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
     let email = normalize_email(&request.email)?;
     let name = normalize_name(&request.name)?;
-    if let Some(password) = &request.password {
-        validate_password(password)?;
-    }
     let role = request.role;
-    // Check the caller's rights before spending time on a password hash.
-    let lookup = email.clone();
-    let existing: Option<u32> = state
-        .store
-        .run(move |db| {
-            check_add(role_on_site(db, site_id, caller.user_id)?, role)?;
-            find_account(db, &lookup)
-        })
-        .await?;
-    let password_hash = match (existing, request.password) {
-        (None, Some(password)) => Some(hash_off_thread(password).await?),
-        _ => None,
-    };
     let now = state.clock.now();
+    let public_url = state.public_url();
     let view = state
         .store
         .transaction(move |tx| {
             check_add(role_on_site(tx, site_id, caller.user_id)?, role)?;
-            let user_id = match find_account(tx, &email)? {
-                Some(user_id) => user_id,
-                None => insert_account(tx, &email, &name, password_hash.as_deref(), now)?,
-            };
+            let (user_id, verified) = account_for_address(tx, &email, &name, now)?;
             let added = tx.execute(
                 "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -140,19 +135,34 @@ pub async fn add_person(
                     "{email} is already on this site"
                 )));
             }
-            person(tx, site_id, user_id)
+            let view = person(tx, site_id, user_id)?;
+            let site = site_info(tx, site_id)?;
+            let note = added_to_site_email(
+                &email,
+                &view.name,
+                &site.name,
+                role_label(role),
+                !verified,
+                &public_url,
+            );
+            email::queue(tx, &note, now)?;
+            Ok(view)
         })
         .await?;
+    state.mail.wake();
     push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-fn find_account(db: &Connection, email: &str) -> ApiResult<Option<u32>> {
-    Ok(db
-        .query_row("SELECT id FROM users WHERE email = ?1", [email], |row| {
-            row.get(0)
-        })
-        .optional()?)
+/// A role as the manuals name it.
+fn role_label(role: keyway_protocol::api::Role) -> &'static str {
+    use keyway_protocol::api::Role;
+    match role {
+        Role::Owner => "the owner",
+        Role::Admin => "a site admin",
+        Role::SuperUser => "a super user",
+        Role::User => "a user",
+    }
 }
 
 /// Changes a person's role or rights; fields left out stay as they are.
@@ -221,7 +231,9 @@ pub async fn update_person(
     Ok(Json(view))
 }
 
-/// Removes a person from the site (and its access groups); their keys there are revoked.
+/// Removes a person from the site, with everything that hangs on them: their access groups,
+/// their pod memberships, and the guests they invited (who are told by e-mail). Every key
+/// this takes away is revoked through the denylist.
 #[utoipa::path(
     delete,
     path = "/api/v1/sites/{site_id}/people/{user_id}",
@@ -264,9 +276,11 @@ pub async fn remove_person(
                 "DELETE FROM memberships WHERE site_id = ?1 AND user_id = ?2",
                 [site_id, user_id],
             )?;
+            remove_from_site_pods(tx, site_id, user_id, None, now)?;
             reconcile_person(tx, site_id, user_id, now)
         })
         .await?;
+    state.mail.wake();
     push_site_config(&state, site_id).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,8 +12,8 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::iq::push_site_config;
 use crate::pods::members::add_member as add;
-use crate::pods::people::leave;
-use crate::pods::store::{people_where, person_in_pod, Kind};
+use crate::pods::people::{leave, remove_from_site_pods};
+use crate::pods::store::{person_in_pod, Kind};
 use crate::AppState;
 
 /// Adds a member: an existing account joins at once (digital key and remote opening on the
@@ -73,18 +73,13 @@ pub async fn remove_member(
 ) -> ApiResult<Json<PodView>> {
     let view = change_pod(&state, caller.user_id, pod_id, move |tx, _, now| {
         let member = person_in_pod(tx, pod_id, member_id, Kind::Member)?;
-        let mut leaving = match member.user_id {
-            Some(user_id) => people_where(
-                tx,
-                "pod_id = ?1 AND kind = 'guest' AND invited_by = ?2",
-                [pod_id, user_id],
-            )?,
-            None => Vec::new(),
-        };
-        leaving.push(member);
-        leave(tx, &leaving, now)
+        match member.user_id {
+            Some(user_id) => remove_from_site_pods(tx, member.site_id, user_id, Some(pod_id), now),
+            None => leave(tx, &[member], now),
+        }
     })
     .await?;
+    state.mail.wake();
     push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }

@@ -1,5 +1,6 @@
-//! Accounts: open sign-up, the rules for e-mails, names and passwords, and password hashing
-//! (argon2id, salts from ring's `SystemRandom`).
+//! Accounts: the rules for e-mails, names and passwords, and password hashing (argon2id, salts
+//! from ring's `SystemRandom`). Sign-up and e-mail verification are in [`super::signup`] and
+//! [`super::verification`].
 //!
 //! Hashing costs tens of milliseconds of CPU on purpose: call [`hash_password`] and
 //! [`check_password`] from `tokio::task::spawn_blocking`, not inside a store closure (which
@@ -9,16 +10,10 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, SignupRequest, UserView};
 use ring::rand::{SecureRandom, SystemRandom};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::error::ApiError;
 
 /// Argon2id memory cost in KiB (the one place to tune hashing; existing hashes keep
 /// verifying with the parameters stored in them).
@@ -158,54 +153,8 @@ pub fn validate_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Inserts an account whose password is already hashed (or `None`: the person cannot sign
-/// in until a password is set). Normalises and checks the e-mail and name; an e-mail in use
-/// is a 409 `Conflict`. Returns the account id.
-pub fn insert_account(
-    db: &Connection,
-    email: &str,
-    name: &str,
-    password_hash: Option<&str>,
-    now: i64,
-) -> Result<u32, ApiError> {
-    let email = normalize_email(email)?;
-    let name = normalize_name(name)?;
-    let inserted = db.execute(
-        "INSERT INTO users (email, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![email, name, password_hash, now],
-    );
-    match inserted {
-        Ok(_) => {}
-        Err(rusqlite::Error::SqliteFailure(error, _))
-            if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            return Err(ApiError::Conflict(
-                "an account with this e-mail already exists".into(),
-            ));
-        }
-        Err(error) => return Err(error.into()),
-    }
-    u32::try_from(db.last_insert_rowid())
-        .map_err(|_| ApiError::Internal("account id out of range".into()))
-}
-
-/// Creates an account with a first password: checks the rules, hashes the password (tens of
-/// milliseconds, inside the caller's transaction) and inserts it. Returns the account id.
-/// Handlers that can should validate and [`hash_password`] on the blocking pool first and
-/// call [`insert_account`] in the transaction.
-pub fn create_account(
-    db: &Connection,
-    email: &str,
-    name: &str,
-    password: &str,
-    now: i64,
-) -> Result<u32, ApiError> {
-    validate_password(password)?;
-    let hash = hash_password(password)?;
-    insert_account(db, email, name, Some(&hash), now)
-}
-
-/// The account id and password hash for a (normalised) e-mail.
+/// The account id and password hash for a (normalised) e-mail. An account whose address is
+/// not verified has no password yet, so it never signs in.
 pub(crate) fn find_login(
     db: &Connection,
     email: &str,
@@ -217,43 +166,6 @@ pub(crate) fn find_login(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?)
-}
-
-/// Opens an account (no token needed). The e-mail is trimmed and lowercased.
-#[utoipa::path(
-    post,
-    path = "/api/v1/accounts",
-    tag = "accounts",
-    request_body = SignupRequest,
-    responses(
-        (status = 201, description = "The new account", body = UserView),
-        (status = 400, description = "Bad e-mail, empty name or short password", body = ApiErrorBody),
-        (status = 409, description = "The e-mail is taken", body = ApiErrorBody),
-    )
-)]
-pub async fn signup(
-    State(state): State<AppState>,
-    body: Result<Json<SignupRequest>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let Json(request) = body.map_err(|rejection| ApiError::InvalidInput(rejection.body_text()))?;
-    let email = normalize_email(&request.email)?;
-    let name = normalize_name(&request.name)?;
-    validate_password(&request.password)?;
-    let hash = hash_off_thread(request.password).await?;
-    let now = state.clock.now();
-    let (stored_email, stored_name) = (email.clone(), name.clone());
-    let user_id = state
-        .store
-        .transaction(move |tx| insert_account(tx, &stored_email, &stored_name, Some(&hash), now))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserView {
-            user_id,
-            email,
-            name,
-        }),
-    ))
 }
 
 #[cfg(test)]

@@ -39,7 +39,9 @@ impl FromRequestParts<AppState> for Authenticated {
                 db.query_row(
                     "SELECT t.user_id, t.expires_at FROM access_tokens t
                      JOIN token_families f ON f.id = t.family_id
-                     WHERE t.token_hash = ?1 AND f.revoked_at IS NULL",
+                     JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1 AND f.revoked_at IS NULL
+                       AND u.email_verified_at IS NOT NULL",
                     [hash],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )

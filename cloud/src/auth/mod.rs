@@ -4,7 +4,8 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /api/v1/accounts` | open sign-up |
+//! | `POST /api/v1/accounts` | open sign-up: e-mails a verification code |
+//! | `POST /api/v1/accounts/verify` | confirms the address with that code |
 //! | `GET /oauth/authorize` | the sign-in page |
 //! | `POST /oauth/authorize` | sign in; redirect to the app with a code |
 //! | `POST /oauth/token` | code + verifier → tokens; refresh-token rotation |
@@ -22,10 +23,12 @@ mod oauth_error;
 mod params;
 mod pkce;
 mod revoke;
+pub mod signup;
 pub mod throttle;
 pub mod tokens;
+pub mod verification;
 
-pub use accounts::{create_account, hash_password, insert_account, verify_password};
+pub use accounts::{hash_password, verify_password};
 pub use authorize::CODE_TTL_SECONDS;
 pub use bearer::Authenticated;
 
@@ -37,7 +40,8 @@ use crate::AppState;
 /// The account and OAuth2 endpoints.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(accounts::signup))
+        .routes(routes!(signup::signup))
+        .routes(routes!(signup::verify_email))
         .routes(routes!(
             authorize::authorize_form,
             authorize::authorize_submit

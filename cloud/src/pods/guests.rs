@@ -7,15 +7,20 @@ use keyway_protocol::api::pods::InviteGuestRequest;
 use rusqlite::Connection;
 
 use super::invitations;
-use super::mail::{site_info, GuestInvitation};
-use super::people::{ensure_new_to_site, ensure_not_in_pod};
+use super::mail::{guest_already_on_site_email, site_info, GuestInvitation};
+use super::people::{ensure_not_in_pod, is_new_to_site};
 use super::store::{lock_ids, lock_refs, people_where, Kind, Pod, PodPerson};
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::email;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::plan::Stay;
 
-/// Checks a requested timeframe: check-out after check-in, and not past.
+/// The longest stay a guest may be invited for, in seconds (one year): a guest is a visitor,
+/// and a longer right belongs on the site, given by its admins.
+pub const MAX_STAY_SECONDS: i64 = 366 * 86_400;
+
+/// Checks a requested timeframe: check-out after check-in, not past, and at most
+/// [`MAX_STAY_SECONDS`] long.
 pub fn stay(from: i64, until: i64, now: i64) -> ApiResult<Stay> {
     if until <= from {
         return Err(ApiError::InvalidInput(
@@ -25,6 +30,13 @@ pub fn stay(from: i64, until: i64, now: i64) -> ApiResult<Stay> {
     if until <= now {
         return Err(ApiError::InvalidInput(
             "the check-out is already past".into(),
+        ));
+    }
+    if until.saturating_sub(from.max(now)) > MAX_STAY_SECONDS {
+        return Err(ApiError::InvalidInput(
+            "a guest's stay is at most one year: ask the site's admins to add a longer-term \
+             person"
+                .into(),
         ));
     }
     Ok(Stay { from, until })
@@ -65,7 +77,10 @@ pub fn invite_guest(
     let stay = stay(request.from, request.until, now)?;
     let locks = guest_locks(db, pod, &request.lock_ids)?;
     ensure_not_in_pod(db, pod.pod_id, &email)?;
-    ensure_new_to_site(db, pod.site_id, &email)?;
+    // Somebody already on the site gets the same answer as a newcomer, so a member cannot
+    // test addresses; the invitation is recorded but its code is never sent (and redeeming
+    // refuses people on the site anyway), and the e-mail tells them it changes nothing.
+    let newcomer = is_new_to_site(db, pod.site_id, &email)?;
     db.execute(
         "INSERT INTO pod_people
            (pod_id, site_id, kind, email, name, invited_by, valid_from, valid_until, created_at)
@@ -99,6 +114,14 @@ pub fn invite_guest(
     )?;
     let site = site_info(db, pod.site_id)?;
     let lock_refs = lock_refs(db, &locks.into_iter().collect::<Vec<_>>())?;
+    if !newcomer {
+        let note = guest_already_on_site_email(&email, &inviter_name, &pod.name, &site);
+        email::queue(db, &note, now)?;
+        return people_where(db, "id = ?1", [id])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::Internal(format!("guest {id} vanished")));
+    }
     let invitation = GuestInvitation {
         to: &email,
         guest_name: &name,

@@ -7,6 +7,7 @@ use keyway_protocol::api::LockRef;
 use rusqlite::Connection;
 
 use super::invitations::{InvitationCode, LINK_PREFIX};
+use super::store::PodPerson;
 use crate::email::{NewEmail, SECRET_PLACEHOLDER};
 use crate::error::ApiResult;
 use crate::issuing::plan::Stay;
@@ -160,6 +161,48 @@ pub fn member_email(
             lock_list(locks)
         ),
         secret: invitation.map(|(code, _)| code.grouped()),
+    }
+}
+
+/// The note to a guest whose access ended because the member who invited them left the pod
+/// or the site.
+pub fn guest_access_ended_email(guest: &PodPerson, pod_name: &str, site: &SiteInfo) -> NewEmail {
+    NewEmail {
+        to: guest.email.clone(),
+        subject: format!("Your access to {pod_name} at {} has ended", site.name),
+        body: format!(
+            "{}\n\n\
+             The person who invited you to {pod_name} at {} is no longer there, so your \
+             invitation and your digital keys for it have ended: the locks no longer open for \
+             you. If you still need access, ask someone at {} to invite you again.\n",
+            greeting(&guest.name, &guest.email),
+            site.name,
+            pod_name
+        ),
+        secret: None,
+    }
+}
+
+/// The note to somebody invited as a guest who is already on the site: the invitation gives
+/// them nothing, and the member who invited them is not told why.
+pub fn guest_already_on_site_email(
+    to: &str,
+    inviter_name: &str,
+    pod_name: &str,
+    site: &SiteInfo,
+) -> NewEmail {
+    NewEmail {
+        to: to.to_string(),
+        subject: format!("{inviter_name} invited you to {pod_name} at {}", site.name),
+        body: format!(
+            "Hello,\n\n\
+             {inviter_name} invited you as a guest to {pod_name} at {}. You already have access \
+             to this site with this address, so the invitation changes nothing: keep using \
+             the Keyway app as you do. If you need access to {pod_name}, ask the site's \
+             administrators.\n",
+            site.name
+        ),
+        secret: None,
     }
 }
 

@@ -1,14 +1,16 @@
-//! Adding a member (owner and admins): an existing account joins at once and gets a note; an
-//! e-mail without an account gets an invitation code to accept after signing up.
+//! Adding a member (owner and admins): a verified account of the address joins at once and
+//! gets a note; any other address gets an invitation code to accept once signed up and
+//! verified.
 
 use keyway_protocol::api::pods::PodMemberInput;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::invitations;
 use super::mail::{member_email, site_info};
 use super::people::{ensure_not_a_guest, ensure_not_in_pod, join};
 use super::store::{lock_ids, lock_refs, people_where, Kind, Pod, PodPerson};
 use crate::auth::accounts::{normalize_email, normalize_name};
+use crate::auth::verification::find_account;
 use crate::email;
 use crate::error::{ApiError, ApiResult};
 
@@ -45,11 +47,12 @@ pub fn add_member(
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::Internal(format!("pod member {id} vanished")))?;
-    let account: Option<u32> = db
-        .query_row("SELECT id FROM users WHERE email = ?1", [&email], |row| {
-            row.get(0)
-        })
-        .optional()?;
+    // Only an account that proved it owns the address joins at once; anybody else gets an
+    // invitation code, redeemable once signed in with a verified account of that address.
+    let account = match find_account(db, &email)? {
+        Some((user_id, true)) => Some(user_id),
+        _ => None,
+    };
     let site = site_info(db, pod.site_id)?;
     let locks = lock_refs(db, &lock_ids(db, pod.pod_id)?)?;
     match account {

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::store::{joined_rows, people_where, Kind, PodPerson};
+use super::mail::{guest_access_ended_email, site_info};
+use super::store::{joined_rows, people_where, pod, Kind, PodPerson};
+use crate::email;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::reconcile_person;
 
@@ -102,6 +104,45 @@ fn remove_pod_only_membership(db: &Connection, site_id: u32, user_id: u32) -> Ap
     Ok(())
 }
 
+/// Takes `user_id` out of the site's pods (or of the pod `pod_id` only) together with the
+/// guests they invited there: everything joining gave them and their guests is undone and
+/// revoked through [`leave`], and each guest whose stay was still on is told by e-mail.
+pub fn remove_from_site_pods(
+    db: &Connection,
+    site_id: u32,
+    user_id: u32,
+    pod_id: Option<u32>,
+    now: i64,
+) -> ApiResult<()> {
+    let (scope, scope_id) = match pod_id {
+        Some(pod_id) => ("pod_id", pod_id),
+        None => ("site_id", site_id),
+    };
+    let own = people_where(
+        db,
+        &format!("{scope} = ?1 AND user_id = ?2"),
+        [scope_id, user_id],
+    )?;
+    let guests: Vec<PodPerson> = people_where(
+        db,
+        &format!("{scope} = ?1 AND kind = 'guest' AND invited_by = ?2"),
+        [scope_id, user_id],
+    )?
+    .into_iter()
+    .filter(|guest| !own.contains(guest))
+    .collect();
+    let site = site_info(db, site_id)?;
+    for guest in &guests {
+        let current = guest.blocked_at.is_none() && guest.stay.is_some_and(|s| s.until > now);
+        if current {
+            let pod_name = pod(db, guest.pod_id)?.name;
+            email::queue(db, &guest_access_ended_email(guest, &pod_name, &site), now)?;
+        }
+    }
+    let leaving: Vec<PodPerson> = own.into_iter().chain(guests).collect();
+    leave(db, &leaving, now)
+}
+
 /// Blocks or unblocks a guest. Blocking revokes their keys at once (the phone loses them at its
 /// next sync, locks refuse them once a phone carries the denylist update); unblocking lets the
 /// next sync issue new ones.
@@ -134,9 +175,9 @@ pub fn ensure_not_in_pod(db: &Connection, pod_id: u32, email: &str) -> ApiResult
     }
 }
 
-/// Refuses a guest invitation to someone already on the site (as a person, or as a member or
-/// guest of one of its pods, invited or joined).
-pub fn ensure_new_to_site(db: &Connection, site_id: u32, email: &str) -> ApiResult<()> {
+/// Whether `email` is new to the site: not a person on it, nor a member or guest of one of its
+/// pods (invited or joined).
+pub fn is_new_to_site(db: &Connection, site_id: u32, email: &str) -> ApiResult<bool> {
     let on_site = db
         .query_row(
             "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
@@ -146,12 +187,7 @@ pub fn ensure_new_to_site(db: &Connection, site_id: u32, email: &str) -> ApiResu
             |_| Ok(()),
         )
         .optional()?;
-    match on_site {
-        Some(()) => Err(ApiError::Conflict(format!(
-            "{email} is already on this site (or invited to it); guests are people new to the site"
-        ))),
-        None => Ok(()),
-    }
+    Ok(on_site.is_none())
 }
 
 /// Refuses to make a site's guest a member: guests and members are different people.

@@ -4,7 +4,7 @@
 use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
-use keyway_protocol::api::{MeResponse, PersonView, Role, SiteView};
+use keyway_protocol::api::{MeResponse, PersonStatus, PersonView, Role, SiteView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use Role::{Admin, Owner, SuperUser, User};
@@ -349,7 +349,8 @@ async fn adding_people_checks_input_and_existing_accounts() {
     for bad in [
         json!({ "email": "not an email", "name": "X", "role": "user" }),
         json!({ "email": "x@example.com", "name": "  ", "role": "user" }),
-        json!({ "email": "x@example.com", "name": "X", "role": "user", "password": "short" }),
+        // Nobody but the person sets their password: the field is refused, not ignored.
+        json!({ "email": "x@example.com", "name": "X", "role": "user", "password": "correct horse battery" }),
         json!({ "email": "x@example.com", "name": "X", "role": "janitor" }),
     ] {
         let (status, body) = cloud.post(&owner, &path, bad.clone()).await;
@@ -359,22 +360,24 @@ async fn adding_people_checks_input_and_existing_accounts() {
     assert_eq!(cloud.people(&owner, site.site_id).await, before);
     assert_eq!(cloud.count("SELECT COUNT(*) FROM users").await, 1);
 
-    // A new account with a first password gets an argon2 hash.
+    // A new address gets a place, no password, and an invitation to claim it.
     let (status, body) = cloud
         .post(
             &owner,
             &path,
-            json!({ "email": "Ana@Example.com", "name": "Ana", "role": "user", "password": "correct horse battery" }),
+            json!({ "email": "Ana@Example.com", "name": "Ana", "role": "user" }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let ana: PersonView = typed(body);
+    assert_eq!(ana.status, PersonStatus::Invited);
     assert_eq!(
         cloud
-            .count("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'")
+            .count("SELECT COUNT(*) FROM users WHERE password_hash IS NOT NULL")
             .await,
-        1
+        0
     );
+    assert_eq!(cloud.mail_to("ana@example.com").await.len(), 1);
     // Twice on the same site: 409.
     let (status, _) = cloud
         .post(
@@ -391,7 +394,7 @@ async fn adding_people_checks_input_and_existing_accounts() {
         .post(
             &other_owner,
             &format!("/api/v1/sites/{}/people", other.site_id),
-            json!({ "email": "ana@example.com", "name": "Someone else", "role": "admin", "password": "another password!" }),
+            json!({ "email": "ana@example.com", "name": "Someone else", "role": "admin" }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

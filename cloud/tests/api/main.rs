@@ -10,6 +10,7 @@
 
 mod api_support;
 
+mod accounts_verification;
 mod api_access;
 mod api_events;
 mod api_keys;

@@ -7,7 +7,9 @@ mod session;
 
 use std::sync::{Arc, Mutex};
 
-use keyway_protocol::api::{SignupRequest, TokenResponse, UserView, APP_CLIENT_ID};
+use keyway_protocol::api::{
+    SignupAccepted, SignupRequest, TokenResponse, UserView, VerifyEmailRequest, APP_CLIENT_ID,
+};
 use reqwest::Method;
 use url::Url;
 
@@ -58,7 +60,20 @@ impl AuthClient {
     }
 }
 
-/// A new account.
+/// A sign-up waiting for its e-mail to be verified.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignUpStarted {
+    /// The address the code was sent to, as the cloud normalised it.
+    pub email: String,
+}
+
+fn unreachable_cloud(error: reqwest::Error) -> KeywayError {
+    KeywayError::Retry {
+        detail: format!("cannot reach the Keyway cloud: {error}"),
+    }
+}
+
+/// A verified account.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AccountInfo {
     /// Account id.
@@ -71,13 +86,15 @@ pub struct AccountInfo {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl AuthClient {
-    /// Creates an account (then log in with it).
+    /// Signs up: the cloud e-mails the address an 8-digit code (the answer is the same whether
+    /// or not the address already has an account; the e-mail says which). Then call
+    /// [`AuthClient::verify_email`] with that code and the same password, and log in.
     pub async fn sign_up(
         &self,
         email: String,
         name: String,
         password: String,
-    ) -> Result<AccountInfo, KeywayError> {
+    ) -> Result<SignUpStarted, KeywayError> {
         let http = self.http.clone();
         on_core_runtime(async move {
             let response = http
@@ -89,9 +106,36 @@ impl AuthClient {
                 })
                 .send()
                 .await
-                .map_err(|e| KeywayError::Retry {
-                    detail: format!("cannot reach the Keyway cloud: {e}"),
-                })?;
+                .map_err(unreachable_cloud)?;
+            let accepted: SignupAccepted = crate::http::decode_response(response).await?;
+            Ok(SignUpStarted {
+                email: accepted.email,
+            })
+        })
+        .await
+    }
+
+    /// Confirms the address with the code of the verification e-mail and the password chosen
+    /// at sign-up. A wrong, expired or used code, or another password, is `InvalidInput`;
+    /// too many tries is `Retry`.
+    pub async fn verify_email(
+        &self,
+        email: String,
+        code: String,
+        password: String,
+    ) -> Result<AccountInfo, KeywayError> {
+        let http = self.http.clone();
+        on_core_runtime(async move {
+            let response = http
+                .request(Method::POST, "/api/v1/accounts/verify")?
+                .json(&VerifyEmailRequest {
+                    email,
+                    code,
+                    password,
+                })
+                .send()
+                .await
+                .map_err(unreachable_cloud)?;
             let user: UserView = crate::http::decode_response(response).await?;
             Ok(AccountInfo {
                 user_id: user.user_id,

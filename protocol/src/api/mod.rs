@@ -56,6 +56,35 @@ pub struct SignupRequest {
     pub password: String,
 }
 
+/// The answer to a sign-up, the same whether or not the address already has an account (the
+/// e-mail sent to the address tells the difference, so sign-up never reveals who has one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupAccepted {
+    /// The address, normalised (trimmed, lowercased).
+    pub email: String,
+    /// Always `verify_email`: enter the code e-mailed to the address (or open its link) with
+    /// `POST /api/v1/accounts/verify`, then log in.
+    pub next: String,
+}
+
+/// The one value of [`SignupAccepted::next`].
+pub const SIGNUP_NEXT_VERIFY_EMAIL: &str = "verify_email";
+
+/// `POST /api/v1/accounts/verify`: proves the address with the code of its verification
+/// e-mail. The password is the one typed at that sign-up, so a code cannot confirm somebody
+/// else's sign-up of the same address.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyEmailRequest {
+    /// The address signed up with.
+    pub email: String,
+    /// The 8-digit code of the e-mail (spaces and dashes do not matter).
+    pub code: String,
+    /// The password chosen at sign-up.
+    pub password: String,
+}
+
 /// A person's account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -114,10 +143,12 @@ pub struct SiteView {
     pub authority_public_key: String,
 }
 
-/// `POST /api/v1/sites/{site_id}/people`: adds a person (creating the account when the
-/// e-mail is new; `password` then sets its first password).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v1/sites/{site_id}/people`: adds a person by e-mail. Nobody but the person
+/// ever sets their password: an address without a verified account gets an invitation e-mail,
+/// and the membership takes effect once they sign up and verify that address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddPersonRequest {
     /// Login e-mail.
     pub email: String,
@@ -125,8 +156,6 @@ pub struct AddPersonRequest {
     pub name: String,
     /// Role on the site (never `owner`: ownership is transferred, not granted).
     pub role: Role,
-    /// First password of a new account.
-    pub password: Option<String>,
 }
 
 /// `PATCH /api/v1/sites/{site_id}/people/{user_id}`: fields left out stay as they are.
@@ -161,6 +190,19 @@ pub struct PersonView {
     pub office_mode: bool,
     /// May open remotely.
     pub remote_opening: bool,
+    /// Whether the person has claimed the membership with a verified account.
+    pub status: PersonStatus,
+}
+
+/// Whether a person added by e-mail can use their rights yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PersonStatus {
+    /// Their account's address is verified: their rights are in effect.
+    Active,
+    /// Invited by e-mail: nothing works until they sign up with that address and verify it.
+    Invited,
 }
 
 /// `POST /api/v1/sites/{site_id}/locks`: registers an installed lock.
@@ -436,12 +478,10 @@ impl std::fmt::Debug for SignupRequest {
     }
 }
 
-impl std::fmt::Debug for AddPersonRequest {
+impl std::fmt::Debug for VerifyEmailRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AddPersonRequest")
+        f.debug_struct("VerifyEmailRequest")
             .field("email", &self.email)
-            .field("name", &self.name)
-            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }

@@ -17,6 +17,7 @@ async fn a_tenant_logs_in_syncs_and_unlocks_and_the_event_reaches_the_cloud() {
     site.grant_first_lock(tenant_id).await;
     let radio = site.radio();
     let tenant = world.phone("tenant", Some(radio as Arc<dyn BleTransport>));
+    world.sign_up_verified(&tenant, "tenant@e2e.test").await;
     log_in(&tenant, "tenant@e2e.test").await;
     tenant.devices().register().await.unwrap();
     let synced = tenant.wallet().sync().await.unwrap();
@@ -96,6 +97,7 @@ async fn removal_from_the_group_reaches_the_phone_at_the_next_sync() {
     let tenant_id = site.add("leaver@e2e.test", SiteRole::User).await;
     let group = site.grant_first_lock(tenant_id).await;
     let tenant = world.phone("leaver", Some(site.radio() as Arc<dyn BleTransport>));
+    world.sign_up_verified(&tenant, "leaver@e2e.test").await;
     log_in(&tenant, "leaver@e2e.test").await;
     tenant.devices().register().await.unwrap();
     assert_eq!(tenant.wallet().sync().await.unwrap().keys, 1);
@@ -123,6 +125,7 @@ async fn roles_are_enforced_through_the_core() {
     site.add("plain@e2e.test", SiteRole::User).await;
     site.add("super@e2e.test", SiteRole::SuperUser).await;
     let plain = world.phone("plain", None);
+    world.sign_up_verified(&plain, "plain@e2e.test").await;
     log_in(&plain, "plain@e2e.test").await;
     let denied = plain
         .admin()
@@ -131,7 +134,6 @@ async fn roles_are_enforced_through_the_core() {
             "x@e2e.test".into(),
             "X".into(),
             SiteRole::User,
-            None,
         )
         .await;
     assert!(
@@ -139,6 +141,7 @@ async fn roles_are_enforced_through_the_core() {
         "{denied:?}"
     );
     let superuser = world.phone("super", None);
+    world.sign_up_verified(&superuser, "super@e2e.test").await;
     log_in(&superuser, "super@e2e.test").await;
     let denied = superuser
         .admin()
@@ -147,7 +150,6 @@ async fn roles_are_enforced_through_the_core() {
             "a@e2e.test".into(),
             "A".into(),
             SiteRole::Admin,
-            None,
         )
         .await;
     assert!(
@@ -161,7 +163,6 @@ async fn roles_are_enforced_through_the_core() {
             "u@e2e.test".into(),
             "U".into(),
             SiteRole::User,
-            None,
         )
         .await;
     assert!(allowed.is_ok(), "{allowed:?}");

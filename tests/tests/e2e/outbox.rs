@@ -35,6 +35,7 @@ async fn an_upload_cut_short_by_a_crash_is_finished_exactly_once() {
     site.grant_first_lock(user).await;
     let radio = site.radio();
     let phone = world.phone("walker", Some(Arc::clone(&radio) as Arc<dyn BleTransport>));
+    world.sign_up_verified(&phone, "walker@outbox.test").await;
     log_in(&phone, "walker@outbox.test").await;
     phone.devices().register().await.unwrap();
     phone.wallet().sync().await.unwrap();
@@ -116,6 +117,7 @@ async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock()
         wrote: Default::default(),
     });
     let unlucky = world.phone("unlucky", Some(flaky as Arc<dyn BleTransport>));
+    world.sign_up_verified(&unlucky, "walker@lost.test").await;
     log_in(&unlucky, "walker@lost.test").await;
     unlucky.devices().register().await.unwrap();
     unlucky.wallet().sync().await.unwrap();

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_cloud::auth::tokens::new_token;
+use keyway_cloud::auth::verification;
+use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
 use keyway_cloud::{start, CloudConfig, RunningCloud, StoreError};
 use keyway_protocol::api::{
     AccessGroupView, DeviceView, KeySyncResponse, LockView, PersonView, Role, SiteView, WindowDto,
@@ -99,7 +101,8 @@ impl Cloud {
             .store
             .run(move |db| {
                 db.execute(
-                    "INSERT INTO users (email, name, created_at) VALUES (?1, 'Test person', 0)",
+                    "INSERT INTO users (email, name, created_at, email_verified_at)
+                     VALUES (?1, 'Test person', 0, 0)",
                     [email],
                 )?;
                 Ok::<_, StoreError>(u32::try_from(db.last_insert_rowid()).unwrap())
@@ -218,7 +221,81 @@ impl Cloud {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let person: PersonView = typed(body);
+        self.mark_verified(person.user_id).await;
         self.token_for(person.user_id).await
+    }
+
+    /// Marks an account's address verified, as if its person had signed up and entered the
+    /// code (the verification flow has its own tests).
+    pub async fn mark_verified(&self, user_id: u32) {
+        self.running
+            .state
+            .store
+            .run(move |db| {
+                db.execute(
+                    "UPDATE users SET email_verified_at = 0 WHERE id = ?1",
+                    [user_id],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Signs up over HTTP; returns the status and the JSON body.
+    pub async fn sign_up(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.unauthenticated(
+            "/api/v1/accounts",
+            json!({ "email": email, "name": "Signer", "password": password }),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/accounts/verify`; returns the status and the JSON body.
+    pub async fn verify(&self, email: &str, code: &str, password: &str) -> (StatusCode, Value) {
+        self.unauthenticated(
+            "/api/v1/accounts/verify",
+            json!({ "email": email, "code": code, "password": password }),
+        )
+        .await
+    }
+
+    /// `POST` without a token.
+    pub async fn unauthenticated(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.running.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Delivers due mail and returns every e-mail sent to `to` so far, oldest first.
+    pub async fn mail_to(&self, to: &str) -> Vec<MailboxMessage> {
+        let state = &self.running.state;
+        state
+            .mail
+            .deliver_due(&state.store, &state.clock)
+            .await
+            .unwrap();
+        read_mailbox(&mailbox_dir(&state.config.data_dir))
+            .unwrap()
+            .into_iter()
+            .filter(|message| message.to == to)
+            .collect()
+    }
+
+    /// The verification code of the latest e-mail to `to` that carries one.
+    pub async fn verification_code(&self, to: &str) -> Option<String> {
+        self.mail_to(to)
+            .await
+            .iter()
+            .rev()
+            .find_map(|message| verification::find_code(&message.body))
     }
 
     /// The site's people as `caller` sees them.

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
 use keyway_cloud::pods::invitations::find_code;
@@ -28,24 +27,7 @@ pub fn mailbox(world: &World) -> Vec<MailboxMessage> {
 
 /// The latest e-mail to `to` carrying an invitation code, and the code, once delivered.
 pub async fn invitation_for(world: &World, to: &str) -> (MailboxMessage, String) {
-    let state = &world.cloud.state;
-    for _ in 0..250 {
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
-            .await
-            .unwrap();
-        let found = mailbox(world)
-            .into_iter()
-            .rev()
-            .filter(|message| message.to == to)
-            .find_map(|message| find_code(&message.body).map(|code| (message, code)));
-        if let Some(found) = found {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no invitation e-mail to {to} in the mailbox");
+    world.wait_for_mail(to, find_code).await
 }
 
 /// A logged-in phone with a registered device, reaching the site's locks over its own radio.

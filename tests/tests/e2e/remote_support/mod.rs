@@ -118,6 +118,7 @@ pub async fn remote_site(lock_names: &[&str]) -> Remote {
     .await
     .unwrap();
     let tenant = world.phone("tenant", None);
+    world.sign_up_verified(&tenant, TENANT).await;
     log_in(&tenant, TENANT).await;
     tenant.devices().register().await.unwrap();
     tenant

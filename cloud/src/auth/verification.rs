@@ -1,0 +1,426 @@
+//! E-mail verification: nothing on a site reaches an account until its owner proved they read
+//! the address's mail.
+//!
+//! - Every sign-up answers the same (`202`, "check your e-mail"), whether or not the address
+//!   has an account; the e-mail tells the difference. An address with a verified account is
+//!   told "you already have an account"; any other gets an 8-digit code (and a link to the
+//!   cloud's `/web/verify` page).
+//! - A code belongs to one sign-up and confirms only it: verifying takes the code *and* the
+//!   password chosen at that sign-up, so somebody who signs up with your address (before or
+//!   after you) cannot have you confirm their password with a code you received.
+//! - Codes are single-use (verifying drops every sign-up of the account), expire after
+//!   [`CODE_TTL_SECONDS`], are stored as SHA-256 only, and wrong tries are throttled like
+//!   passwords (per address of the account and per client address).
+//! - An address gets at most [`MAILS_PER_HOUR`] account e-mails an hour: sign-up cannot
+//!   flood a mailbox. Past that, sign-up still answers the same and sends nothing.
+//! - An account row may exist before verification (an admin or a pod added the address, or a
+//!   sign-up is pending) but it has no password and cannot sign in.
+
+use keyway_protocol::api::UserView;
+use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::accounts::normalize_name;
+use crate::email::{self, NewEmail, SECRET_PLACEHOLDER};
+use crate::error::{ApiError, ApiResult};
+
+/// Digits in a code.
+pub const CODE_DIGITS: usize = 8;
+/// Seconds a code works.
+pub const CODE_TTL_SECONDS: i64 = 24 * 3600;
+/// Account e-mails (codes, "you already have an account") one address gets per hour at most.
+pub const MAILS_PER_HOUR: u32 = 5;
+/// Wrong codes for one address within the login throttling window before tries are refused.
+pub const FAILURE_LIMIT: u32 = 5;
+/// The page of the cloud the e-mail links to.
+pub const VERIFY_PATH: &str = "/web/verify";
+const HASH_LABEL: &[u8] = b"keyway-email-verification-v1:";
+
+/// A fresh code, to put in an e-mail and nowhere else.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VerificationCode(String);
+
+impl std::fmt::Debug for VerificationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerificationCode(..)")
+    }
+}
+
+impl VerificationCode {
+    /// `1234-5678`, as people read and type it.
+    pub fn grouped(&self) -> String {
+        let (left, right) = self.0.split_at(CODE_DIGITS / 2);
+        format!("{left}-{right}")
+    }
+}
+
+/// Eight random digits (rejection sampling over ring's generator, so every code is as likely).
+pub fn generate() -> ApiResult<VerificationCode> {
+    const SPACE: u64 = 100_000_000;
+    let random = SystemRandom::new();
+    // The largest multiple of SPACE that fits in a u64: values above it would bias the digits.
+    let zone = u64::MAX - u64::MAX % SPACE;
+    loop {
+        let mut bytes = [0u8; 8];
+        random
+            .fill(&mut bytes)
+            .map_err(|_| ApiError::Internal("random generator failed".into()))?;
+        let value = u64::from_be_bytes(bytes);
+        if value < zone {
+            return Ok(VerificationCode(format!("{:08}", value % SPACE)));
+        }
+    }
+}
+
+/// The canonical form of a typed code (spaces and dashes do not matter), or `None` when it
+/// cannot be one.
+pub fn normalize(input: &str) -> Option<String> {
+    let code: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    (code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+}
+
+/// The grouped code in a verification e-mail's body (the demo and tests read real e-mails).
+pub fn find_code(body: &str) -> Option<String> {
+    body.split(|c: char| c.is_whitespace() || c == '=' || c == '&')
+        .find(|word| word.len() == CODE_DIGITS + 1 && normalize(word).is_some())
+        .map(str::to_string)
+}
+
+/// The stored form of a canonical code of `user_id`.
+fn code_hash(user_id: u32, code: &str) -> Vec<u8> {
+    let id = user_id.to_be_bytes();
+    digest::digest(
+        &digest::SHA256,
+        &[HASH_LABEL, &id, code.as_bytes()].concat(),
+    )
+    .as_ref()
+    .to_vec()
+}
+
+/// An account by its (normalised) address: id and whether its address is verified.
+pub(crate) fn find_account(db: &Connection, email: &str) -> ApiResult<Option<(u32, bool)>> {
+    Ok(db
+        .query_row(
+            "SELECT id, email_verified_at IS NOT NULL FROM users WHERE email = ?1",
+            [email],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The account of `email`, made (unverified, without a password) when there is none, so that
+/// a site or a pod can hold a place for the person until they verify the address.
+pub(crate) fn account_for_address(
+    db: &Connection,
+    email: &str,
+    name: &str,
+    now: i64,
+) -> ApiResult<(u32, bool)> {
+    if let Some(found) = find_account(db, email)? {
+        return Ok(found);
+    }
+    let name = normalize_name(name)?;
+    db.execute(
+        "INSERT INTO users (email, name, password_hash, created_at) VALUES (?1, ?2, NULL, ?3)",
+        params![email, name, now],
+    )?;
+    let id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("account id out of range".into()))?;
+    Ok((id, false))
+}
+
+/// Whether the address may get one more account e-mail this hour; records it when it may.
+fn mail_allowed(db: &Connection, email: &str, now: i64) -> ApiResult<bool> {
+    db.execute(
+        "DELETE FROM account_mail_log WHERE sent_at <= ?1",
+        [now - 3600],
+    )?;
+    let sent: u32 = db.query_row(
+        "SELECT COUNT(*) FROM account_mail_log WHERE email = ?1",
+        [email],
+        |row| row.get(0),
+    )?;
+    if sent >= MAILS_PER_HOUR {
+        return Ok(false);
+    }
+    db.execute(
+        "INSERT INTO account_mail_log (email, sent_at) VALUES (?1, ?2)",
+        params![email, now],
+    )?;
+    Ok(true)
+}
+
+/// Records a sign-up of `email` (normalised) with `name` and an already hashed password, and
+/// queues the e-mail that answers it: a code for an address without a verified account, a
+/// note for one with. Nothing is sent past [`MAILS_PER_HOUR`]. `public_url` is the cloud's
+/// address for the link.
+pub fn record_signup(
+    db: &Connection,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    public_url: &str,
+    now: i64,
+) -> ApiResult<()> {
+    db.execute("DELETE FROM account_signups WHERE expires_at <= ?1", [now])?;
+    let (user_id, verified) = account_for_address(db, email, name, now)?;
+    if !mail_allowed(db, email, now)? {
+        return Ok(());
+    }
+    if verified {
+        email::queue(db, &already_registered_email(email, public_url), now)?;
+        return Ok(());
+    }
+    let code = generate()?;
+    let expires_at = now + CODE_TTL_SECONDS;
+    db.execute(
+        "INSERT INTO account_signups (user_id, name, password_hash, code_hash, expires_at,
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            user_id,
+            name,
+            password_hash,
+            code_hash(user_id, &code.0),
+            expires_at,
+            now
+        ],
+    )?;
+    email::queue(
+        db,
+        &verification_email(email, name, &code, public_url, expires_at),
+        now,
+    )?;
+    Ok(())
+}
+
+/// A sign-up a code belongs to.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PendingSignup {
+    /// Its row.
+    pub id: i64,
+    /// The account.
+    pub user_id: u32,
+    /// The password it chose (PHC string).
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for PendingSignup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignup")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The live sign-up of `email` whose code is `code` (canonical), if any.
+pub(crate) fn find_signup(
+    db: &Connection,
+    email: &str,
+    code: &str,
+    now: i64,
+) -> ApiResult<Option<PendingSignup>> {
+    let Some((user_id, false)) = find_account(db, email)? else {
+        return Ok(None);
+    };
+    Ok(db
+        .query_row(
+            "SELECT id, password_hash FROM account_signups
+             WHERE user_id = ?1 AND code_hash = ?2 AND expires_at > ?3",
+            params![user_id, code_hash(user_id, code), now],
+            |row| {
+                Ok(PendingSignup {
+                    id: row.get(0)?,
+                    user_id,
+                    password_hash: row.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Completes a verified sign-up: the account takes its password and name, its address is
+/// verified, every sign-up of it is dropped (each code works once) and any token it might
+/// hold is revoked. Fails when the sign-up was used in the meantime. Returns the account.
+pub(crate) fn complete_signup(
+    db: &Connection,
+    signup: &PendingSignup,
+    now: i64,
+) -> ApiResult<UserView> {
+    let name: Option<String> = db
+        .query_row(
+            "SELECT name FROM account_signups WHERE id = ?1",
+            [signup.id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(name) = name else {
+        return Err(ApiError::VerificationFailed(
+            "this code was already used".into(),
+        ));
+    };
+    db.execute(
+        "UPDATE users SET password_hash = ?1, name = ?2, email_verified_at = ?3
+         WHERE id = ?4 AND email_verified_at IS NULL",
+        params![signup.password_hash, name, now, signup.user_id],
+    )?;
+    db.execute(
+        "DELETE FROM account_signups WHERE user_id = ?1",
+        [signup.user_id],
+    )?;
+    db.execute(
+        "UPDATE token_families SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+        params![now, signup.user_id],
+    )?;
+    Ok(db.query_row(
+        "SELECT id, email, name FROM users WHERE id = ?1",
+        [signup.user_id],
+        |row| {
+            Ok(UserView {
+                user_id: row.get(0)?,
+                email: row.get(1)?,
+                name: row.get(2)?,
+            })
+        },
+    )?)
+}
+
+fn verify_link(public_url: &str, email: &str, code: Option<&str>) -> String {
+    let base = format!("{}{VERIFY_PATH}", public_url.trim_end_matches('/'));
+    let mut url = match url::Url::parse(&base) {
+        Ok(url) => url,
+        Err(_) => return base,
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("email", email);
+        if let Some(code) = code {
+            query.append_pair("code", code);
+        }
+    }
+    url.to_string()
+}
+
+fn verification_email(
+    to: &str,
+    name: &str,
+    code: &VerificationCode,
+    public_url: &str,
+    expires_at: i64,
+) -> NewEmail {
+    // The link carries the placeholder: the code goes in only when the e-mail is sent.
+    let link = verify_link(public_url, to, Some(SECRET_PLACEHOLDER)).replace(
+        &url::form_urlencoded::byte_serialize(SECRET_PLACEHOLDER.as_bytes()).collect::<String>(),
+        SECRET_PLACEHOLDER,
+    );
+    NewEmail {
+        to: to.to_string(),
+        subject: "Confirm your e-mail address for Keyway".into(),
+        body: format!(
+            "Hello {name},\n\n\
+             Someone, probably you, signed up for Keyway with this address. To confirm it, enter \
+             this code in the Keyway app with the password you chose:\n\n\
+             \x20 {SECRET_PLACEHOLDER}\n\n\
+             or open {link}\n\n\
+             The code works once, until {} UTC. Until you confirm, nothing is shared with this \
+             account: no site, key or invitation. If you did not sign up, ignore this e-mail; \
+             without the code nobody can use this address.\n",
+            crate::pods::mail::utc_time(expires_at)
+        ),
+        secret: Some(code.grouped()),
+    }
+}
+
+fn already_registered_email(to: &str, public_url: &str) -> NewEmail {
+    NewEmail {
+        to: to.to_string(),
+        subject: "You already have a Keyway account".into(),
+        body: format!(
+            "Hello,\n\n\
+             Someone, probably you, tried to sign up for Keyway with this address, but you \
+             already have an account: sign in with it in the Keyway app (or at {}). Nothing was \
+             changed. If it was not you, you can ignore this e-mail.\n",
+            public_url.trim_end_matches('/')
+        ),
+        secret: None,
+    }
+}
+
+/// The e-mail to a person added to a site by an administrator. `claim` is set when the
+/// address has no verified account yet: the e-mail then says how to claim the place.
+pub fn added_to_site_email(
+    to: &str,
+    name: &str,
+    site_name: &str,
+    role: &str,
+    claim: bool,
+    public_url: &str,
+) -> NewEmail {
+    let next = if claim {
+        format!(
+            "To claim it, install the Keyway app and sign up with this address ({to}), then \
+             confirm the address with the code we e-mail you. Until then nothing works for \
+             this address. (Web: {})\n",
+            verify_link(public_url, to, None)
+        )
+    } else {
+        "Open the Keyway app and sync: what the site gives you appears there.\n".into()
+    };
+    NewEmail {
+        to: to.to_string(),
+        subject: format!("You were added to {site_name} on Keyway"),
+        body: format!(
+            "Hello {name},\n\nYou were added to {site_name} as {role}.\n\n{next}\n\
+             If you did not expect this e-mail, ignore it.\n"
+        ),
+        secret: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_eight_random_digits_forgiving_to_type_and_hidden_from_debug() {
+        let code = generate().unwrap();
+        assert_ne!(code, generate().unwrap());
+        let grouped = code.grouped();
+        assert_eq!(grouped.len(), 9);
+        assert_eq!(normalize(&grouped).as_deref(), Some(code.0.as_str()));
+        assert_eq!(
+            normalize(&grouped.replace('-', " ")).as_deref(),
+            Some(code.0.as_str())
+        );
+        assert_eq!(normalize("1234-567"), None);
+        assert_eq!(normalize("1234-567a"), None);
+        assert!(!format!("{code:?}").contains(&code.0));
+        let body = format!("code:\n  {grouped}\nlink https://x/web/verify?email=a&code={grouped}");
+        assert_eq!(find_code(&body), Some(grouped));
+    }
+
+    #[test]
+    fn hashes_are_per_account_and_never_contain_the_code() {
+        let a = code_hash(1, "12345678");
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, code_hash(2, "12345678"));
+        assert_ne!(a, code_hash(1, "12345679"));
+    }
+
+    #[test]
+    fn the_verification_email_keeps_its_code_out_of_the_body() {
+        let code = generate().unwrap();
+        let email = verification_email("ada@example.com", "Ada", &code, "http://127.0.0.1:1", 0);
+        assert!(!email.body.contains(&code.grouped()));
+        let sent = email.body.replace(SECRET_PLACEHOLDER, &code.grouped());
+        assert_eq!(find_code(&sent), Some(code.grouped()));
+        assert!(sent.contains(&format!(
+            "http://127.0.0.1:1/web/verify?email=ada%40example.com&code={}",
+            code.grouped()
+        )));
+    }
+}
