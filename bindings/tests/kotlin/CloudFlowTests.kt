@@ -81,21 +81,23 @@ fun cloudFlowTests(suite: TestSuite) {
             val tenantEmail = "tenant-$stamp@kotlin.test"
 
             val admin = filePhone("admin-$stamp", null)
-            admin.auth().signUp(adminEmail, "Admin", PASSWORD)
+            signUpVerified(admin, adminEmail, "Admin", PASSWORD)
             logInWithPassword(admin, adminEmail, PASSWORD)
             assertTrue(admin.auth().isLoggedIn())
             val site = admin.admin().createSite("Kotlin site $stamp", 60)
             assertEquals(65, site.authorityPublicKey.size)
             val locks = installSimulatedLocks(admin, site.siteId, site.authorityPublicKey, listOf("Front", "Back"))
             val (front, back) = locks.lockIds()
-            val tenant = admin.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER, PASSWORD)
+            val tenant = admin.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER)
             assertEquals(SiteRole.USER, tenant.role)
+            assertTrue(tenant.invited, "a new address is invited, not given an account")
             val group = admin.admin().createAccessGroup(site.siteId, "Tenants", listOf(front), listOf(tenant.userId), emptyList())
             assertEquals(listOf(tenant.userId), group.userIds)
 
             val store = InMemorySecureStore()
             val phone = phone("tenant-$stamp", store, locks.transport())
             assertFalse(phone.auth().isLoggedIn())
+            signUpVerified(phone, tenantEmail, "Tenant", PASSWORD)
             logInWithPassword(phone, tenantEmail, PASSWORD)
             assertTrue(phone.auth().isLoggedIn())
             assertContains(store.keys(), "keyway.tokens", "the session is in the Kotlin store")
@@ -143,7 +145,7 @@ fun cloudFlowTests(suite: TestSuite) {
             val stamp = System.nanoTime()
             val email = "someone-$stamp@kotlin.test"
             val phone = phone("someone-$stamp", InMemorySecureStore(), null)
-            phone.auth().signUp(email, "Someone", PASSWORD)
+            signUpVerified(phone, email, "Someone", PASSWORD)
             assertFailsWith<KeywayException.NotAllowed> {
                 logInWithPassword(phone, email, "not the password")
             }
@@ -159,7 +161,7 @@ fun cloudFlowTests(suite: TestSuite) {
             val stamp = System.nanoTime()
             val email = "owner-$stamp@kotlin.test"
             val admin = filePhone("owner-$stamp", null)
-            admin.auth().signUp(email, "Owner", PASSWORD)
+            signUpVerified(admin, email, "Owner", PASSWORD)
             logInWithPassword(admin, email, PASSWORD)
             val site = admin.admin().createSite("Kotlin site $stamp", 0)
             val locks = installSimulatedLocks(admin, site.siteId, site.authorityPublicKey, listOf("Only"))

@@ -39,31 +39,18 @@ private fun phone(cloud: String, name: String, transport: BleTransport?): Keyway
 /** Signs up and logs in through the cloud's real login form. */
 private suspend fun person(cloud: String, email: String, transport: BleTransport?): Keyway {
     val keyway = phone(cloud, email.substringBefore('@'), transport)
-    keyway.auth().signUp(email, email, PASSWORD)
+    signUpVerified(keyway, email, email, PASSWORD)
     logInWithPassword(keyway, email, PASSWORD)
     return keyway
 }
 
 /** The invitation code in the latest e-mail to [to] in the cloud's local mailbox. */
-private fun invitationCode(cloudData: File, to: String): String {
-    val code = Regex("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}")
-    repeat(250) {
-        val found = File(cloudData, "mailbox").listFiles { f -> f.name.endsWith(".json") && !f.name.startsWith(".") }
-            .orEmpty()
-            .sortedBy { it.name }
-            .map { Json.parse(it.readText()) as Map<*, *> }
-            .lastOrNull { it["to"] == to }
-            ?.let { code.find(it["body"] as String)?.value }
-        if (found != null) return found
-        Thread.sleep(20)
-    }
-    error("no invitation e-mail to $to")
-}
+private fun invitationCode(to: String): String =
+    latestMailMatch(to, Regex("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}"))
 
 fun podsTests(suite: TestSuite) {
     suite.test("a guest invited by e-mail redeems, opens the pod's door, and is refused after check-out and once blocked") {
         val cloud = cloudUrl()
-        val cloudData = cloudDataDir()
         runBlocking {
             val run = System.nanoTime()
             val owner = person(cloud, "owner-$run@kotlin.test", null)
@@ -83,7 +70,7 @@ fun podsTests(suite: TestSuite) {
             assertEquals(PodStatus.INVITED, invited.status)
             assertFalse(invited.remoteOpening)
 
-            val code = invitationCode(cloudData, guestEmail)
+            val code = invitationCode(guestEmail)
             val guest = person(cloud, guestEmail, locks.transport())
             val accepted = guest.pods().acceptInvitation(code)
             assertEquals(PodRole.GUEST, accepted.pod.role)

@@ -83,7 +83,7 @@ fun remoteOpeningTests(suite: TestSuite, cloud: String) {
             val ownerEmail = "owner-$stamp@kotlin.test"
             val tenantEmail = "tenant-$stamp@kotlin.test"
             val owner = phone("owner-$stamp", JvmDeviceSigner())
-            owner.auth().signUp(ownerEmail, "Owner", PASSWORD)
+            signUpVerified(owner, ownerEmail, "Owner", PASSWORD)
             logInWithPassword(owner, ownerEmail, PASSWORD)
             val site = owner.admin().createSite("Kotlin site", 0)
             val hardware = installSimulatedRemoteSite(
@@ -91,11 +91,12 @@ fun remoteOpeningTests(suite: TestSuite, cloud: String) {
             )
             assertTrue(hardware.iqConnected(), "the IQ logged in")
             val lockId = hardware.lockIds().first()
-            val tenant = owner.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER, PASSWORD)
+            val tenant = owner.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER)
             owner.admin().createAccessGroup(site.siteId, "Remote", listOf(lockId), listOf(tenant.userId), emptyList())
             owner.admin().setRemoteRights(site.siteId, tenant.userId, true, false)
 
             val phone = phone("tenant-$stamp", JvmDeviceSigner())
+            signUpVerified(phone, tenantEmail, "Tenant", PASSWORD)
             logInWithPassword(phone, tenantEmail, PASSWORD)
             phone.devices().register()
             val verifier = JvmUserVerifier()

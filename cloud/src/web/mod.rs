@@ -9,9 +9,12 @@
 //! | `POST /web/login` | sign in (e-mail and password) |
 //! | `POST /web/remote` | open a lock with the code |
 //! | `POST /web/logout` | sign out |
+//! | `GET /web/verify` | the page a verification e-mail links to |
+//! | `POST /web/verify` | confirm an address with its code and the sign-up's password |
 
 mod pages;
 pub mod session;
+mod verify;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,4 +27,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pages::show, pages::open))
         .routes(routes!(pages::login))
         .routes(routes!(pages::logout))
+        .routes(routes!(verify::show, verify::submit))
 }

@@ -251,3 +251,69 @@ async fn an_unverified_account_is_not_joined_to_a_pod_at_once() {
         "no place on the site for an unproven address"
     );
 }
+
+#[tokio::test]
+async fn the_e_mail_link_opens_a_page_that_confirms_with_the_password_and_refuses_other_sites() {
+    let cloud = Cloud::start().await;
+    let email = cloud.email();
+    cloud.sign_up(&email, VICTIM_PASSWORD).await;
+    let mail = cloud.mail_to(&email).await;
+    let body = &mail.last().unwrap().body;
+    let link = body
+        .split_whitespace()
+        .find(|word| word.contains("/web/verify?"))
+        .unwrap()
+        .to_string();
+    let code = keyway_cloud::auth::verification::find_code(body).unwrap();
+    let http = reqwest::Client::new();
+    let page = http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("value=\"{code}\"")),
+        "the code comes filled in"
+    );
+
+    let form = [
+        ("email", email.as_str()),
+        ("code", code.as_str()),
+        ("password", VICTIM_PASSWORD),
+    ];
+    let post = format!("{}/web/verify", cloud.running.base_url());
+    let forged = http
+        .post(&post)
+        .header("origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let wrong = http
+        .post(&post)
+        .header("origin", cloud.running.base_url())
+        .form(&[
+            ("email", email.as_str()),
+            ("code", code.as_str()),
+            ("password", ATTACKER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let confirmed = http
+        .post(&post)
+        .header("origin", cloud.running.base_url())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(
+        cloud
+            .count(format!(
+                "SELECT COUNT(*) FROM users WHERE email = '{email}' AND email_verified_at IS NOT NULL"
+            ))
+            .await,
+        1
+    );
+}

@@ -18,4 +18,5 @@ mod api_roles;
 mod oauth;
 mod pods_api;
 mod pods_email;
+mod pods_security;
 mod remote_api;
