@@ -19,6 +19,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_revocation_epochs",
         include_str!("migrations/0006_revocation_epochs.sql"),
     ),
+    (
+        "0007_email_verification",
+        include_str!("migrations/0007_email_verification.sql"),
+    ),
+    (
+        "0008_sealed_secrets",
+        include_str!("migrations/0008_sealed_secrets.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

@@ -58,11 +58,12 @@ pub fn typed<T: DeserializeOwned>(value: Value) -> T {
 }
 
 impl Cloud {
-    /// Starts a cloud on 127.0.0.1 with a free port.
+    /// Starts a cloud on 127.0.0.1 with a free port; its data directory and key file are
+    /// `data` and `data.key` inside one temporary directory.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let running = start(
-            CloudConfig::new(dir.path().to_path_buf()),
+            CloudConfig::new(dir.path().join("data")),
             "127.0.0.1:0".parse().unwrap(),
         )
         .await

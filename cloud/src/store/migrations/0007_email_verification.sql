@@ -1,0 +1,1 @@
+-- Keyway cloud schema: e-mail verification (filled on main).
