@@ -58,7 +58,7 @@ pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiErro
     )?;
     db.execute(
         "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1), ?5, ?5)",
+         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5)",
         params![id, email.to, email.subject, email.rendered_body().into_bytes(), now],
     )?;
     Ok(id)
@@ -92,7 +92,8 @@ impl std::fmt::Debug for DueEmail {
 }
 
 /// Pending messages whose next attempt is due, oldest first, their bodies opened. A body
-/// that does not open (altered, or moved from another row) is given up at once.
+/// that does not open (altered, moved from another row, or its recipient changed) is given
+/// up at once.
 pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiError> {
     let pending = rows(
         db,
@@ -112,18 +113,13 @@ pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiEr
     )?;
     let mut due = Vec::with_capacity(pending.len());
     for mut email in pending {
-        let body: rusqlite::Result<Option<Vec<u8>>> = db.query_row(
-            "SELECT keyway_open('email_outbox.sealed_body', sealed_body, id)
+        let body: Option<Vec<u8>> = db.query_row(
+            "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient)
              FROM email_outbox WHERE id = ?1",
             [email.id],
             |row| row.get(0),
-        );
-        let opened = match body {
-            Ok(sealed) => sealed.and_then(|bytes| String::from_utf8(bytes).ok()),
-            Err(rusqlite::Error::UserFunctionError(_)) => None,
-            Err(error) => return Err(error.into()),
-        };
-        match opened {
+        )?;
+        match body.and_then(|bytes| String::from_utf8(bytes).ok()) {
             Some(body) => {
                 email.body = body;
                 due.push(email);

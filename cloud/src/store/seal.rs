@@ -106,7 +106,8 @@ impl Kek {
 }
 
 /// The associated data of a sealed value: `table.column:` and the row's key parts joined by
-/// `/` (`sites.authority_pkcs8:7`, `iq_code_secrets.secret:3/12`).
+/// `/` (`sites.authority_pkcs8:7`, `iq_code_secrets.secret:3/12`). Every part but the last
+/// is an integer, so the joined form names one row only.
 pub fn aad(column: &str, row: &[String]) -> Vec<u8> {
     format!("{column}:{}", row.join("/")).into_bytes()
 }

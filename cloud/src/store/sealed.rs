@@ -2,9 +2,10 @@
 //!
 //! - [`SEALED_COLUMNS`]: the one list of what is sealed; it drives both the upgrade of a
 //!   database whose secrets are still plaintext and key rotation, so neither can miss a column;
-//! - the SQL functions `keyway_seal(column, value, row key…)` and
-//!   `keyway_open(column, sealed, row key…)` bound to the store's connection (and its key), so
-//!   queries read and write sealed columns without handling the key;
+//! - the SQL functions `keyway_seal(column, value, row key…)`,
+//!   `keyway_open(column, sealed, row key…)` (an error when it does not open) and
+//!   `keyway_try_open` (`NULL` then), bound to the store's connection and its key, so queries
+//!   read and write sealed columns without handling the key;
 //! - the key check value in `store_seal`: a sealed database opens only with its key.
 
 use std::sync::Arc;
@@ -56,7 +57,8 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn {
         table: "email_outbox",
         column: "sealed_body",
-        row_key: &["id"],
+        // The recipient too: a body does not open for another address.
+        row_key: &["id", "recipient"],
     },
 ];
 
@@ -106,7 +108,7 @@ fn value_bytes(context: &Context<'_>) -> rusqlite::Result<Option<Vec<u8>>> {
     }
 }
 
-/// Binds `keyway_seal` and `keyway_open` to `connection`, under `kek`.
+/// Binds `keyway_seal`, `keyway_open` and `keyway_try_open` to `connection`, under `kek`.
 pub(super) fn install_functions(connection: &Connection, kek: Arc<Kek>) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY;
     let sealer = Arc::clone(&kek);
@@ -117,12 +119,22 @@ pub(super) fn install_functions(connection: &Connection, kek: Arc<Kek>) -> rusql
         let aad = call_aad(context)?;
         sealer.seal(&aad, &plain).map(Some).map_err(user_error)
     })?;
+    let opener = Arc::clone(&kek);
     connection.create_scalar_function("keyway_open", -1, flags, move |context| {
         let Some(sealed) = value_bytes(context)? else {
             return Ok(None);
         };
         let aad = call_aad(context)?;
-        kek.open(&aad, &sealed).map(Some).map_err(user_error)
+        opener.open(&aad, &sealed).map(Some).map_err(user_error)
+    })?;
+    // As `keyway_open`, but `NULL` for a value that does not open, where that is an outcome
+    // to handle (an e-mail that can no longer be sent) rather than a failure.
+    connection.create_scalar_function("keyway_try_open", -1, flags, move |context| {
+        let Some(sealed) = value_bytes(context)? else {
+            return Ok(None);
+        };
+        let aad = call_aad(context)?;
+        Ok(kek.open(&aad, &sealed).ok())
     })
 }
 
@@ -261,4 +273,94 @@ pub(super) fn seal_first_time(connection: &mut Connection, kek: &Kek) -> Result<
         tracing::info!(sealed, "sealed the secrets kept in plaintext");
     }
     super::checkpoint(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    async fn query(store: &Store, sql: &'static str) -> rusqlite::Result<Option<Vec<u8>>> {
+        store
+            .run(move |db| Ok::<_, StoreError>(db.query_row(sql, [], |row| row.get(0))))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_sealed_column_exists_in_the_schema() {
+        let store = Store::open_in_memory().unwrap();
+        for sealed in SEALED_COLUMNS {
+            let sql = format!(
+                "SELECT {}, {} FROM {} LIMIT 0",
+                sealed.column,
+                sealed.row_key.join(", "),
+                sealed.table
+            );
+            store
+                .run(move |db| Ok::<_, StoreError>(db.prepare(&sql).map(|_| ())?))
+                .await
+                .unwrap_or_else(|error| panic!("{}: {error}", sealed.name()));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sql_functions_seal_only_listed_columns_and_need_a_row() {
+        let store = Store::open_in_memory().unwrap();
+        let sealed = query(&store, "SELECT keyway_seal('site_keypad.key', x'0102', 1)")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sealed.len(), 2 + super::super::seal::OVERHEAD);
+        for refused in [
+            "SELECT keyway_seal('users.email', 'a@b.c', 1)",
+            "SELECT keyway_seal('site_keypad.key', x'0102')",
+            "SELECT keyway_seal('site_keypad.key', x'0102', x'01')",
+            "SELECT keyway_open('site_keypad.key', x'0102', 1)",
+        ] {
+            assert!(
+                matches!(
+                    query(&store, refused).await,
+                    Err(rusqlite::Error::SqliteFailure(..))
+                ),
+                "{refused}"
+            );
+        }
+        assert_eq!(
+            query(&store, "SELECT keyway_open('site_keypad.key', NULL, 1)")
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_value_opens_at_its_row_only() {
+        let store = Store::open_in_memory().unwrap();
+        let (home, moved) = store
+            .run(|db| {
+                let sealed: Vec<u8> = db.query_row(
+                    "SELECT keyway_seal('iq_code_secrets.secret', x'00ff', 3, 12)",
+                    [],
+                    |row| row.get(0),
+                )?;
+                let open = |user: u32, iq: u32| {
+                    db.query_row(
+                        "SELECT keyway_open('iq_code_secrets.secret', ?1, ?2, ?3)",
+                        rusqlite::params![sealed, user, iq],
+                        |row| row.get::<_, Vec<u8>>(0),
+                    )
+                };
+                let moved: Option<Vec<u8>> = db.query_row(
+                    "SELECT keyway_try_open('iq_code_secrets.secret', ?1, 31, 2)",
+                    [&sealed],
+                    |row| row.get(0),
+                )?;
+                Ok::<_, StoreError>((open(3, 12)?, open(31, 2).is_err() && moved.is_none()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(home, vec![0x00, 0xff]);
+        assert!(moved, "3/12 is not 31/2");
+    }
 }

@@ -591,3 +591,37 @@ async fn a_database_from_before_sealing_is_sealed_at_its_first_start() {
         "after the upgrade and shutdown",
     );
 }
+
+#[tokio::test]
+async fn an_invitation_redirected_to_another_address_is_not_sent() {
+    let cloud = quiet_cloud().await;
+    let email = NewEmail {
+        to: "tenant@example.com".into(),
+        subject: "Your invitation".into(),
+        body: format!("Your code: {SECRET_PLACEHOLDER}\n"),
+        secret: Some(PENDING_CODE.into()),
+    };
+    let state = &cloud.running.state;
+    let now = state.clock.now();
+    // Someone who can write the database points the waiting invitation at themselves (in the
+    // same store call as the queueing, so no delivery pass runs in between).
+    state
+        .store
+        .run(move |db| {
+            let id = queue(db, &email, now)?;
+            db.execute(
+                "UPDATE email_outbox SET recipient = 'mallory@example.com' WHERE id = ?1",
+                [id],
+            )?;
+            Ok::<_, keyway_cloud::ApiError>(())
+        })
+        .await
+        .unwrap();
+    assert!(delivered_codes(&cloud, "mallory@example.com")
+        .await
+        .is_empty());
+    let outbox = state.store.run(|db| entries(db)).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, "failed", "given up, not sent");
+    assert!(!outbox[0].holds_secret, "and its body erased");
+}
