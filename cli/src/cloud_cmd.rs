@@ -1,10 +1,12 @@
-//! `keyway cloud serve`: runs the Keyway cloud until Ctrl-C.
+//! `keyway cloud serve`: runs the Keyway cloud until Ctrl-C; `keyway cloud rotate-key`:
+//! re-seals its database under a new key.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use keyway_cloud::CloudConfig;
+use keyway_cloud::store::KEY_ENV;
+use keyway_cloud::{CloudConfig, KeySource};
 
 use crate::paths;
 
@@ -13,6 +15,8 @@ use crate::paths;
 pub enum CloudCommand {
     /// Serve the cloud API, the login pages and /openapi.json.
     Serve(ServeArgs),
+    /// Re-seal every secret of a stopped cloud's database under a new key.
+    RotateKey(RotateKeyArgs),
 }
 
 /// Options of `keyway cloud serve`.
@@ -28,13 +32,59 @@ pub struct ServeArgs {
     /// client that login throttling counts. Without it the header is ignored.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<IpAddr>,
+    /// The key that seals the database's secrets (made at the first start). Default:
+    /// `<data>.key` next to the data directory. The KEYWAY_CLOUD_KEY environment variable
+    /// (base64 of 32 bytes) wins when set.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+}
+
+/// Options of `keyway cloud rotate-key`.
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// Data directory of the (stopped) cloud. Default: ~/.local/share/keyway/cloud.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The current key file. Default: `<data>.key`; KEYWAY_CLOUD_KEY wins when set.
+    #[arg(long, value_name = "OLD")]
+    key_file: Option<PathBuf>,
+    /// Where to write the new key (must not exist); start the cloud with it afterwards.
+    #[arg(long, value_name = "NEW")]
+    new_key_file: PathBuf,
 }
 
 /// Runs a `keyway cloud` command.
 pub async fn run(command: CloudCommand) -> anyhow::Result<()> {
     match command {
         CloudCommand::Serve(args) => serve(args).await,
+        CloudCommand::RotateKey(args) => rotate_key(args),
     }
+}
+
+fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<()> {
+    let data = args.data.unwrap_or_else(paths::cloud_data_dir);
+    let old = KeySource::from_env_or_file(&data, args.key_file);
+    let rotation = keyway_cloud::store::rotate_key(&data, &old, &args.new_key_file)?;
+    println!(
+        "Re-sealed {} secrets of {} under the new key {}.",
+        rotation.resealed,
+        data.display(),
+        args.new_key_file.display()
+    );
+    println!("The {old} no longer opens the database:");
+    match &old {
+        KeySource::File(path) => println!(
+            "  start the cloud with --key-file {} (or move it to the default place), then \
+             destroy {} (backups made before now still need it).",
+            args.new_key_file.display(),
+            path.display()
+        ),
+        KeySource::Env => println!(
+            "  set {KEY_ENV} to the new key file's contents (or unset it and pass --key-file {})",
+            args.new_key_file.display()
+        ),
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -46,13 +96,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .try_init();
     let data = args.data.unwrap_or_else(paths::cloud_data_dir);
+    let key = KeySource::from_env_or_file(&data, args.key_file);
     let config = CloudConfig {
         trusted_proxies: args.trusted_proxies,
+        key: key.clone(),
         ..CloudConfig::new(data.clone())
     };
     let running = keyway_cloud::start(config, args.listen).await?;
     println!("Keyway cloud listening on {}", running.base_url());
     println!("  data:    {}", data.display());
+    println!("  key:     {key}");
     println!("  OpenAPI: {}/openapi.json", running.base_url());
     println!("Ctrl-C stops it.");
     tokio::signal::ctrl_c().await?;

@@ -24,13 +24,13 @@ use crate::error::ApiError;
 /// behind still accepts it.
 pub const CLOCK_SKEW_SECONDS: i64 = 300;
 
-/// Loads a site's authority signing key from the store.
+/// Loads a site's authority signing key from the store (where it is sealed).
 pub(crate) fn site_authority(
     tx: &rusqlite::Connection,
     site_id: u32,
 ) -> Result<keyway_protocol::SigningKey, ApiError> {
     let pkcs8: Vec<u8> = tx.query_row(
-        "SELECT authority_pkcs8 FROM sites WHERE id = ?1",
+        "SELECT keyway_open('sites.authority_pkcs8', authority_pkcs8, id) FROM sites WHERE id = ?1",
         [site_id],
         |row| row.get(0),
     )?;

@@ -29,13 +29,16 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use clock::CloudClock;
 pub use error::{ApiError, ApiResult};
-pub use store::{Store, StoreError};
+pub use store::{KeySource, Store, StoreError};
 
 /// How the cloud runs.
 #[derive(Debug, Clone)]
 pub struct CloudConfig {
     /// Where the database lives.
     pub data_dir: PathBuf,
+    /// Where the key that seals the database's secrets comes from (default: the key file
+    /// `<data_dir>.key` next to the data directory, never inside it).
+    pub key: KeySource,
     /// Seconds an access token lives.
     pub access_token_ttl: i64,
     /// Seconds a refresh token lives.
@@ -55,11 +58,13 @@ pub struct CloudConfig {
 }
 
 impl CloudConfig {
-    /// Defaults: 15-minute access tokens, 30-day refresh tokens, 7-day digital keys, e-mail
-    /// to the local mailbox, 7-day invitations, no trusted proxy.
+    /// Defaults: the key file `<data_dir>.key`, 15-minute access tokens, 30-day refresh
+    /// tokens, 7-day digital keys, e-mail to the local mailbox, 7-day invitations, no trusted
+    /// proxy.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             email: email::EmailConfig::local(&data_dir),
+            key: KeySource::file_for(&data_dir, None),
             invitation_ttl: 7 * 86_400,
             data_dir,
             access_token_ttl: 15 * 60,
@@ -199,12 +204,13 @@ impl Drop for RunningCloud {
     }
 }
 
-/// Opens the store and serves on `listen` (port 0 picks a free port).
+/// Opens the store (refusing a sealed one without its key) and serves on `listen` (port 0
+/// picks a free port).
 pub async fn start(
     mut config: CloudConfig,
     listen: SocketAddr,
 ) -> Result<RunningCloud, StoreError> {
-    let store = Store::open(&config.data_dir)?;
+    let store = Store::open(&config.data_dir, &config.key)?;
     let mail = email::Mailer::new(&config.email).map_err(|error| StoreError::Directory {
         path: "e-mail settings".into(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string()),

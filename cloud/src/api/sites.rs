@@ -65,13 +65,18 @@ pub async fn create_site(
     let view = state
         .store
         .transaction(move |tx| {
-            tx.execute(
-                "INSERT INTO sites (name, utc_offset_minutes, authority_pkcs8, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![name, request.utc_offset_minutes, pkcs8, now],
-            )?;
-            let site_id = u32::try_from(tx.last_insert_rowid())
+            // The id is chosen first: the sealed key is bound to its row.
+            let site_id: i64 =
+                tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM sites", [], |row| {
+                    row.get(0)
+                })?;
+            let site_id = u32::try_from(site_id)
                 .map_err(|_| ApiError::Internal("site id out of range".into()))?;
+            tx.execute(
+                "INSERT INTO sites (id, name, utc_offset_minutes, authority_pkcs8, created_at)
+                 VALUES (?1, ?2, ?3, keyway_seal('sites.authority_pkcs8', ?4, ?1), ?5)",
+                rusqlite::params![site_id, name, request.utc_offset_minutes, pkcs8, now],
+            )?;
             // Manual 000: the owner has remote opening by default.
             tx.execute(
                 "INSERT INTO memberships (site_id, user_id, role, remote_opening, created_at)

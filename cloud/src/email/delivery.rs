@@ -3,7 +3,8 @@
 //! A pass takes the due messages, tries each once, and records the outcome (sent, retry at a
 //! later time, or given up). Passes never overlap, so a message is never sent twice by two
 //! passes. The task runs a pass when a request queues mail ([`Mailer::wake`]) and every
-//! `poll_interval` (retries come due on the cloud's clock).
+//! `poll_interval` (retries come due on the cloud's clock). After a pass erased bodies (sent
+//! or given up), the WAL is checkpointed and emptied.
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use super::smtp::SmtpSender;
 use super::EmailError;
 use crate::clock::CloudClock;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{self, Store};
 
 /// Messages one pass takes at most.
 const BATCH: u32 = 50;
@@ -130,6 +131,10 @@ impl Mailer {
                     report.failed += 1;
                 }
             }
+        }
+        if report.sent + report.failed > 0 {
+            // Bodies were erased: no older page image of them may stay in the WAL.
+            store.run(|db| store::checkpoint(db)).await?;
         }
         Ok(report)
     }

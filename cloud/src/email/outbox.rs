@@ -1,13 +1,18 @@
 //! The `email_outbox` table: queueing a message inside the caller's transaction, and the
 //! delivery state of each message (`pending` → `sent`, or `failed` after the last retry).
+//!
+//! The body is rendered whole (its secret put in) when the message is queued and kept sealed
+//! (`sealed_body`); it is opened only to send, and erased once sent or given up, when only
+//! the record (recipient, subject, state) remains.
 
 use rusqlite::{params, Connection};
 
 use super::config::RetryPolicy;
 use crate::error::ApiError;
+use crate::store::rows;
 
-/// Where a secret (an invitation code) goes in a body: it is stored apart from the body and
-/// put in only when the message is sent, then erased.
+/// Where a secret (an invitation code) goes in a body. The body is stored sealed, and erased
+/// once the message is sent or given up.
 pub const SECRET_PLACEHOLDER: &str = "{secret}";
 
 /// A message to queue.
@@ -19,7 +24,7 @@ pub struct NewEmail {
     pub subject: String,
     /// Plain-text body; [`SECRET_PLACEHOLDER`] marks where `secret` goes.
     pub body: String,
-    /// A secret for the body, kept only until delivery.
+    /// A secret for the body (put in at [`SECRET_PLACEHOLDER`]), kept only until delivery.
     pub secret: Option<String>,
 }
 
@@ -32,15 +37,31 @@ impl std::fmt::Debug for NewEmail {
     }
 }
 
+impl NewEmail {
+    /// The body as it will be sent: the secret in place.
+    fn rendered_body(&self) -> String {
+        match &self.secret {
+            Some(secret) => self.body.replace(SECRET_PLACEHOLDER, secret),
+            None => self.body.clone(),
+        }
+    }
+}
+
 /// Queues `email` for delivery now (in the caller's transaction: it goes out only if that
-/// commits). Returns the outbox id.
+/// commits), its body sealed. Returns the outbox id.
 pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiError> {
-    db.execute(
-        "INSERT INTO email_outbox (recipient, subject, body, secret, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![email.to, email.subject, email.body, email.secret, now],
+    // The id is chosen first: the sealed body is bound to its row.
+    let id: i64 = db.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM email_outbox",
+        [],
+        |row| row.get(0),
     )?;
-    Ok(db.last_insert_rowid())
+    db.execute(
+        "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5)",
+        params![id, email.to, email.subject, email.rendered_body().into_bytes(), now],
+    )?;
+    Ok(id)
 }
 
 /// A message due for delivery, with its secret in place.
@@ -70,37 +91,57 @@ impl std::fmt::Debug for DueEmail {
     }
 }
 
-/// Pending messages whose next attempt is due, oldest first.
+/// Pending messages whose next attempt is due, oldest first, their bodies opened. A body
+/// that does not open (altered, moved from another row, or its recipient changed) is given
+/// up at once.
 pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiError> {
-    let mut statement = db.prepare(
-        "SELECT id, recipient, subject, body, secret, created_at, attempts FROM email_outbox
+    let pending = rows(
+        db,
+        "SELECT id, recipient, subject, created_at, attempts FROM email_outbox
          WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = statement
-        .query_map(params![now, limit], |row| {
-            let body: String = row.get(3)?;
-            let secret: Option<String> = row.get(4)?;
+        params![now, limit],
+        |row| {
             Ok(DueEmail {
                 id: row.get(0)?,
                 to: row.get(1)?,
                 subject: row.get(2)?,
-                body: match secret {
-                    Some(secret) => body.replace(SECRET_PLACEHOLDER, &secret),
-                    None => body,
-                },
-                queued_at: row.get(5)?,
-                attempts: row.get(6)?,
+                body: String::new(),
+                queued_at: row.get(3)?,
+                attempts: row.get(4)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+        },
+    )?;
+    let mut due = Vec::with_capacity(pending.len());
+    for mut email in pending {
+        let body: Option<Vec<u8>> = db.query_row(
+            "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient)
+             FROM email_outbox WHERE id = ?1",
+            [email.id],
+            |row| row.get(0),
+        )?;
+        match body.and_then(|bytes| String::from_utf8(bytes).ok()) {
+            Some(body) => {
+                email.body = body;
+                due.push(email);
+            }
+            None => {
+                tracing::error!(id = email.id, "an e-mail body does not open; given up");
+                db.execute(
+                    "UPDATE email_outbox SET state = 'failed', sealed_body = NULL,
+                     last_error = 'the sealed body does not open' WHERE id = ?1",
+                    [email.id],
+                )?;
+            }
+        }
+    }
+    Ok(due)
 }
 
-/// Records a delivery; the secret is erased.
+/// Records a delivery; the body is erased.
 pub fn mark_sent(db: &Connection, id: i64, now: i64) -> Result<(), ApiError> {
     db.execute(
         "UPDATE email_outbox SET state = 'sent', sent_at = ?1, attempts = attempts + 1,
-         secret = NULL, last_error = NULL WHERE id = ?2",
+         sealed_body = NULL, last_error = NULL WHERE id = ?2",
         params![now, id],
     )?;
     Ok(())
@@ -111,7 +152,7 @@ pub fn mark_sent(db: &Connection, id: i64, now: i64) -> Result<(), ApiError> {
 pub enum AfterFailure {
     /// It will be tried again at this time.
     RetryAt(i64),
-    /// It was the last attempt: the message is given up and its secret erased.
+    /// It was the last attempt: the message is given up and its body erased.
     GaveUp,
 }
 
@@ -127,7 +168,7 @@ pub fn mark_failed_attempt(
     if attempts >= policy.max_attempts {
         db.execute(
             "UPDATE email_outbox SET state = 'failed', attempts = ?1, last_error = ?2,
-             secret = NULL WHERE id = ?3",
+             sealed_body = NULL WHERE id = ?3",
             params![attempts, error, email.id],
         )?;
         return Ok(AfterFailure::GaveUp);
@@ -158,7 +199,7 @@ pub struct OutboxEntry {
     pub next_attempt_at: i64,
     /// The last failure.
     pub last_error: Option<String>,
-    /// Whether a secret still waits in the row.
+    /// Whether the (sealed) body, and any secret in it, still waits in the row.
     pub holds_secret: bool,
 }
 
@@ -166,7 +207,7 @@ pub struct OutboxEntry {
 pub fn entries(db: &Connection) -> Result<Vec<OutboxEntry>, ApiError> {
     let mut statement = db.prepare(
         "SELECT id, recipient, subject, state, attempts, next_attempt_at, last_error,
-                secret IS NOT NULL
+                sealed_body IS NOT NULL
          FROM email_outbox ORDER BY id",
     )?;
     let rows = statement

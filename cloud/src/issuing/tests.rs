@@ -33,7 +33,8 @@ fn setup(db: &Connection) -> Vec<SigningKey> {
     for site_id in [1u32, 2] {
         let (key, pkcs8) = SigningKey::generate(&rng).unwrap();
         db.execute(
-            "INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (?1, 'S', ?2, 0)",
+            "INSERT INTO sites (id, name, authority_pkcs8, created_at)
+             VALUES (?1, 'S', keyway_seal('sites.authority_pkcs8', ?2, ?1), 0)",
             rusqlite::params![site_id, pkcs8],
         )
         .unwrap();

@@ -1,6 +1,6 @@
 //! The e-mails pods send: a guest's invitation, a new member's invitation, and the note to a
-//! member who already has an account. Codes go in through the outbox's secret placeholder,
-//! so they are not kept in the outbox after delivery.
+//! member who already has an account. Codes go in through the outbox's secret placeholder:
+//! the outbox keeps the finished body sealed until delivery, and erases it then.
 
 use chrono::{DateTime, FixedOffset};
 use keyway_protocol::api::LockRef;

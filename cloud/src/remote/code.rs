@@ -41,7 +41,8 @@ pub(crate) fn secrets_for_iq(
 ) -> ApiResult<Vec<CodeSecret>> {
     let secrets = rows(
         db,
-        "SELECT c.user_id, c.secret FROM iq_code_secrets c
+        "SELECT c.user_id, keyway_open('iq_code_secrets.secret', c.secret, c.user_id, c.iq_id)
+         FROM iq_code_secrets c
          JOIN memberships m ON m.user_id = c.user_id AND m.site_id = ?1
          WHERE c.iq_id = ?2 AND (m.remote_opening = 1 OR m.office_mode = 1)
          ORDER BY c.user_id",
@@ -65,7 +66,9 @@ fn secrets_for_person(
 ) -> ApiResult<(Vec<IqCodeSecretView>, Vec<u32>)> {
     let iqs: Vec<(u32, u32, String, Option<Vec<u8>>)> = rows(
         db,
-        "SELECT i.site_id, i.id, i.name, c.secret FROM iqs i
+        "SELECT i.site_id, i.id, i.name,
+                keyway_open('iq_code_secrets.secret', c.secret, c.user_id, c.iq_id)
+         FROM iqs i
          JOIN memberships m ON m.site_id = i.site_id AND m.user_id = ?1
          LEFT JOIN iq_code_secrets c ON c.iq_id = i.id AND c.user_id = ?1
          WHERE m.remote_opening = 1 OR m.office_mode = 1 ORDER BY i.id",
@@ -84,7 +87,7 @@ fn secrets_for_person(
                     .map_err(|_| ApiError::Internal("random generator failed".into()))?;
                 db.execute(
                     "INSERT INTO iq_code_secrets (user_id, iq_id, secret, created_at)
-                     VALUES (?1, ?2, ?3, ?4)",
+                     VALUES (?1, ?2, keyway_seal('iq_code_secrets.secret', ?3, ?1, ?2), ?4)",
                     params![user_id, iq_id, secret, now],
                 )?;
                 changed.push(site_id);
@@ -173,7 +176,8 @@ fn match_code(
 ) -> ApiResult<RemoteResult<()>> {
     let secret: Option<Vec<u8>> = db
         .query_row(
-            "SELECT secret FROM iq_code_secrets WHERE user_id = ?1 AND iq_id = ?2",
+            "SELECT keyway_open('iq_code_secrets.secret', secret, user_id, iq_id)
+             FROM iq_code_secrets WHERE user_id = ?1 AND iq_id = ?2",
             [user_id, iq_id],
             |row| row.get(0),
         )

@@ -28,11 +28,12 @@ use crate::AppState;
 /// Tries at a PIN no one else on the site has before giving up.
 const GENERATION_TRIES: usize = 32;
 
-/// The site's keypad key, made on first use.
+/// The site's keypad key (sealed in the store), made on first use.
 fn site_key(db: &Connection, site_id: u32) -> ApiResult<[u8; KEYPAD_KEY_LEN]> {
     let stored: Option<Vec<u8>> = db
         .query_row(
-            "SELECT key FROM site_keypad WHERE site_id = ?1",
+            "SELECT keyway_open('site_keypad.key', key, site_id) FROM site_keypad
+             WHERE site_id = ?1",
             [site_id],
             |row| row.get(0),
         )
@@ -43,8 +44,9 @@ fn site_key(db: &Connection, site_id: u32) -> ApiResult<[u8; KEYPAD_KEY_LEN]> {
     let mut key = [0u8; KEYPAD_KEY_LEN];
     random(&mut key)?;
     db.execute(
-        "INSERT INTO site_keypad (site_id, key, serial) VALUES (?1, ?2, 0)
-         ON CONFLICT(site_id) DO UPDATE SET key = ?2",
+        "INSERT INTO site_keypad (site_id, key, serial)
+         VALUES (?1, keyway_seal('site_keypad.key', ?2, ?1), 0)
+         ON CONFLICT(site_id) DO UPDATE SET key = excluded.key",
         params![site_id, key.as_slice()],
     )?;
     Ok(key)

@@ -23,6 +23,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_email_verification",
         include_str!("migrations/0007_email_verification.sql"),
     ),
+    (
+        "0008_sealed_secrets",
+        include_str!("migrations/0008_sealed_secrets.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

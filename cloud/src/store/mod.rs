@@ -1,17 +1,31 @@
-//! The cloud's SQLite store: one file in the data directory, WAL, foreign keys on, and
-//! versioned migrations applied at open.
+//! The cloud's SQLite store: one file in the data directory, WAL, foreign keys on, deleted
+//! content overwritten (`secure_delete`), and versioned migrations applied at open.
+//!
+//! Secrets are sealed at rest under a key-encryption key kept outside the data directory:
+//!
+//! - [`seal`]: AES-256-GCM sealing with associated data naming each value's place;
+//! - [`key_source`]: where the key comes from (key file or environment variable);
+//! - [`sealed`]: the sealed columns, the SQL functions that seal and open them, the key check;
+//! - [`rotate`]: re-sealing everything under a new key.
 //!
 //! One connection serialises writes (SQLite does anyway); work runs on the blocking pool so
 //! the async threads never wait on the disk.
 
+pub mod key_source;
 mod migrations;
+pub mod rotate;
+pub mod seal;
+pub mod sealed;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Params, Row};
 
+pub use key_source::{default_key_file, KeySource, KEY_ENV};
 pub use migrations::{schema_version, MIGRATIONS};
+pub use rotate::{rotate_key, Rotation};
+pub use seal::SealError;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +52,59 @@ pub enum StoreError {
     /// The blocking task died.
     #[error("store task failed")]
     Task,
+    /// The database is sealed but its key is not there (no new key is ever made for it).
+    #[error(
+        "this database is sealed, but its key ({key}) is missing: restore the key it was sealed \
+         with (the key file, `--key-file PATH`, or the {KEY_ENV} environment variable); a new \
+         key cannot open it"
+    )]
+    MissingKey {
+        /// Where the key was looked for.
+        key: String,
+    },
+    /// The key does not open this database's key check value.
+    #[error(
+        "the {key} does not open this database: it was sealed under another key; start with \
+         the key it was sealed with (`--key-file PATH` or the {KEY_ENV} environment variable)"
+    )]
+    WrongKey {
+        /// Where the key came from.
+        key: String,
+    },
+    /// The key file or variable does not hold a key.
+    #[error("the {key} does not hold a key: it must be 32 random bytes, raw or base64")]
+    BadKey {
+        /// Where the key came from.
+        key: String,
+    },
+    /// The key file may be read by group or others.
+    #[error(
+        "key file {key_file} may be read by others (mode {mode:o}): make it private \
+         (`chmod 600`), and treat the key as leaked if others could read it"
+    )]
+    KeyFileNotPrivate {
+        /// The key file.
+        key_file: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key file could not be read or written.
+    #[error("key file {key_file}: {source}")]
+    KeyFile {
+        /// The key file.
+        key_file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A sealed value did not seal or open.
+    #[error("sealed data: {0}")]
+    Seal(SealError),
+    /// There is no database to work on.
+    #[error("no Keyway cloud database in {path}")]
+    NoDatabase {
+        /// The data directory.
+        path: String,
+    },
 }
 
 /// Every row `sql` selects with `params`, each made into a value by `map`.
@@ -67,27 +134,52 @@ impl std::fmt::Debug for Store {
 /// The database file name inside the data directory.
 pub const DATABASE_FILE: &str = "keyway-cloud.sqlite3";
 
+/// Sets the connection up and migrates the schema.
+fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    // Deleted and overwritten content is zeroed, not left in free pages.
+    connection.pragma_update(None, "secure_delete", "ON")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrations::migrate(&mut connection)?;
+    Ok(connection)
+}
+
+/// Copies the WAL into the database and empties it, so no older page image (an erased
+/// e-mail body, a value sealed under a rotated key) survives in the `-wal` file.
+pub fn checkpoint(db: &Connection) -> Result<(), StoreError> {
+    let busy: i64 = db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+    if busy != 0 {
+        tracing::warn!("the WAL checkpoint could not finish; it runs again later");
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir` and migrates it.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database in `data_dir`, migrates it, and unlocks it
+    /// with the key from `key`: a sealed database only with its own key; a database with
+    /// nothing sealed yet gets its secrets sealed, under a new key file if there is none.
+    pub fn open(data_dir: &Path, key: &KeySource) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Directory {
             path: data_dir.display().to_string(),
             source,
         })?;
-        Self::from_connection(Connection::open(data_dir.join(DATABASE_FILE))?)
+        let mut connection = prepare(Connection::open(data_dir.join(DATABASE_FILE))?)?;
+        let kek = sealed::unlock(&mut connection, key, sealed::Missing::Create)?;
+        Self::with_key(connection, kek)
     }
 
-    /// An in-memory database (tests).
+    /// An in-memory database under a random key (tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open_in_memory()?)
+        let mut connection = prepare(Connection::open_in_memory()?)?;
+        let kek = seal::Kek::ephemeral().map_err(StoreError::Seal)?;
+        sealed::seal_first_time(&mut connection, &kek)?;
+        Self::with_key(connection, kek)
     }
 
-    fn from_connection(mut connection: Connection) -> Result<Self, StoreError> {
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrations::migrate(&mut connection)?;
+    fn with_key(connection: Connection, kek: seal::Kek) -> Result<Self, StoreError> {
+        sealed::install_functions(&connection, Arc::new(kek))?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })

@@ -20,3 +20,4 @@ mod pods_api;
 mod pods_email;
 mod pods_security;
 mod remote_api;
+mod secrets_at_rest;

@@ -98,7 +98,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let config = CloudConfig {
             trusted_proxies,
-            ..CloudConfig::new(dir.path().to_path_buf())
+            ..CloudConfig::new(dir.path().join("data"))
         };
         let cloud = start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let router = axum::Router::new()

@@ -18,7 +18,7 @@ const SECRET: &str = "K7QF-9XMP-2D4R-HW8T";
 
 async fn cloud(adjust: impl FnOnce(&mut CloudConfig)) -> (RunningCloud, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = CloudConfig::new(dir.path().to_path_buf());
+    let mut config = CloudConfig::new(dir.path().join("data"));
     config.email.poll_interval = Duration::from_secs(3_600);
     adjust(&mut config);
     (
@@ -187,7 +187,7 @@ async fn the_local_mailbox_is_the_default_and_delivery_is_prompt() {
     ));
     queue_one(&cloud).await;
     cloud.state.mail.wake();
-    let mailbox = mailbox_dir(dir.path());
+    let mailbox = mailbox_dir(&dir.path().join("data"));
     for _ in 0..250 {
         if !read_mailbox(&mailbox).unwrap().is_empty() {
             break;
@@ -203,7 +203,7 @@ async fn the_local_mailbox_is_the_default_and_delivery_is_prompt() {
 #[tokio::test]
 async fn bad_smtp_settings_stop_the_start_without_showing_the_password() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = CloudConfig::new(dir.path().to_path_buf());
+    let mut config = CloudConfig::new(dir.path().join("data"));
     config.email.transport = EmailTransport::Smtp(SmtpSettings::new(
         "smtp://mailer:pa55word@mail.example.com:25",
     ));

@@ -40,7 +40,8 @@ async fn owner_with_codes(r: &Remote) -> (u64, Vec<u8>) {
     let shown = r.site.owner.remote().iq_code(r.iq.iq_id()).await.unwrap();
     let secret: Vec<u8> = r
         .query(
-            "SELECT secret FROM iq_code_secrets WHERE user_id = ?1",
+            "SELECT keyway_open('iq_code_secrets.secret', secret, user_id, iq_id)
+             FROM iq_code_secrets WHERE user_id = ?1",
             r.owner_id,
         )
         .await;

@@ -186,7 +186,7 @@ async fn events_made_while_the_cloud_is_gone_reach_it_when_it_returns() {
     let addr = r.world.cloud.addr;
     let scratch = tempfile::tempdir().unwrap();
     let placeholder = keyway_cloud::start(
-        CloudConfig::new(scratch.path().to_path_buf()),
+        CloudConfig::new(scratch.path().join("cloud")),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await

@@ -60,15 +60,24 @@ pub fn typed<T: DeserializeOwned>(value: Value) -> T {
 }
 
 impl Cloud {
-    /// Starts a cloud on 127.0.0.1 with a free port.
+    /// Starts a cloud on 127.0.0.1 with a free port; its data directory and key file are
+    /// `data` and `data.key` inside one temporary directory.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a cloud as [`Cloud::start`] does, after `adjust` changed its settings.
+    pub async fn start_with(adjust: impl FnOnce(&mut CloudConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let running = start(
-            CloudConfig::new(dir.path().to_path_buf()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let mut config = CloudConfig::new(dir.path().join("data"));
+        adjust(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    /// Starts a cloud with `config`, whose data and key live in `dir` (kept as long as the
+    /// cloud is).
+    pub async fn start_in(dir: tempfile::TempDir, config: CloudConfig) -> Self {
+        let running = start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         // reqwest is built without a TLS provider; plain HTTP still needs one installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
@@ -77,6 +86,17 @@ impl Cloud {
             next: AtomicU32::new(1),
             _dir: dir,
         }
+    }
+
+    /// The temporary directory holding the data directory (`data`) and its key (`data.key`).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Shuts the cloud down and hands back its directory.
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.running.shutdown().await;
+        self._dir
     }
 
     /// A fresh unique e-mail address.
