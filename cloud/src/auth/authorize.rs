@@ -15,7 +15,7 @@ use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::clients::{allowed_redirect, is_known_client};
-use super::html::{alert, error_page, escape, internal_error_page, page};
+use super::html::{alert, error_page, escape, internal_error_page, page, try_again_in};
 use super::login::{check_login, client_ip, PasswordCheck};
 use super::params::{is_form, Params};
 use super::pkce::{is_valid_challenge, METHOD_S256};
@@ -379,12 +379,11 @@ pub async fn authorize_submit(
             StatusCode::UNAUTHORIZED,
         ),
         Ok(SignIn::Throttled(seconds)) => {
-            let minutes = seconds.div_ceil(60);
             let mut response = error_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!(
-                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
+                    "Too many failed sign-in attempts. {}",
+                    try_again_in(seconds)
                 ),
             );
             set_retry_after(&mut response, seconds);

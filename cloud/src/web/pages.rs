@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::session::{self, WebSession};
-use crate::auth::html::{alert, escape, internal_error_page, page};
+use crate::auth::html::{alert, escape, internal_error_page, page, try_again_in};
 use crate::auth::login::{check_login, client_ip, PasswordCheck};
 use crate::error::{set_retry_after, ApiError};
 use crate::remote::locks::remote_locks;
@@ -188,7 +188,10 @@ pub async fn login(
         }
         Ok(PasswordCheck::Throttled(seconds)) => {
             let mut response = login_page(
-                Some("Too many failed sign-in attempts. Try again later."),
+                Some(&format!(
+                    "Too many failed sign-in attempts. {}",
+                    try_again_in(seconds)
+                )),
                 StatusCode::TOO_MANY_REQUESTS,
             );
             set_retry_after(&mut response, seconds);
