@@ -1014,3 +1014,29 @@ async fn the_openapi_document_lists_the_auth_routes() {
     assert!(schemas["TokenResponse"].is_object());
     assert!(schemas["OAuthErrorBody"].is_object());
 }
+
+#[tokio::test]
+async fn a_request_without_state_is_refused_on_a_page_never_sent_to_the_app() {
+    let h = Harness::new().await;
+    h.account("ada@example.com").await;
+    let (_, challenge) = pkce();
+    let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
+    // An attacker's link or form without a state (or an empty one) must not get a code to
+    // the app, nor an error the app would act on.
+    for forged in [
+        with(&params, "state", None),
+        with(&params, "state", Some("")),
+    ] {
+        let shown = h.get_authorize(&forged).await;
+        assert_eq!(shown.status(), StatusCode::BAD_REQUEST);
+        assert!(shown.headers().get(LOCATION).is_none());
+        assert!(
+            !shown.text().await.unwrap().contains("name=\"password\""),
+            "no form"
+        );
+        let posted = h.post_login(&forged, "ada@example.com", PASSWORD).await;
+        assert_eq!(posted.status(), StatusCode::BAD_REQUEST);
+        assert!(posted.headers().get(LOCATION).is_none());
+    }
+    assert_eq!(h.count("SELECT COUNT(*) FROM oauth_codes").await, 0);
+}
