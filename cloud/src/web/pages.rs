@@ -217,6 +217,7 @@ fn parse_lock(value: &str) -> Option<(u32, u32)> {
         (status = 401, description = "Not signed in", content_type = "text/html", body = String),
         (status = 403, description = "Wrong, expired or reused code; no right; or a stale form", content_type = "text/html", body = String),
         (status = 429, description = "Too many wrong codes", content_type = "text/html", body = String),
+        (status = 502, description = "The IQ cannot reach the lock", content_type = "text/html", body = String),
         (status = 503, description = "The IQ is offline: nothing was queued", content_type = "text/html", body = String),
     )
 )]

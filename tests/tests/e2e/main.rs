@@ -21,4 +21,5 @@ mod remote_iq_login;
 mod remote_keypad_iq;
 mod remote_latency;
 mod remote_opening;
+mod remote_unreachable;
 mod sessions;
