@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// client that login throttling counts. Without it the header is ignored.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<IpAddr>,
+    /// The URL browsers reach the cloud at, e.g. `https://keyway.example.com` behind a TLS
+    /// reverse proxy: web cookies are then `Secure` `__Host-` cookies and web forms must come
+    /// from its origin. Default: `http://<listen address>`, allowed only on loopback.
+    #[arg(long = "public-url", value_name = "URL")]
+    public_url: Option<url::Url>,
 }
 
 /// Runs a `keyway cloud` command.
@@ -38,9 +43,10 @@ pub async fn run(command: CloudCommand) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    // Server logs on stderr; `RUST_LOG` tunes them (default: info).
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Server logs on stderr; `RUST_LOG` tunes them (default: info), except that the HTTP,
+    // WebSocket, TLS and SMTP libraries stay at info whatever it says: at debug and trace
+    // they print frames and commands that carry secrets.
+    let filter = keyway_cloud::log_filter(&std::env::var("RUST_LOG").unwrap_or_default());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -48,10 +54,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data = args.data.unwrap_or_else(paths::cloud_data_dir);
     let config = CloudConfig {
         trusted_proxies: args.trusted_proxies,
+        public_url: args.public_url,
         ..CloudConfig::new(data.clone())
     };
     let running = keyway_cloud::start(config, args.listen).await?;
     println!("Keyway cloud listening on {}", running.base_url());
+    if let Some(url) = &running.state.config.public_url {
+        println!("  public:  {url}");
+    }
     println!("  data:    {}", data.display());
     println!("  OpenAPI: {}/openapi.json", running.base_url());
     println!("Ctrl-C stops it.");

@@ -10,6 +10,7 @@
 //! | `POST /web/remote` | open a lock with the code |
 //! | `POST /web/logout` | sign out |
 
+pub mod csrf;
 mod pages;
 pub mod session;
 

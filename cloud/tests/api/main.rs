@@ -18,3 +18,4 @@ mod oauth;
 mod pods_api;
 mod pods_email;
 mod remote_api;
+mod web_security;
