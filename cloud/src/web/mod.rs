@@ -9,6 +9,9 @@
 //! | `POST /web/login` | sign in (e-mail and password) |
 //! | `POST /web/remote` | open a lock with the code |
 //! | `POST /web/logout` | sign out |
+//!
+//! Every form post must come from the public URL's origin and carry its form token
+//! ([`csrf`]); cookies are `Secure` `__Host-` cookies over https ([`session`]).
 
 pub mod csrf;
 mod pages;
