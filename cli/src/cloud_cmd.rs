@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// (base64 of 32 bytes) wins when set.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
+    /// The URL browsers reach the cloud at, e.g. `https://keyway.example.com` behind a TLS
+    /// reverse proxy: web cookies are then `Secure` `__Host-` cookies and web forms must come
+    /// from its origin. Default: `http://<listen address>`, allowed only on loopback.
+    #[arg(long = "public-url", value_name = "URL")]
+    public_url: Option<url::Url>,
 }
 
 /// Options of `keyway cloud rotate-key`.
@@ -88,9 +93,10 @@ fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    // Server logs on stderr; `RUST_LOG` tunes them (default: info).
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Server logs on stderr; `RUST_LOG` tunes them (default: info), except that the HTTP,
+    // WebSocket, TLS and SMTP libraries stay at info whatever it says: at debug and trace
+    // they print frames and commands that carry secrets.
+    let filter = keyway_cloud::log_filter(&std::env::var("RUST_LOG").unwrap_or_default());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -100,10 +106,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = CloudConfig {
         trusted_proxies: args.trusted_proxies,
         key: key.clone(),
+        public_url: args.public_url,
         ..CloudConfig::new(data.clone())
     };
     let running = keyway_cloud::start(config, args.listen).await?;
     println!("Keyway cloud listening on {}", running.base_url());
+    if let Some(url) = &running.state.config.public_url {
+        println!("  public:  {url}");
+    }
     println!("  data:    {}", data.display());
     println!("  key:     {key}");
     println!("  OpenAPI: {}/openapi.json", running.base_url());

@@ -11,7 +11,9 @@ pub mod email;
 pub mod error;
 pub mod iq;
 pub mod issuing;
+mod log_filter;
 pub mod pods;
+pub mod public_url;
 pub mod remote;
 pub mod roles;
 pub mod store;
@@ -29,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use clock::CloudClock;
 pub use error::{ApiError, ApiResult};
+pub use log_filter::{log_filter, CAPPED_LEVEL, CAPPED_TARGETS};
 pub use store::{KeySource, Store, StoreError};
 
 /// How the cloud runs.
@@ -52,15 +55,16 @@ pub struct CloudConfig {
     /// Reverse proxies in front of the cloud whose `X-Forwarded-For` is believed, so login
     /// throttling counts per real client and not per proxy (empty: the header is ignored).
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// The address people reach the cloud at (links in e-mails); `None`: `http://` and the
-    /// address it listens on.
-    pub public_url: Option<String>,
+    /// The URL browsers reach the cloud at (`keyway cloud serve --public-url`): https in any
+    /// real deployment, plain http only on a loopback host. `None`: `http://<bound address>`
+    /// ([`start`] fills it in, and refuses it unless that address is loopback).
+    pub public_url: Option<url::Url>,
 }
 
 impl CloudConfig {
-    /// Defaults: the key file `<data_dir>.key`, 15-minute access tokens, 30-day refresh
-    /// tokens, 7-day digital keys, e-mail to the local mailbox, 7-day invitations, no trusted
-    /// proxy.
+    /// Defaults: the key file `<data_dir>.key`, 15-minute access tokens, 30-day refresh tokens, 7-day digital keys, e-mail
+    /// to the local mailbox, 7-day invitations, no trusted proxy, the public URL from the
+    /// bound address.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             email: email::EmailConfig::local(&data_dir),
@@ -73,6 +77,19 @@ impl CloudConfig {
             trusted_proxies: Vec::new(),
             public_url: None,
         }
+    }
+
+    /// Whether cookies are `Secure` with `__Host-` names: the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https")
+    }
+
+    /// The origin (`scheme://host[:port]`) of the public URL, which the web pages' forms
+    /// must come from; `None` before [`start`] filled it in.
+    pub fn public_origin(&self) -> Option<String> {
+        self.public_url.as_ref().map(public_url::origin_of)
     }
 }
 
@@ -98,10 +115,9 @@ impl AppState {
     pub fn public_url(&self) -> String {
         self.config
             .public_url
-            .as_deref()
+            .as_ref()
+            .map(|url| url.as_str().trim_end_matches('/').to_string())
             .unwrap_or_default()
-            .trim_end_matches('/')
-            .to_string()
     }
 }
 
@@ -204,12 +220,50 @@ impl Drop for RunningCloud {
     }
 }
 
-/// Opens the store (refusing a sealed one without its key) and serves on `listen` (port 0
-/// picks a free port).
+/// Why the cloud did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store, the e-mail settings or the socket.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The public URL cannot be served safely (its message names the fix).
+    #[error(transparent)]
+    PublicUrl(#[from] public_url::PublicUrlError),
+}
+
+/// Checks the public URL (defaulting to `http://<addr>`), warns when cookies cannot be
+/// `Secure`, and returns it.
+fn resolve_public_url(
+    configured: Option<url::Url>,
+    addr: SocketAddr,
+) -> Result<url::Url, StartError> {
+    let url = match configured {
+        Some(url) => url,
+        None => url::Url::parse(&format!("http://{addr}")).map_err(|_| {
+            public_url::PublicUrlError::Unsupported {
+                url: format!("http://{addr}"),
+            }
+        })?,
+    };
+    if public_url::check_public_url(&url)? == public_url::Transport::LoopbackHttp {
+        tracing::warn!(
+            public_url = %url,
+            "cookies are not Secure because the cloud is on plain http on loopback; \
+             serve it over https with --public-url https://… anywhere else"
+        );
+    }
+    Ok(url)
+}
+
+/// Opens the store (refusing a sealed one without its key) and serves on `listen` (port 0 picks a free port). Refuses a public URL
+/// that is plain http on a host that is not loopback (see [`public_url`]).
 pub async fn start(
     mut config: CloudConfig,
     listen: SocketAddr,
-) -> Result<RunningCloud, StoreError> {
+) -> Result<RunningCloud, StartError> {
+    if let Some(url) = &config.public_url {
+        public_url::check_public_url(url)?;
+    }
     let store = Store::open(&config.data_dir, &config.key)?;
     let mail = email::Mailer::new(&config.email).map_err(|error| StoreError::Directory {
         path: "e-mail settings".into(),
@@ -227,9 +281,7 @@ pub async fn start(
             path: listen.to_string(),
             source,
         })?;
-    if config.public_url.is_none() {
-        config.public_url = Some(format!("http://{addr}"));
-    }
+    config.public_url = Some(resolve_public_url(config.public_url.take(), addr)?);
     let state = AppState {
         store,
         config: Arc::new(config),

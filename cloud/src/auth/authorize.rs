@@ -1,8 +1,9 @@
 //! `/oauth/authorize` (RFC 6749 §4.1.1, RFC 7636, RFC 8252): the browser page where a person
 //! signs in, and the redirect back to the app with a single-use authorization code.
 //!
-//! Until the client and redirect URI are known to be good, errors are shown as a page and
-//! never redirected (RFC 6749 §4.1.2.1); after that, errors go back to the app as
+//! Until the client and redirect URI are known to be good, and the request carries a
+//! `state` (the app's defence against login CSRF), errors are shown as a page and never
+//! redirected (RFC 6749 §4.1.2.1); after that, errors go back to the app as
 //! `error=...&state=...` on the redirect URI.
 
 use std::net::IpAddr;
@@ -15,7 +16,7 @@ use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::clients::{allowed_redirect, is_known_client};
-use super::html::{alert, error_page, escape, internal_error_page, page};
+use super::html::{alert, error_page, escape, internal_error_page, page, try_again_in};
 use super::login::{check_login, client_ip, PasswordCheck};
 use super::params::{is_form, Params};
 use super::pkce::{is_valid_challenge, METHOD_S256};
@@ -43,7 +44,8 @@ pub struct AuthorizeRequest {
     code_challenge: Option<String>,
     /// Must be `S256`.
     code_challenge_method: Option<String>,
-    /// Opaque value handed back unchanged with the code or the error.
+    /// Required, non-empty: opaque value handed back unchanged with the code or the error (a
+    /// request without it is refused on a page, never redirected).
     state: Option<String>,
 }
 
@@ -78,7 +80,7 @@ struct ValidRequest {
     redirect_uri: String,
     redirect: Url,
     code_challenge: String,
-    state: Option<String>,
+    state: String,
 }
 
 /// Why an authorization request cannot go on.
@@ -90,7 +92,7 @@ enum Refusal {
         redirect: Box<Url>,
         error: &'static str,
         description: &'static str,
-        state: Option<String>,
+        state: String,
     },
 }
 
@@ -104,10 +106,11 @@ impl Refusal {
                 description,
                 state,
             } => {
-                let mut pairs = vec![("error", error), ("error_description", description)];
-                if let Some(state) = state.as_deref() {
-                    pairs.push(("state", state));
-                }
+                let pairs = [
+                    ("error", error),
+                    ("error_description", description),
+                    ("state", &state),
+                ];
                 redirect_to(*redirect, &pairs, status)
             }
         }
@@ -143,7 +146,11 @@ fn validate(request: AuthorizeRequest) -> Result<ValidRequest, Refusal> {
     let redirect = allowed_redirect(&client_id, &redirect_uri).ok_or(Refusal::Page(
         "The redirect URI is not registered for this client.",
     ))?;
-    let state = request.state;
+    // Without `state` the app cannot tell its own sign-in from one an attacker started (login
+    // CSRF, RFC 6749 §10.12): refused on a page, never sent to the redirect URI.
+    let state = request.state.ok_or(Refusal::Page(
+        "The request has no state parameter: start the sign-in again from the Keyway app.",
+    ))?;
     let refuse = |error: &'static str, description: &'static str| Refusal::Redirect {
         redirect: Box::new(redirect.clone()),
         error,
@@ -202,16 +209,14 @@ fn login_page(
     status: StatusCode,
 ) -> Response {
     let alert = message.map(|m| alert("error", m)).unwrap_or_default();
-    let mut fields = vec![
+    let fields = [
         hidden("response_type", "code"),
         hidden("client_id", &request.client_id),
         hidden("redirect_uri", &request.redirect_uri),
         hidden("code_challenge", &request.code_challenge),
         hidden("code_challenge_method", METHOD_S256),
+        hidden("state", &request.state),
     ];
-    if let Some(state) = &request.state {
-        fields.push(hidden("state", state));
-    }
     let body = format!(
         "<h1>Sign in to Keyway</h1>{alert}\
          <form method=\"post\" action=\"/oauth/authorize\">\
@@ -366,10 +371,7 @@ pub async fn authorize_submit(
     .await
     {
         Ok(SignIn::Code(code)) => {
-            let mut pairs = vec![("code", code.as_str())];
-            if let Some(state) = request.state.as_deref() {
-                pairs.push(("state", state));
-            }
+            let pairs = [("code", code.as_str()), ("state", &request.state)];
             redirect_to(request.redirect, &pairs, StatusCode::SEE_OTHER)
         }
         Ok(SignIn::WrongCredentials) => login_page(
@@ -379,12 +381,11 @@ pub async fn authorize_submit(
             StatusCode::UNAUTHORIZED,
         ),
         Ok(SignIn::Throttled(seconds)) => {
-            let minutes = seconds.div_ceil(60);
             let mut response = error_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!(
-                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
+                    "Too many failed sign-in attempts. {}",
+                    try_again_in(seconds)
                 ),
             );
             set_retry_after(&mut response, seconds);

@@ -68,6 +68,19 @@ pub(crate) fn alert(class: &str, message: &str) -> String {
     )
 }
 
+/// "Try again in …" for a wait of `seconds`, in seconds under a minute, else in minutes.
+pub(crate) fn try_again_in(seconds: u64) -> String {
+    let (amount, unit) = if seconds < 60 {
+        (seconds, "second")
+    } else {
+        (seconds.div_ceil(60), "minute")
+    };
+    format!(
+        "Try again in {amount} {unit}{}.",
+        if amount == 1 { "" } else { "s" }
+    )
+}
+
 /// A page that says what went wrong and offers nothing else (no redirect).
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     page(

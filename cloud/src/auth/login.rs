@@ -1,7 +1,8 @@
 //! Checking an account password, throttled: the OAuth sign-in form, the verification step
 //! of setting an app PIN and the web remote-opening page's sign-in all go through
-//! [`check_login`], so they share the login throttling (per account and per client address)
-//! and none is a side door for guessing passwords.
+//! [`check_login`], so they share the login throttling (growing delays per account and
+//! client address, caps per address and per account) and none is a side door for guessing
+//! passwords.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -31,8 +32,8 @@ pub(crate) fn client_ip(
 /// a trusted proxy is the client whatever the header says: anyone can send the header.
 /// Addresses compare in canonical form (`::ffff:a.b.c.d` is `a.b.c.d`). When no untrusted
 /// address can be read (a hop that is not an address, or only proxies), there is none: the
-/// request is then throttled per account only, never against a proxy's address, which would
-/// let one client lock out everyone behind it.
+/// request is then throttled per account (and per "unknown address" pair of that account),
+/// never against a proxy's address, which would let one client lock out everyone behind it.
 fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = peer.to_canonical();
     let is_trusted =
@@ -74,8 +75,9 @@ pub(crate) enum PasswordCheck {
     Throttled(u64),
 }
 
-/// Checks `password` for the account `email` (failures counted before the check; a success
-/// forgets the account's failures).
+/// Checks `password` for the account `email`, throttled as [`throttle`] says: growing
+/// delays for this (account, address) pair, and caps per address and per account. Failures
+/// are counted before the check; a success forgets this pair's failures only.
 pub(crate) async fn check_login(
     state: &AppState,
     email: &str,
@@ -83,20 +85,30 @@ pub(crate) async fn check_login(
     peer: Option<IpAddr>,
 ) -> ApiResult<PasswordCheck> {
     let email = email.trim().to_lowercase();
-    let account = (email.len() <= MAX_EMAIL_BYTES).then(|| throttle::account_subject(&email));
-    let mut subjects: Vec<(String, u32)> = account
-        .iter()
-        .map(|subject| (subject.clone(), throttle::ACCOUNT_LIMIT))
-        .collect();
+    let known_length = email.len() <= MAX_EMAIL_BYTES;
+    // An over-long e-mail names no account: it is counted against its address only.
+    let pair = known_length.then(|| throttle::pair_subject(&email, peer));
+    let mut subjects: Vec<(String, u32)> = Vec::with_capacity(3);
+    if let Some(pair) = &pair {
+        subjects.push((pair.clone(), throttle::ADDRESS_LIMIT));
+        subjects.push((throttle::account_subject(&email), throttle::ACCOUNT_LIMIT));
+    }
     if let Some(peer) = peer {
         subjects.push((throttle::address_subject(peer), throttle::ADDRESS_LIMIT));
     }
     let now = state.clock.now();
+    let backoff = pair.clone();
     let (reservation, login) = state
         .store
         .transaction(move |tx| {
+            if let Some(pair) = &backoff {
+                let wait = throttle::backoff_wait(tx, pair, now)?;
+                if wait > 0 {
+                    return Ok((Reservation::Refused(wait), None));
+                }
+            }
             let reservation = throttle::reserve(tx, &subjects, now)?;
-            let login = match (&reservation, email.len() <= MAX_EMAIL_BYTES) {
+            let login = match (&reservation, known_length) {
                 (Reservation::Granted(_), true) => find_login(tx, &email)?,
                 _ => None,
             };
@@ -116,7 +128,7 @@ pub(crate) async fn check_login(
     };
     state
         .store
-        .transaction(move |tx| throttle::succeeded(tx, account.as_deref(), &rows))
+        .transaction(move |tx| throttle::succeeded(tx, pair.as_deref(), &rows))
         .await?;
     Ok(PasswordCheck::Right(user_id))
 }

@@ -1,9 +1,19 @@
-//! Login throttling: failed sign-ins are counted per account and per client address in
-//! `login_attempts`, over a sliding window.
+//! Login throttling, in `login_attempts` over a sliding window, on three subjects:
+//!
+//! - **one account from one client address** ([`pair_subject`]): the first
+//!   [`PAIR_FREE_FAILURES`] failures cost nothing; after that each further try must wait
+//!   [`pair_delay`] (2, 4, 8 … seconds, at most [`PAIR_MAX_DELAY_SECONDS`]) after the last one.
+//!   A guesser slows down only themselves: the owner signing in from elsewhere is not delayed.
+//! - **one client address, all accounts** ([`address_subject`]): [`ADDRESS_LIMIT`] failures
+//!   per window, so one address cannot spray many accounts.
+//! - **one account, all addresses** ([`account_subject`]): [`ACCOUNT_LIMIT`] failures per
+//!   window, high enough that no single address reaches it, low enough to stop a
+//!   distributed guesser.
 //!
 //! An attempt is recorded as a failure *before* the password is checked (in the same
 //! transaction as the limit check), so parallel guesses cannot slip past the limit; a success
-//! then forgets the account's failures and its own address row.
+//! then forgets its own rows and the failures of its (account, address) pair, never the
+//! account-wide count (the owner signing in must not reset a distributed guesser's budget).
 
 use std::net::IpAddr;
 
@@ -13,14 +23,52 @@ use crate::error::ApiError;
 
 /// The window failures are counted over, in seconds.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
-/// Failures for one account within the window before its sign-ins are refused.
-pub const ACCOUNT_LIMIT: u32 = 5;
-/// Failures from one address (an IPv6 /64) within the window before its sign-ins are refused.
+/// Failures for one account, from all addresses together, within the window before its
+/// sign-ins are refused.
+pub const ACCOUNT_LIMIT: u32 = 100;
+/// Failures from one address (an IPv6 /64), for all accounts together, within the window
+/// before its sign-ins are refused.
 pub const ADDRESS_LIMIT: u32 = 20;
+/// Failures for one account from one address that cost no waiting.
+pub const PAIR_FREE_FAILURES: u32 = 3;
+/// The longest wait between two tries on one account from one address.
+pub const PAIR_MAX_DELAY_SECONDS: u64 = 5 * 60;
 
 /// The subject counting failures for an account (e-mail already normalised).
 pub(crate) fn account_subject(email: &str) -> String {
     format!("account:{email}")
+}
+
+/// The subject counting failures for one account from one address (`None`: a client behind
+/// a trusted proxy whose address cannot be read; those share one pair per account).
+pub(crate) fn pair_subject(email: &str, address: Option<IpAddr>) -> String {
+    let address = address.map_or_else(|| "unknown".to_string(), address_subject);
+    format!("pair:{address}|{email}")
+}
+
+/// Seconds a try must wait after the last failure when `failures` are counted for its
+/// (account, address) pair: none for the first [`PAIR_FREE_FAILURES`], then doubling from 2.
+pub fn pair_delay(failures: u32) -> u64 {
+    match failures.checked_sub(PAIR_FREE_FAILURES) {
+        None => 0,
+        Some(extra) => 2u64
+            .checked_pow(extra.saturating_add(1))
+            .unwrap_or(u64::MAX)
+            .min(PAIR_MAX_DELAY_SECONDS),
+    }
+}
+
+/// Seconds the next try on `subject` must still wait under the growing-delay rule (0: go).
+pub(crate) fn backoff_wait(db: &Connection, subject: &str, now: i64) -> Result<u64, ApiError> {
+    let (count, last): (u32, Option<i64>) = db.query_row(
+        "SELECT COUNT(*), MAX(attempted_at) FROM login_attempts
+         WHERE subject = ?1 AND attempted_at > ?2",
+        params![subject, now - WINDOW_SECONDS],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let Some(last) = last else { return Ok(0) };
+    let due = last.saturating_add(i64::try_from(pair_delay(count)).unwrap_or(i64::MAX));
+    Ok(u64::try_from(due.saturating_sub(now)).unwrap_or(0))
 }
 
 /// The subject counting failures for a client address; IPv6 clients are counted per /64,
@@ -85,13 +133,13 @@ pub(crate) fn reserve(
     Ok(Reservation::Granted(rows))
 }
 
-/// The sign-in succeeded: forget the account's failures and this attempt's other rows.
+/// The check succeeded: forget every failure of `forget` (when given) and this attempt's rows.
 pub(crate) fn succeeded(
     db: &Connection,
-    account_subject: Option<&str>,
+    forget: Option<&str>,
     rows: &[i64],
 ) -> Result<(), ApiError> {
-    if let Some(subject) = account_subject {
+    if let Some(subject) = forget {
         db.execute("DELETE FROM login_attempts WHERE subject = ?1", [subject])?;
     }
     for row in rows {
@@ -116,12 +164,12 @@ mod tests {
     #[test]
     fn the_limit_holds_until_the_oldest_counted_failure_leaves_the_window() {
         let db = connection();
-        let subjects = vec![("account:a@b.c".to_string(), ACCOUNT_LIMIT)];
-        for i in 0..ACCOUNT_LIMIT {
-            let granted = reserve(&db, &subjects, 1000 + i64::from(i) * 10).unwrap();
+        let subjects = vec![("addr:192.0.2.1".to_string(), ADDRESS_LIMIT)];
+        for i in 0..ADDRESS_LIMIT {
+            let granted = reserve(&db, &subjects, 1000 + i64::from(i)).unwrap();
             assert!(matches!(granted, Reservation::Granted(_)));
         }
-        // Failures at 1000..=1040; the first leaves the window at 1900.
+        // Failures at 1000..=1019; the first leaves the window at 1900.
         assert_eq!(
             reserve(&db, &subjects, 1100).unwrap(),
             Reservation::Refused(800)
@@ -137,10 +185,10 @@ mod tests {
     }
 
     #[test]
-    fn a_success_forgets_the_account_failures() {
+    fn a_success_forgets_the_named_subject_and_its_own_rows() {
         let db = connection();
         let subjects = vec![
-            ("account:a@b.c".to_string(), ACCOUNT_LIMIT),
+            ("pair:addr:127.0.0.1|a@b.c".to_string(), ADDRESS_LIMIT),
             ("addr:127.0.0.1".to_string(), ADDRESS_LIMIT),
         ];
         for _ in 0..4 {
@@ -149,7 +197,7 @@ mod tests {
         let Reservation::Granted(rows) = reserve(&db, &subjects, 1000).unwrap() else {
             panic!("granted")
         };
-        succeeded(&db, Some("account:a@b.c"), &rows).unwrap();
+        succeeded(&db, Some("pair:addr:127.0.0.1|a@b.c"), &rows).unwrap();
         let count = |subject: &str| -> i64 {
             db.query_row(
                 "SELECT COUNT(*) FROM login_attempts WHERE subject = ?1",
@@ -158,11 +206,38 @@ mod tests {
             )
             .unwrap()
         };
-        assert_eq!(count("account:a@b.c"), 0);
+        assert_eq!(count("pair:addr:127.0.0.1|a@b.c"), 0);
         assert_eq!(
             count("addr:127.0.0.1"),
             4,
             "earlier failures from the address stay"
+        );
+    }
+
+    #[test]
+    fn delays_grow_after_the_free_failures_and_stop_at_the_cap() {
+        let delays: Vec<u64> = (0..8).map(pair_delay).collect();
+        assert_eq!(delays, [0, 0, 0, 2, 4, 8, 16, 32]);
+        assert_eq!(pair_delay(40), PAIR_MAX_DELAY_SECONDS);
+        assert_eq!(pair_delay(u32::MAX), PAIR_MAX_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn the_wait_counts_from_the_last_failure_of_the_pair() {
+        let db = connection();
+        let pair = pair_subject("a@b.c", Some("192.0.2.1".parse().unwrap()));
+        for at in [1000, 1001, 1002] {
+            assert_eq!(backoff_wait(&db, &pair, at).unwrap(), 0);
+            reserve(&db, &[(pair.clone(), ADDRESS_LIMIT)], at).unwrap();
+        }
+        assert_eq!(backoff_wait(&db, &pair, 1002).unwrap(), 2);
+        assert_eq!(backoff_wait(&db, &pair, 1004).unwrap(), 0);
+        let other = pair_subject("a@b.c", Some("192.0.2.2".parse().unwrap()));
+        assert_eq!(backoff_wait(&db, &other, 1002).unwrap(), 0, "per address");
+        assert_eq!(
+            backoff_wait(&db, &pair, 1002 + WINDOW_SECONDS).unwrap(),
+            0,
+            "failures leave the window"
         );
     }
 

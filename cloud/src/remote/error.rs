@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keyway_protocol::api::remote::error_codes as codes;
 use keyway_protocol::api::ApiErrorBody;
 
 use crate::error::{set_retry_after, ApiError};
@@ -47,6 +48,9 @@ pub enum RemoteError {
     /// 403 `code_rejected`: the IQ code is wrong, expired or used before.
     #[error("the code is wrong, expired or already used: type the code the app shows now")]
     CodeRejected,
+    /// 502 `lock_unreachable`: the IQ is online but cannot reach the lock; nothing opened.
+    #[error("the lock is out of the IQ's range or not answering: nothing opened; try again near the door or open it with the app over Bluetooth")]
+    LockUnreachable,
 }
 
 impl From<StoreError> for RemoteError {
@@ -69,15 +73,16 @@ impl RemoteError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Api(error) => error.code(),
-            Self::IqOffline => "iq_offline",
-            Self::IqTimeout => "iq_timeout",
-            Self::NoIq => "no_iq",
-            Self::PinNotSet => "pin_not_set",
-            Self::WrongPin { .. } => "wrong_pin",
-            Self::PinDelay(_) => "pin_delay",
-            Self::PinLocked => "pin_locked",
-            Self::GateRefused(_) => "gate_refused",
-            Self::CodeRejected => "code_rejected",
+            Self::IqOffline => codes::IQ_OFFLINE,
+            Self::IqTimeout => codes::IQ_TIMEOUT,
+            Self::NoIq => codes::NO_IQ,
+            Self::PinNotSet => codes::PIN_NOT_SET,
+            Self::WrongPin { .. } => codes::WRONG_PIN,
+            Self::PinDelay(_) => codes::PIN_DELAY,
+            Self::PinLocked => codes::PIN_LOCKED,
+            Self::GateRefused(_) => codes::GATE_REFUSED,
+            Self::CodeRejected => codes::CODE_REJECTED,
+            Self::LockUnreachable => codes::LOCK_UNREACHABLE,
         }
     }
 
@@ -87,6 +92,7 @@ impl RemoteError {
             Self::Api(error) => error.status(),
             Self::IqOffline => StatusCode::SERVICE_UNAVAILABLE,
             Self::IqTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::LockUnreachable => StatusCode::BAD_GATEWAY,
             Self::NoIq | Self::PinNotSet => StatusCode::CONFLICT,
             Self::PinDelay(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::WrongPin { .. } | Self::PinLocked | Self::GateRefused(_) | Self::CodeRejected => {

@@ -201,8 +201,12 @@ async fn lock_answer(
 ) -> RemoteResult<RemoteOpenResponse> {
     let event = match (&result.outcome, &result.event) {
         (RelayOutcome::CodeRejected, _) => return Err(RemoteError::CodeRejected),
-        (RelayOutcome::LockUnreachable, _) | (_, None) => {
-            return Err(ApiError::Internal(format!("the IQ could not reach lock {lock_id}")).into())
+        (RelayOutcome::LockUnreachable, _) => return Err(RemoteError::LockUnreachable),
+        (_, None) => {
+            return Err(ApiError::Internal(format!(
+                "the IQ answered for lock {lock_id} without the lock's record"
+            ))
+            .into())
         }
         (_, Some(event)) => SignedEvent::decode(event.as_slice())
             .map_err(|error| ApiError::Internal(format!("the IQ relayed a bad record: {error}")))?,
@@ -272,6 +276,7 @@ async fn record_outcome(
         (status = 404, body = ApiErrorBody),
         (status = 409, body = ApiErrorBody, description = "No PIN set (`pin_not_set`) or the lock has no IQ (`no_iq`)"),
         (status = 429, body = ApiErrorBody, description = "Waiting after wrong PINs (`pin_delay`, Retry-After)"),
+        (status = 502, body = ApiErrorBody, description = "The IQ cannot reach the lock (`lock_unreachable`): try again near the door or over Bluetooth"),
         (status = 503, body = ApiErrorBody, description = "The IQ is offline (`iq_offline`): nothing was queued"),
         (status = 504, body = ApiErrorBody, description = "The IQ did not answer (`iq_timeout`)"),
     )

@@ -11,7 +11,11 @@
 //! | `POST /web/logout` | sign out |
 //! | `GET /web/verify` | the page a verification e-mail links to |
 //! | `POST /web/verify` | confirm an address with its code and the sign-up's password |
+//!
+//! Every form post must come from the public URL's origin and carry its form token
+//! ([`csrf`]); cookies are `Secure` `__Host-` cookies over https ([`session`]).
 
+pub mod csrf;
 mod pages;
 pub mod session;
 mod verify;

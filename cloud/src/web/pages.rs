@@ -9,8 +9,12 @@ use keyway_protocol::api::remote::RemoteCommand;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::csrf::{
+    cleared_login_cookie, login_token_matches, new_login_token, same_origin, tokens_match,
+    LOGIN_FIELD,
+};
 use super::session::{self, WebSession};
-use crate::auth::html::{alert, escape, internal_error_page, page};
+use crate::auth::html::{alert, escape, internal_error_page, page, try_again_in};
 use crate::auth::login::{check_login, client_ip, PasswordCheck};
 use crate::error::{set_retry_after, ApiError};
 use crate::remote::locks::remote_locks;
@@ -26,6 +30,9 @@ pub struct LoginForm {
     email: String,
     /// Password.
     password: String,
+    /// The form's token, equal to the one in the sign-in cookie the form came with.
+    #[serde(default)]
+    login_csrf: String,
 }
 
 /// The opening form as posted.
@@ -46,32 +53,53 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-fn login_page(message: Option<&str>, status: StatusCode) -> Response {
+/// A page of the web remote opening. Its referrer policy is `same-origin` (not the sign-in
+/// pages' `no-referrer`), so browsers send its forms' real `Origin` rather than `null`.
+fn web_page(status: StatusCode, body_html: &str) -> Response {
+    let mut response = page(status, TITLE, body_html);
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// The sign-in form, with a fresh form token (hidden field and cookie).
+fn login_page(state: &AppState, message: Option<&str>, status: StatusCode) -> Response {
+    let token = match new_login_token(state) {
+        Ok(token) => token,
+        Err(error) => return internal(error),
+    };
     let alert = message.map(|m| alert("error", m)).unwrap_or_default();
-    page(
+    let mut response = web_page(
         status,
-        TITLE,
         &format!(
             "<h1>Remote opening</h1>{alert}<p>Sign in to open a door with the code your \
              Keyway app shows.</p><form method=\"post\" action=\"/web/login\">\
              <label>E-mail<input type=\"email\" name=\"email\" autocomplete=\"username\" \
              required autofocus></label><label>Password<input type=\"password\" \
              name=\"password\" autocomplete=\"current-password\" required></label>\
-             <button type=\"submit\">Sign in</button></form>"
+             <input type=\"hidden\" name=\"{LOGIN_FIELD}\" value=\"{}\">\
+             <button type=\"submit\">Sign in</button></form>",
+            escape(&token.value)
         ),
-    )
+    );
+    if let Ok(value) = HeaderValue::from_str(&token.set_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 fn internal(error: ApiError) -> Response {
     internal_error_page(error, "web page")
 }
 
-fn see_other(location: &'static str, cookie: Option<String>) -> Response {
+fn see_other(location: &'static str, cookies: &[String]) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, HeaderValue::from_static(location));
-    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        headers.insert(header::SET_COOKIE, value);
+    for value in cookies.iter().filter_map(|c| HeaderValue::from_str(c).ok()) {
+        headers.append(header::SET_COOKIE, value);
     }
     response
 }
@@ -121,9 +149,8 @@ async fn picker(
              <button type=\"submit\">Open</button></form>"
         )
     };
-    page(
+    web_page(
         status,
-        TITLE,
         &format!(
             "<h1>Remote opening</h1>{alert}{form}<form method=\"post\" action=\"/web/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -142,7 +169,7 @@ async fn picker(
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
         Ok(Some(session)) => picker(&state, &session, None, StatusCode::OK).await,
-        Ok(None) => login_page(None, StatusCode::OK),
+        Ok(None) => login_page(&state, None, StatusCode::OK),
         Err(error) => internal(error),
     }
 }
@@ -156,6 +183,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
     responses(
         (status = 303, description = "Signed in: to /web/remote, with the session cookie"),
         (status = 401, description = "Wrong e-mail or password", content_type = "text/html", body = String),
+        (status = 403, description = "A form from another origin or without the visitor's own sign-in token", content_type = "text/html", body = String),
         (status = 429, description = "Too many failed sign-ins", content_type = "text/html", body = String),
     )
 )]
@@ -167,10 +195,20 @@ pub async fn login(
 ) -> Response {
     let Ok(Form(form)) = form else {
         return login_page(
+            &state,
             Some("Enter your e-mail and password."),
             StatusCode::BAD_REQUEST,
         );
     };
+    // Login CSRF: another site's form, or one without this visitor's own token, signs no one
+    // in (and costs no password check).
+    if !same_origin(&state, &headers) || !login_token_matches(&state, &headers, &form.login_csrf) {
+        return login_page(
+            &state,
+            Some("This sign-in form is stale or came from another site: sign in again here."),
+            StatusCode::FORBIDDEN,
+        );
+    }
     match check_login(
         &state,
         &form.email,
@@ -180,15 +218,21 @@ pub async fn login(
     .await
     {
         Ok(PasswordCheck::Right(user_id)) => match session::start(&state, user_id).await {
-            Ok(cookie) => see_other("/web/remote", Some(cookie)),
+            Ok(cookie) => see_other("/web/remote", &[cookie, cleared_login_cookie(&state)]),
             Err(error) => internal(error),
         },
-        Ok(PasswordCheck::Wrong) => {
-            login_page(Some("Wrong e-mail or password."), StatusCode::UNAUTHORIZED)
-        }
+        Ok(PasswordCheck::Wrong) => login_page(
+            &state,
+            Some("Wrong e-mail or password."),
+            StatusCode::UNAUTHORIZED,
+        ),
         Ok(PasswordCheck::Throttled(seconds)) => {
             let mut response = login_page(
-                Some("Too many failed sign-in attempts. Try again later."),
+                &state,
+                Some(&format!(
+                    "Too many failed sign-in attempts. {}",
+                    try_again_in(seconds)
+                )),
                 StatusCode::TOO_MANY_REQUESTS,
             );
             set_retry_after(&mut response, seconds);
@@ -214,6 +258,7 @@ fn parse_lock(value: &str) -> Option<(u32, u32)> {
         (status = 401, description = "Not signed in", content_type = "text/html", body = String),
         (status = 403, description = "Wrong, expired or reused code; no right; or a stale form", content_type = "text/html", body = String),
         (status = 429, description = "Too many wrong codes", content_type = "text/html", body = String),
+        (status = 502, description = "The IQ cannot reach the lock", content_type = "text/html", body = String),
         (status = 503, description = "The IQ is offline: nothing was queued", content_type = "text/html", body = String),
     )
 )]
@@ -224,12 +269,13 @@ pub async fn open(
 ) -> Response {
     let session = match session::current(&state, &headers).await {
         Ok(Some(session)) => session,
-        Ok(None) => return login_page(Some("Sign in first."), StatusCode::UNAUTHORIZED),
+        Ok(None) => return login_page(&state, Some("Sign in first."), StatusCode::UNAUTHORIZED),
         Err(error) => return internal(error),
     };
+    let from_here = same_origin(&state, &headers);
     let parsed = form
         .ok()
-        .filter(|Form(form)| form.csrf == session.csrf)
+        .filter(|Form(form)| from_here && tokens_match(&form.csrf, &session.csrf))
         .and_then(|Form(form)| Some((parse_lock(&form.lock)?, form.code)));
     let Some(((site_id, lock_id), code)) = parsed else {
         let outcome = Some((false, "This form is stale: try again.".to_string()));
@@ -269,7 +315,9 @@ pub async fn logout(
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
     let valid = match (session::current(&state, &headers).await, form) {
-        (Ok(Some(session)), Ok(Form(form))) => form.csrf == session.csrf,
+        (Ok(Some(session)), Ok(Form(form))) => {
+            same_origin(&state, &headers) && tokens_match(&form.csrf, &session.csrf)
+        }
         _ => false,
     };
     if valid {
@@ -277,7 +325,7 @@ pub async fn logout(
             return internal(error);
         }
     }
-    see_other("/web/remote", Some(session::cleared()))
+    see_other("/web/remote", &[session::cleared(&state)])
 }
 
 #[cfg(test)]

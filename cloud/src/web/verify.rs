@@ -4,12 +4,13 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::csrf::same_origin;
 use crate::auth::html::{alert, escape, internal_error_page, page};
 use crate::auth::login::client_ip;
 use crate::auth::signup::verify;
@@ -71,15 +72,6 @@ fn form_page(email: &str, code: &str, message: Option<&str>, status: StatusCode)
 )]
 pub async fn show(Query(link): Query<VerifyLink>) -> Response {
     form_page(&link.email, &link.code, None, StatusCode::OK)
-}
-
-/// Whether a form post comes from the cloud's own pages: a browser names the page's origin;
-/// another site's page posting here is refused.
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => origin.trim_end_matches('/') == state.public_url(),
-        None => true,
-    }
 }
 
 /// Confirms the address.

@@ -21,3 +21,4 @@ mod pods_email;
 mod pods_security;
 mod remote_api;
 mod secrets_at_rest;
+mod web_security;

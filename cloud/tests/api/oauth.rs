@@ -676,50 +676,146 @@ async fn expired_codes_access_tokens_and_refresh_tokens_stop_working() {
     assert_eq!(oauth_error(expired).await, "invalid_grant");
 }
 
-#[tokio::test]
-async fn five_wrong_passwords_lock_the_account_until_the_window_passes() {
-    let h = Harness::new().await;
-    h.account("ada@example.com").await;
-    let (_, challenge) = pkce();
-    let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
-    for _ in 0..5 {
-        let response = h
-            .post_login(&params, "ada@example.com", "wrong password!")
-            .await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    }
-    let locked = h.post_login(&params, "Ada@Example.com", PASSWORD).await;
-    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(locked.headers().get(LOCATION).is_none());
-    let retry: i64 = locked.headers()[RETRY_AFTER]
+/// The attacker's address and the owner's, as the proxy the test client plays names them.
+const ATTACKER: &str = "198.51.100.66";
+const OWNER_ADDRESS: &str = "203.0.113.7";
+
+fn retry_after(response: &reqwest::Response) -> i64 {
+    response.headers()[RETRY_AFTER]
         .to_str()
         .unwrap()
         .parse()
-        .unwrap();
-    assert!((1..=15 * 60).contains(&retry), "{retry}");
+        .unwrap()
+}
 
-    h.cloud.state.clock.advance(retry);
-    let response = h.post_login(&params, "ada@example.com", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(query(&location(&response)).contains_key("code"));
+/// A cloud behind the proxy at 127.0.0.1 (the test client), with Ada's account.
+async fn proxied_with_ada() -> Harness {
+    let h = Harness::behind_proxies(vec!["127.0.0.1".parse().unwrap()]).await;
+    h.account("ada@example.com").await;
+    h
+}
+
+impl Harness {
+    /// A sign-in as Ada from `address`.
+    async fn ada_from(&self, address: &str, password: &str) -> reqwest::Response {
+        let (_, challenge) = pkce();
+        let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
+        self.post_login_forwarded(&params, "ada@example.com", password, &[address])
+            .await
+    }
 }
 
 #[tokio::test]
-async fn a_success_clears_the_account_failures() {
-    let h = Harness::new().await;
-    h.account("ada@example.com").await;
+async fn wrong_passwords_from_one_address_never_lock_the_owner_out_elsewhere() {
+    let h = proxied_with_ada().await;
+    // Five wrong passwords, waiting out every delay as a patient attacker would.
+    let mut failures = 0;
+    while failures < 5 {
+        let response = h.ada_from(ATTACKER, "wrong password!").await;
+        match response.status() {
+            StatusCode::UNAUTHORIZED => failures += 1,
+            StatusCode::TOO_MANY_REQUESTS => h.cloud.state.clock.advance(retry_after(&response)),
+            other => panic!("{other}"),
+        }
+    }
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(owner.status(), StatusCode::SEE_OTHER, "the owner signs in");
+    assert!(query(&location(&owner)).contains_key("code"));
+
+    // Fifty more, as fast as the attacker can send them.
+    for _ in 0..50 {
+        let status = h.ada_from(ATTACKER, "wrong password!").await.status();
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&status),
+            "{status}"
+        );
+    }
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "still not locked out"
+    );
+}
+
+#[tokio::test]
+async fn the_guessing_address_waits_longer_after_each_failure_even_with_the_right_password() {
+    let h = proxied_with_ada().await;
+    for _ in 0..3 {
+        let response = h.ada_from(ATTACKER, "wrong password!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "free tries");
+    }
+    for delay in [2, 4, 8, 16] {
+        let waiting = h.ada_from(ATTACKER, PASSWORD).await;
+        assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(waiting.headers().get(LOCATION).is_none(), "no code");
+        // The cloud's clock is real time: a second may pass between two requests.
+        let retry = retry_after(&waiting);
+        assert!((delay - 1..=delay).contains(&retry), "{retry} for {delay}");
+        h.cloud.state.clock.advance(retry);
+        let wrong = h.ada_from(ATTACKER, "wrong password!").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let waiting = h.ada_from(ATTACKER, PASSWORD).await;
+    let retry = retry_after(&waiting);
+    assert!((31..=32).contains(&retry), "{retry}");
+    h.cloud.state.clock.advance(retry);
+    let right = h.ada_from(ATTACKER, PASSWORD).await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER, "after the wait");
+    for _ in 0..3 {
+        let response = h.ada_from(ATTACKER, "wrong password!").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "a success forgets the delays"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_accounts_is_stopped_at_twenty() {
+    let h = proxied_with_ada().await;
     let (_, challenge) = pkce();
     let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
-    for round in 0..2 {
-        for _ in 0..4 {
-            let response = h
-                .post_login(&params, "ada@example.com", "wrong password!")
-                .await;
-            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "round {round}");
-        }
-        let response = h.post_login(&params, "ada@example.com", PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "round {round}");
+    for i in 0..20 {
+        let email = format!("victim{i}@example.com");
+        let response = h
+            .post_login_forwarded(&params, &email, "wrong password!", &[ATTACKER])
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "try {i}");
     }
+    let refused = h.ada_from(ATTACKER, PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((1..=15 * 60).contains(&retry_after(&refused)));
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "others are not refused"
+    );
+}
+
+#[tokio::test]
+async fn many_addresses_guessing_one_account_are_stopped_at_a_hundred() {
+    let h = proxied_with_ada().await;
+    for i in 0..100 {
+        let address = format!("198.51.100.{}", i + 100);
+        let response = h.ada_from(&address, "wrong password!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "try {i}");
+    }
+    let refused = h.ada_from("192.0.2.1", PASSWORD).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a distributed guesser is stopped"
+    );
+    h.cloud.state.clock.advance(retry_after(&refused));
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "until the window passes"
+    );
 }
 
 #[tokio::test]
@@ -731,12 +827,7 @@ async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
     let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
     let response = h.post_login(&params, "ada@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: i64 = response.headers()[RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(retry, 15 * 60 - 60);
+    assert_eq!(retry_after(&response), 15 * 60 - 60);
 }
 
 #[tokio::test]
@@ -936,4 +1027,30 @@ async fn the_openapi_document_lists_the_auth_routes() {
     let schemas = &document["components"]["schemas"];
     assert!(schemas["TokenResponse"].is_object());
     assert!(schemas["OAuthErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn a_request_without_state_is_refused_on_a_page_never_sent_to_the_app() {
+    let h = Harness::new().await;
+    h.account("ada@example.com").await;
+    let (_, challenge) = pkce();
+    let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
+    // An attacker's link or form without a state (or an empty one) must not get a code to
+    // the app, nor an error the app would act on.
+    for forged in [
+        with(&params, "state", None),
+        with(&params, "state", Some("")),
+    ] {
+        let shown = h.get_authorize(&forged).await;
+        assert_eq!(shown.status(), StatusCode::BAD_REQUEST);
+        assert!(shown.headers().get(LOCATION).is_none());
+        assert!(
+            !shown.text().await.unwrap().contains("name=\"password\""),
+            "no form"
+        );
+        let posted = h.post_login(&forged, "ada@example.com", PASSWORD).await;
+        assert_eq!(posted.status(), StatusCode::BAD_REQUEST);
+        assert!(posted.headers().get(LOCATION).is_none());
+    }
+    assert_eq!(h.count("SELECT COUNT(*) FROM oauth_codes").await, 0);
 }

@@ -293,9 +293,11 @@ fn config_in(dir: &Path, key: KeySource) -> CloudConfig {
 }
 
 async fn refusal(dir: &Path, key: KeySource) -> StoreError {
-    start(config_in(dir, key), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap_err()
+    match start(config_in(dir, key), "127.0.0.1:0".parse().unwrap()).await {
+        Err(keyway_cloud::StartError::Store(error)) => error,
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("started"),
+    }
 }
 
 fn default_key(dir: &Path) -> PathBuf {

@@ -46,6 +46,15 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
     rest.get(..rest.find(end)?)
 }
 
+/// The first cookie set (name and value).
+fn first_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(SET_COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::to_string)
+}
+
 impl SimulatedWebBrowser {
     /// Opens the page of the cloud at `cloud_url` and signs in.
     pub async fn sign_in(
@@ -59,9 +68,27 @@ impl SimulatedWebBrowser {
             .build()
             .map_err(KeywayError::internal)?;
         let base = cloud_url.trim_end_matches('/').to_string();
+        // The sign-in form first: its token, in a hidden field and a cookie, goes back with
+        // the credentials (the cloud's defence against login CSRF).
+        let form = client
+            .get(format!("{base}/web/remote"))
+            .send()
+            .await
+            .map_err(failed)?;
+        let login_cookie = first_cookie(form.headers())
+            .ok_or_else(|| KeywayError::internal("the sign-in form set no cookie"))?;
+        let html = form.text().await.map_err(failed)?;
+        let token = between(&html, "name=\"login_csrf\" value=\"", "\"")
+            .ok_or_else(|| KeywayError::internal("the sign-in form has no token"))?
+            .to_string();
         let answer = client
             .post(format!("{base}/web/login"))
-            .form(&[("email", email), ("password", password)])
+            .header(COOKIE, login_cookie)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("login_csrf", &token),
+            ])
             .send()
             .await
             .map_err(failed)?;
@@ -70,13 +97,8 @@ impl SimulatedWebBrowser {
                 detail: format!("the web sign-in answered {}", answer.status()),
             });
         }
-        let cookie = answer
-            .headers()
-            .get(SET_COOKIE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .ok_or_else(|| KeywayError::internal("the web sign-in set no cookie"))?
-            .to_string();
+        let cookie = first_cookie(answer.headers())
+            .ok_or_else(|| KeywayError::internal("the web sign-in set no cookie"))?;
         let mut browser = Self {
             client,
             base,

@@ -12,6 +12,7 @@ mod pods_support;
 mod remote_support;
 
 mod cloud_flow;
+mod log_secrets;
 mod offline_unlock;
 mod outbox;
 mod pods_admin;
@@ -21,4 +22,5 @@ mod remote_iq_login;
 mod remote_keypad_iq;
 mod remote_latency;
 mod remote_opening;
+mod remote_unreachable;
 mod sessions;
