@@ -377,7 +377,7 @@ pub async fn authorize_submit(
         Ok(SignIn::WrongCredentials) => login_page(
             &request,
             &email,
-            Some("Wrong e-mail or password."),
+            Some(crate::auth::login::WRONG_CREDENTIALS),
             StatusCode::UNAUTHORIZED,
         ),
         Ok(SignIn::Throttled(seconds)) => {

@@ -64,6 +64,12 @@ fn hop_address(hop: &str) -> Option<IpAddr> {
     Some(address.to_canonical())
 }
 
+/// What a sign-in form says to a wrong e-mail or password. An account whose address is not
+/// verified yet has no password, so its owner lands here too: the sentence says what to do,
+/// without telling anybody whether the address has an account.
+pub(crate) const WRONG_CREDENTIALS: &str = "Wrong e-mail or password. Just signed up? Confirm \
+     your e-mail address first with the code we e-mailed you (or the link in that e-mail).";
+
 /// How a password check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PasswordCheck {

@@ -223,7 +223,7 @@ pub async fn login(
         },
         Ok(PasswordCheck::Wrong) => login_page(
             &state,
-            Some("Wrong e-mail or password."),
+            Some(crate::auth::login::WRONG_CREDENTIALS),
             StatusCode::UNAUTHORIZED,
         ),
         Ok(PasswordCheck::Throttled(seconds)) => {

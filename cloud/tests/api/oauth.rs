@@ -1054,3 +1054,19 @@ async fn a_request_without_state_is_refused_on_a_page_never_sent_to_the_app() {
     }
     assert_eq!(h.count("SELECT COUNT(*) FROM oauth_codes").await, 0);
 }
+
+#[tokio::test]
+async fn an_address_not_yet_verified_cannot_sign_in_even_with_its_own_password() {
+    let h = Harness::new().await;
+    let signed_up = h.signup("early@example.com", "Early", PASSWORD).await;
+    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+    let (_, challenge) = pkce();
+    let params = authorize_params(&challenge, APP_REDIRECT_URI, "xyz");
+    let response = h.post_login(&params, "early@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get(LOCATION).is_none(), "no code");
+    // Once the address is verified, the same password signs in.
+    let user_id = h.account("early@example.com").await;
+    let tokens = h.tokens("early@example.com").await;
+    assert_eq!(h.whoami(&tokens.access_token).await, Ok(user_id));
+}
