@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
+use keyway_cloud::remote::keypad::find_pin;
 use keyway_cloud::RunningCloud;
 use keyway_core::remote::{RemoteGate, RemoteReport};
 use keyway_core::simulator::{
@@ -15,6 +16,7 @@ use keyway_core::simulator::{
 };
 use keyway_core::Keyway;
 
+use super::demo_mail::wait_for_mail;
 use super::Steps;
 
 /// Someone in the demo: their phone and their account.
@@ -176,14 +178,19 @@ pub async fn run(
         .await?;
     steps
         .run(
-            "the admin gives the tenant a keypad PIN; the IQ goes offline; the PIN still opens",
+            "the admin makes the tenant a keypad PIN (e-mailed to the tenant, never shown to the \
+             admin); the IQ goes offline; the PIN still opens",
             async {
-                let keypad = admin
+                let made = admin
                     .phone
                     .remote()
                     .new_keypad_pin(site_id, tenant.user_id)
                     .await?;
-                println!("    keypad PIN {keypad} (shown once, never again)");
+                if made.pin.is_some() || !made.emailed {
+                    return Err(anyhow!("the admin was shown the tenant's PIN"));
+                }
+                let (_, keypad) = wait_for_mail(cloud, tenant.email, find_pin).await?;
+                println!("    the tenant's e-mail: keypad PIN {keypad} (shown once, never again)");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 iq.stop().await;
                 let refusal = iq.keypad(front.lock_id, keypad)?;

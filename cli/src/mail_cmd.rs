@@ -18,7 +18,7 @@ pub enum MailCommand {
 /// Options of `keyway mail list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The cloud's data directory (its mailbox is `DATA/mailbox`). Default: the one
+    /// The cloud's data directory (its mailbox is `DATA.mailbox`, next to it). Default: the one
     /// `keyway cloud serve` uses.
     #[arg(long)]
     data: Option<PathBuf>,

@@ -14,9 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::remote::{
     biometric_enrolment_message, remote_gate_message, BiometricKeyView, IqCodeSecretView,
-    KeypadPinResponse, RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteChallengeView,
-    RemoteCommand, RemoteGate as GateBody, RemoteLockView, RemoteOpenRequest, RemoteOpenResponse,
-    RemotePinStatus, SetRemotePinRequest,
+    KeypadPinResponse, PinDelivery, RegisterBiometricKeyRequest, RemoteChallengeRequest,
+    RemoteChallengeView, RemoteCommand, RemoteGate as GateBody, RemoteLockView, RemoteOpenRequest,
+    RemoteOpenResponse, RemotePinStatus, SetRemotePinRequest,
 };
 use keyway_protocol::RefusalReason;
 use reqwest::Method;
@@ -140,6 +140,24 @@ pub struct PinStatus {
     pub locked: bool,
     /// Seconds before the next try is checked, if waiting.
     pub retry_after_seconds: Option<u64>,
+}
+
+/// A keypad PIN just made. Its `Debug` leaves the PIN out.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NewKeypadPin {
+    /// The six digits: set only when the person asked for their own PIN. Show it once.
+    pub pin: Option<String>,
+    /// The PIN was e-mailed to its person (somebody else asked for it).
+    pub emailed: bool,
+}
+
+impl std::fmt::Debug for NewKeypadPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKeypadPin")
+            .field("shown", &self.pin.is_some())
+            .field("emailed", &self.emailed)
+            .finish()
+    }
 }
 
 /// The current code of one IQ, for the web page.
@@ -446,8 +464,14 @@ impl RemoteClient {
     }
 
     /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
-    /// role manages). Shown once: the cloud cannot show it again, only make a new one.
-    pub async fn new_keypad_pin(&self, site_id: u32, user_id: u32) -> Result<String, KeywayError> {
+    /// role manages). It reaches only that person, once: `pin` is set when they asked for
+    /// their own; for anybody else's it is e-mailed to them (`emailed`) and never shown here.
+    /// The cloud cannot show it again, only make a new one.
+    pub async fn new_keypad_pin(
+        &self,
+        site_id: u32,
+        user_id: u32,
+    ) -> Result<NewKeypadPin, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
             let response: KeypadPinResponse = context
@@ -457,7 +481,10 @@ impl RemoteClient {
                     None,
                 )
                 .await?;
-            Ok(response.pin)
+            Ok(NewKeypadPin {
+                pin: response.pin,
+                emailed: response.delivery == PinDelivery::Emailed,
+            })
         })
         .await
     }

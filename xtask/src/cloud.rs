@@ -2,8 +2,9 @@
 //! loopback port with a fresh data directory under `target/cloud-tests/`, killed when the step
 //! ends, whatever the outcome.
 //!
-//! The tests learn where it is from `-Dkeyway.cloud=URL -Dkeyway.cloud.data=DIR` (Kotlin) or
-//! `KEYWAY_CLOUD_URL` / `KEYWAY_CLOUD_DATA` (Python). Its output goes to `cloud.log` next to
+//! The tests learn where it is from `-Dkeyway.cloud=URL -Dkeyway.cloud.mailbox=DIR` (Kotlin) or
+//! `KEYWAY_CLOUD_URL` / `KEYWAY_CLOUD_MAILBOX` (Python): the local mailbox, next to the data
+//! directory, holds the e-mails it delivered. Its output goes to `cloud.log` next to
 //! the data directory; both are removed after a passing step and kept after a failing one.
 
 use std::fs::{self, File};
@@ -26,7 +27,7 @@ pub(crate) struct TestCloud {
     child: Child,
     /// Its base URL, `http://127.0.0.1:PORT`.
     pub(crate) url: String,
-    /// Its data directory (SQLite, the local mailbox).
+    /// Its data directory (SQLite).
     pub(crate) data: PathBuf,
     /// The run's directory: `data/` and `cloud.log`.
     dir: PathBuf,
@@ -98,6 +99,14 @@ impl Ctx {
 }
 
 impl TestCloud {
+    /// Its local mailbox: the cloud delivers e-mail to `<data>.mailbox`, next to the data
+    /// directory (`keyway_cloud::email::mailbox_dir`).
+    pub(crate) fn mailbox(&self) -> PathBuf {
+        let mut name = self.data.as_os_str().to_os_string();
+        name.push(".mailbox");
+        PathBuf::from(name)
+    }
+
     /// Waits for the `Keyway cloud listening on URL` line and returns the URL.
     fn wait_for_url(&mut self, received: &mpsc::Receiver<String>, log: &str) -> Result<String> {
         let deadline = Instant::now() + START_TIMEOUT;

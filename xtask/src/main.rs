@@ -440,7 +440,10 @@ impl Ctx {
                 .arg(format!("-Djna.library.path={}", lib_dir.display()))
                 .arg(format!("-Dkeyway.vectors={}", self.vectors_dir().display()))
                 .arg(format!("-Dkeyway.cloud={}", cloud.url))
-                .arg(format!("-Dkeyway.cloud.data={}", cloud.data.display()));
+                .arg(format!(
+                    "-Dkeyway.cloud.mailbox={}",
+                    cloud.mailbox().display()
+                ));
             cmd.arg("-cp").arg(&run_cp).arg("MainKt");
             let result = run(&mut cmd);
             cloud.finish(result.is_ok(), self);
@@ -469,7 +472,7 @@ impl Ctx {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("KEYWAY_VECTORS", self.vectors_dir())
             .env("KEYWAY_CLOUD_URL", &cloud.url)
-            .env("KEYWAY_CLOUD_DATA", &cloud.data)
+            .env("KEYWAY_CLOUD_MAILBOX", cloud.mailbox())
             .args(["-m", "pytest", "-p", "no:cacheprovider", "-v", "-c"])
             .arg(tests.join("pytest.ini"))
             .arg("--rootdir")

@@ -39,8 +39,8 @@ fun vectorsDir(): File = File(System.getProperty("keyway.vectors") ?: "protocol/
 /** The cloud `cargo xtask test` started for this run (system property `keyway.cloud`). */
 fun cloudUrl(): String = System.getProperty("keyway.cloud") ?: error("-Dkeyway.cloud is not set: run through `cargo xtask test kotlin`")
 
-/** That cloud's data directory (system property `keyway.cloud.data`; e-mail lands in its `mailbox/`). */
-fun cloudDataDir(): File = File(System.getProperty("keyway.cloud.data") ?: error("-Dkeyway.cloud.data is not set: run through `cargo xtask test kotlin`"))
+/** That cloud's local mailbox (system property `keyway.cloud.mailbox`): the e-mails it delivered. */
+fun cloudMailbox(): File = File(System.getProperty("keyway.cloud.mailbox") ?: error("-Dkeyway.cloud.mailbox is not set: run through `cargo xtask test kotlin`"))
 
 /** Parses one vectors file as a JSON object. */
 fun loadVector(name: String): Map<String, Any?> {

@@ -1,4 +1,4 @@
-// The e-mails the test cloud delivered to its local mailbox (`-Dkeyway.cloud.data`/mailbox),
+// The e-mails the test cloud delivered to its local mailbox (`-Dkeyway.cloud.mailbox`),
 // read as the person they were sent to would: verification codes and invitation codes.
 
 import com.keyway.core.Keyway
@@ -7,7 +7,7 @@ import java.io.File
 /** The first match of [pattern] in the latest e-mail to [to] that has one (waits up to 5 s). */
 fun latestMailMatch(to: String, pattern: Regex): String {
     repeat(250) {
-        val found = File(cloudDataDir(), "mailbox").listFiles { f -> f.name.endsWith(".json") && !f.name.startsWith(".") }
+        val found = cloudMailbox().listFiles { f -> f.name.endsWith(".json") && !f.name.startsWith(".") }
             .orEmpty()
             .sortedBy { it.name }
             .map { Json.parse(it.readText()) as Map<*, *> }

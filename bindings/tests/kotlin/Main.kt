@@ -2,8 +2,8 @@
 //
 // `cargo xtask test` compiles the generated bindings (target/bindings/kotlin) and these files
 // into one jar and runs `MainKt` with -Djna.library.path=target/debug,
-// -Dkeyway.vectors=protocol/vectors, and -Dkeyway.cloud=URL -Dkeyway.cloud.data=DIR naming the
-// cloud it started for the run (Harness.kt: cloudUrl(), cloudDataDir()). There is no JUnit
+// -Dkeyway.vectors=protocol/vectors, and -Dkeyway.cloud=URL -Dkeyway.cloud.mailbox=DIR naming the
+// cloud it started for the run and its local mailbox (Harness.kt: cloudUrl(), cloudMailbox()). There is no JUnit
 // here: `TestSuite` runs each test, counts passes and failures, and the process exits non-zero
 // on any failure.
 

@@ -2,8 +2,8 @@
 // reads the e-mail the cloud delivered, signs up, accepts the code and opens the pod's door;
 // after check-out and after a block the lock refuses.
 //
-// Runs against the cloud `cargo xtask test kotlin` starts (-Dkeyway.cloud, and -Dkeyway.cloud.data
-// whose mailbox/ holds the e-mails the cloud delivered), with simulated locks installed by
+// Runs against the cloud `cargo xtask test kotlin` starts (-Dkeyway.cloud, and -Dkeyway.cloud.mailbox
+// holding the e-mails the cloud delivered), with simulated locks installed by
 // `installSimulatedLocks`.
 
 import com.keyway.core.BleTransport

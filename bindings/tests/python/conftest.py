@@ -44,6 +44,6 @@ def cloud_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def cloud_data() -> Path:
-    """That cloud's data directory (`KEYWAY_CLOUD_DATA`; e-mail lands in its `mailbox/`)."""
-    return Path(_cloud_env("KEYWAY_CLOUD_DATA"))
+def cloud_mailbox() -> Path:
+    """That cloud's local mailbox (`KEYWAY_CLOUD_MAILBOX`): the e-mails it delivered."""
+    return Path(_cloud_env("KEYWAY_CLOUD_MAILBOX"))

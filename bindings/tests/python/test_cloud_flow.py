@@ -77,13 +77,13 @@ def file_phone(cloud_url: str, base: Path, name: str, transport=None) -> Keyway:
 
 
 @pytest.mark.asyncio
-async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud_data, tmp_path):
+async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud_mailbox, tmp_path):
     run = stamp()
     admin_email = f"admin-{run}@python.test"
     tenant_email = f"tenant-{run}@python.test"
 
     admin = file_phone(cloud_url, tmp_path, "admin")
-    await sign_up_verified(admin, cloud_data, admin_email, "Admin", PASSWORD)
+    await sign_up_verified(admin, cloud_mailbox, admin_email, "Admin", PASSWORD)
     await keyway_core.log_in_with_password(admin, admin_email, PASSWORD)
     assert await admin.auth().is_logged_in()
     site = await admin.admin().create_site(f"Python site {run}", 60)
@@ -103,7 +103,7 @@ async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud
     store = InMemorySecureStore()
     tenant_phone = phone(cloud_url, tmp_path, "tenant", store, locks.transport())
     assert not await tenant_phone.auth().is_logged_in()
-    await sign_up_verified(tenant_phone, cloud_data, tenant_email, "Tenant", PASSWORD)
+    await sign_up_verified(tenant_phone, cloud_mailbox, tenant_email, "Tenant", PASSWORD)
     await keyway_core.log_in_with_password(tenant_phone, tenant_email, PASSWORD)
     assert await tenant_phone.auth().is_logged_in()
     assert TOKENS_KEY in store.keys(), "the session is in the Python store"
@@ -144,10 +144,10 @@ async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud
 
 
 @pytest.mark.asyncio
-async def test_wrong_password_raises_not_allowed(cloud_url, cloud_data, tmp_path):
+async def test_wrong_password_raises_not_allowed(cloud_url, cloud_mailbox, tmp_path):
     email = f"someone-{stamp()}@python.test"
     someone = phone(cloud_url, tmp_path, "someone", InMemorySecureStore())
-    await sign_up_verified(someone, cloud_data, email, "Someone", PASSWORD)
+    await sign_up_verified(someone, cloud_mailbox, email, "Someone", PASSWORD)
     with pytest.raises(KeywayError.NotAllowed):
         await keyway_core.log_in_with_password(someone, email, "not the password")
     assert not await someone.auth().is_logged_in()
@@ -158,10 +158,10 @@ async def test_wrong_password_raises_not_allowed(cloud_url, cloud_data, tmp_path
 
 
 @pytest.mark.asyncio
-async def test_unknown_simulated_lock_raises_invalid_input(cloud_url, cloud_data, tmp_path):
+async def test_unknown_simulated_lock_raises_invalid_input(cloud_url, cloud_mailbox, tmp_path):
     email = f"owner-{stamp()}@python.test"
     owner = file_phone(cloud_url, tmp_path, "owner")
-    await sign_up_verified(owner, cloud_data, email, "Owner", PASSWORD)
+    await sign_up_verified(owner, cloud_mailbox, email, "Owner", PASSWORD)
     await keyway_core.log_in_with_password(owner, email, PASSWORD)
     site = await owner.admin().create_site("Python site", 0)
     locks = await keyway_core.install_simulated_locks(

@@ -1,15 +1,22 @@
-//! The local mailbox: the default e-mail sink. Each message is one JSON file named after its
-//! outbox id in `<data_dir>/mailbox`, written atomically (temporary file, then rename), so a
-//! reader never sees half a message. `keyway mail list --data DIR`, the demo and the tests read
-//! it back with [`read_mailbox`].
+//! The local mailbox: the default e-mail sink, standing in for the recipients' inboxes on a
+//! development machine. Each message is one JSON file named after its outbox id in
+//! `<data_dir>.mailbox`, next to the data directory and never inside it (delivered mail holds
+//! invitation and verification codes, and a copy of the data directory must yield none),
+//! written atomically (temporary file, then rename), so a reader never sees half a message.
+//! `keyway mail list --data DIR`, the demo and the tests read it back with [`read_mailbox`].
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The mailbox directory of a cloud data directory.
+/// The mailbox directory of a cloud data directory: its sibling `<data_dir>.mailbox`.
 pub fn mailbox_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("mailbox")
+    let mut name = data_dir
+        .file_name()
+        .map(|name| name.to_os_string())
+        .unwrap_or_else(|| "keyway-cloud".into());
+    name.push(".mailbox");
+    data_dir.with_file_name(name)
 }
 
 /// One delivered message (its `Debug` leaves the body out: it may hold an invitation code).
@@ -104,6 +111,15 @@ pub fn read_mailbox(dir: &Path) -> std::io::Result<Vec<MailboxMessage>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mailbox_is_next_to_the_data_directory_never_inside() {
+        assert_eq!(
+            mailbox_dir(Path::new("/var/lib/keyway")),
+            PathBuf::from("/var/lib/keyway.mailbox")
+        );
+        assert!(!mailbox_dir(Path::new("/srv/data/")).starts_with("/srv/data/"));
+    }
 
     fn message(id: i64) -> MailboxMessage {
         MailboxMessage {

@@ -1,12 +1,14 @@
 //! Keypad PINs (manual 000 "PIN"): six digits, one per person per site, shown once when
-//! made and never again (the cloud keeps only a keyed verifier), only regenerated. Each lock
+//! made and never again (the cloud keeps only a keyed verifier), only regenerated. A PIN
+//! reaches only its person: in the answer when they ask themselves, by e-mail when an admin
+//! makes it (the admin never sees it). Each lock
 //! gets a signed table of the PINs of the people with a right on it, through its IQ, and
 //! keeps it: offline access for PINs is automatic (manual 003).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::remote::{KeypadPinResponse, KeypadPinStatus};
+use keyway_protocol::api::remote::{KeypadPinResponse, KeypadPinStatus, PinDelivery};
 use keyway_protocol::api::ApiErrorBody;
 use keyway_protocol::iq::keypad::{keypad_verifier, KEYPAD_KEY_LEN};
 use keyway_protocol::iq::{HexBytes, KeypadEntry, KeypadTable};
@@ -17,10 +19,12 @@ use super::rights::lock_schedules;
 use crate::api::access::role_on_site;
 use crate::api::extract::Ids;
 use crate::auth::Authenticated;
+use crate::email::{self, NewEmail, SECRET_PLACEHOLDER};
 use crate::error::{ApiError, ApiResult};
 use crate::iq::config::iq_lock_ids;
 use crate::iq::push_site_config;
 use crate::issuing::site_authority;
+use crate::pods::mail::site_info;
 use crate::roles::may_manage;
 use crate::store::rows;
 use crate::AppState;
@@ -138,8 +142,46 @@ fn check_pin_manager(db: &Connection, site_id: u32, caller: u32, user_id: u32) -
     }
 }
 
-/// Makes a new keypad PIN for a person (replacing theirs): shown in this answer only. The
-/// person themselves, or someone whose role manages theirs, may ask.
+/// How a PIN made by `caller` for `user_id` reaches its person: shown to the person themselves;
+/// anybody else (an admin, a super user) never sees it, and it goes by e-mail to the person.
+pub fn pin_delivery(caller: u32, user_id: u32) -> PinDelivery {
+    if caller == user_id {
+        PinDelivery::Shown
+    } else {
+        PinDelivery::Emailed
+    }
+}
+
+/// The e-mail that hands a person the keypad PIN somebody else made for them.
+fn pin_email(to: &str, name: &str, site_name: &str, pin: &str) -> NewEmail {
+    NewEmail {
+        to: to.to_string(),
+        subject: format!("Your keypad PIN for {site_name}"),
+        body: format!(
+            "Hello {name},\n\n\
+             Your new keypad PIN for {site_name} is\n\n{PIN_PREFIX}{SECRET_PLACEHOLDER}\n\n\
+             Type it on the keypad of a door you may open. It replaces your previous PIN. Keep \
+             it to yourself: nobody else was shown it, and if somebody learns it, make a new \
+             one in the Keyway app.\n"
+        ),
+        secret: Some(pin.to_string()),
+    }
+}
+
+/// What precedes the PIN in its e-mail.
+const PIN_PREFIX: &str = "  PIN: ";
+
+/// The PIN in a keypad-PIN e-mail's body (the demo and the tests read real e-mails).
+pub fn find_pin(body: &str) -> Option<String> {
+    body.lines()
+        .find_map(|line| line.strip_prefix(PIN_PREFIX))
+        .map(str::trim)
+        .filter(|pin| keyway_protocol::iq::keypad::is_keypad_pin(pin))
+        .map(str::to_string)
+}
+
+/// Makes a new keypad PIN for a person (replacing theirs). The person themselves, or someone
+/// whose role manages theirs, may ask; see [`pin_delivery`] for who gets to see it.
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site_id}/people/{user_id}/keypad-pin",
@@ -185,17 +227,35 @@ pub async fn generate_pin(
                      ON CONFLICT(site_id, user_id) DO UPDATE SET verifier = ?3, created_at = ?4",
                     params![site_id, user_id, verifier.as_slice(), now],
                 )?;
-                return Ok(pin);
+                return match pin_delivery(caller.user_id, user_id) {
+                    PinDelivery::Shown => Ok(Some(pin)),
+                    PinDelivery::Emailed => {
+                        let (email, name): (String, String) = tx.query_row(
+                            "SELECT email, name FROM users WHERE id = ?1",
+                            [user_id],
+                            |row| Ok((row.get(0)?, row.get(1)?)),
+                        )?;
+                        let site = site_info(tx, site_id)?;
+                        email::queue(tx, &pin_email(&email, &name, &site.name, &pin), now)?;
+                        Ok(None)
+                    }
+                };
             }
             Err(ApiError::Conflict(
                 "no free PIN found on this site; try again".into(),
             ))
         })
         .await?;
+    state.mail.wake();
     push_site_config(&state, site_id).await;
+    let delivery = pin_delivery(caller.user_id, user_id);
     Ok((
         StatusCode::CREATED,
-        Json(KeypadPinResponse { user_id, pin }),
+        Json(KeypadPinResponse {
+            user_id,
+            pin,
+            delivery,
+        }),
     ))
 }
 
@@ -243,6 +303,19 @@ pub async fn pin_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_person_sees_their_own_pin_and_the_e_mail_carries_it_apart_from_the_body() {
+        assert_eq!(pin_delivery(7, 7), PinDelivery::Shown);
+        assert_eq!(pin_delivery(1, 7), PinDelivery::Emailed);
+        let email = pin_email("t@example.com", "Tess", "HQ 2024", "123456");
+        assert!(!email.body.contains("123456"));
+        let sent = email
+            .body
+            .replace(SECRET_PLACEHOLDER, email.secret.as_deref().unwrap());
+        assert_eq!(find_pin(&sent).as_deref(), Some("123456"));
+        assert_eq!(find_pin("no PIN here"), None);
+    }
     use keyway_protocol::iq::keypad::is_keypad_pin;
 
     #[test]

@@ -7,6 +7,7 @@ use crate::api_support;
 use api_support::{b64_key, key, Cloud};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_cloud::remote::keypad::find_pin;
 use keyway_protocol::api::remote::biometric_enrolment_message;
 use keyway_protocol::api::Role;
 use reqwest::StatusCode;
@@ -126,7 +127,7 @@ async fn pins_are_checked_and_set_only_with_the_password() {
 }
 
 #[tokio::test]
-async fn keypad_pins_follow_the_roles_and_are_never_shown_again() {
+async fn keypad_pins_follow_the_roles_reach_only_their_person_and_are_never_shown_again() {
     let cloud = Cloud::start().await;
     let owner = cloud.account().await;
     let site = cloud.site(&owner).await;
@@ -135,8 +136,33 @@ async fn keypad_pins_follow_the_roles_and_are_never_shown_again() {
     let path = |who: u32| format!("/api/v1/sites/{}/people/{who}/keypad-pin", site.site_id);
     let (status, body) = cloud.post(&owner, &path(user.user_id), json!(null)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let pin = body["pin"].as_str().unwrap().to_string();
+    // The owner made it but is not shown it: it went to the person's own mailbox.
+    assert_eq!(body["pin"], Value::Null, "{body}");
+    assert_eq!(body["delivery"], "emailed");
+    let (_, people) = cloud
+        .get(&owner, &format!("/api/v1/sites/{}/people", site.site_id))
+        .await;
+    let address = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == user.user_id)
+        .unwrap()["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pin = cloud
+        .mail_to(&address)
+        .await
+        .iter()
+        .rev()
+        .find_map(|message| find_pin(&message.body))
+        .unwrap();
     assert!(pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()));
+    assert!(
+        cloud.mail_to(&address).await.len() >= 2,
+        "the invitation, then the PIN"
+    );
     let (status, status_body) = cloud.get(&user, &path(user.user_id)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(status_body["created_at"].is_i64());
@@ -147,8 +173,10 @@ async fn keypad_pins_follow_the_roles_and_are_never_shown_again() {
         StatusCode::FORBIDDEN,
         "a user manages nobody else's PIN"
     );
-    let (status, _) = cloud.post(&user, &path(user.user_id), json!(null)).await;
+    let (status, body) = cloud.post(&user, &path(user.user_id), json!(null)).await;
     assert_eq!(status, StatusCode::CREATED, "but may renew their own");
+    assert_eq!(body["delivery"], "shown", "and sees their own");
+    assert!(body["pin"].as_str().is_some_and(|p| p != pin));
     let stranger = cloud.account().await;
     let (status, _) = cloud
         .post(&stranger, &path(user.user_id), json!(null))

@@ -37,16 +37,26 @@ struct Known {
 }
 
 /// The database files as a copy of the data directory has them.
+/// Every file of a copy of the data directory (the database, its `-wal` and `-shm`, and
+/// whatever else is in there), by name.
 fn database_files(data: &Path) -> Vec<(String, Vec<u8>)> {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|suffix| {
-            let name = format!("{DATABASE_FILE}{suffix}");
-            std::fs::read(data.join(&name))
-                .ok()
-                .map(|bytes| (name, bytes))
-        })
-        .collect()
+    let mut files = Vec::new();
+    let mut pending = vec![data.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                files.push((path.display().to_string(), bytes));
+            }
+        }
+    }
+    assert!(
+        files.iter().any(|(name, _)| name.ends_with(DATABASE_FILE)),
+        "the copy holds the database"
+    );
+    files
 }
 
 fn hex(bytes: &[u8]) -> String {

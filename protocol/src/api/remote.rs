@@ -299,14 +299,29 @@ impl std::fmt::Debug for IqCodeSecretView {
     }
 }
 
-/// A new keypad PIN, shown once: the cloud keeps only a verifier and cannot show it again.
+/// A new keypad PIN. It reaches only the person it belongs to, once: in this answer when they
+/// asked themselves, otherwise by e-mail to their address (an admin never sees it). The cloud
+/// keeps only a verifier and cannot show it again.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeypadPinResponse {
     /// The person.
     pub user_id: u32,
-    /// Six digits.
-    pub pin: String,
+    /// Six digits, when the person asked for their own PIN; `None` when it was e-mailed.
+    pub pin: Option<String>,
+    /// How the PIN reaches its person.
+    pub delivery: PinDelivery,
+}
+
+/// How a new keypad PIN reaches the person it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PinDelivery {
+    /// In the answer: the person asked for their own.
+    Shown,
+    /// By e-mail to the person's address: somebody else asked for it.
+    Emailed,
 }
 
 impl std::fmt::Debug for KeypadPinResponse {

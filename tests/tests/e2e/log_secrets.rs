@@ -119,11 +119,8 @@ async fn a_full_remote_opening_at_trace_level_logs_no_secret() {
     let lock = &r.site.locks[0].lock;
     assert!(eventually(|| lock.lock().unwrap().keypad_serial().is_some()).await);
     let serial = lock.lock().unwrap().keypad_serial();
+    let keypad_pin = r.owner_makes_tenant_pin().await;
     let owner = r.site.owner.remote();
-    let keypad_pin = owner
-        .new_keypad_pin(r.site_id(), r.tenant_id)
-        .await
-        .unwrap();
     assert!(eventually(|| lock.lock().unwrap().keypad_serial() > serial).await);
     assert_eq!(r.iq.keypad(r.lock(0), keypad_pin.clone()).unwrap(), None);
 

@@ -26,25 +26,15 @@ async fn table_after(r: &Remote, index: usize, serial: Option<u32>) -> Option<u3
 /// table that holds it.
 async fn tenant_pin(r: &Remote) -> (String, Option<u32>) {
     let first = table_after(r, 0, None).await;
-    let pin = r
-        .site
-        .owner
-        .remote()
-        .new_keypad_pin(r.site_id(), r.tenant_id)
-        .await
-        .unwrap();
+    let pin = r.owner_makes_tenant_pin().await;
     (pin, table_after(r, 0, first).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_keypad_pin_is_shown_once_and_opens_within_the_persons_rights() {
+async fn a_keypad_pin_reaches_only_its_person_once_and_opens_within_their_rights() {
     let r = remote_site(&["Front", "Back"]).await;
-    let owner = r.site.owner.remote();
     let first = table_after(&r, 0, None).await;
-    let pin = owner
-        .new_keypad_pin(r.site_id(), r.tenant_id)
-        .await
-        .unwrap();
+    let pin = r.owner_makes_tenant_pin().await;
     assert!(
         pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()),
         "{pin}"
@@ -71,6 +61,11 @@ async fn a_keypad_pin_is_shown_once_and_opens_within_the_persons_rights() {
         .new_keypad_pin(r.site_id(), r.tenant_id)
         .await
         .unwrap();
+    assert!(
+        !again.emailed,
+        "the tenant asked for their own: shown to them"
+    );
+    let again = again.pin.unwrap();
     assert_ne!(again, pin, "regenerated, never recovered");
     table_after(&r, 0, serial).await;
     assert_eq!(

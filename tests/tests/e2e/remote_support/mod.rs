@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use keyway_cloud::remote::keypad::find_pin;
 use keyway_cloud::StoreError;
 use keyway_core::admin::SiteRole;
 use keyway_core::simulator::{install_simulated_iq, SimulatedRemoteSite};
@@ -28,6 +29,21 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// The owner makes the tenant a keypad PIN: the owner is not shown it, the tenant reads it
+    /// in the e-mail the cloud delivered. Returns the PIN.
+    pub async fn owner_makes_tenant_pin(&self) -> String {
+        let made = self
+            .site
+            .owner
+            .remote()
+            .new_keypad_pin(self.site_id(), self.tenant_id)
+            .await
+            .unwrap();
+        assert_eq!(made.pin, None, "an admin never sees someone else's PIN");
+        assert!(made.emailed);
+        self.world.wait_for_mail(TENANT, find_pin).await.1
+    }
+
     /// The site id.
     pub fn site_id(&self) -> u32 {
         self.site.info.site_id
