@@ -34,6 +34,25 @@ use keyway_sim::{LinkConfig, SimulatedLink};
 
 const ADMIN: (&str, &str, &str) = ("alex@keyway.example", "Alex Admin", "correct horse battery");
 const TENANT: (&str, &str, &str) = ("tess@keyway.example", "Tess Tenant", "tenant passphrase 42");
+/// The password of somebody who signs up with the tenant's address before the tenant does.
+const IMPOSTOR_PASSWORD: &str = "impostor passphrase";
+
+/// The impostor's login with the tenant's address is refused (their sign-up was never
+/// confirmed: the code went to the tenant's mailbox).
+async fn impostor_refused(impostor: &Arc<Keyway>) -> anyhow::Result<()> {
+    let login = log_in_with_password(
+        Arc::clone(impostor),
+        TENANT.0.into(),
+        IMPOSTOR_PASSWORD.into(),
+    );
+    match login.await {
+        Ok(()) => Err(anyhow!("the impostor logged in with the tenant's address")),
+        Err(error) => {
+            println!("    the impostor's login: {error}");
+            Ok(())
+        }
+    }
+}
 
 /// Options of `keyway demo`.
 #[derive(Debug, Args)]
@@ -124,6 +143,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
 
+    let impostor = phone(&cloud, &scratch.path().join("impostor-phone"), None)?;
+    steps
+        .run(
+            "an impostor signs up first with the tenant's address: the code goes to the \
+             tenant's mailbox, so the impostor can neither confirm it nor log in",
+            async {
+                impostor
+                    .auth()
+                    .sign_up(TENANT.0.into(), "Not Tess".into(), IMPOSTOR_PASSWORD.into())
+                    .await?;
+                impostor_refused(&impostor).await
+            },
+        )
+        .await?;
+
     let (site_id, locks, tenant_id) = steps
         .run(
             "the admin creates a site, installs two locks and gives the tenant a key",
@@ -187,13 +221,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
     steps
         .run(
-            "the tenant, invited by e-mail, signs up with that address, confirms it and logs in",
+            "the tenant, invited by e-mail, signs up with that address, confirms it with their own \
+             code and logs in; the impostor still cannot",
             async {
                 demo_mail::sign_up_verified(&cloud, &tenant, TENANT).await?;
-                Ok(
-                    log_in_with_password(Arc::clone(&tenant), TENANT.0.into(), TENANT.2.into())
-                        .await?,
-                )
+                log_in_with_password(Arc::clone(&tenant), TENANT.0.into(), TENANT.2.into())
+                    .await?;
+                impostor_refused(&impostor).await
             },
         )
         .await?;
