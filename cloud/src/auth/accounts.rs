@@ -153,17 +153,31 @@ pub fn validate_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The account id and password hash for a (normalised) e-mail. An account whose address is
-/// not verified has no password yet, so it never signs in.
-pub(crate) fn find_login(
-    db: &Connection,
-    email: &str,
-) -> Result<Option<(u32, Option<String>)>, ApiError> {
+/// An account as a sign-in sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Login {
+    /// The account id.
+    pub user_id: u32,
+    /// Its password (PHC string); none until a sign-up of it is verified (or for an account
+    /// an admin added by e-mail).
+    pub password_hash: Option<String>,
+    /// Whether its address is verified.
+    pub verified: bool,
+}
+
+/// The sign-in view of the account of a (normalised) e-mail.
+pub(crate) fn find_login(db: &Connection, email: &str) -> Result<Option<Login>, ApiError> {
     Ok(db
         .query_row(
-            "SELECT id, password_hash FROM users WHERE email = ?1",
+            "SELECT id, password_hash, email_verified_at IS NOT NULL FROM users WHERE email = ?1",
             [email],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| {
+                Ok(Login {
+                    user_id: row.get(0)?,
+                    password_hash: row.get(1)?,
+                    verified: row.get(2)?,
+                })
+            },
         )
         .optional()?)
 }

@@ -263,6 +263,7 @@ pub async fn authorize_form(uri: Uri) -> Response {
 enum SignIn {
     Code(String),
     WrongCredentials,
+    Unverified,
     Throttled(u64),
 }
 
@@ -276,6 +277,7 @@ async fn sign_in(
     let user_id = match check_login(state, email, password, peer).await? {
         PasswordCheck::Right(user_id) => user_id,
         PasswordCheck::Wrong => return Ok(SignIn::WrongCredentials),
+        PasswordCheck::Unverified => return Ok(SignIn::Unverified),
         PasswordCheck::Throttled(seconds) => return Ok(SignIn::Throttled(seconds)),
     };
     let (code, code_hash) = new_token()?;
@@ -379,6 +381,12 @@ pub async fn authorize_submit(
             &email,
             Some(crate::auth::login::WRONG_CREDENTIALS),
             StatusCode::UNAUTHORIZED,
+        ),
+        Ok(SignIn::Unverified) => login_page(
+            &request,
+            &email,
+            Some(crate::auth::login::CONFIRM_ADDRESS_FIRST),
+            StatusCode::FORBIDDEN,
         ),
         Ok(SignIn::Throttled(seconds)) => {
             let mut response = error_page(

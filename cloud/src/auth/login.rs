@@ -11,6 +11,7 @@ use axum::http::{Extensions, HeaderMap};
 
 use super::accounts::{check_password, find_login, MAX_EMAIL_BYTES};
 use super::throttle::{self, Reservation};
+use super::verification::signup_from_login;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -70,6 +71,12 @@ fn hop_address(hop: &str) -> Option<IpAddr> {
 pub(crate) const WRONG_CREDENTIALS: &str = "Wrong e-mail or password. Just signed up? Confirm \
      your e-mail address first with the code we e-mailed you (or the link in that e-mail).";
 
+/// What a sign-in form says to the right password of an account whose address is not
+/// verified: only the account's owner (who knows the password) reads it.
+pub(crate) const CONFIRM_ADDRESS_FIRST: &str = "Confirm your e-mail address first: we just \
+     e-mailed you a code. Enter it in the Keyway app, or open the link in that e-mail, then \
+     sign in again.";
+
 /// How a password check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PasswordCheck {
@@ -77,6 +84,9 @@ pub(crate) enum PasswordCheck {
     Right(u32),
     /// Wrong e-mail or password.
     Wrong,
+    /// The right password of an account whose address is not verified (one from before
+    /// verification): a code was e-mailed to it; nothing else happens until it is confirmed.
+    Unverified,
     /// Too many failures: retry after this many seconds.
     Throttled(u64),
 }
@@ -125,17 +135,29 @@ pub(crate) async fn check_login(
         Reservation::Granted(rows) => rows,
         Reservation::Refused(seconds) => return Ok(PasswordCheck::Throttled(seconds)),
     };
-    let (user_id, hash) = login.map_or((None, None), |(id, hash)| (Some(id), hash));
+    let hash = login.as_ref().and_then(|login| login.password_hash.clone());
     let matches = tokio::task::spawn_blocking(move || check_password(&password, hash.as_deref()))
         .await
         .map_err(|_| ApiError::Internal("password check task failed".into()))?;
-    let Some(user_id) = user_id.filter(|_| matches) else {
+    let Some(login) = login.filter(|_| matches) else {
         return Ok(PasswordCheck::Wrong);
     };
+    let public_url = state.public_url();
+    let (user_id, verified) = (login.user_id, login.verified);
     state
         .store
-        .transaction(move |tx| throttle::succeeded(tx, pair.as_deref(), &rows))
+        .transaction(move |tx| {
+            throttle::succeeded(tx, pair.as_deref(), &rows)?;
+            if !verified {
+                signup_from_login(tx, user_id, &public_url, now)?;
+            }
+            Ok::<_, ApiError>(())
+        })
         .await?;
+    if !verified {
+        state.mail.wake();
+        return Ok(PasswordCheck::Unverified);
+    }
     Ok(PasswordCheck::Right(user_id))
 }
 

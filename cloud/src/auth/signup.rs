@@ -16,7 +16,9 @@ use super::accounts::{
 };
 use super::login::client_ip;
 use super::throttle::{self, Reservation};
-use super::verification::{self, complete_signup, find_signup, record_signup};
+use super::verification::{
+    self, complete_signup, daily_wait, find_signup, record_failure, record_signup,
+};
 use crate::api::extract::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -124,6 +126,10 @@ pub(crate) async fn verify(
     let (reservation, signup) = state
         .store
         .transaction(move |tx| {
+            let wait = daily_wait(tx, &lookup, now)?;
+            if wait > 0 {
+                return Ok((Reservation::Refused(wait), None));
+            }
             let reservation = throttle::reserve(tx, &subjects, now)?;
             let signup = match reservation {
                 Reservation::Granted(_) => find_signup(tx, &lookup, &code, now)?,
@@ -141,6 +147,11 @@ pub(crate) async fn verify(
         .await
         .map_err(|_| ApiError::Internal("password check task failed".into()))?;
     let Some(signup) = signup.filter(|_| matches) else {
+        let failed_email = email.clone();
+        state
+            .store
+            .transaction(move |tx| record_failure(tx, &failed_email, now))
+            .await?;
         return Err(failed());
     };
     let subject = format!("verify:{email}");

@@ -12,7 +12,12 @@
 //!   [`CODE_TTL_SECONDS`], are stored as SHA-256 only, and wrong tries are throttled like
 //!   passwords (per address of the account and per client address).
 //! - An address gets at most [`MAILS_PER_HOUR`] account e-mails an hour: sign-up cannot
-//!   flood a mailbox. Past that, sign-up still answers the same and sends nothing.
+//!   flood a mailbox. Past that, sign-up still answers the same and sends nothing. At most
+//!   [`MAX_PENDING_SIGNUPS`] codes of an account are alive at once, and an address gets at
+//!   most [`DAILY_FAILURE_LIMIT`] wrong codes a day.
+//! - An account from before verification (it has a password but no verified address) is
+//!   sent a code when it signs in with the right password ([`signup_from_login`]), and
+//!   confirms it like a new sign-up.
 //! - An account row may exist before verification (an admin or a pod added the address, or a
 //!   sign-up is pending) but it has no password and cannot sign in.
 
@@ -33,6 +38,12 @@ pub const CODE_TTL_SECONDS: i64 = 24 * 3600;
 pub const MAILS_PER_HOUR: u32 = 5;
 /// Wrong codes for one address within the login throttling window before tries are refused.
 pub const FAILURE_LIMIT: u32 = 5;
+/// Wrong codes for one address within a day before tries are refused until the oldest is a
+/// day old.
+pub const DAILY_FAILURE_LIMIT: u32 = 20;
+/// Sign-ups of one account waiting at once: a newer one drops the oldest, so a guesser cannot
+/// keep many codes alive to guess against.
+pub const MAX_PENDING_SIGNUPS: u32 = 3;
 /// The page of the cloud the e-mail links to.
 pub const VERIFY_PATH: &str = "/web/verify";
 const HASH_LABEL: &[u8] = b"keyway-email-verification-v1:";
@@ -175,6 +186,24 @@ pub fn record_signup(
         email::queue(db, &already_registered_email(email, public_url), now)?;
         return Ok(());
     }
+    let (code, expires_at) = pending_signup(db, user_id, name, password_hash, now)?;
+    email::queue(
+        db,
+        &verification_email(email, name, &code, public_url, expires_at),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Records a pending sign-up of `user_id` with a fresh code, dropping the oldest beyond
+/// [`MAX_PENDING_SIGNUPS`]. Returns the code and when it expires.
+fn pending_signup(
+    db: &Connection,
+    user_id: u32,
+    name: &str,
+    password_hash: &str,
+    now: i64,
+) -> ApiResult<(VerificationCode, i64)> {
     let code = generate()?;
     let expires_at = now + CODE_TTL_SECONDS;
     db.execute(
@@ -189,10 +218,67 @@ pub fn record_signup(
             now
         ],
     )?;
+    db.execute(
+        "DELETE FROM account_signups WHERE user_id = ?1 AND id NOT IN
+           (SELECT id FROM account_signups WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        params![user_id, MAX_PENDING_SIGNUPS],
+    )?;
+    Ok((code, expires_at))
+}
+
+/// An account from before e-mail verification signed in with its right password: it gets a
+/// code for its own address (as a sign-up with the password it already has), within the
+/// hourly e-mail cap. Its sign-in goes no further until the address is confirmed.
+pub(crate) fn signup_from_login(
+    db: &Connection,
+    user_id: u32,
+    public_url: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let (email, name, password_hash): (String, String, Option<String>) = db.query_row(
+        "SELECT email, name, password_hash FROM users WHERE id = ?1",
+        [user_id],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
+    let Some(password_hash) = password_hash else {
+        return Ok(());
+    };
+    if !mail_allowed(db, &email, now)? {
+        return Ok(());
+    }
+    let (code, expires_at) = pending_signup(db, user_id, &name, &password_hash, now)?;
     email::queue(
         db,
-        &verification_email(email, name, &code, public_url, expires_at),
+        &verification_email(&email, &name, &code, public_url, expires_at),
         now,
+    )?;
+    Ok(())
+}
+
+/// Seconds to wait before `email` may try another code, when it had [`DAILY_FAILURE_LIMIT`]
+/// wrong ones within a day; 0 when it may try now.
+pub(crate) fn daily_wait(db: &Connection, email: &str, now: i64) -> ApiResult<u64> {
+    const DAY: i64 = 86_400;
+    db.execute(
+        "DELETE FROM verification_failures WHERE failed_at <= ?1",
+        [now - DAY],
+    )?;
+    let oldest: Option<i64> = db
+        .query_row(
+            "SELECT failed_at FROM verification_failures WHERE email = ?1
+             ORDER BY failed_at DESC LIMIT 1 OFFSET ?2",
+            params![email, DAILY_FAILURE_LIMIT - 1],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(oldest.map_or(0, |at| u64::try_from(at + DAY - now).unwrap_or(0).max(1)))
+}
+
+/// Counts a wrong code against `email` for the day.
+pub(crate) fn record_failure(db: &Connection, email: &str, now: i64) -> ApiResult<()> {
+    db.execute(
+        "INSERT INTO verification_failures (email, failed_at) VALUES (?1, ?2)",
+        params![email, now],
     )?;
     Ok(())
 }
@@ -270,6 +356,11 @@ pub(crate) fn complete_signup(
     )?;
     db.execute(
         "DELETE FROM account_signups WHERE user_id = ?1",
+        [signup.user_id],
+    )?;
+    db.execute(
+        "DELETE FROM verification_failures WHERE email =
+           (SELECT email FROM users WHERE id = ?1)",
         [signup.user_id],
     )?;
     db.execute(

@@ -3,16 +3,37 @@
 //! verified.
 
 use keyway_protocol::api::pods::PodMemberInput;
+use keyway_protocol::api::Role;
 use rusqlite::Connection;
 
 use super::invitations;
 use super::mail::{member_email, site_info};
 use super::people::{ensure_not_a_guest, ensure_not_in_pod, join};
 use super::store::{lock_ids, lock_refs, people_where, Kind, Pod, PodPerson};
+use crate::api::access::role_on_site;
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::auth::verification::find_account;
 use crate::email;
 use crate::error::{ApiError, ApiResult};
+
+/// Joining a pod as a member turns remote opening on: nobody but the site's owner raises their
+/// own rights, so an admin cannot make themselves a member (another admin or the owner may).
+fn refuse_self_membership(
+    db: &Connection,
+    site_id: u32,
+    email: &str,
+    invited_by: u32,
+) -> ApiResult<()> {
+    let own = matches!(find_account(db, email)?, Some((user_id, _)) if user_id == invited_by);
+    if own && role_on_site(db, site_id, invited_by)? != Role::Owner {
+        return Err(ApiError::Forbidden(
+            "nobody raises their own rights: ask the site's owner or another admin to make you \
+             a member of this pod"
+                .into(),
+        ));
+    }
+    Ok(())
+}
 
 /// Adds `input` to `pod` on behalf of `invited_by`; an invitation lives `invitation_ttl`
 /// seconds. Queues the e-mail (delivered once the caller's transaction commits).
@@ -26,6 +47,7 @@ pub fn add_member(
 ) -> ApiResult<PodPerson> {
     let email = normalize_email(&input.email)?;
     let name = normalize_name(&input.name)?;
+    refuse_self_membership(db, pod.site_id, &email, invited_by)?;
     ensure_not_in_pod(db, pod.pod_id, &email)?;
     ensure_not_a_guest(db, pod.site_id, &email)?;
     db.execute(

@@ -226,6 +226,11 @@ pub async fn login(
             Some(crate::auth::login::WRONG_CREDENTIALS),
             StatusCode::UNAUTHORIZED,
         ),
+        Ok(PasswordCheck::Unverified) => login_page(
+            &state,
+            Some(crate::auth::login::CONFIRM_ADDRESS_FIRST),
+            StatusCode::FORBIDDEN,
+        ),
         Ok(PasswordCheck::Throttled(seconds)) => {
             let mut response = login_page(
                 &state,

@@ -317,3 +317,37 @@ async fn the_e_mail_link_opens_a_page_that_confirms_with_the_password_and_refuse
         1
     );
 }
+
+#[tokio::test]
+async fn a_patient_guesser_gets_few_live_codes_and_few_tries_a_day() {
+    let cloud = Cloud::start().await;
+    let email = cloud.email();
+    for _ in 0..5 {
+        cloud.sign_up(&email, ATTACKER_PASSWORD).await;
+    }
+    assert_eq!(
+        cloud.count("SELECT COUNT(*) FROM account_signups").await,
+        i64::from(keyway_cloud::auth::verification::MAX_PENDING_SIGNUPS),
+        "older codes die when newer ones come"
+    );
+    let code = cloud.verification_code(&email).await.unwrap();
+    let limit = keyway_cloud::auth::verification::DAILY_FAILURE_LIMIT;
+    let mut refused_at = None;
+    for attempt in 0..limit + 5 {
+        // Each window of the short throttle is waited out: only the daily cap is left.
+        cloud.running.state.clock.advance(16 * 60);
+        let (status, _) = cloud.verify(&email, &wrong(&code), ATTACKER_PASSWORD).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            refused_at = Some(attempt);
+            break;
+        }
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(refused_at, Some(limit), "the day's tries run out");
+    let (status, _) = cloud.verify(&email, &code, ATTACKER_PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right code waits"
+    );
+}

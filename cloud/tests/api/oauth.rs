@@ -1070,3 +1070,59 @@ async fn an_address_not_yet_verified_cannot_sign_in_even_with_its_own_password()
     let tokens = h.tokens("early@example.com").await;
     assert_eq!(h.whoami(&tokens.access_token).await, Ok(user_id));
 }
+
+#[tokio::test]
+async fn an_account_from_before_verification_confirms_its_address_at_its_next_sign_in() {
+    let h = Harness::new().await;
+    // An account opened before e-mail verification existed: a password, no verified address
+    // (possibly opened by somebody else with this address).
+    let hash = keyway_cloud::auth::hash_password(PASSWORD).unwrap();
+    h.cloud
+        .state
+        .store
+        .run(move |db| {
+            db.execute(
+                "INSERT INTO users (email, name, password_hash, created_at)
+                 VALUES ('legacy@example.com', 'Legacy', ?1, 0)",
+                [hash],
+            )
+            .map_err(ApiError::from)
+        })
+        .await
+        .unwrap();
+    let (_, challenge) = pkce();
+    let params = authorize_params(&challenge, APP_REDIRECT_URI, "xyz");
+    let wrong = h
+        .post_login(&params, "legacy@example.com", "not the password")
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = h.post_login(&params, "legacy@example.com", PASSWORD).await;
+    assert_eq!(
+        right.status(),
+        StatusCode::FORBIDDEN,
+        "no code until confirmed"
+    );
+    assert!(right.headers().get(LOCATION).is_none());
+    // The code went to the address; with it (and the same password) the account is confirmed.
+    let state = &h.cloud.state;
+    state
+        .mail
+        .deliver_due(&state.store, &state.clock)
+        .await
+        .unwrap();
+    let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
+        .unwrap()
+        .into_iter()
+        .find_map(|message| verification::find_code(&message.body))
+        .expect("a code for the legacy address");
+    let verified = h
+        .http
+        .post(h.url("/api/v1/accounts/verify"))
+        .json(&serde_json::json!({ "email": "legacy@example.com", "code": code, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    let tokens = h.tokens("legacy@example.com").await;
+    assert!(h.whoami(&tokens.access_token).await.is_ok());
+}

@@ -291,3 +291,51 @@ async fn a_guest_stay_longer_than_a_year_is_refused() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn an_admin_cannot_make_himself_a_pod_member_to_get_remote_opening() {
+    let s = scene().await;
+    let admin_email = s.cloud.email();
+    let admin = s.cloud.account_with_email(&admin_email).await;
+    let (status, _) = s
+        .cloud
+        .post(
+            &s.owner,
+            &format!("/api/v1/sites/{}/people", s.site.site_id),
+            json!({ "email": admin_email, "name": "Adam", "role": "admin" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = s
+        .cloud
+        .post(
+            &admin,
+            &format!("/api/v1/pods/{}/members", s.pod.pod_id),
+            json!({ "name": "Adam", "email": admin_email }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = s
+        .cloud
+        .post(
+            &admin,
+            &format!("/api/v1/sites/{}/pods", s.site.site_id),
+            json!({ "name": "Mine", "lock_ids": [s.door],
+                    "members": [{ "name": "Adam", "email": admin_email }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let people = s.cloud.people(&s.owner, s.site.site_id).await;
+    let adam = people.iter().find(|p| p.user_id == admin.user_id).unwrap();
+    assert!(!adam.remote_opening, "no remote opening gained");
+    // The owner may make the admin a member.
+    let (status, body) = s
+        .cloud
+        .post(
+            &s.owner,
+            &format!("/api/v1/pods/{}/members", s.pod.pod_id),
+            json!({ "name": "Adam", "email": admin_email }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
