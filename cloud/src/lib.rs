@@ -48,7 +48,8 @@ pub struct CloudConfig {
     pub refresh_token_ttl: i64,
     /// Seconds a digital key is valid after issuing (phones resync before the end).
     pub credential_ttl: i64,
-    /// Where e-mail goes (default: the local mailbox in `<data_dir>/mailbox`).
+    /// Where e-mail goes (default: the local mailbox `<data_dir>.mailbox`, next to the data
+    /// directory).
     pub email: email::EmailConfig,
     /// Seconds an invitation code works (a guest's also ends at check-out).
     pub invitation_ttl: i64,

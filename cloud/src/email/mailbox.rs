@@ -11,12 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// The mailbox directory of a cloud data directory: its sibling `<data_dir>.mailbox`.
 pub fn mailbox_dir(data_dir: &Path) -> PathBuf {
-    let mut name = data_dir
-        .file_name()
-        .map(|name| name.to_os_string())
-        .unwrap_or_else(|| "keyway-cloud".into());
-    name.push(".mailbox");
-    data_dir.with_file_name(name)
+    crate::store::next_to(data_dir, ".mailbox")
 }
 
 /// One delivered message (its `Debug` leaves the body out: it may hold an invitation code).
@@ -119,6 +114,9 @@ mod tests {
             PathBuf::from("/var/lib/keyway.mailbox")
         );
         assert!(!mailbox_dir(Path::new("/srv/data/")).starts_with("/srv/data/"));
+        let here = std::env::current_dir().unwrap();
+        assert!(!mailbox_dir(Path::new(".")).starts_with(&here));
+        assert!(!mailbox_dir(Path::new("..")).starts_with(here.parent().unwrap()));
     }
 
     fn message(id: i64) -> MailboxMessage {

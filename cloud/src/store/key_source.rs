@@ -36,16 +36,25 @@ impl std::fmt::Display for KeySource {
 /// The default key file of a data directory: its sibling `<data_dir>.key`
 /// (`/var/lib/keyway` → `/var/lib/keyway.key`), so a copy of the directory holds no key.
 pub fn default_key_file(data_dir: &Path) -> PathBuf {
+    next_to(data_dir, ".key")
+}
+
+/// The sibling of the data directory named after it with `suffix` (`/var/lib/keyway` →
+/// `/var/lib/keyway.key`): outside the directory, whatever form it was given in (`.`, `..`,
+/// a trailing slash), so a copy of the data directory never holds it.
+pub fn next_to(data_dir: &Path, suffix: &str) -> PathBuf {
     let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    // `.` and `..` have no file name of their own: name the directory they stand for.
+    let absolute = absolute.canonicalize().unwrap_or(absolute);
     match absolute.file_name() {
         Some(name) => {
             let mut file = name.to_os_string();
-            file.push(".key");
+            file.push(suffix);
             absolute.with_file_name(file)
         }
         None => {
             let mut path = absolute.into_os_string();
-            path.push(".key");
+            path.push(suffix);
             PathBuf::from(path)
         }
     }

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Params, Row};
 
-pub use key_source::{default_key_file, KeySource, KEY_ENV};
+pub use key_source::{default_key_file, next_to, KeySource, KEY_ENV};
 pub use migrations::{schema_version, MIGRATIONS};
 pub use rotate::{rotate_key, Rotation};
 pub use seal::SealError;

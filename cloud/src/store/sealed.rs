@@ -272,6 +272,9 @@ pub(super) fn seal_first_time(connection: &mut Connection, kek: &Kek) -> Result<
     if sealed > 0 {
         tracing::info!(sealed, "sealed the secrets kept in plaintext");
     }
+    // Content freed before `secure_delete` was on may linger in free pages: rebuild the file
+    // once so no plaintext of the unsealed past survives in it.
+    connection.execute_batch("VACUUM")?;
     super::checkpoint(connection)
 }
 

@@ -563,6 +563,14 @@ async fn a_database_from_before_sealing_is_sealed_at_its_first_start() {
             [PENDING_CODE],
         )
         .unwrap();
+        // A code the old cloud erased after delivery: freed, but its bytes may linger in
+        // the file's free space.
+        db.execute_batch(
+            "INSERT INTO email_outbox (recipient, subject, body, secret, state, next_attempt_at, created_at)
+             VALUES ('erased@example.com', 'Invitation', 'Code: {secret}', 'KK7R-KK7R-KK7R-KK7R', 'pending', 0, 0);
+             UPDATE email_outbox SET secret = NULL, state = 'sent' WHERE recipient = 'erased@example.com';",
+        )
+        .unwrap();
     }
     assert!(found_in(&database_files(&data), PENDING_CODE.as_bytes()).is_some());
 
@@ -597,7 +605,11 @@ async fn a_database_from_before_sealing_is_sealed_at_its_first_start() {
         authority_pkcs8: pkcs8,
         keypad_key: keypad_key.to_vec(),
         iq_secret: iq_secret.to_vec(),
-        codes: vec![PENDING_CODE.into(), "ZZ9Q-ZZ9Q-ZZ9Q-ZZ9Q".into()],
+        codes: vec![
+            PENDING_CODE.into(),
+            "ZZ9Q-ZZ9Q-ZZ9Q-ZZ9Q".into(),
+            "KK7R-KK7R-KK7R-KK7R".into(),
+        ],
     };
     assert_nothing_readable(&database_files(&data), &known, "after the upgrade");
     let dir = cloud.stop().await;
