@@ -24,8 +24,11 @@ use crate::roles::{check_add, check_remove, check_update, role_name, Party, Pers
 use crate::store::rows;
 use crate::AppState;
 
-const PERSON_COLUMNS: &str = "SELECT u.id, u.email, u.name, m.role, m.privacy_override,
-    m.office_mode, m.remote_opening, u.email_verified_at IS NOT NULL
+/// A place not claimed yet shows the name the admin typed, never the account's own: adding
+/// an address tells nobody whether it has an account or what its owner is called.
+const PERSON_COLUMNS: &str = "SELECT u.id, u.email,
+    CASE WHEN m.claimed_at IS NULL THEN COALESCE(m.invited_name, u.name) ELSE u.name END,
+    m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL
     FROM memberships m JOIN users u ON u.id = m.user_id";
 
 fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
@@ -126,9 +129,9 @@ pub async fn add_person(
             check_add(role_on_site(tx, site_id, caller.user_id)?, role)?;
             let (user_id, verified) = account_for_address(tx, &email, &name, now)?;
             let added = tx.execute(
-                "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![site_id, user_id, role_name(role), now],
+                "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at,
+                 invited_name) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![site_id, user_id, role_name(role), now, name],
             )?;
             if added == 0 {
                 return Err(ApiError::Conflict(format!(
@@ -145,7 +148,7 @@ pub async fn add_person(
                 !verified,
                 &public_url,
             );
-            email::queue(tx, &note, now)?;
+            email::queue_capped(tx, &note, now, email::MAILS_PER_HOUR)?;
             Ok(view)
         })
         .await?;

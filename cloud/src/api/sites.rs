@@ -79,8 +79,8 @@ pub async fn create_site(
             )?;
             // Manual 000: the owner has remote opening by default.
             tx.execute(
-                "INSERT INTO memberships (site_id, user_id, role, remote_opening, created_at)
-                 VALUES (?1, ?2, ?3, 1, ?4)",
+                "INSERT INTO memberships (site_id, user_id, role, remote_opening, created_at,
+                 claimed_at) VALUES (?1, ?2, ?3, 1, ?4, ?4)",
                 rusqlite::params![site_id, caller.user_id, role_name(Role::Owner), now],
             )?;
             site_view(tx, site_id)

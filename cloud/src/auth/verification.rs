@@ -11,8 +11,8 @@
 //! - Codes are single-use (verifying drops every sign-up of the account), expire after
 //!   [`CODE_TTL_SECONDS`], are stored as SHA-256 only, and wrong tries are throttled like
 //!   passwords (per address of the account and per client address).
-//! - An address gets at most [`MAILS_PER_HOUR`] account e-mails an hour: sign-up cannot
-//!   flood a mailbox. Past that, sign-up still answers the same and sends nothing. At most
+//! - An address gets at most [`email::SIGNUP_MAILS_PER_HOUR`] sign-up e-mails an hour: sign-up
+//!   cannot flood a mailbox. Past that, sign-up still answers the same and sends nothing. At most
 //!   [`MAX_PENDING_SIGNUPS`] codes of an account are alive at once, and an address gets at
 //!   most [`DAILY_FAILURE_LIMIT`] wrong codes a day.
 //! - An account from before verification (it has a password but no verified address) is
@@ -34,8 +34,6 @@ use crate::error::{ApiError, ApiResult};
 pub const CODE_DIGITS: usize = 8;
 /// Seconds a code works.
 pub const CODE_TTL_SECONDS: i64 = 24 * 3600;
-/// Account e-mails (codes, "you already have an account") one address gets per hour at most.
-pub const MAILS_PER_HOUR: u32 = 5;
 /// Wrong codes for one address within the login throttling window before tries are refused.
 pub const FAILURE_LIMIT: u32 = 5;
 /// Wrong codes for one address within a day before tries are refused until the oldest is a
@@ -144,30 +142,9 @@ pub(crate) fn account_for_address(
     Ok((id, false))
 }
 
-/// Whether the address may get one more account e-mail this hour; records it when it may.
-fn mail_allowed(db: &Connection, email: &str, now: i64) -> ApiResult<bool> {
-    db.execute(
-        "DELETE FROM account_mail_log WHERE sent_at <= ?1",
-        [now - 3600],
-    )?;
-    let sent: u32 = db.query_row(
-        "SELECT COUNT(*) FROM account_mail_log WHERE email = ?1",
-        [email],
-        |row| row.get(0),
-    )?;
-    if sent >= MAILS_PER_HOUR {
-        return Ok(false);
-    }
-    db.execute(
-        "INSERT INTO account_mail_log (email, sent_at) VALUES (?1, ?2)",
-        params![email, now],
-    )?;
-    Ok(true)
-}
-
 /// Records a sign-up of `email` (normalised) with `name` and an already hashed password, and
 /// queues the e-mail that answers it: a code for an address without a verified account, a
-/// note for one with. Nothing is sent past [`MAILS_PER_HOUR`]. `public_url` is the cloud's
+/// note for one with. Nothing is sent past [`email::SIGNUP_MAILS_PER_HOUR`]. `public_url` is the cloud's
 /// address for the link.
 pub fn record_signup(
     db: &Connection,
@@ -179,19 +156,31 @@ pub fn record_signup(
 ) -> ApiResult<()> {
     db.execute("DELETE FROM account_signups WHERE expires_at <= ?1", [now])?;
     let (user_id, verified) = account_for_address(db, email, name, now)?;
-    if !mail_allowed(db, email, now)? {
+    if verified {
+        let note = already_registered_email(email, public_url);
+        email::queue_capped(db, &note, now, email::SIGNUP_MAILS_PER_HOUR)?;
         return Ok(());
     }
-    if verified {
-        email::queue(db, &already_registered_email(email, public_url), now)?;
+    send_code(db, email, user_id, name, password_hash, public_url, now)
+}
+
+/// A new pending sign-up of `user_id` and its code e-mailed, within the hourly cap (past it,
+/// nothing is recorded: a code nobody receives only helps a guesser).
+fn send_code(
+    db: &Connection,
+    email: &str,
+    user_id: u32,
+    name: &str,
+    password_hash: &str,
+    public_url: &str,
+    now: i64,
+) -> ApiResult<()> {
+    if !email::within_cap(db, email, now, email::SIGNUP_MAILS_PER_HOUR)? {
         return Ok(());
     }
     let (code, expires_at) = pending_signup(db, user_id, name, password_hash, now)?;
-    email::queue(
-        db,
-        &verification_email(email, name, &code, public_url, expires_at),
-        now,
-    )?;
+    let message = verification_email(email, name, &code, public_url, expires_at);
+    email::queue_capped(db, &message, now, email::SIGNUP_MAILS_PER_HOUR)?;
     Ok(())
 }
 
@@ -243,16 +232,7 @@ pub(crate) fn signup_from_login(
     let Some(password_hash) = password_hash else {
         return Ok(());
     };
-    if !mail_allowed(db, &email, now)? {
-        return Ok(());
-    }
-    let (code, expires_at) = pending_signup(db, user_id, &name, &password_hash, now)?;
-    email::queue(
-        db,
-        &verification_email(&email, &name, &code, public_url, expires_at),
-        now,
-    )?;
-    Ok(())
+    send_code(db, &email, user_id, &name, &password_hash, public_url, now)
 }
 
 /// Seconds to wait before `email` may try another code, when it had [`DAILY_FAILURE_LIMIT`]

@@ -64,6 +64,45 @@ pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiErro
     Ok(id)
 }
 
+/// Queues `email` unless its recipient already got `per_hour` capped e-mails within the last
+/// hour (sign-up codes, notices, invitations: what anybody can make the cloud send), so the
+/// cloud cannot be used to flood a mailbox. Returns whether it was queued; callers answer the
+/// same either way.
+pub fn queue_capped(
+    db: &Connection,
+    email: &NewEmail,
+    now: i64,
+    per_hour: u32,
+) -> Result<bool, ApiError> {
+    if !within_cap(db, &email.to, now, per_hour)? {
+        return Ok(false);
+    }
+    db.execute(
+        "INSERT INTO mail_log (email, sent_at) VALUES (?1, ?2)",
+        params![email.to, now],
+    )?;
+    queue(db, email, now)?;
+    Ok(true)
+}
+
+/// Whether `to` got fewer than `per_hour` capped e-mails within the last hour.
+pub fn within_cap(db: &Connection, to: &str, now: i64, per_hour: u32) -> Result<bool, ApiError> {
+    db.execute("DELETE FROM mail_log WHERE sent_at <= ?1", [now - 3600])?;
+    let sent: u32 = db.query_row(
+        "SELECT COUNT(*) FROM mail_log WHERE email = ?1",
+        [to],
+        |row| row.get(0),
+    )?;
+    Ok(sent < per_hour)
+}
+
+/// Capped e-mails an address gets per hour from sign-up (codes, "you already have an
+/// account").
+pub const SIGNUP_MAILS_PER_HOUR: u32 = 5;
+/// Capped e-mails an address gets per hour in all (sign-up's and people adding it to sites,
+/// pods or stays).
+pub const MAILS_PER_HOUR: u32 = 12;
+
 /// A message due for delivery, with its secret in place.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DueEmail {

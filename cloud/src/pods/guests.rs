@@ -116,7 +116,7 @@ pub fn invite_guest(
     let lock_refs = lock_refs(db, &locks.into_iter().collect::<Vec<_>>())?;
     if !newcomer {
         let note = guest_already_on_site_email(&email, &inviter_name, &pod.name, &site);
-        email::queue(db, &note, now)?;
+        email::queue_capped(db, &note, now, email::MAILS_PER_HOUR)?;
         return people_where(db, "id = ?1", [id])?
             .into_iter()
             .next()
@@ -132,7 +132,7 @@ pub fn invite_guest(
         stay,
         expires_at,
     };
-    email::queue(db, &invitation.email(&code), now)?;
+    email::queue_capped(db, &invitation.email(&code), now, email::MAILS_PER_HOUR)?;
     people_where(db, "id = ?1", [id])?
         .into_iter()
         .next()

@@ -81,7 +81,7 @@ pub fn add_member(
         Some(user_id) => {
             let joined = join(db, &person, user_id, now)?;
             let note = member_email(&email, &name, &pod.name, &site, &locks, None);
-            email::queue(db, &note, now)?;
+            email::queue_capped(db, &note, now, email::MAILS_PER_HOUR)?;
             Ok(joined)
         }
         None => {
@@ -95,7 +95,7 @@ pub fn add_member(
                 &locks,
                 Some((&code, expires_at)),
             );
-            email::queue(db, &invitation, now)?;
+            email::queue_capped(db, &invitation, now, email::MAILS_PER_HOUR)?;
             Ok(person)
         }
     }

@@ -16,9 +16,9 @@ use crate::issuing::reconcile_person;
 /// Joins `user_id` as `person` (a member or guest row not joined yet); returns the row after.
 pub fn join(db: &Connection, person: &PodPerson, user_id: u32, now: i64) -> ApiResult<PodPerson> {
     let created = db.execute(
-        "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at)
-         VALUES (?1, ?2, 'user', ?3)",
-        rusqlite::params![person.site_id, user_id, now],
+        "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at, invited_name)
+         VALUES (?1, ?2, 'user', ?3, ?4)",
+        rusqlite::params![person.site_id, user_id, now, person.name],
     )? > 0;
     let granted_remote =
         person.kind == Kind::Member && grant_remote_opening(db, person.site_id, user_id)?;

@@ -215,6 +215,23 @@ pub fn status(person: &PodPerson, invitation_expires_at: Option<i64>, now: i64) 
     }
 }
 
+/// Whether a joined person has used Keyway since (their site membership is claimed). Until
+/// then a member added with an existing account looks like one invited by e-mail, so adding
+/// an address to a pod tells nobody whether it has an account.
+fn claimed(db: &Connection, person: &PodPerson) -> ApiResult<bool> {
+    let Some(user_id) = person.user_id else {
+        return Ok(false);
+    };
+    Ok(db
+        .query_row(
+            "SELECT claimed_at IS NOT NULL FROM memberships WHERE site_id = ?1 AND user_id = ?2",
+            [person.site_id, user_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
 /// The pod as its admins and members see it.
 pub fn pod_view(db: &Connection, pod: &Pod, now: i64) -> ApiResult<PodView> {
     let mut members = Vec::new();
@@ -222,6 +239,15 @@ pub fn pod_view(db: &Connection, pod: &Pod, now: i64) -> ApiResult<PodView> {
     for person in pod_people(db, pod.pod_id)? {
         let status = status(&person, invitation_expiry(db, person.id)?, now);
         match person.kind {
+            Kind::Member if person.user_id.is_some() && !claimed(db, &person)? => {
+                members.push(PodMemberView {
+                    member_id: person.id,
+                    user_id: None,
+                    email: person.email,
+                    name: person.name,
+                    status: PodPersonStatus::Invited,
+                })
+            }
             Kind::Member => members.push(PodMemberView {
                 member_id: person.id,
                 user_id: person.user_id,

@@ -114,9 +114,22 @@ async fn a_pre_registered_address_gets_nothing_until_its_owner_verifies_it() {
     let (status, _) = cloud.verify(victim, &first_code, ATTACKER_PASSWORD).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(cloud.count("SELECT COUNT(*) FROM account_signups").await, 0);
+    let tess_status = |people: Vec<PersonView>| {
+        people
+            .into_iter()
+            .find(|p| p.user_id == person.user_id)
+            .map(|p| p.status)
+    };
     let people = cloud.people(&owner, site.site_id).await;
-    let tess = people.iter().find(|p| p.user_id == person.user_id).unwrap();
-    assert_eq!(tess.status, PersonStatus::Active);
+    assert_eq!(
+        tess_status(people),
+        Some(PersonStatus::Invited),
+        "until she uses it"
+    );
+    let tess = cloud.token_for(person.user_id).await;
+    assert_eq!(cloud.get(&tess, "/api/v1/me").await.0, StatusCode::OK);
+    let people = cloud.people(&owner, site.site_id).await;
+    assert_eq!(tess_status(people), Some(PersonStatus::Active));
 }
 
 #[tokio::test]
@@ -217,7 +230,7 @@ async fn sign_up_cannot_flood_a_mailbox() {
     }
     assert_eq!(
         cloud.mail_to(&email).await.len(),
-        keyway_cloud::auth::verification::MAILS_PER_HOUR as usize
+        keyway_cloud::email::SIGNUP_MAILS_PER_HOUR as usize
     );
 }
 
@@ -350,4 +363,67 @@ async fn a_patient_guesser_gets_few_live_codes_and_few_tries_a_day() {
         StatusCode::TOO_MANY_REQUESTS,
         "even the right code waits"
     );
+}
+
+#[tokio::test]
+async fn adding_an_address_to_a_site_or_pod_tells_nothing_about_its_account() {
+    let cloud = Cloud::start().await;
+    // The victim has a verified account with her real name.
+    let known = cloud.email();
+    cloud.sign_up(&known, VICTIM_PASSWORD).await;
+    let code = cloud.verification_code(&known).await.unwrap();
+    assert_eq!(
+        cloud.verify(&known, &code, VICTIM_PASSWORD).await.0,
+        StatusCode::OK
+    );
+    let unknown = cloud.email();
+    // Anybody may open a site and add addresses to it.
+    let prober = cloud.account().await;
+    let site = cloud.site(&prober).await;
+    let (lock, _) = cloud.lock(&prober, site.site_id, "Door").await;
+    let add = |email: String| {
+        let path = format!("/api/v1/sites/{}/people", site.site_id);
+        let cloud = &cloud;
+        let prober = &prober;
+        async move {
+            cloud
+                .post(
+                    prober,
+                    &path,
+                    json!({ "email": email, "name": "Probe", "role": "user" }),
+                )
+                .await
+        }
+    };
+    let (known_status, known_body) = add(known.clone()).await;
+    let (unknown_status, unknown_body) = add(unknown.clone()).await;
+    assert_eq!(known_status, unknown_status);
+    let shape = |mut body: Value| {
+        body["user_id"] = Value::Null;
+        body["email"] = Value::Null;
+        body
+    };
+    assert_eq!(
+        shape(known_body),
+        shape(unknown_body),
+        "same status, the typed name"
+    );
+    let people = cloud.people(&prober, site.site_id).await;
+    assert!(
+        people.iter().all(|p| p.name != "Signer"),
+        "never the account's own name"
+    );
+    // A pod of both addresses shows both members the same way.
+    let (status, pod) = cloud
+        .post(
+            &prober,
+            &format!("/api/v1/sites/{}/pods", site.site_id),
+            json!({ "name": "Probe pod", "lock_ids": [lock.lock_id],
+                    "members": [{ "name": "A", "email": known }, { "name": "B", "email": unknown }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pod}");
+    let members = pod["members"].as_array().unwrap();
+    assert_eq!(members[0]["status"], members[1]["status"]);
+    assert_eq!(members[0]["user_id"], members[1]["user_id"]);
 }

@@ -127,7 +127,15 @@ async fn only_the_owner_and_admins_manage_pods_and_outsiders_do_not_see_them() {
     let f = fixture().await;
     let site_id = f.site.site_id;
     assert_eq!(f.pod.members.len(), 1);
-    assert_eq!(f.pod.members[0].status, PodPersonStatus::Active);
+    // Joined with an existing account, but shown as invited until they use Keyway: adding an
+    // address tells the admin nothing about whether it has an account.
+    assert_eq!(f.pod.members[0].status, PodPersonStatus::Invited);
+    assert_eq!(f.pod.members[0].user_id, None);
+    assert_eq!(f.cloud.get(&f.member, "/api/v1/me").await.0, StatusCode::OK);
+    let (_, pod) = f.cloud.get(&f.owner, &f.pod_path("")).await;
+    let pod: PodView = typed(pod);
+    assert_eq!(pod.members[0].status, PodPersonStatus::Active);
+    assert_eq!(pod.members[0].user_id, Some(f.member.user_id));
     assert_eq!(f.pod.locks.len(), 2);
     let admin = f.cloud.member(&f.owner, site_id, Role::Admin).await;
     let superuser = f.cloud.member(&f.owner, site_id, Role::SuperUser).await;

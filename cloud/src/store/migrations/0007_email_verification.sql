@@ -20,13 +20,22 @@ CREATE TABLE account_signups (
 );
 CREATE INDEX account_signups_by_user ON account_signups(user_id, expires_at);
 
--- Account e-mails sent to an address (verification codes, "you already have an account"),
--- so sign-up cannot be used to flood a mailbox.
-CREATE TABLE account_mail_log (
+-- E-mails that anybody can make the cloud send to an address (sign-up codes, "you already
+-- have an account", "you were added", invitations), so nobody can use the cloud to flood a
+-- mailbox: each kind is capped per address per hour.
+CREATE TABLE mail_log (
     email   TEXT NOT NULL COLLATE NOCASE,
     sent_at INTEGER NOT NULL
 );
-CREATE INDEX account_mail_log_by_email ON account_mail_log(email, sent_at);
+CREATE INDEX mail_log_by_email ON mail_log(email, sent_at);
+
+-- A place on a site is *claimed* once its person, signed in with a verified account, used
+-- Keyway after being added; until then admins see it as invited, under the name they typed,
+-- so adding an address tells nobody whether it has an account or what its owner is called.
+ALTER TABLE memberships ADD COLUMN claimed_at INTEGER;
+ALTER TABLE memberships ADD COLUMN invited_name TEXT;
+UPDATE memberships SET claimed_at = created_at;
+CREATE INDEX memberships_unclaimed ON memberships(user_id) WHERE claimed_at IS NULL;
 
 -- Wrong verification codes per address over the last day, on top of the 15-minute throttle:
 -- a patient guesser gets a few dozen tries a day, not hundreds.

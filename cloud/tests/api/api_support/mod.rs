@@ -242,7 +242,11 @@ impl Cloud {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let person: PersonView = typed(body);
         self.mark_verified(person.user_id).await;
-        self.token_for(person.user_id).await
+        let caller = self.token_for(person.user_id).await;
+        // They use Keyway once, so the place is theirs (claimed), as for a real person.
+        let (status, _) = self.get(&caller, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        caller
     }
 
     /// Marks an account's address verified, as if its person had signed up and entered the
