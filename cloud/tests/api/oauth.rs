@@ -819,6 +819,34 @@ async fn many_addresses_guessing_one_account_are_stopped_at_a_hundred() {
 }
 
 #[tokio::test]
+async fn a_distributed_guesser_does_not_lock_the_owner_out_where_they_usually_sign_in() {
+    let h = proxied_with_ada().await;
+    let usual = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        usual.status(),
+        StatusCode::SEE_OTHER,
+        "the owner signs in as usual"
+    );
+    for i in 0..100 {
+        let address = format!("198.51.100.{}", i + 100);
+        let response = h.ada_from(&address, "wrong password!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "try {i}");
+    }
+    let stranger = h.ada_from("192.0.2.1", PASSWORD).await;
+    assert_eq!(
+        stranger.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new address is held at the cap, even with the password"
+    );
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "the owner's usual address is not locked out"
+    );
+}
+
+#[tokio::test]
 async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
     let h = Harness::new().await;
     h.account("ada@example.com").await;
