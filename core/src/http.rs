@@ -161,11 +161,17 @@ async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFai
     if status == StatusCode::UNAUTHORIZED {
         return Err(ApiFailure::Unauthorized);
     }
-    let message = response
+    let (code, message) = response
         .json::<ApiErrorBody>()
         .await
-        .map(|body| body.message)
-        .unwrap_or_else(|_| status.to_string());
+        .map(|body| (body.error, body.message))
+        .unwrap_or_else(|_| (String::new(), status.to_string()));
+    if code == keyway_protocol::api::remote::error_codes::LOCK_UNREACHABLE {
+        // The IQ cannot reach the lock: the same advice as a lock out of Bluetooth range.
+        return Err(ApiFailure::Other(KeywayError::OutOfRange {
+            detail: message,
+        }));
+    }
     Err(ApiFailure::Other(match status {
         StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
             KeywayError::InvalidInput { detail: message }

@@ -87,6 +87,23 @@ async fn a_lock_the_iq_cannot_reach_is_a_clear_502_not_a_server_error() {
         )
         .await;
     assert!(!outcome.is_empty(), "the failed opening is recorded");
+    // Through the core, the app is told what to do: the lock is out of range (of the IQ).
+    let through_core = r
+        .tenant
+        .remote()
+        .open(
+            r.site_id(),
+            far,
+            keyway_core::remote::RemoteGate::Pin { pin: PIN.into() },
+        )
+        .await;
+    assert!(
+        matches!(
+            through_core,
+            Err(keyway_core::KeywayError::OutOfRange { .. })
+        ),
+        "{through_core:?}"
+    );
 
     // The lock the IQ does reach still opens.
     let report = r
