@@ -7,7 +7,6 @@ use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use keyway_cloud::auth::{verification, Authenticated};
-use keyway_cloud::email::{mailbox_dir, read_mailbox};
 use keyway_cloud::{start, ApiError, CloudConfig, RunningCloud};
 use keyway_protocol::api::{
     OAuthErrorBody, TokenResponse, UserView, APP_CLIENT_ID, APP_REDIRECT_URI,
@@ -141,14 +140,12 @@ impl Harness {
     async fn account(&self, email: &str) -> u32 {
         let response = self.signup(email, "Ada Lovelace", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let state = &self.cloud.state;
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
-            .await
-            .unwrap();
         let normalized = email.trim().to_lowercase();
-        let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
+        let code = self
+            .cloud
+            .state
+            .delivered_mail()
+            .await
             .unwrap()
             .into_iter()
             .rev()
@@ -1132,13 +1129,11 @@ async fn an_account_from_before_verification_confirms_its_address_at_its_next_si
     );
     assert!(right.headers().get(LOCATION).is_none());
     // The code went to the address; with it (and the same password) the account is confirmed.
-    let state = &h.cloud.state;
-    state
-        .mail
-        .deliver_due(&state.store, &state.clock)
+    let code = h
+        .cloud
+        .state
+        .delivered_mail()
         .await
-        .unwrap();
-    let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
         .unwrap()
         .into_iter()
         .find_map(|message| verification::find_code(&message.body))

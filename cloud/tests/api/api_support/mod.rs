@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::auth::verification;
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::{start, CloudConfig, RunningCloud, StoreError};
 use keyway_protocol::api::{
     AccessGroupView, DeviceView, KeySyncResponse, LockView, PersonView, Role, SiteView, WindowDto,
@@ -300,13 +300,10 @@ impl Cloud {
 
     /// Delivers due mail and returns every e-mail sent to `to` so far, oldest first.
     pub async fn mail_to(&self, to: &str) -> Vec<MailboxMessage> {
-        let state = &self.running.state;
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
+        self.running
+            .state
+            .delivered_mail()
             .await
-            .unwrap();
-        read_mailbox(&mailbox_dir(&state.config.data_dir))
             .unwrap()
             .into_iter()
             .filter(|message| message.to == to)
