@@ -102,14 +102,11 @@ async fn after_five_wrong_pins_tries_wait_longer_and_ten_lock_the_pin() {
     }
     // Now even the right PIN waits: the cloud does not check it before the delay is over.
     let waiting = open(pin(PIN)).await.unwrap_err();
-    assert!(
-        matches!(&waiting, KeywayError::Retry { detail } if detail.contains("wait 30 s")),
-        "{waiting:?}"
-    );
-    assert_eq!(
-        remote.pin_status().await.unwrap().retry_after_seconds,
-        Some(30)
-    );
+    assert!(matches!(&waiting, KeywayError::Retry { .. }), "{waiting:?}");
+    // 30 s from the fifth failure, on the cloud's wall clock (a busy machine may have spent a
+    // second or two since).
+    let wait = remote.pin_status().await.unwrap().retry_after_seconds;
+    assert!(wait.is_some_and(|s| (27..=30).contains(&s)), "{wait:?}");
     for (attempt, delay) in [(6, 30), (7, 60), (8, 120), (9, 240)] {
         r.advance(delay);
         let error = open(pin("9999")).await.unwrap_err();
