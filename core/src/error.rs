@@ -41,6 +41,45 @@ pub enum KeywayError {
         /// Why.
         detail: String,
     },
+    /// Too many tries: wait `retry_after_seconds`, then try again (show a countdown).
+    #[error("wait {retry_after_seconds} s and try again: {detail}")]
+    RetryAfter {
+        /// Why.
+        detail: String,
+        /// Seconds to wait before the next try.
+        retry_after_seconds: u64,
+    },
+    /// No app PIN is set: offer to set one (with the account password).
+    #[error("set an app PIN first: {detail}")]
+    PinNotSet {
+        /// Why.
+        detail: String,
+    },
+    /// The app PIN was wrong: ask for it again (the detail says how many tries are left).
+    #[error("wrong PIN: {detail}")]
+    WrongPin {
+        /// Tries left, in words.
+        detail: String,
+    },
+    /// The app PIN is locked after too many wrong tries: set it again with the account password.
+    #[error("the PIN is locked: {detail}")]
+    PinLocked {
+        /// Why.
+        detail: String,
+    },
+    /// The IQ is online but cannot reach the lock: go to the door and open it over Bluetooth,
+    /// or try again later.
+    #[error("the IQ cannot reach the lock: {detail}")]
+    LockUnreachable {
+        /// What the cloud said.
+        detail: String,
+    },
+    /// The person cancelled (dismissed the biometric prompt): nothing happened, show nothing.
+    #[error("cancelled: {detail}")]
+    Cancelled {
+        /// What was cancelled.
+        detail: String,
+    },
     /// A bug or a broken platform service: report it.
     #[error("internal error: {detail}")]
     Internal {

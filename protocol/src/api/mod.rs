@@ -9,7 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod error_code;
 pub mod remote;
+
+pub use error_code::ErrorCode;
 
 pub mod pods;
 
@@ -37,8 +40,8 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
-    /// A stable machine code: `invalid_input`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `rate_limited`, `internal`.
+    /// A stable machine code, one of [`ErrorCode`] (`invalid_input`, `pin_not_set`, …);
+    /// a client that does not know it acts on the HTTP status.
     pub error: String,
     /// A sentence for people.
     pub message: String,

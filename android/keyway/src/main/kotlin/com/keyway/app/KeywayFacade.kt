@@ -15,10 +15,16 @@ import com.keyway.core.iqCodeNow
 import com.keyway.core.keywayCoreVersion
 
 /** What the screen offers the user after an error; the core's error variant decides it. */
-enum class UiAction { FIX_INPUT, NONE, MOVE_CLOSER_AND_RETRY, RETRY, LOG_IN, REGISTER_DEVICE, REPORT }
+enum class UiAction {
+    FIX_INPUT, NONE, MOVE_CLOSER_AND_RETRY, RETRY, WAIT_AND_RETRY, LOG_IN, REGISTER_DEVICE,
+    SET_PIN, ENTER_PIN_AGAIN, RESET_PIN, OPEN_OVER_BLUETOOTH, DISMISS, REPORT,
+}
 
-/** What a screen shows when the core says no: the core's message and the action to offer. */
-data class UiError(val message: String, val action: UiAction)
+/**
+ * What a screen shows when the core says no: the core's message, the action to offer and, for
+ * [UiAction.WAIT_AND_RETRY], the seconds of the countdown.
+ */
+data class UiError(val message: String, val action: UiAction, val retryAfterSeconds: ULong? = null)
 
 /** A core result as screens consume it. */
 sealed interface CoreResult<out T> {
@@ -55,6 +61,12 @@ object KeywayFacade {
         is KeywayException.NotAllowed -> UiError(detail, UiAction.NONE)
         is KeywayException.OutOfRange -> UiError(detail, UiAction.MOVE_CLOSER_AND_RETRY)
         is KeywayException.Retry -> UiError(detail, UiAction.RETRY)
+        is KeywayException.RetryAfter -> UiError(detail, UiAction.WAIT_AND_RETRY, retryAfterSeconds)
+        is KeywayException.PinNotSet -> UiError(detail, UiAction.SET_PIN)
+        is KeywayException.WrongPin -> UiError(detail, UiAction.ENTER_PIN_AGAIN)
+        is KeywayException.PinLocked -> UiError(detail, UiAction.RESET_PIN)
+        is KeywayException.LockUnreachable -> UiError(detail, UiAction.OPEN_OVER_BLUETOOTH)
+        is KeywayException.Cancelled -> UiError(detail, UiAction.DISMISS)
         is KeywayException.ReLogin -> UiError(detail, UiAction.LOG_IN)
         is KeywayException.RegisterDevice -> UiError(detail, UiAction.REGISTER_DEVICE)
         is KeywayException.Internal -> UiError(detail, UiAction.REPORT)
