@@ -37,7 +37,7 @@ macro_rules! shown_name {
     };
 }
 
-/// A person's view, then the list's sort key (`m.listed_name`, the copy of [`shown_name`]
+/// A person's view, then the list's sort key (`m.listed_name`, the copy of `shown_name!()`
 /// the triggers of migration 0010 keep, see [`person_from_row`]).
 const PERSON_COLUMNS: &str = concat!(
     "SELECT u.id, u.email, ",
