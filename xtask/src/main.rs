@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -109,6 +109,8 @@ commands:
               `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
+             (`cargo xtask bench people`: the cloud's people list, 40,000 people on a
+              site, first page and page 400 over HTTP)
   size       mobile-profile cdylib, stripped, size in bytes and KiB [extra cargo build args]";
 
 fn main() -> Result<()> {
@@ -290,10 +292,20 @@ impl Ctx {
         Ok(())
     }
 
-    /// `cargo xtask bench`: the handshake benchmark of keyway-protocol.
+    /// `cargo xtask bench`: the handshake benchmark of keyway-protocol; `cargo xtask bench
+    /// people`: the cloud's people list at 40,000 people on a site.
     fn bench(&mut self, extra: &[String]) -> Result<()> {
         let mut cmd = self.cargo_cmd();
-        cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
+        let extra = match extra.split_first() {
+            Some((first, rest)) if first == "people" => {
+                cmd.args(["bench", "-p", "keyway-cloud", "--bench", "people"]);
+                rest
+            }
+            _ => {
+                cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
+                extra
+            }
+        };
         if !extra.is_empty() {
             cmd.arg("--").args(extra);
         }

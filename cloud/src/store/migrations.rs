@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_sealed_secrets",
         include_str!("migrations/0008_sealed_secrets.sql"),
     ),
+    ("0009_imports", include_str!("migrations/0009_imports.sql")),
+    (
+        "0010_people_paging",
+        include_str!("migrations/0010_people_paging.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

@@ -16,6 +16,7 @@ mod api_events;
 mod api_keys;
 mod api_roles;
 mod oauth;
+mod people_paging;
 mod pods_api;
 mod pods_email;
 mod pods_security;

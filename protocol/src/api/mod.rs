@@ -197,6 +197,20 @@ pub struct PersonView {
     pub status: PersonStatus,
 }
 
+/// `GET /api/v1/sites/{site_id}/people`: one page of the site's people, ordered by the name
+/// shown, then by account id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeoplePage {
+    /// This page's people, at most `limit` of them.
+    pub people: Vec<PersonView>,
+    /// Pass it back as `cursor` for the next page; absent on the last page. Opaque: valid only
+    /// for the same site and the same filters.
+    pub next_cursor: Option<String>,
+    /// How many people match the filters on all pages together, at the time of this page.
+    pub total: u64,
+}
+
 /// Whether a person added by e-mail can use their rights yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

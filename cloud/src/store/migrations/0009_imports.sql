@@ -1,0 +1,1 @@
+-- Keyway cloud schema: user imports (filled on the import branch).
