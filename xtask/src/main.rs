@@ -31,7 +31,7 @@ const SYSTEM_PACKAGES: &[&str] = &["pkg-config", "libdbus-1-dev", "libjna-java"]
 /// The npm package that ships `kotlinc` and the kotlinx-coroutines / kotlin-test jars.
 const KOTLIN_NPM_PACKAGE: &str = "kotlin-compiler@2";
 /// Python packages installed in the test venv.
-const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio"];
+const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio", "cryptography"];
 /// The binding languages generated into `target/bindings/<language>`.
 const LANGUAGES: &[&str] = &["kotlin", "swift", "python"];
 /// The Android facade: plain Kotlin over the generated API, so it is compiled with the
@@ -599,13 +599,13 @@ impl Ctx {
         Ok(home)
     }
 
-    /// Returns the venv's python, creating `target/venv` with pytest when needed.
+    /// Returns the venv's python, creating `target/venv` with [`PYTHON_PACKAGES`] when needed.
     fn ensure_venv(&mut self) -> Result<PathBuf> {
         let venv = self.target.join("venv");
         let python = venv.join("bin").join("python");
         let ready = python.is_file()
             && Command::new(&python)
-                .args(["-c", "import pytest, pytest_asyncio"])
+                .args(["-c", "import pytest, pytest_asyncio, cryptography"])
                 .output()
                 .map(|o| o.status.success())
                 .unwrap_or(false);
