@@ -293,6 +293,7 @@ async fn run(
         lock_id,
         mailbox_budget(key.credential.len()),
     );
+    let link = unlock::CloseLinkOnCancel::new(transport);
     let outcome = unlock::unlock(
         transport.as_ref(),
         context.signer.as_ref(),
@@ -301,7 +302,9 @@ async fn run(
         command,
         mailbox,
     )
-    .await?;
+    .await;
+    link.finished();
+    let outcome = outcome?;
     // The lock's record of this attempt, and any earlier ones it could not deliver before.
     for record in outcome
         .backlog

@@ -5,6 +5,7 @@
 mod btleplug;
 mod transport;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyway_protocol::frame::{fragment, Reassembler};
@@ -61,6 +62,39 @@ impl UnlockOutcome {
     /// Whether the lock did what was asked.
     pub fn granted(&self) -> bool {
         self.refusal.is_none()
+    }
+}
+
+/// Closes the BLE link when an unlock is dropped before it finished (the app cancelled the
+/// call): the lock sees the phone go away, as a person walking off would, instead of a link
+/// left open. [`CloseLinkOnCancel::finished`] disarms it once the unlock closed the link itself.
+pub struct CloseLinkOnCancel {
+    transport: Option<Arc<dyn BleTransport>>,
+}
+
+impl CloseLinkOnCancel {
+    /// Watches an unlock over `transport`.
+    pub fn new(transport: &Arc<dyn BleTransport>) -> Self {
+        Self {
+            transport: Some(Arc::clone(transport)),
+        }
+    }
+
+    /// The unlock ran to its end (and closed the link): nothing to do on drop.
+    pub fn finished(mut self) {
+        self.transport = None;
+    }
+}
+
+impl Drop for CloseLinkOnCancel {
+    fn drop(&mut self) {
+        let Some(transport) = self.transport.take() else {
+            return;
+        };
+        // Dropped inside the core's runtime (the aborted task); the disconnect runs on it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { transport.disconnect().await });
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 mod pods_support;
 mod remote_support;
 
+mod cancellation;
 mod cloud_flow;
 mod log_secrets;
 mod offline_unlock;
