@@ -165,6 +165,10 @@ async fn a_truncated_file_opens_and_keeps_the_events_it_still_holds_intact() {
     let (_, rebuilt) = open_or_rebuild(&path).unwrap();
     let rebuilt = rebuilt.unwrap();
     assert!(rebuilt.kept_events < 200, "half the pages are gone");
+    assert!(
+        rebuilt.kept_events > 50,
+        "the pages before the cut are read"
+    );
     let store = LocalStore::open(dir.path()).unwrap();
     let kept = store.pending_events(0, 1000).await.unwrap();
     assert_eq!(kept.len(), rebuilt.kept_events);
@@ -296,4 +300,56 @@ async fn counting_pending_events_matches_the_outbox() {
     let second_page = store.pending_events(100, 100).await.unwrap();
     assert_eq!(second_page.len(), 30);
     assert_eq!(second_page[0].1, 101);
+}
+
+/// What a subscriber wrote, shared with the test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut buffer) = self.0.lock() {
+            buffer.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rebuild_is_logged_once_with_what_was_kept_and_no_content() {
+    let dir = tempfile::tempdir().unwrap();
+    filled_store(dir.path(), 3, 100).await;
+    Connection::open(file(dir.path()))
+        .unwrap()
+        .pragma_update(None, "user_version", 9)
+        .unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let path = file(dir.path());
+    tracing::subscriber::with_default(subscriber, || {
+        open_or_rebuild(&path).unwrap();
+        open_or_rebuild(&path).unwrap();
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "one rebuild, logged once: {log}");
+    assert!(warnings[0].contains("kept_events=3"));
+    assert!(warnings[0].contains("schema 9 is newer"));
+    let aside = aside_copies(dir.path());
+    let aside_name = aside[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(warnings[0].contains(&aside_name));
+    assert!(
+        !log.contains(&dir.path().display().to_string()),
+        "no path outside the name"
+    );
+    assert!(!log.contains("c0c0c0"), "no credential bytes");
+    assert!(!log.contains("192, 192"), "no credential bytes");
 }

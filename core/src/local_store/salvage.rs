@@ -42,6 +42,14 @@ pub(super) fn read(path: &Path) -> Salvage {
     ) else {
         return Salvage::default();
     };
+    // With `writable_schema` SQLite reads a file shorter than its header says (a truncated
+    // store) up to where it ends, instead of refusing it as malformed. Nothing is written.
+    if connection
+        .pragma_update(None, "writable_schema", "ON")
+        .is_err()
+    {
+        return Salvage::default();
+    }
     Salvage {
         events: outbox(&connection),
         meta: meta(&connection),
