@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// How many damaged copies stay next to the store.
-pub const KEEP_ASIDE: usize = 2;
+pub(super) const KEEP_ASIDE: usize = 2;
 
 /// What goes between the store's file name and the time.
 const MARK: &str = ".corrupt-";
