@@ -12,6 +12,7 @@ mod pods_support;
 mod remote_support;
 
 mod cloud_flow;
+mod core_log_secrets;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;
