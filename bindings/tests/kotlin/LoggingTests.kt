@@ -1,5 +1,5 @@
 // Diagnostics (issue 11, item 5): a LogSink implemented in Kotlin receives the core's records
-// during a sign-up and login, at trace level, and none of them holds the password or the
+// during a sign-up, login and device registration, at trace level, and none of them holds the password or the
 // verification code.
 
 import com.keyway.core.Keyway
@@ -42,6 +42,7 @@ fun loggingTests(suite: TestSuite) {
             signUpVerified(phone, email, "Logs", LOG_PASSWORD)
             logInWithPassword(phone, email, LOG_PASSWORD)
             assertTrue(phone.auth().isLoggedIn())
+            phone.devices().register()
 
             val code = latestMailMatch(email, VERIFICATION_CODE)
             val lines = sink.records.map { "${it.level} ${it.target} ${it.message}" }
@@ -51,6 +52,7 @@ fun loggingTests(suite: TestSuite) {
                     "no auth record with \"$expected\" in ${lines.size} records",
                 )
             }
+            assertTrue(sink.records.any { it.target == "keyway_core::devices" && it.message.contains("device registered") })
             assertTrue(sink.records.any { it.level == LogLevel.TRACE }, "trace records are forwarded")
             for (secret in listOf(LOG_PASSWORD, code, code.replace("-", ""))) {
                 assertFalse(lines.any { it.contains(secret) }, "a secret reached the log")

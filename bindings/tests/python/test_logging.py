@@ -1,5 +1,5 @@
 """Diagnostics (issue 11, item 5) in Python: a `LogSink` implemented in Python receives the
-core's records during a sign-up and login at trace level, and none holds the password or the
+core's records during a sign-up, login and device registration at trace level, and none holds the password or the
 verification code."""
 
 import threading
@@ -43,6 +43,7 @@ async def test_a_python_sink_receives_the_login_records_and_no_secret(cloud_url,
     await sign_up_verified(phone, cloud_mailbox, email, "Logs", PASSWORD)
     await keyway_core.log_in_with_password(phone, email, PASSWORD)
     assert await phone.auth().is_logged_in()
+    await phone.devices().register()
 
     code = await latest_match(cloud_mailbox, email, VERIFICATION_CODE)
     lines = sink.lines()
@@ -50,6 +51,7 @@ async def test_a_python_sink_receives_the_login_records_and_no_secret(cloud_url,
         assert any(
             r.target.startswith("keyway_core::auth") and expected in r.message for r in sink.records
         ), f"no auth record with {expected!r} in {len(lines)} records"
+    assert any(r.target == "keyway_core::devices" and "device registered" in r.message for r in sink.records)
     assert any(r.level == LogLevel.TRACE for r in sink.records), "trace records are forwarded"
     for secret in [PASSWORD, code, code.replace("-", "")]:
         assert not any(secret in line for line in lines), "a secret reached the log"

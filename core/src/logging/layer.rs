@@ -57,7 +57,17 @@ impl<S: Subscriber> Layer<S> for SinkLayer {
             message: format_message(event),
         };
         IN_SINK.with(|flag| flag.set(true));
-        sink.log(record);
+        let _reset = InSinkReset;
+        // A sink that throws must not take the core's work down with it: the record is lost.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.log(record)));
+    }
+}
+
+/// Clears [`IN_SINK`] when the call into the sink ends, however it ends.
+struct InSinkReset;
+
+impl Drop for InSinkReset {
+    fn drop(&mut self) {
         IN_SINK.with(|flag| flag.set(false));
     }
 }

@@ -62,8 +62,8 @@ pub struct LogRecord {
 }
 
 /// The app's end of the core's logs: Logcat on Android, `os_log` on iOS. Called on the core's
-/// threads, synchronously, so it should hand the record off quickly and never call back into
-/// the core.
+/// threads, synchronously, so it should hand the record off quickly, never throw, and never
+/// call back into the core (a record its own work causes is dropped, as is one it throws on).
 #[uniffi::export(with_foreign)]
 pub trait LogSink: Send + Sync {
     /// Receives one record.

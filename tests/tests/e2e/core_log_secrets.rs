@@ -1,7 +1,7 @@
 //! No secret reaches the app's log sink, even at trace: a sink installed with
 //! `init_logging` collects every record while an account signs up and logs in, a phone syncs
 //! its keys, unlocks over the simulated radio and uploads the event, another opens remotely
-//! with the app PIN and the owner computes an IQ code; then every secret the test knows is
+//! with the app PIN, the owner computes an IQ code and a token is refreshed; then every secret the test knows is
 //! looked for in every record, as text, hex and base64.
 
 use crate::remote_support;
@@ -177,6 +177,12 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
     assert_eq!(owner.sync_code_secrets().await.unwrap(), 1);
     let code = owner.iq_code(r.iq.iq_id()).await.unwrap().code;
 
+    // A refresh: the cloud's clock passes the access token's life, the phone's does not.
+    let before_refresh = stored_secrets(&r.world, "tenant-ble");
+    r.advance(3600);
+    phone.wallet().sync().await.unwrap();
+    assert_eq!(phone.refresh_count(), 1);
+
     let mut secrets: Vec<String> = vec![
         PASSWORD.into(),
         app_pin.into(),
@@ -191,6 +197,7 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
     for phone in ["tenant", "tenant-ble", OWNER] {
         secrets.extend(stored_secrets(&r.world, phone));
     }
+    secrets.extend(before_refresh);
     secrets.extend(encodings(&credential));
     for sql in [
         "SELECT secret FROM iq_code_secrets WHERE user_id = ?1",
@@ -236,6 +243,8 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
         ("keyway_core::remote", "remote opening: the lock granted"),
         ("keyway_core::remote", "IQ-code secrets synced"),
         ("keyway_core::client", "cloud call"),
+        ("keyway_core::client", "access token rejected (401)"),
+        ("keyway_core::auth::session", "access token refreshed"),
     ] {
         assert!(from(target, text), "no {target} record with {text:?}");
     }
