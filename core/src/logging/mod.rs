@@ -14,7 +14,7 @@ mod sink;
 pub use sink::{LogLevel, LogRecord, LogSink};
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -37,9 +37,8 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// `true` when the records reach `sink`.
 #[uniffi::export]
 pub fn init_logging(sink: Arc<dyn LogSink>, max_level: LogLevel) -> bool {
-    if let Ok(mut slot) = SINK.write() {
-        *slot = Some(sink);
-    }
+    // A sink that panicked while being replaced leaves the lock poisoned, not the slot broken.
+    *SINK.write().unwrap_or_else(PoisonError::into_inner) = Some(sink);
     MAX_LEVEL.store(max_level.rank(), Ordering::Relaxed);
     let installed = *INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(layer::SinkLayer);
@@ -53,7 +52,7 @@ pub fn init_logging(sink: Arc<dyn LogSink>, max_level: LogLevel) -> bool {
 
 /// The installed sink, if any (cloned out of the lock: the sink may log or re-install).
 fn current_sink() -> Option<Arc<dyn LogSink>> {
-    SINK.read().ok().and_then(|slot| slot.clone())
+    SINK.read().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 /// The level asked for in [`init_logging`].
