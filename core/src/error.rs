@@ -102,6 +102,47 @@ impl KeywayError {
             detail: detail.to_string(),
         }
     }
+
+    /// The variant's name, for logs.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Self::InvalidInput { .. } => "InvalidInput",
+            Self::NotAllowed { .. } => "NotAllowed",
+            Self::OutOfRange { .. } => "OutOfRange",
+            Self::Retry { .. } => "Retry",
+            Self::ReLogin { .. } => "ReLogin",
+            Self::RegisterDevice { .. } => "RegisterDevice",
+            Self::RetryAfter { .. } => "RetryAfter",
+            Self::PinNotSet { .. } => "PinNotSet",
+            Self::WrongPin { .. } => "WrongPin",
+            Self::PinLocked { .. } => "PinLocked",
+            Self::LockUnreachable { .. } => "LockUnreachable",
+            Self::Cancelled { .. } => "Cancelled",
+            Self::Internal { .. } => "Internal",
+        }
+    }
+
+    /// The detail when it may be logged: for the variants whose detail is the core's own
+    /// account of a link, a local state or a bug. Not for those whose detail answers what
+    /// the person typed or the cloud's verdict on it (input, rights, PINs, the session),
+    /// which may echo the input.
+    pub fn loggable_detail(&self) -> Option<&str> {
+        match self {
+            Self::OutOfRange { detail }
+            | Self::Retry { detail }
+            | Self::RegisterDevice { detail }
+            | Self::RetryAfter { detail, .. }
+            | Self::LockUnreachable { detail }
+            | Self::Cancelled { detail }
+            | Self::Internal { detail } => Some(detail),
+            Self::InvalidInput { .. }
+            | Self::NotAllowed { .. }
+            | Self::ReLogin { .. }
+            | Self::PinNotSet { .. }
+            | Self::WrongPin { .. }
+            | Self::PinLocked { .. } => None,
+        }
+    }
 }
 
 impl From<ProtocolError> for KeywayError {

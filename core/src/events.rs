@@ -58,7 +58,9 @@ impl EventsClient {
     /// Uploads every waiting record, batch by batch.
     pub async fn upload(&self) -> Result<UploadSummary, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { upload_all(&context).await }).await
+        on_core_runtime(async move { upload_all(&context).await })
+            .await
+            .inspect_err(|error| crate::logging::error("event upload", error))
     }
 }
 
@@ -83,6 +85,13 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
         let response: UploadEventsResponse = context
             .call(Method::POST, "/api/v1/events", Some(&request))
             .await?;
+        tracing::debug!(
+            records = batch.len(),
+            stored = response.stored,
+            duplicates = response.duplicates,
+            rejected = response.rejected.len(),
+            "event batch uploaded"
+        );
         let rejected: Vec<u32> = response.rejected.iter().map(|r| r.index).collect();
         let acknowledged = batch
             .iter()
@@ -97,5 +106,12 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
         offset_rejected += rejected.len() as u32;
     }
     summary.pending = context.store.pending_count().await?;
+    tracing::info!(
+        stored = summary.stored,
+        duplicates = summary.duplicates,
+        rejected = summary.rejected,
+        pending = summary.pending,
+        "events uploaded"
+    );
     Ok(summary)
 }

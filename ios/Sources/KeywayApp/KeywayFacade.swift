@@ -24,6 +24,14 @@ public enum KeywayFacade {
     /// The core's version, for the about screen and bug reports.
     public static var coreVersion: String { keywayCoreVersion() }
 
+    /// Sends the core's logs to `sink` (`os_log`, a file for the support screen) up to
+    /// `maxLevel`. Call once at app start; a later call replaces the sink and the level.
+    /// True when the records reach `sink`. The records never hold a secret, at any level.
+    @discardableResult
+    public static func startLogging(_ sink: LogSink, maxLevel: LogLevel = .info) -> Bool {
+        initLogging(sink: sink, maxLevel: maxLevel)
+    }
+
     /// The IQ code to show now for this person-and-IQ secret.
     public static func currentIqCode(secret: Data) -> Result<IqCode, UiError> {
         call { try iqCodeNow(secret: secret) }

@@ -10,6 +10,9 @@ package com.keyway.app
 import com.keyway.core.CredentialInfo
 import com.keyway.core.IqCode
 import com.keyway.core.KeywayException
+import com.keyway.core.LogLevel
+import com.keyway.core.LogSink
+import com.keyway.core.initLogging
 import com.keyway.core.inspectCredential
 import com.keyway.core.iqCodeNow
 import com.keyway.core.keywayCoreVersion
@@ -37,6 +40,14 @@ object KeywayFacade {
     /** The core's version, for the about screen and bug reports. */
     val coreVersion: String
         get() = keywayCoreVersion()
+
+    /**
+     * Sends the core's logs to [sink] (Logcat, a file for the support screen) up to [maxLevel].
+     * Call once at app start; a later call replaces the sink and the level. True when the
+     * records reach [sink]. The records never hold a secret, at any level.
+     */
+    fun startLogging(sink: LogSink, maxLevel: LogLevel = LogLevel.INFO): Boolean =
+        initLogging(sink, maxLevel)
 
     /** The IQ code to show now for this person-and-IQ secret. */
     fun currentIqCode(secret: ByteArray): CoreResult<IqCode> = call { iqCodeNow(secret) }
