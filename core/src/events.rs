@@ -96,14 +96,14 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
         let acknowledged = batch
             .iter()
             .enumerate()
-            .filter(|(index, _)| !rejected.contains(&(*index as u32)))
+            .filter(|(index, _)| !rejected.contains(&crate::convert::count(*index)))
             .map(|(_, (lock_id, seq, _))| (*lock_id, *seq))
             .collect();
         context.store.remove_events(acknowledged).await?;
         summary.stored += response.stored;
         summary.duplicates += response.duplicates;
-        summary.rejected += rejected.len() as u32;
-        offset_rejected += rejected.len() as u32;
+        summary.rejected += crate::convert::count(rejected.len());
+        offset_rejected += crate::convert::count(rejected.len());
     }
     summary.pending = context.store.pending_count().await?;
     tracing::info!(

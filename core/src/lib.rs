@@ -12,9 +12,16 @@
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
 //! - [`simulator`] (feature `simulator`): simulated locks for the demo and binding tests.
 
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 pub mod admin;
 pub mod auth;
 mod client;
+mod convert;
 pub mod devices;
 mod error;
 pub mod events;

@@ -330,7 +330,7 @@ mod tests {
         der.extend(r);
         der.extend([0x02, 32]);
         der.extend(s);
-        der[1] = (der.len() - 2) as u8;
+        der[1] = u8::try_from(der.len() - 2).unwrap();
         let fixed = signature_to_fixed(&der).unwrap();
         assert_eq!(&fixed[..32], &r);
         assert_eq!(&fixed[32..], &s);

@@ -173,19 +173,22 @@ impl WalletClient {
                 .iter()
                 .map(|k| k.credential_id)
                 .collect();
-            let added = keys
-                .iter()
-                .filter(|k| !before.contains(&k.credential_id))
-                .count() as u32;
-            let removed = before
-                .iter()
-                .filter(|id| !keys.iter().any(|k| k.credential_id == **id))
-                .count() as u32;
+            let added = crate::convert::count(
+                keys.iter()
+                    .filter(|k| !before.contains(&k.credential_id))
+                    .count(),
+            );
+            let removed = crate::convert::count(
+                before
+                    .iter()
+                    .filter(|id| !keys.iter().any(|k| k.credential_id == **id))
+                    .count(),
+            );
             let summary = SyncSummary {
-                keys: keys.len() as u32,
+                keys: crate::convert::count(keys.len()),
                 added,
                 removed,
-                mailbox_updates: mailbox.len() as u32,
+                mailbox_updates: crate::convert::count(mailbox.len()),
             };
             for key in &keys {
                 tracing::debug!(

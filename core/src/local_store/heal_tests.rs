@@ -83,7 +83,7 @@ async fn a_file_overwritten_with_garbage_opens_empty_and_works() {
     let dir = tempfile::tempdir().unwrap();
     filled_store(dir.path(), 3, 100).await;
     let garbage: Vec<u8> = (0..20_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| i.wrapping_mul(2_654_435_761).to_be_bytes()[1])
         .collect();
     std::fs::write(file(dir.path()), garbage).unwrap();
 

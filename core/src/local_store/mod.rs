@@ -125,7 +125,7 @@ impl LocalStore {
                 tx.execute(
                     "INSERT INTO keys (credential_id, site_id, site_name, locks_json, not_before, not_after, credential)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![key.credential_id as i64, key.site_id, key.site_name, locks, key.not_before, key.not_after, key.credential],
+                    params![crate::convert::to_sql(key.credential_id)?, key.site_id, key.site_name, locks, key.not_before, key.not_after, key.credential],
                 )?;
             }
             for (site_id, bytes) in &mailbox {
@@ -146,7 +146,7 @@ impl LocalStore {
             let rows = statement.query_map([], |row| {
                 let locks: String = row.get(3)?;
                 Ok(StoredKey {
-                    credential_id: row.get::<_, i64>(0)? as u64,
+                    credential_id: crate::convert::from_sql(row.get(0)?)?,
                     site_id: row.get(1)?,
                     site_name: row.get(2)?,
                     locks: serde_json::from_str(&locks).unwrap_or_default(),
@@ -181,7 +181,7 @@ impl LocalStore {
         self.with(move |db| {
             db.execute(
                 "INSERT OR IGNORE INTO outbox (lock_id, seq, record, queued_at) VALUES (?1, ?2, ?3, ?4)",
-                params![lock_id, seq as i64, record, now],
+                params![lock_id, crate::convert::to_sql(seq)?, record, now],
             )
             .map(drop)
         })
@@ -200,7 +200,11 @@ impl LocalStore {
                  LIMIT ?1 OFFSET ?2",
             )?;
             let rows = statement.query_map([limit, skip], |row| {
-                Ok((row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?))
+                Ok((
+                    row.get(0)?,
+                    crate::convert::from_sql(row.get(1)?)?,
+                    row.get(2)?,
+                ))
             })?;
             rows.collect()
         })
@@ -225,7 +229,7 @@ impl LocalStore {
             for (lock_id, seq) in &acknowledged {
                 tx.execute(
                     "DELETE FROM outbox WHERE lock_id = ?1 AND seq = ?2",
-                    params![lock_id, *seq as i64],
+                    params![lock_id, crate::convert::to_sql(*seq)?],
                 )?;
             }
             tx.commit()

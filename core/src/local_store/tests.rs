@@ -8,7 +8,7 @@ fn key(id: u64) -> StoredKey {
         locks: vec![(7, "Front".into())],
         not_before: 1,
         not_after: 2,
-        credential: vec![id as u8],
+        credential: id.to_be_bytes().to_vec(),
     }
 }
 

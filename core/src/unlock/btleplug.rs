@@ -229,7 +229,8 @@ impl BtleplugTransport {
             pump.abort();
             return Err(lost(format!("cannot subscribe to notifications: {e}")));
         }
-        let mtu = u32::from(peripheral.mtu().clamp(MIN_ATT_MTU as u16, MAX_ATT_MTU));
+        let min_mtu = u16::try_from(MIN_ATT_MTU).unwrap_or(u16::MAX);
+        let mtu = u32::from(peripheral.mtu().clamp(min_mtu, MAX_ATT_MTU));
         let link = Link {
             peripheral: peripheral.clone(),
             write,

@@ -220,7 +220,7 @@ impl Session<'_> {
         let fragments = pieces.len();
         for piece in pieces {
             self.traffic.writes += 1;
-            self.traffic.bytes_written += piece.len() as u32;
+            self.traffic.bytes_written += crate::convert::count(piece.len());
             tracing::trace!(bytes = piece.len(), "BLE: fragment written");
             self.transport
                 .write(piece)
@@ -277,7 +277,7 @@ impl Session<'_> {
                 .await
                 .map_err(|error| link_failed(waiting_for, started, error))?;
             self.traffic.notifications += 1;
-            self.traffic.bytes_notified += piece.len() as u32;
+            self.traffic.bytes_notified += crate::convert::count(piece.len());
             tracing::trace!(
                 bytes = piece.len(),
                 waiting_for,
