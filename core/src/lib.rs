@@ -10,7 +10,11 @@
 //! - [`unlock`]: the phone side of a BLE unlock over a [`unlock::BleTransport`];
 //! - [`logging`]: the [`logging::LogSink`] the app installs to receive the core's logs;
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
+//! - [`desktop`] (feature `desktop`): a file secure store and a software device key, for the
+//!   CLI and tests;
 //! - [`simulator`] (feature `simulator`): simulated locks for the demo and binding tests.
+//!
+//! Apps build without features: what they ship holds neither.
 
 #![deny(
     clippy::cast_possible_truncation,
@@ -22,6 +26,8 @@ pub mod admin;
 pub mod auth;
 mod client;
 mod convert;
+#[cfg(feature = "desktop")]
+pub mod desktop;
 pub mod devices;
 mod error;
 pub mod events;
