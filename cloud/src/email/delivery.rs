@@ -12,7 +12,7 @@ use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify};
 
 use super::config::{EmailConfig, EmailTransport, RetryPolicy};
-use super::mailbox::{MailboxMessage, MailboxSink};
+use super::mailbox::{MailboxAttachment, MailboxMessage, MailboxSink};
 use super::outbox::{self, AfterFailure, DueEmail};
 use super::smtp::SmtpSender;
 use super::EmailError;
@@ -88,12 +88,23 @@ impl Mailer {
                     body: email.body.clone(),
                     queued_at: email.queued_at,
                     delivered_at: now,
+                    attachment: email.attachment.as_ref().map(|file| MailboxAttachment {
+                        name: file.name.clone(),
+                        content_type: file.content_type.clone(),
+                        text: String::from_utf8_lossy(&file.bytes).into_owned(),
+                    }),
                 })
                 .await
             }
             Sender::Smtp(smtp) => {
-                smtp.send(&self.from, &email.to, &email.subject, &email.body)
-                    .await
+                smtp.send(
+                    &self.from,
+                    &email.to,
+                    &email.subject,
+                    &email.body,
+                    email.attachment.as_ref(),
+                )
+                .await
             }
         }
     }

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_sealed_secrets",
         include_str!("migrations/0008_sealed_secrets.sql"),
     ),
+    ("0009_imports", include_str!("migrations/0009_imports.sql")),
 ];
 
 /// The schema version recorded in the database.

@@ -142,6 +142,8 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     // Deleted and overwritten content is zeroed, not left in free pages.
     connection.pragma_update(None, "secure_delete", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for the statements a bulk job repeats (an import's per-person inserts).
+    connection.set_prepared_statement_cache_capacity(64);
     migrations::migrate(&mut connection)?;
     Ok(connection)
 }
