@@ -221,7 +221,11 @@ async fn refuse(state: &AppState, site_id: u32, user_id: u32, problem: FileProbl
             store::create_refused(tx, site_id, user_id, problem.code(), now)?;
             let (to, name) = store::account(tx, user_id)?;
             let site = site_info(tx, site_id)?;
-            email::queue(tx, &mail::refused_email(&to, &name, &site.name, problem), now)?;
+            email::queue(
+                tx,
+                &mail::refused_email(&to, &name, &site.name, problem),
+                now,
+            )?;
             Ok::<_, ApiError>(())
         })
         .await;

@@ -201,17 +201,17 @@ pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiEr
     )?;
     let mut due = Vec::with_capacity(pending.len());
     for mut email in pending {
-        let (body, attachment, has_attachment): (Option<Vec<u8>>, Option<Attachment>, bool) =
-            db.query_row(
-            "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient),
+        let (body, attachment, has_attachment): (Option<Vec<u8>>, Option<Attachment>, bool) = db
+            .query_row(
+                "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient),
                     attachment_name,
                     keyway_try_open('email_outbox.sealed_attachment', sealed_attachment, id,
                                     recipient),
                     sealed_attachment IS NOT NULL
              FROM email_outbox WHERE id = ?1",
-            [email.id],
-            |row| Ok((row.get(0)?, opened_attachment(row)?, row.get(3)?)),
-        )?;
+                [email.id],
+                |row| Ok((row.get(0)?, opened_attachment(row)?, row.get(3)?)),
+            )?;
         let attachment_opens = attachment.is_some() || !has_attachment;
         match body.and_then(|bytes| String::from_utf8(bytes).ok()) {
             Some(body) if attachment_opens => {
@@ -252,7 +252,6 @@ fn opened_attachment(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Attachm
         _ => None,
     })
 }
-
 
 /// Records a delivery; the body is erased.
 pub fn mark_sent(db: &Connection, id: i64, now: i64) -> Result<(), ApiError> {

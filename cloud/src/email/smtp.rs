@@ -76,7 +76,10 @@ fn build_message(
     let to: Mailbox = to
         .parse()
         .map_err(|_| "the recipient address is not valid".to_string())?;
-    let builder = Message::builder().from(from.clone()).to(to).subject(subject);
+    let builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject);
     let built = match attachment {
         None => builder
             .header(ContentType::TEXT_PLAIN)
@@ -88,7 +91,8 @@ fn build_message(
                 MultiPart::mixed()
                     .singlepart(SinglePart::plain(body.to_string()))
                     .singlepart(
-                        MimeAttachment::new(file.name.clone()).body(file.bytes.clone(), content_type),
+                        MimeAttachment::new(file.name.clone())
+                            .body(file.bytes.clone(), content_type),
                     ),
             )
         }
@@ -115,7 +119,9 @@ mod tests {
         assert!(text.contains("filename=\"failed-rows.csv\""), "{text}");
         assert!(text.contains("text/csv"), "{text}");
         let plain = build_message(&from, "ada@example.com", "Import", "Hello", None).unwrap();
-        assert!(!String::from_utf8(plain.formatted()).unwrap().contains("multipart"));
+        assert!(!String::from_utf8(plain.formatted())
+            .unwrap()
+            .contains("multipart"));
     }
 
     #[test]

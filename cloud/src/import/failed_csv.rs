@@ -53,7 +53,9 @@ pub fn failed_rows_csv(failures: &[RowFailure]) -> Result<Vec<u8>, csv::Error> {
         record.push(neutralise(&failure.reason.text()).into_owned());
         writer.write_record(&record)?;
     }
-    writer.into_inner().map_err(|error| error.into_error().into())
+    writer
+        .into_inner()
+        .map_err(|error| error.into_error().into())
 }
 
 #[cfg(test)]
@@ -63,7 +65,14 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised_and_others_kept() {
-        for hostile in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for hostile in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(neutralise(hostile), format!("'{hostile}"), "{hostile:?}");
         }
         for plain in ["Ada", "ada@example.com", "O'Brien", " =not first", ""] {
@@ -93,7 +102,15 @@ mod tests {
         let headers = reader.headers().unwrap().clone();
         assert_eq!(
             headers.iter().collect::<Vec<_>>(),
-            vec!["First name", "Last name", "Email", "Alias", "User role", "Row", "Reason"]
+            vec![
+                "First name",
+                "Last name",
+                "Email",
+                "Alias",
+                "User role",
+                "Row",
+                "Reason"
+            ]
         );
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "'=cmd|' /C calc'!A0");

@@ -84,7 +84,15 @@ async fn run_batches(
         state
             .store
             .transaction(move |tx| {
-                add_batch(tx, import_id, site_id, requested_by, &batch, &public_url, now)
+                add_batch(
+                    tx,
+                    import_id,
+                    site_id,
+                    requested_by,
+                    &batch,
+                    &public_url,
+                    now,
+                )
             })
             .await?;
         // Invitations of a committed batch may go out while the next one is added.
@@ -140,7 +148,11 @@ fn tell_requester(
     let (to, name) = store::account(db, requested_by)?;
     let site = site_info(db, site_id)?;
     if report.error.is_some() {
-        email::queue(db, &mail::stopped_email(&to, &name, &site.name, &report), now)?;
+        email::queue(
+            db,
+            &mail::stopped_email(&to, &name, &site.name, &report),
+            now,
+        )?;
         return Ok(());
     }
     let note = mail::report_email(&to, &name, &site.name, &report);

@@ -101,8 +101,7 @@ impl Reason {
     pub fn text(self) -> String {
         match self {
             Self::MissingField => {
-                "a required field is empty (First name, Last name, Email and User role are)"
-                    .into()
+                "a required field is empty (First name, Last name, Email and User role are)".into()
             }
             Self::ExtraField => "the row has more than the five columns".into(),
             Self::BadEmail => "the e-mail address is not valid".into(),
@@ -229,7 +228,11 @@ fn person_of(cells: &[String], actor: Role, row: u32) -> Result<PersonRow, Reaso
     if cells.len() < IMPORT_COLUMNS.len() {
         return Err(Reason::MissingField);
     }
-    if cells.iter().skip(IMPORT_COLUMNS.len()).any(|c| !c.is_empty()) {
+    if cells
+        .iter()
+        .skip(IMPORT_COLUMNS.len())
+        .any(|c| !c.is_empty())
+    {
         return Err(Reason::ExtraField);
     }
     let cell = |index: usize| cells.get(index).map_or("", String::as_str);
@@ -390,7 +393,10 @@ mod tests {
             "wrong_columns"
         );
         let utf16: Vec<u8> = HEADER.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        assert_eq!(refused(&[b"\xFF\xFE".as_slice(), &utf16].concat()), "not_utf8_csv");
+        assert_eq!(
+            refused(&[b"\xFF\xFE".as_slice(), &utf16].concat()),
+            "not_utf8_csv"
+        );
         assert_eq!(refused(&utf16), "not_utf8_csv");
         assert_eq!(refused(b"PK\x03\x04\x14\x00\x06\x00"), "not_utf8_csv");
         assert_eq!(refused(b"First name,\xC3\x28"), "not_utf8_csv");
