@@ -78,6 +78,45 @@ impl CloudHttp {
         decode_api(response).await
     }
 
+    /// Posts a raw body (a file) of `content_type` with a bearer token and decodes the JSON
+    /// answer.
+    pub async fn api_upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<T, ApiFailure> {
+        let response = self
+            .request(Method::POST, path)
+            .map_err(ApiFailure::Other)?
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Other(network(e)))?;
+        decode_api(response).await
+    }
+
+    /// Gets a text answer (a CSV template) with a bearer token.
+    pub async fn api_text(&self, path: &str, token: &str) -> Result<String, ApiFailure> {
+        let response = self
+            .request(Method::GET, path)
+            .map_err(ApiFailure::Other)?
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Other(network(e)))?;
+        if response.status().is_success() {
+            return response
+                .text()
+                .await
+                .map_err(|e| ApiFailure::Other(garbled(e)));
+        }
+        Err(refusal(response).await)
+    }
+
     /// Posts a form to an OAuth endpoint and decodes the answer.
     pub async fn oauth_form<T: DeserializeOwned>(
         &self,
@@ -158,24 +197,32 @@ async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFai
             .await
             .map_err(|e| ApiFailure::Other(garbled(e)));
     }
+    Err(refusal(response).await)
+}
+
+/// What an unsuccessful answer means for the app.
+async fn refusal(response: Response) -> ApiFailure {
+    let status = response.status();
     if status == StatusCode::UNAUTHORIZED {
-        return Err(ApiFailure::Unauthorized);
+        return ApiFailure::Unauthorized;
     }
     let message = response
         .json::<ApiErrorBody>()
         .await
         .map(|body| body.message)
         .unwrap_or_else(|_| status.to_string());
-    Err(ApiFailure::Other(match status {
-        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
-            KeywayError::InvalidInput { detail: message }
-        }
+    ApiFailure::Other(match status {
+        StatusCode::BAD_REQUEST
+        | StatusCode::NOT_FOUND
+        | StatusCode::CONFLICT
+        | StatusCode::PAYLOAD_TOO_LARGE
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE => KeywayError::InvalidInput { detail: message },
         StatusCode::FORBIDDEN => KeywayError::NotAllowed { detail: message },
         StatusCode::TOO_MANY_REQUESTS
         | StatusCode::SERVICE_UNAVAILABLE
         | StatusCode::GATEWAY_TIMEOUT => KeywayError::Retry { detail: message },
         _ => server_error(status),
-    }))
+    })
 }
 
 fn network(error: reqwest::Error) -> KeywayError {

@@ -19,6 +19,7 @@ mod error;
 pub mod events;
 pub mod ffi;
 pub mod http;
+pub mod import;
 mod local_store;
 pub mod platform;
 pub mod pods;

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake` |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench import`: the 40,000-row CSV user import (`cloud/benches/import.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -109,6 +109,8 @@ commands:
               `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
+  bench import
+             40,000-row CSV user import over HTTP: one line, time and peak RSS
   size       mobile-profile cdylib, stripped, size in bytes and KiB [extra cargo build args]";
 
 fn main() -> Result<()> {
@@ -290,9 +292,22 @@ impl Ctx {
         Ok(())
     }
 
-    /// `cargo xtask bench`: the handshake benchmark of keyway-protocol.
+    /// `cargo xtask bench`: the handshake benchmark of keyway-protocol; `cargo xtask bench
+    /// import`: the CSV user import of 40,000 rows over HTTP (`cloud/benches/import.rs`), one
+    /// line on stdout.
     fn bench(&mut self, extra: &[String]) -> Result<()> {
         let mut cmd = self.cargo_cmd();
+        if extra.first().map(String::as_str) == Some("import") {
+            cmd.args([
+                "bench",
+                "--quiet",
+                "-p",
+                "keyway-cloud",
+                "--bench",
+                "import",
+            ]);
+            return run(&mut cmd);
+        }
         cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
         if !extra.is_empty() {
             cmd.arg("--").args(extra);
