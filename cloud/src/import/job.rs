@@ -95,8 +95,6 @@ async fn run_batches(
                 )
             })
             .await?;
-        // Invitations of a committed batch may go out while the next one is added.
-        state.mail.wake();
     }
     Ok(())
 }

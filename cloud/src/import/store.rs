@@ -1,5 +1,7 @@
 //! The `imports` and `import_failures` tables: a job's state and counts, and its failed rows.
 
+use std::collections::HashSet;
+
 use keyway_protocol::api::import::{FailedRow, ImportReport, ImportState};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -168,16 +170,16 @@ pub fn report(db: &Connection, site_id: u32, id: u32) -> ApiResult<Option<Import
     Ok(Some(report))
 }
 
-/// Whether the account of (normalised) `email` is on `site_id`.
-pub fn is_on_site(db: &Connection, site_id: u32, email: &str) -> ApiResult<bool> {
-    Ok(db
-        .prepare_cached(
-            "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.site_id = ?1 AND u.email = ?2",
-        )?
-        .query_row(params![site_id, email], |_| Ok(()))
-        .optional()?
-        .is_some())
+/// The (normalised) addresses of everyone on `site_id`.
+pub fn addresses_on_site(db: &Connection, site_id: u32) -> ApiResult<HashSet<String>> {
+    let mut statement = db.prepare(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.site_id = ?1",
+    )?;
+    let addresses = statement
+        .query_map([site_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<HashSet<String>>>()?;
+    Ok(addresses)
 }
 
 /// The address and name of an account.

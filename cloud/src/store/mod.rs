@@ -142,6 +142,9 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     // Deleted and overwritten content is zeroed, not left in free pages.
     connection.pragma_update(None, "secure_delete", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // 16 MiB of page cache (SQLite's default is 2): a 40,000-person import's indexes stay
+    // in memory instead of being read back from the file batch after batch.
+    connection.pragma_update(None, "cache_size", -16_384)?;
     // Room for the statements a bulk job repeats (an import's per-person inserts).
     connection.set_prepared_statement_cache_capacity(64);
     migrations::migrate(&mut connection)?;
