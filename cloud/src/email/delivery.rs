@@ -150,12 +150,21 @@ impl Mailer {
         Ok(report)
     }
 
-    /// The delivery task: a pass at start, on every wake-up and every poll interval, until
-    /// the task is aborted.
+    /// The delivery task: a pass at start, on every wake-up and every poll interval, and at
+    /// once after a pass that took a whole batch, until the task is aborted.
     pub async fn run(self: Arc<Self>, store: Store, clock: CloudClock) {
         loop {
-            if let Err(error) = self.deliver_due(&store, &clock).await {
-                tracing::error!(%error, "e-mail delivery pass failed");
+            let full = match self.deliver_due(&store, &clock).await {
+                Ok(report) => report.sent + report.retrying + report.failed >= BATCH,
+                Err(error) => {
+                    tracing::error!(%error, "e-mail delivery pass failed");
+                    false
+                }
+            };
+            if full {
+                // More are due (an import's invitations): the next pass now, not at the poll.
+                tokio::task::yield_now().await;
+                continue;
             }
             tokio::select! {
                 () = self.wake.notified() => {}

@@ -361,3 +361,36 @@ async fn a_large_file_is_imported_in_batches_that_leave_the_store_to_other_reque
     }
     assert_eq!(*seen.last().unwrap() as usize, rows);
 }
+
+#[tokio::test]
+async fn a_job_the_cloud_stopped_in_the_middle_is_failed_at_the_next_start() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let (site_id, user_id) = (site.site_id, owner.user_id);
+    let id = cloud
+        .running
+        .state
+        .store
+        .run(move |db| {
+            db.execute(
+                "INSERT INTO imports (site_id, requested_by, state, total_rows, processed_rows,
+                 imported, created_at) VALUES (?1, ?2, 'running', 5000, 2000, 2000, 0)",
+                [site_id, user_id],
+            )?;
+            Ok::<_, keyway_cloud::StoreError>(db.last_insert_rowid())
+        })
+        .await
+        .unwrap();
+    let dir = cloud.stop().await;
+    let config = keyway_cloud::CloudConfig::new(dir.path().join("data"));
+    let cloud = Cloud::start_in(dir, config).await;
+    let (status, body) = cloud
+        .get(&owner, &format!("/api/v1/sites/{site_id}/imports/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: ImportReport = typed(body);
+    assert_eq!(report.state, ImportState::Failed);
+    assert_eq!(report.error.as_deref(), Some("interrupted"));
+    assert_eq!((report.processed_rows, report.imported), (2000, 2000));
+}

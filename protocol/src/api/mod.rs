@@ -40,7 +40,9 @@ pub enum Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// A stable machine code: `invalid_input`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `rate_limited`, `internal`.
+    /// `conflict`, `rate_limited`, `internal`; for an import file also `not_comma_separated`,
+    /// `not_utf8_csv`, `wrong_columns`, `empty_file`, `no_rows`, `file_too_large` (413) and
+    /// `unsupported_media_type` (415).
     pub error: String,
     /// A sentence for people.
     pub message: String,

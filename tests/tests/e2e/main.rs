@@ -12,6 +12,7 @@ mod pods_support;
 mod remote_support;
 
 mod cloud_flow;
+mod import;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;
