@@ -223,6 +223,7 @@ async fn main() -> Result<()> {
         .await?
         .json()
         .await?;
+    let accepted_ms = started.elapsed().as_millis();
     let id = accepted["import_id"].as_u64().ok_or("no import id")?;
     let report = loop {
         let report: Value = http
@@ -243,7 +244,8 @@ async fn main() -> Result<()> {
     }
     let peak_mib = status_kib("VmHWM:")? / 1024;
     eprintln!(
-        "idle RSS {} MiB; imported {}, failed {}, skipped {}",
+        "idle RSS {} MiB; accepted (202) after {accepted_ms} ms; imported {}, failed {}, \
+         skipped {}",
         idle_kib / 1024,
         report["imported"],
         report["failed_rows"].as_array().map_or(0, Vec::len),

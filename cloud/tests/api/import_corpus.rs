@@ -273,3 +273,44 @@ async fn formula_cells_reach_the_failed_rows_attachment_neutralised() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_chunked_body_without_length_is_cut_off_past_two_megabytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (cloud, owner, site_id) = site().await;
+    let before = footprint(&cloud).await;
+    let stream = tokio::net::TcpStream::connect(cloud.running.addr)
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/sites/{site_id}/imports HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: Bearer {}\r\nContent-Type: text/csv\r\n\
+         Transfer-Encoding: chunked\r\n\r\n",
+        owner.token
+    );
+    // The sender would go on for 8 MB; the cloud answers once it has more than 2 MB.
+    let sender = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = format!(
+            "{HEADER}{}",
+            "Ada,Lovelace,ada@example.com,,User\n".repeat(1_800)
+        );
+        let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+        for _ in 0..(8 * 1024 * 1024 / chunk.len()) {
+            writer.write_all(framed.as_bytes()).await?;
+        }
+        writer.write_all(b"0\r\n\r\n").await
+    });
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), reader.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("file_too_large"), "{answer}");
+    sender.abort();
+    assert_eq!(footprint(&cloud).await, before, "nothing written");
+}
