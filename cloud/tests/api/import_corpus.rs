@@ -314,3 +314,22 @@ async fn a_chunked_body_without_length_is_cut_off_past_two_megabytes() {
     sender.abort();
     assert_eq!(footprint(&cloud).await, before, "nothing written");
 }
+
+#[tokio::test]
+async fn the_failed_rows_attachment_is_sealed_at_rest_and_erased_once_sent() {
+    let (cloud, owner, site_id) = site().await;
+    let report = import(&cloud, &owner, site_id, corpus!("formulas.csv")).await;
+    assert_eq!(report.failed_rows.len(), 2);
+    let plaintext = "SELECT COUNT(*) FROM email_outbox WHERE instr(sealed_attachment, \
+                     CAST('Janitor' AS BLOB)) > 0 OR instr(attachment_name, 'Janitor') > 0";
+    assert_eq!(cloud.count(plaintext).await, 0, "never in plaintext");
+    let mail = cloud.mail_to(&address(&cloud, &owner).await).await;
+    assert!(mail.last().unwrap().attachment.is_some());
+    assert_eq!(
+        cloud
+            .count("SELECT COUNT(*) FROM email_outbox WHERE sealed_attachment IS NOT NULL")
+            .await,
+        0,
+        "erased once sent"
+    );
+}
