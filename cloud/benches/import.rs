@@ -7,7 +7,9 @@
 //! `import: 40000 rows (N bytes) in X ms (dry run Y ms), peak RSS Z MiB`
 //!
 //! Peak RSS is the process's `VmHWM` (the cloud runs in this process), reset after the idle
-//! cloud started (`/proc/self/clear_refs`); the idle RSS goes to stderr.
+//! cloud started (`/proc/self/clear_refs`). On stderr: the idle RSS, when the `202` came,
+//! and the slowest of the health requests another client made during the import (the job
+//! leaves the store to other requests between batches).
 
 use std::error::Error;
 use std::time::{Duration, Instant};
@@ -213,6 +215,24 @@ async fn main() -> Result<()> {
         return Err(format!("dry run: {preview}").into());
     }
 
+    // Another client asks the cloud's health (a store read) every 10 ms during the import.
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let prober = {
+        let (http, health) = (http.clone(), format!("{base}/health"));
+        tokio::spawn(async move {
+            let mut slowest = Duration::ZERO;
+            let mut answered = 0u32;
+            while !*stopped.borrow_and_update() {
+                let asked = Instant::now();
+                if http.get(&health).send().await.is_ok() {
+                    answered += 1;
+                    slowest = slowest.max(asked.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            (answered, slowest)
+        })
+    };
     let started = Instant::now();
     let accepted: Value = http
         .post(&imports)
@@ -239,14 +259,17 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let import_ms = started.elapsed().as_millis();
+    stop.send(true)?;
+    let (answered, slowest) = prober.await?;
     if report["state"] != "done" || report["imported"] != preview["imported"] {
         return Err(format!("import: {report}").into());
     }
     let peak_mib = status_kib("VmHWM:")? / 1024;
     eprintln!(
-        "idle RSS {} MiB; accepted (202) after {accepted_ms} ms; imported {}, failed {}, \
-         skipped {}",
+        "idle RSS {} MiB; accepted (202) after {accepted_ms} ms; {answered} health requests \
+         during the import, the slowest {} ms; imported {}, failed {}, skipped {}",
         idle_kib / 1024,
+        slowest.as_millis(),
         report["imported"],
         report["failed_rows"].as_array().map_or(0, Vec::len),
         report["skipped_existing"]
