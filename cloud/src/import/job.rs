@@ -168,3 +168,94 @@ fn tell_requester(
     email::queue_with_attachment(db, &note, &attachment, now)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use keyway_protocol::api::Role;
+
+    use super::*;
+    use crate::store::Store;
+
+    /// Site 1 "Tower" with user 1 (`role`) on it, and import job 1 of user 1.
+    fn setup(db: &Connection, role: &str) {
+        db.execute_batch(
+            "INSERT INTO users (id, email, name, created_at, email_verified_at)
+             VALUES (1, 'admin@example.com', 'Admin', 0, 0);
+             INSERT INTO sites (id, name, authority_pkcs8, created_at)
+             VALUES (1, 'Tower', keyway_seal('sites.authority_pkcs8', X'00', 1), 0);",
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO memberships (site_id, user_id, role, created_at, claimed_at)
+             VALUES (1, 1, ?1, 0, 0)",
+            [role],
+        )
+        .unwrap();
+        store::create(db, 1, 1, 3, &[], 0).unwrap();
+    }
+
+    fn person(row: u32, email: &str, role: Role) -> PersonRow {
+        PersonRow {
+            row,
+            email: email.into(),
+            name: "Someone".into(),
+            alias: None,
+            role,
+        }
+    }
+
+    fn batch(roles: [Role; 3]) -> Vec<PersonRow> {
+        ["a@example.com", "b@example.com", "c@example.com"]
+            .iter()
+            .zip(roles)
+            .enumerate()
+            .map(|(index, (email, role))| person(index as u32 + 2, email, role))
+            .collect()
+    }
+
+    /// Runs `add_batch` in a transaction as the job does; returns its outcome and then the
+    /// people on the site, the job's imported count and the queued e-mails.
+    async fn run_batch(role: &'static str, people: Vec<PersonRow>) -> (bool, i64, i64, i64) {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .run(move |db| {
+                setup(db, role);
+                Ok::<_, ApiError>(())
+            })
+            .await
+            .unwrap();
+        let added = store
+            .transaction(move |tx| add_batch(tx, 1, 1, 1, &people, "http://127.0.0.1:1", 0))
+            .await
+            .is_ok();
+        store
+            .run(move |db| {
+                let count = |sql: &str| db.query_row(sql, [], |row| row.get::<_, i64>(0));
+                Ok::<_, ApiError>((
+                    added,
+                    count("SELECT COUNT(*) FROM memberships")?,
+                    count("SELECT imported FROM imports WHERE id = 1")?,
+                    count("SELECT COUNT(*) FROM email_outbox")?,
+                ))
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_adds_its_people_counts_them_and_invites_each() {
+        let outcome = run_batch("admin", batch([Role::User, Role::SuperUser, Role::Admin])).await;
+        assert_eq!(outcome, (true, 4, 3, 3));
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_whole_or_nothing_when_the_requester_may_no_longer_add_a_role() {
+        // Demoted to super user after the file was read: the admin row stops the batch, and
+        // none of it is written (people, counts, e-mails).
+        let outcome = run_batch("super_user", batch([Role::User, Role::Admin, Role::User])).await;
+        assert_eq!(outcome, (false, 1, 0, 0));
+        // Demoted to user: nothing at all.
+        let outcome = run_batch("user", batch([Role::User, Role::User, Role::User])).await;
+        assert_eq!(outcome, (false, 1, 0, 0));
+    }
+}
