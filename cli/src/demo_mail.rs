@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use keyway_cloud::auth::verification;
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::{mailbox_dir, MailboxMessage};
 use keyway_cloud::RunningCloud;
 use keyway_core::Keyway;
 
@@ -16,9 +16,11 @@ pub async fn wait_for_mail(
     to: &str,
     find: fn(&str) -> Option<String>,
 ) -> anyhow::Result<(MailboxMessage, String)> {
-    let dir = mailbox_dir(&cloud.state.config.data_dir);
     for _ in 0..250 {
-        let found = read_mailbox(&dir)?
+        let found = cloud
+            .state
+            .delivered_mail()
+            .await?
             .into_iter()
             .rev()
             .filter(|message| message.to == to)
@@ -28,7 +30,10 @@ pub async fn wait_for_mail(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Err(anyhow!("no such e-mail to {to} in {}", dir.display()))
+    Err(anyhow!(
+        "no such e-mail to {to} in {}",
+        mailbox_dir(&cloud.state.config.data_dir).display()
+    ))
 }
 
 /// Signs up on `phone` as `(email, name, password)`, reads the code the cloud e-mailed and

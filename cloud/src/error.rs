@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::ApiErrorBody;
+use keyway_protocol::api::{ApiErrorBody, ErrorCode};
 
 use crate::store::StoreError;
 
@@ -60,23 +60,23 @@ pub enum ApiError {
 
 impl ApiError {
     /// The machine code in the body.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidInput(_) => "invalid_input",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::VerificationFailed(_) => "verification_failed",
-            Self::RateLimited(_) => "rate_limited",
-            Self::NotCommaSeparated(_) => "not_comma_separated",
-            Self::NotUtf8Csv(_) => "not_utf8_csv",
-            Self::WrongColumns(_) => "wrong_columns",
-            Self::EmptyFile(_) => "empty_file",
-            Self::NoRows(_) => "no_rows",
-            Self::FileTooLarge(_) => "file_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Internal(_) => "internal",
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::VerificationFailed(_) => ErrorCode::VerificationFailed,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::NotCommaSeparated(_) => ErrorCode::NotCommaSeparated,
+            Self::NotUtf8Csv(_) => ErrorCode::NotUtf8Csv,
+            Self::WrongColumns(_) => ErrorCode::WrongColumns,
+            Self::EmptyFile(_) => ErrorCode::EmptyFile,
+            Self::NoRows(_) => ErrorCode::NoRows,
+            Self::FileTooLarge(_) => ErrorCode::FileTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -127,7 +127,7 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "request failed");
         }
         let body = ApiErrorBody {
-            error: self.code().to_string(),
+            error: self.code().as_str().to_string(),
             message: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();

@@ -114,6 +114,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Delivers the e-mail due now and returns every message of the local mailbox, oldest
+    /// first, as its recipients would read them (the demo and the tests read real e-mails).
+    pub async fn delivered_mail(&self) -> Result<Vec<email::MailboxMessage>, ApiError> {
+        self.mail.deliver_due(&self.store, &self.clock).await?;
+        email::read_mailbox(&email::mailbox_dir(&self.config.data_dir))
+            .map_err(|error| ApiError::Internal(format!("reading the local mailbox: {error}")))
+    }
+
     /// The address people reach the cloud at, without a trailing slash.
     pub fn public_url(&self) -> String {
         self.config

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_protocol::api::{
     AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, IqView, LockView, PersonStatus, PersonView, Role,
-    SiteView, UpdatePersonRequest, WindowDto,
+    CreateLockRequest, CreateSiteRequest, IqView, LockView, PeoplePage, PersonStatus, PersonView,
+    Role, SiteView, UpdatePersonRequest, WindowDto,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -78,6 +78,79 @@ pub struct PersonInfo {
     /// Added by e-mail and not yet claimed: nothing works for them until they sign up with
     /// that address and verify it.
     pub invited: bool,
+}
+
+impl From<PersonView> for PersonInfo {
+    fn from(person: PersonView) -> Self {
+        Self {
+            user_id: person.user_id,
+            email: person.email,
+            name: person.name,
+            role: person.role.into(),
+            invited: person.status == PersonStatus::Invited,
+        }
+    }
+}
+
+/// Which people to list, and from where: every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct PeopleListRequest {
+    /// People on the page: 1 to 500 (the cloud's default, 50, when absent).
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`; absent for the first page. Keep the same filters
+    /// while following it.
+    pub cursor: Option<String>,
+    /// Only people whose name or e-mail contains this text, ignoring case.
+    pub search: Option<String>,
+    /// Only people with this role.
+    pub role: Option<SiteRole>,
+    /// Only those invited who have not used Keyway yet (`true`), or only the others (`false`).
+    pub invited: Option<bool>,
+}
+
+/// One page of a site's people, ordered by name.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PeoplePageInfo {
+    /// This page's people.
+    pub people: Vec<PersonInfo>,
+    /// Pass it as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// How many people match the filters on all pages together.
+    pub total: u64,
+}
+
+impl PeopleListRequest {
+    /// The query string of `GET /api/v1/sites/{site_id}/people`, empty when nothing is set.
+    fn query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(limit) = self.limit {
+            query.append_pair("limit", &limit.to_string());
+        }
+        if let Some(cursor) = &self.cursor {
+            query.append_pair("cursor", cursor);
+        }
+        if let Some(search) = &self.search {
+            query.append_pair("q", search);
+        }
+        if let Some(role) = self.role {
+            let role = match role {
+                SiteRole::Owner => "owner",
+                SiteRole::Admin => "admin",
+                SiteRole::SuperUser => "super_user",
+                SiteRole::User => "user",
+            };
+            query.append_pair("role", role);
+        }
+        if let Some(invited) = self.invited {
+            query.append_pair("status", if invited { "invited" } else { "active" });
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            query
+        } else {
+            format!("?{query}")
+        }
+    }
 }
 
 /// An access group.
@@ -175,12 +248,27 @@ impl AdminClient {
         let person: PersonView = self
             .post(format!("/api/v1/sites/{site_id}/people"), request)
             .await?;
-        Ok(PersonInfo {
-            user_id: person.user_id,
-            email: person.email,
-            name: person.name,
-            role: person.role.into(),
-            invited: person.status == PersonStatus::Invited,
+        Ok(person.into())
+    }
+
+    /// One page of the site's people (owner, admins and super users may list them), ordered
+    /// by name. Follow `next_cursor` with the same filters for the next page; people added or
+    /// removed meanwhile make nobody else appear twice or go missing. A cursor from another
+    /// site or other filters is refused (`InvalidInput`).
+    pub async fn list_people(
+        &self,
+        site_id: u32,
+        request: PeopleListRequest,
+    ) -> Result<PeoplePageInfo, KeywayError> {
+        let path = format!("/api/v1/sites/{site_id}/people{}", request.query());
+        let context = Arc::clone(&self.context);
+        let page: PeoplePage =
+            on_core_runtime(async move { context.call::<(), _>(Method::GET, &path, None).await })
+                .await?;
+        Ok(PeoplePageInfo {
+            people: page.people.into_iter().map(PersonInfo::from).collect(),
+            next_cursor: page.next_cursor,
+            total: page.total,
         })
     }
 

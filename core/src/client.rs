@@ -50,9 +50,41 @@ impl Context {
         B: Serialize + ?Sized + Sync,
         T: DeserializeOwned,
     {
+        let started = std::time::Instant::now();
+        // The path without its query (filters may hold names or e-mail addresses).
+        let route = path.split('?').next().unwrap_or_default();
+        let result = self.call_once_refreshed(method.clone(), path, body).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        match &result {
+            Ok(_) => tracing::debug!(%method, route, elapsed_ms, "cloud call"),
+            Err(error) => match error.loggable_detail() {
+                Some(detail) => tracing::warn!(
+                    %method, route, elapsed_ms, variant = error.variant(), detail,
+                    "cloud call failed"
+                ),
+                None => tracing::warn!(
+                    %method, route, elapsed_ms, variant = error.variant(),
+                    "cloud call failed"
+                ),
+            },
+        }
+        result
+    }
+
+    async fn call_once_refreshed<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, KeywayError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
         let token = self.session.access_token().await?;
         match self.http.api(method.clone(), path, &token, body).await {
             Err(ApiFailure::Unauthorized) => {
+                tracing::debug!(%method, "access token rejected (401): refreshing once and retrying");
                 let token = self.session.refreshed_token(&token).await?;
                 Ok(self.http.api(method, path, &token, body).await?)
             }

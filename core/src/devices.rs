@@ -10,7 +10,7 @@ use reqwest::Method;
 
 use crate::client::Context;
 use crate::runtime::on_core_runtime;
-use crate::KeywayError;
+use crate::{logging, KeywayError};
 
 const DEVICE_ID: &str = "device_id";
 
@@ -60,6 +60,10 @@ impl DevicesClient {
     /// Registers this device's key with the account (again is harmless).
     pub async fn register(&self) -> Result<DeviceInfo, KeywayError> {
         let context = Arc::clone(&self.context);
+        tracing::info!(
+            platform = self.context.config.platform.as_str(),
+            "registering this device"
+        );
         on_core_runtime(async move {
             let public_key = context.signer.public_key().await?;
             let request = RegisterDeviceRequest {
@@ -74,6 +78,7 @@ impl DevicesClient {
                 .store
                 .set_meta(DEVICE_ID, Some(device.device_id.to_string()))
                 .await?;
+            tracing::info!(device_id = device.device_id, "device registered");
             Ok(DeviceInfo {
                 device_id: device.device_id,
                 name: device.name,
@@ -81,6 +86,7 @@ impl DevicesClient {
             })
         })
         .await
+        .inspect_err(|error| logging::error("device registration", error))
     }
 
     /// This device's id, if registered.

@@ -52,16 +52,15 @@ impl EventsClient {
     /// Records waiting for upload.
     pub async fn pending(&self) -> Result<u32, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(
-            async move { Ok(context.store.pending_events(u32::MAX).await?.len() as u32) },
-        )
-        .await
+        on_core_runtime(async move { context.store.pending_count().await }).await
     }
 
     /// Uploads every waiting record, batch by batch.
     pub async fn upload(&self) -> Result<UploadSummary, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { upload_all(&context).await }).await
+        on_core_runtime(async move { upload_all(&context).await })
+            .await
+            .inspect_err(|error| crate::logging::error("event upload", error))
     }
 }
 
@@ -69,11 +68,11 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
     let mut summary = UploadSummary::default();
     let mut offset_rejected = 0u32;
     loop {
+        // Rejected records stay at the front of the outbox: skip them, in SQL.
         let batch = context
             .store
-            .pending_events(UPLOAD_BATCH + offset_rejected)
+            .pending_events(offset_rejected, UPLOAD_BATCH)
             .await?;
-        let batch: Vec<_> = batch.into_iter().skip(offset_rejected as usize).collect();
         if batch.is_empty() {
             break;
         }
@@ -86,6 +85,13 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
         let response: UploadEventsResponse = context
             .call(Method::POST, "/api/v1/events", Some(&request))
             .await?;
+        tracing::debug!(
+            records = batch.len(),
+            stored = response.stored,
+            duplicates = response.duplicates,
+            rejected = response.rejected.len(),
+            "event batch uploaded"
+        );
         let rejected: Vec<u32> = response.rejected.iter().map(|r| r.index).collect();
         let acknowledged = batch
             .iter()
@@ -99,6 +105,13 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
         summary.rejected += rejected.len() as u32;
         offset_rejected += rejected.len() as u32;
     }
-    summary.pending = context.store.pending_events(u32::MAX).await?.len() as u32;
+    summary.pending = context.store.pending_count().await?;
+    tracing::info!(
+        stored = summary.stored,
+        duplicates = summary.duplicates,
+        rejected = summary.rejected,
+        pending = summary.pending,
+        "events uploaded"
+    );
     Ok(summary)
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use keyway_protocol::api::{ApiErrorBody, OAuthErrorBody};
+use keyway_protocol::api::{ApiErrorBody, ErrorCode, OAuthErrorBody};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -114,7 +114,13 @@ impl CloudHttp {
                 .await
                 .map_err(|e| ApiFailure::Other(garbled(e)));
         }
-        Err(refusal(response).await)
+        decode_api::<serde_json::Value>(response)
+            .await
+            .and_then(|_| {
+                Err(ApiFailure::Other(KeywayError::internal(
+                    "the cloud refused without an error body",
+                )))
+            })
     }
 
     /// Posts a form to an OAuth endpoint and decodes the answer.
@@ -197,32 +203,79 @@ async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFai
             .await
             .map_err(|e| ApiFailure::Other(garbled(e)));
     }
-    Err(refusal(response).await)
-}
-
-/// What an unsuccessful answer means for the app.
-async fn refusal(response: Response) -> ApiFailure {
-    let status = response.status();
     if status == StatusCode::UNAUTHORIZED {
-        return ApiFailure::Unauthorized;
+        return Err(ApiFailure::Unauthorized);
     }
-    let message = response
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let (code, message) = response
         .json::<ApiErrorBody>()
         .await
-        .map(|body| body.message)
-        .unwrap_or_else(|_| status.to_string());
-    ApiFailure::Other(match status {
-        StatusCode::BAD_REQUEST
-        | StatusCode::NOT_FOUND
-        | StatusCode::CONFLICT
-        | StatusCode::PAYLOAD_TOO_LARGE
-        | StatusCode::UNSUPPORTED_MEDIA_TYPE => KeywayError::InvalidInput { detail: message },
-        StatusCode::FORBIDDEN => KeywayError::NotAllowed { detail: message },
-        StatusCode::TOO_MANY_REQUESTS
-        | StatusCode::SERVICE_UNAVAILABLE
-        | StatusCode::GATEWAY_TIMEOUT => KeywayError::Retry { detail: message },
-        _ => server_error(status),
-    })
+        .map(|body| (ErrorCode::parse(&body.error), body.message))
+        .unwrap_or_else(|_| (ErrorCode::Unknown, status.to_string()));
+    Err(ApiFailure::Other(error_for(
+        code,
+        status,
+        message,
+        retry_after,
+    )))
+}
+
+/// What the app should do about a cloud error: decided by its code, which every cloud answer
+/// carries; by the HTTP status for a code this build does not know (a newer cloud).
+pub fn error_for(
+    code: ErrorCode,
+    status: StatusCode,
+    detail: String,
+    retry_after_seconds: Option<u64>,
+) -> KeywayError {
+    let wait = |detail: String| match retry_after_seconds {
+        Some(retry_after_seconds) => KeywayError::RetryAfter {
+            detail,
+            retry_after_seconds,
+        },
+        None => KeywayError::Retry { detail },
+    };
+    match code {
+        ErrorCode::InvalidInput
+        | ErrorCode::NotFound
+        | ErrorCode::Conflict
+        | ErrorCode::VerificationFailed
+        | ErrorCode::CodeRejected
+        | ErrorCode::NotCommaSeparated
+        | ErrorCode::NotUtf8Csv
+        | ErrorCode::WrongColumns
+        | ErrorCode::EmptyFile
+        | ErrorCode::NoRows
+        | ErrorCode::FileTooLarge
+        | ErrorCode::UnsupportedMediaType => KeywayError::InvalidInput { detail },
+        ErrorCode::Forbidden | ErrorCode::NoIq | ErrorCode::GateRefused => {
+            KeywayError::NotAllowed { detail }
+        }
+        ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
+        ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
+        ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
+            KeywayError::Retry { detail }
+        }
+        ErrorCode::LockUnreachable => KeywayError::LockUnreachable { detail },
+        ErrorCode::PinNotSet => KeywayError::PinNotSet { detail },
+        ErrorCode::WrongPin => KeywayError::WrongPin { detail },
+        ErrorCode::PinLocked => KeywayError::PinLocked { detail },
+        ErrorCode::Unknown => match status {
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
+                KeywayError::InvalidInput { detail }
+            }
+            StatusCode::FORBIDDEN => KeywayError::NotAllowed { detail },
+            StatusCode::TOO_MANY_REQUESTS => wait(detail),
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                KeywayError::Retry { detail }
+            }
+            _ => server_error(status),
+        },
+    }
 }
 
 fn network(error: reqwest::Error) -> KeywayError {
@@ -240,5 +293,94 @@ fn garbled(error: reqwest::Error) -> KeywayError {
 fn server_error(status: StatusCode) -> KeywayError {
     KeywayError::Retry {
         detail: format!("the Keyway cloud answered {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The screen each cloud code leads the app to.
+    fn screen(code: ErrorCode) -> &'static str {
+        match error_for(code, StatusCode::IM_A_TEAPOT, String::new(), Some(7)) {
+            KeywayError::InvalidInput { .. } => "fix input",
+            KeywayError::NotAllowed { .. } => "not allowed",
+            KeywayError::OutOfRange { .. } => "move closer",
+            KeywayError::Retry { .. } => "retry",
+            KeywayError::RetryAfter {
+                retry_after_seconds: 7,
+                ..
+            } => "wait 7 s",
+            KeywayError::RetryAfter { .. } => "wait, wrong seconds",
+            KeywayError::ReLogin { .. } => "log in",
+            KeywayError::RegisterDevice { .. } => "register device",
+            KeywayError::PinNotSet { .. } => "set a PIN",
+            KeywayError::WrongPin { .. } => "PIN again",
+            KeywayError::PinLocked { .. } => "reset the PIN",
+            KeywayError::LockUnreachable { .. } => "use Bluetooth",
+            KeywayError::Cancelled { .. } => "nothing",
+            KeywayError::Internal { .. } => "report",
+        }
+    }
+
+    #[test]
+    fn every_cloud_code_leads_to_the_screen_it_means() {
+        use ErrorCode::*;
+        let table = [
+            (InvalidInput, "fix input"),
+            (Unauthorized, "log in"),
+            (Forbidden, "not allowed"),
+            (NotFound, "fix input"),
+            (Conflict, "fix input"),
+            (RateLimited, "wait 7 s"),
+            (Internal, "retry"),
+            (VerificationFailed, "fix input"),
+            (IqOffline, "retry"),
+            (IqTimeout, "retry"),
+            (LockUnreachable, "use Bluetooth"),
+            (NoIq, "not allowed"),
+            (PinNotSet, "set a PIN"),
+            (WrongPin, "PIN again"),
+            (PinDelay, "wait 7 s"),
+            (PinLocked, "reset the PIN"),
+            (GateRefused, "not allowed"),
+            (CodeRejected, "fix input"),
+            (NotCommaSeparated, "fix input"),
+            (NotUtf8Csv, "fix input"),
+            (WrongColumns, "fix input"),
+            (EmptyFile, "fix input"),
+            (NoRows, "fix input"),
+            (FileTooLarge, "fix input"),
+            (UnsupportedMediaType, "fix input"),
+        ];
+        assert_eq!(
+            table.len(),
+            ErrorCode::ALL.len(),
+            "every code is in the table"
+        );
+        for (code, expected) in table {
+            assert_eq!(screen(code), expected, "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_falls_back_on_the_status() {
+        let by_status = |status| error_for(ErrorCode::Unknown, status, String::new(), None);
+        assert!(matches!(
+            by_status(StatusCode::FORBIDDEN),
+            KeywayError::NotAllowed { .. }
+        ));
+        assert!(matches!(
+            by_status(StatusCode::CONFLICT),
+            KeywayError::InvalidInput { .. }
+        ));
+        assert!(matches!(
+            by_status(StatusCode::TOO_MANY_REQUESTS),
+            KeywayError::Retry { .. }
+        ));
+        assert!(matches!(
+            by_status(StatusCode::BAD_GATEWAY),
+            KeywayError::Retry { .. }
+        ));
     }
 }

@@ -8,6 +8,7 @@
 //!   [`pods`](Keyway::pods), [`remote`](Keyway::remote);
 //! - [`platform`]: the foreign traits the apps implement (secure store, device key);
 //! - [`unlock`]: the phone side of a BLE unlock over a [`unlock::BleTransport`];
+//! - [`logging`]: the [`logging::LogSink`] the app installs to receive the core's logs;
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
 //! - [`simulator`] (feature `simulator`): simulated locks for the demo and binding tests.
 
@@ -21,6 +22,7 @@ pub mod ffi;
 pub mod http;
 pub mod import;
 mod local_store;
+pub mod logging;
 pub mod platform;
 pub mod pods;
 pub mod remote;

@@ -39,7 +39,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
 impl From<PlatformError> for KeywayError {
     fn from(error: PlatformError) -> Self {
         match error {
-            PlatformError::Cancelled => KeywayError::NotAllowed {
+            PlatformError::Cancelled => KeywayError::Cancelled {
                 detail: error.to_string(),
             },
             PlatformError::KeyInvalidated => KeywayError::RegisterDevice {

@@ -263,7 +263,10 @@ impl PodsClient {
         T: DeserializeOwned + Send + 'static,
     {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { context.call(method, &path, body.as_ref()).await }).await
+        tracing::debug!(%method, route = path.as_str(), "pods call");
+        on_core_runtime(async move { context.call(method, &path, body.as_ref()).await })
+            .await
+            .inspect_err(|error| crate::logging::error("pods call", error))
     }
 
     async fn pod_call<B>(
@@ -439,6 +442,11 @@ impl PodsClient {
     /// is not yet, and syncs the wallet, so the keys are ready to open doors.
     pub async fn accept_invitation(&self, code: String) -> Result<AcceptedInvitation, KeywayError> {
         let pod = self.redeem_invitation(code).await?;
+        tracing::info!(
+            pod_id = pod.pod_id,
+            site_id = pod.site_id,
+            "invitation redeemed"
+        );
         let devices = DevicesClient::new(Arc::clone(&self.context));
         let device_id = match devices.current_device_id().await? {
             Some(device_id) => device_id,

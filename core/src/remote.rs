@@ -26,7 +26,7 @@ use crate::devices::registered_device_id;
 use crate::ffi::{IqCode, LockRefusal, RefusalAdvice};
 use crate::platform::{signature_to_fixed, DeviceSigner, SecureStore, UserVerifier};
 use crate::runtime::on_core_runtime;
-use crate::KeywayError;
+use crate::{logging, KeywayError};
 
 /// How the person confirms a remote command.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
@@ -240,6 +240,12 @@ impl RemoteClient {
             }
             RemoteGate::Pin { .. } => None,
         };
+        let gate_kind = match gate {
+            RemoteGate::Pin { .. } => "pin",
+            RemoteGate::Biometric => "biometric",
+        };
+        tracing::info!(site_id, lock_id, command = ?command, gate = gate_kind, "remote opening started");
+        let started = std::time::Instant::now();
         on_core_runtime(async move {
             let gate = match (gate, biometric) {
                 (RemoteGate::Pin { pin }, _) => GateBody::Pin { pin },
@@ -257,9 +263,12 @@ impl RemoteClient {
                     Some(&RemoteOpenRequest { command, gate }),
                 )
                 .await?;
-            Ok(RemoteReport::from(response))
+            let report = RemoteReport::from(response);
+            log_report(&report, gate_kind, started);
+            Ok(report)
         })
         .await
+        .inspect_err(|error| logging::error("remote opening", error))
     }
 }
 
@@ -273,6 +282,10 @@ async fn answer_challenge(
     command: RemoteCommand,
 ) -> Result<GateBody, KeywayError> {
     let device_id = registered_device_id(context).await?;
+    tracing::debug!(
+        device_id,
+        "remote: asking the cloud for a biometric challenge"
+    );
     let challenge: RemoteChallengeView = context
         .call(
             Method::POST,
@@ -291,10 +304,15 @@ async fn answer_challenge(
         RemoteCommand::OfficeModeOff => format!("Take lock {lock_id} out of office mode"),
     };
     if !biometric.verifier.verify(reason).await? {
+        tracing::info!("remote: the user verification failed");
         return Err(KeywayError::NotAllowed {
             detail: "the user verification failed".into(),
         });
     }
+    tracing::debug!(
+        challenge_id = challenge.challenge_id,
+        "remote: verified, signing the challenge with the biometric key"
+    );
     let message = remote_gate_message(&nonce, site_id, lock_id, command);
     let signature = signature_to_fixed(&biometric.signer.sign(message).await?)?;
     Ok(GateBody::Biometric {
@@ -304,12 +322,44 @@ async fn answer_challenge(
     })
 }
 
+/// Logs what the IQ and the lock answered, and where the time went.
+fn log_report(report: &RemoteReport, gate: &str, started: std::time::Instant) {
+    let elapsed_ms = started.elapsed().as_millis();
+    if report.granted {
+        tracing::info!(
+            lock_id = report.lock_id,
+            gate,
+            event_seq = report.event_seq,
+            elapsed_ms,
+            total_ms = report.total_ms,
+            cloud_ms = report.cloud_ms,
+            link_ms = report.link_ms,
+            iq_ms = report.iq_ms,
+            lock_ms = report.lock_ms,
+            "remote opening: the lock granted"
+        );
+    } else {
+        tracing::info!(
+            lock_id = report.lock_id,
+            gate,
+            refusal = ?report.refusal,
+            event_seq = report.event_seq,
+            elapsed_ms,
+            total_ms = report.total_ms,
+            iq_ms = report.iq_ms,
+            lock_ms = report.lock_ms,
+            "remote opening: the lock refused"
+        );
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl RemoteClient {
     /// Sets (or resets, after a lockout) the app PIN: 4 to 8 digits, confirmed with the
     /// account password.
     pub async fn set_pin(&self, password: String, pin: String) -> Result<(), KeywayError> {
         let context = Arc::clone(&self.context);
+        tracing::info!("setting the app PIN");
         on_core_runtime(async move {
             context
                 .call::<_, RemotePinStatus>(
@@ -321,6 +371,7 @@ impl RemoteClient {
                 .map(drop)
         })
         .await
+        .inspect_err(|error| logging::error("setting the app PIN", error))
     }
 
     /// Whether an app PIN is set, and whether it is waiting or locked.
@@ -380,6 +431,7 @@ impl RemoteClient {
                     Some(&request),
                 )
                 .await?;
+            tracing::info!(device_id, "biometric key enrolled for remote opening");
             Ok(())
         })
         .await?;
@@ -448,9 +500,12 @@ impl RemoteClient {
                     None,
                 )
                 .await?;
-            secrets.replace(views).await
+            let count = secrets.replace(views).await?;
+            tracing::info!(device_id, iqs = count, "IQ-code secrets synced");
+            Ok(count)
         })
         .await
+        .inspect_err(|error| logging::error("IQ-code secret sync", error))
     }
 
     /// The current code and seconds left for every IQ with a stored secret.
@@ -460,7 +515,14 @@ impl RemoteClient {
 
     /// The current code of one IQ, and the seconds it has left.
     pub async fn iq_code(&self, iq_id: u32) -> Result<IqCode, KeywayError> {
-        self.secrets.code_now(iq_id).await
+        let code = self.secrets.code_now(iq_id).await;
+        match &code {
+            Ok(code) => {
+                tracing::debug!(iq_id, seconds_left = code.seconds_left, "IQ code computed")
+            }
+            Err(error) => logging::error("IQ code", error),
+        }
+        code
     }
 
     /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
@@ -481,11 +543,20 @@ impl RemoteClient {
                     None,
                 )
                 .await?;
+            let emailed = response.delivery == PinDelivery::Emailed;
+            tracing::info!(
+                site_id,
+                user_id,
+                emailed,
+                shown = response.pin.is_some(),
+                "keypad PIN made"
+            );
             Ok(NewKeypadPin {
                 pin: response.pin,
-                emailed: response.delivery == PinDelivery::Emailed,
+                emailed,
             })
         })
         .await
+        .inspect_err(|error| logging::error("keypad PIN", error))
     }
 }

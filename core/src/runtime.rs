@@ -24,14 +24,29 @@ fn runtime() -> Result<&'static Runtime, KeywayError> {
         .map_err(|e| KeywayError::internal(format!("cannot start the core runtime: {e}")))
 }
 
-/// Runs `work` on the core's runtime and waits for it from any executor.
+/// Runs `work` on the core's runtime and waits for it from any executor. Cancelling the call
+/// (the app cancels its coroutine or task, so the binding drops this future) aborts `work` at
+/// its next await point: nothing runs on behind the app's back.
 pub async fn on_core_runtime<T: Send + 'static>(
     work: impl Future<Output = Result<T, KeywayError>> + Send + 'static,
 ) -> Result<T, KeywayError> {
-    runtime()?
-        .spawn(work)
-        .await
-        .map_err(|e| KeywayError::internal(format!("core task failed: {e}")))?
+    let mut task = AbortOnDrop(runtime()?.spawn(work));
+    match (&mut task.0).await {
+        Ok(result) => result,
+        Err(error) if error.is_cancelled() => Err(KeywayError::Cancelled {
+            detail: "the call was cancelled".into(),
+        }),
+        Err(error) => Err(KeywayError::internal(format!("core task failed: {error}"))),
+    }
+}
+
+/// A task that is aborted when the future waiting for it is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Runs blocking work (SQLite, file I/O) off the async threads.

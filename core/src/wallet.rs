@@ -16,7 +16,7 @@ use crate::devices::registered_device_id;
 use crate::ffi::UnlockReport;
 use crate::local_store::StoredKey;
 use crate::runtime::on_core_runtime;
-use crate::{unlock, KeywayError};
+use crate::{logging, unlock, KeywayError};
 
 /// A lock a key opens.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -187,10 +187,28 @@ impl WalletClient {
                 removed,
                 mailbox_updates: mailbox.len() as u32,
             };
+            for key in &keys {
+                tracing::debug!(
+                    credential_id = key.credential_id,
+                    site_id = key.site_id,
+                    locks = key.locks.len(),
+                    not_after = key.not_after,
+                    "key synced"
+                );
+            }
             context.store.replace_wallet(keys, mailbox).await?;
+            tracing::info!(
+                device_id,
+                keys = summary.keys,
+                added = summary.added,
+                removed = summary.removed,
+                mailbox_updates = summary.mailbox_updates,
+                "wallet synced"
+            );
             Ok(summary)
         })
         .await
+        .inspect_err(|error| logging::error("key sync", error))
     }
 
     /// The keys in the wallet.
@@ -213,7 +231,9 @@ impl WalletClient {
     /// for upload whatever the outcome. A refusal is a report with `granted = false`.
     pub async fn unlock(&self, lock_id: u32) -> Result<UnlockReport, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { run(&context, lock_id, Command::Unlock).await }).await
+        on_core_runtime(async move { run(&context, lock_id, Command::Unlock).await })
+            .await
+            .inspect_err(|error| logging::error("unlock", error))
     }
 }
 
@@ -280,7 +300,8 @@ async fn run(
         .max_by_key(|key| key.not_after)
         .ok_or_else(|| KeywayError::NotAllowed {
             detail: format!("no valid key for lock {lock_id}: sync the wallet"),
-        })?;
+        })
+        .inspect_err(|_| tracing::info!(lock_id, "no valid key for this lock in the wallet"))?;
     let transport = context
         .transport
         .as_ref()
@@ -293,6 +314,13 @@ async fn run(
         lock_id,
         mailbox_budget(key.credential.len()),
     );
+    tracing::info!(
+        lock_id,
+        credential_id = key.credential_id,
+        mailbox_updates = mailbox.len(),
+        "unlock started"
+    );
+    let link = unlock::CloseLinkOnCancel::new(transport);
     let outcome = unlock::unlock(
         transport.as_ref(),
         context.signer.as_ref(),
@@ -301,7 +329,9 @@ async fn run(
         command,
         mailbox,
     )
-    .await?;
+    .await;
+    link.finished();
+    let outcome = outcome?;
     // The lock's record of this attempt, and any earlier ones it could not deliver before.
     for record in outcome
         .backlog
@@ -314,6 +344,11 @@ async fn run(
             .queue_event(event.lock_id, event.seq, record.as_bytes().to_vec(), now)
             .await?;
     }
+    tracing::debug!(
+        lock_id,
+        records = outcome.backlog.len() + 1,
+        "event records queued for upload"
+    );
     Ok(UnlockReport::new(&outcome, std::time::Duration::ZERO))
 }
 

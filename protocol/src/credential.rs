@@ -132,11 +132,12 @@ impl Credential {
             .i64(self.not_before)
             .i64(self.not_after)
             .bytes(self.device_key.as_bytes())
-            .u8(self.lock_ids.len() as u8);
+            .u8(u8::try_from(self.lock_ids.len())
+                .map_err(|_| ProtocolError::TooLong("lock ids"))?);
         for lock_id in &self.lock_ids {
             w.u32(*lock_id);
         }
-        w.u8(self.schedule.len() as u8);
+        w.u8(u8::try_from(self.schedule.len()).map_err(|_| ProtocolError::TooLong("schedule"))?);
         for window in &self.schedule {
             w.u8(window.days)
                 .u16(window.start_minute)

@@ -229,7 +229,7 @@ mod tests {
                 let event = LockEvent {
                     lock_id: 9,
                     seq,
-                    time: 1_796_000_000 + seq as i64,
+                    time: 1_796_000_000 + i64::try_from(seq).unwrap(),
                     user_id: 42,
                     credential_id: 77,
                     command: 1,

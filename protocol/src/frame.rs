@@ -42,7 +42,7 @@ pub fn fragment(message: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, ProtocolErro
         return Err(ProtocolError::TooLong("message"));
     }
     let payload = mtu - ATT_HEADER_LEN;
-    let total = message.len() as u16;
+    let total = u16::try_from(message.len()).map_err(|_| ProtocolError::TooLong("message"))?;
     let mut fragments = Vec::new();
     let mut rest = message;
     let mut index: u8 = 0;

@@ -55,7 +55,7 @@ pub fn iq_code_for_step(secret: &[u8], step: u64) -> Result<String, ProtocolErro
     );
     let code = (0..IQ_CODE_LEN)
         .map(|position| {
-            let shift = 27 - 5 * position as u32;
+            let shift = u32::try_from(position).map_or(0, |position| 27 - 5 * position);
             let index = ((bits >> shift) & 0x1f) as usize;
             char::from(*IQ_CODE_ALPHABET.get(index).unwrap_or(&b'?'))
         })
@@ -67,8 +67,10 @@ pub fn iq_code_for_step(secret: &[u8], step: u64) -> Result<String, ProtocolErro
 pub fn iq_code_at(secret: &[u8], unix_seconds: i64) -> Result<IqCode, ProtocolError> {
     let step = iq_time_step(unix_seconds)?;
     let code = iq_code_for_step(secret, step)?;
+    // rem_euclid is in 0..step, so this is in 1..=step and fits.
     let seconds_left =
-        (IQ_CODE_STEP_SECONDS - unix_seconds.rem_euclid(IQ_CODE_STEP_SECONDS)) as u32;
+        u32::try_from(IQ_CODE_STEP_SECONDS - unix_seconds.rem_euclid(IQ_CODE_STEP_SECONDS))
+            .map_err(|_| ProtocolError::Invalid("time step"))?;
     Ok(IqCode {
         code,
         step,
@@ -146,11 +148,11 @@ mod tests {
         let now = 1_796_000_000;
         let step = iq_time_step(now).unwrap();
         for (offset, accepted) in [(-2i64, false), (-1, true), (0, true), (1, true), (2, false)] {
-            let code = iq_code_for_step(SECRET, (step as i64 + offset) as u64).unwrap();
+            let code = iq_code_for_step(SECRET, step.checked_add_signed(offset).unwrap()).unwrap();
             let matched = iq_code_matching_step(SECRET, &code, now).unwrap();
             assert_eq!(matched.is_some(), accepted, "offset {offset}");
             if accepted {
-                assert_eq!(matched, Some((step as i64 + offset) as u64));
+                assert_eq!(matched, step.checked_add_signed(offset));
             }
         }
     }

@@ -15,6 +15,11 @@
 //! Crypto is `ring` only: P-256 ECDSA and ECDH, HKDF-SHA256, AES-256-GCM, HMAC-SHA256.
 
 #![deny(clippy::indexing_slicing)]
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 pub mod api;
 pub mod ble;

@@ -116,7 +116,7 @@ impl Request {
             .bytes(ephemeral_key)
             .u8(command.code());
         w.prefixed(credential, "credential")?;
-        w.u8(mailbox.len() as u8);
+        w.u8(u8::try_from(mailbox.len()).map_err(|_| ProtocolError::TooLong("mailbox"))?);
         for update in mailbox {
             w.prefixed(update, "mailbox update")?;
         }

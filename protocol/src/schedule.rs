@@ -63,8 +63,10 @@ impl LocalMinute {
         let local_minutes = unix_seconds.div_euclid(60) + i64::from(utc_offset_minutes);
         let day = local_minutes.div_euclid(i64::from(MINUTES_PER_DAY));
         // 1970-01-01 was a Thursday (weekday 3 when Monday is 0).
-        let weekday = (day + 3).rem_euclid(7) as u8;
-        let minute = local_minutes.rem_euclid(i64::from(MINUTES_PER_DAY)) as u16;
+        // rem_euclid puts both in range: 0..7 and 0..1440.
+        let weekday = u8::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
+        let minute =
+            u16::try_from(local_minutes.rem_euclid(i64::from(MINUTES_PER_DAY))).unwrap_or(0);
         Self { weekday, minute }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyway_cloud::auth::verification;
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::{CloudConfig, RunningCloud};
 use keyway_core::admin::{AccessGroupInfo, SiteInfo, SiteRole};
 use keyway_core::platform::{file_secure_store, software_device_signer};
@@ -83,14 +83,12 @@ impl World {
         to: &str,
         find: fn(&str) -> Option<String>,
     ) -> (MailboxMessage, String) {
-        let state = &self.cloud.state;
         for _ in 0..250 {
-            state
-                .mail
-                .deliver_due(&state.store, &state.clock)
+            let found = self
+                .cloud
+                .state
+                .delivered_mail()
                 .await
-                .unwrap();
-            let found = read_mailbox(&mailbox_dir(&state.config.data_dir))
                 .unwrap()
                 .into_iter()
                 .rev()

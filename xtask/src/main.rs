@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench import`: the 40,000-row CSV user import (`cloud/benches/import.rs`) |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -31,7 +31,7 @@ const SYSTEM_PACKAGES: &[&str] = &["pkg-config", "libdbus-1-dev", "libjna-java"]
 /// The npm package that ships `kotlinc` and the kotlinx-coroutines / kotlin-test jars.
 const KOTLIN_NPM_PACKAGE: &str = "kotlin-compiler@2";
 /// Python packages installed in the test venv.
-const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio"];
+const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio", "cryptography"];
 /// The binding languages generated into `target/bindings/<language>`.
 const LANGUAGES: &[&str] = &["kotlin", "swift", "python"];
 /// The Android facade: plain Kotlin over the generated API, so it is compiled with the
@@ -109,6 +109,8 @@ commands:
               `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
+             (`cargo xtask bench people`: the cloud's people list, 40,000 people on a
+              site, first page and page 400 over HTTP)
   bench import
              40,000-row CSV user import over HTTP: one line, time and peak RSS
   size       mobile-profile cdylib, stripped, size in bytes and KiB [extra cargo build args]";
@@ -293,22 +295,32 @@ impl Ctx {
     }
 
     /// `cargo xtask bench`: the handshake benchmark of keyway-protocol; `cargo xtask bench
-    /// import`: the CSV user import of 40,000 rows over HTTP (`cloud/benches/import.rs`), one
-    /// line on stdout.
+    /// people`: the cloud's people list at 40,000 people on a site; `cargo xtask bench import`:
+    /// the CSV user import of 40,000 rows over HTTP (`cloud/benches/import.rs`), one line on
+    /// stdout.
     fn bench(&mut self, extra: &[String]) -> Result<()> {
         let mut cmd = self.cargo_cmd();
-        if extra.first().map(String::as_str) == Some("import") {
-            cmd.args([
-                "bench",
-                "--quiet",
-                "-p",
-                "keyway-cloud",
-                "--bench",
-                "import",
-            ]);
-            return run(&mut cmd);
-        }
-        cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
+        let extra = match extra.split_first() {
+            Some((first, rest)) if first == "people" => {
+                cmd.args(["bench", "-p", "keyway-cloud", "--bench", "people"]);
+                rest
+            }
+            Some((first, rest)) if first == "import" => {
+                cmd.args([
+                    "bench",
+                    "--quiet",
+                    "-p",
+                    "keyway-cloud",
+                    "--bench",
+                    "import",
+                ]);
+                rest
+            }
+            _ => {
+                cmd.args(["bench", "-p", "keyway-protocol", "--bench", "handshake"]);
+                extra
+            }
+        };
         if !extra.is_empty() {
             cmd.arg("--").args(extra);
         }
@@ -602,13 +614,13 @@ impl Ctx {
         Ok(home)
     }
 
-    /// Returns the venv's python, creating `target/venv` with pytest when needed.
+    /// Returns the venv's python, creating `target/venv` with [`PYTHON_PACKAGES`] when needed.
     fn ensure_venv(&mut self) -> Result<PathBuf> {
         let venv = self.target.join("venv");
         let python = venv.join("bin").join("python");
         let ready = python.is_file()
             && Command::new(&python)
-                .args(["-c", "import pytest, pytest_asyncio"])
+                .args(["-c", "import pytest, pytest_asyncio, cryptography"])
                 .output()
                 .map(|o| o.status.success())
                 .unwrap_or(false);

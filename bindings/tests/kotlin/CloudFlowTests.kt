@@ -15,7 +15,9 @@ import com.keyway.core.fileSecureStore
 import com.keyway.core.installSimulatedLocks
 import com.keyway.core.logInWithPassword
 import com.keyway.core.softwareDeviceSigner
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeoutOrNull
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.ConcurrentHashMap
@@ -137,6 +139,43 @@ fun cloudFlowTests(suite: TestSuite) {
             phone.auth().logout()
             assertFalse(phone.auth().isLoggedIn())
             assertFalse("keyway.tokens" in store.keys(), "logout deletes the tokens: ${store.keys()}")
+        }
+    }
+
+    suite.test("cancelling an unlock mid-handshake closes the link and leaves nothing half-written") {
+        runBlocking {
+            val stamp = System.nanoTime()
+            val adminEmail = "admin-cancel-$stamp@kotlin.test"
+            val tenantEmail = "tenant-cancel-$stamp@kotlin.test"
+            val admin = filePhone("admin-cancel-$stamp", null)
+            signUpVerified(admin, adminEmail, "Admin", PASSWORD)
+            logInWithPassword(admin, adminEmail, PASSWORD)
+            val site = admin.admin().createSite("Kotlin cancel site $stamp", 0)
+            val locks = installSimulatedLocks(admin, site.siteId, site.authorityPublicKey, listOf("Front"))
+            val front = locks.lockIds().single()
+            val tenant = admin.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER)
+            admin.admin().createAccessGroup(site.siteId, "Tenants", listOf(front), listOf(tenant.userId), emptyList())
+            // MTU 23 and 60 ms a packet: the request alone takes about a second to write.
+            val phone = filePhone("tenant-cancel-$stamp", locks.slowTransport(60u))
+            signUpVerified(phone, tenantEmail, "Tenant", PASSWORD)
+            logInWithPassword(phone, tenantEmail, PASSWORD)
+            phone.devices().register()
+            phone.wallet().sync()
+            val eventsBefore = locks.events(front).size
+
+            val outcome = withTimeoutOrNull(300) { phone.wallet().unlock(front) }
+            assertNull(outcome, "the coroutine was cancelled mid-handshake")
+            var connected = true
+            repeat(100) {
+                if (connected) {
+                    connected = locks.isConnected(front)
+                    if (connected) delay(20)
+                }
+            }
+            assertFalse(connected, "the lock saw the link close")
+            assertEquals(eventsBefore, locks.events(front).size, "no answer, no event at the lock")
+            assertEquals(0u, phone.events().pending(), "nothing queued on the phone")
+            assertTrue(phone.wallet().unlock(front).granted, "the next unlock works")
         }
     }
 

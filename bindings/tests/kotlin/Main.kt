@@ -16,6 +16,7 @@ fun main() {
     credentialTests(suite)
     simulatedSiteTests(suite)
     cloudFlowTests(suite)
+    loggingTests(suite)
     podsTests(suite)
     System.getProperty("keyway.cloud")?.let { remoteOpeningTests(suite, it) }
     exitProcess(suite.finish())

@@ -9,6 +9,7 @@ import com.keyway.core.DeviceSigner
 import com.keyway.core.Keyway
 import com.keyway.core.KeywayConfig
 import com.keyway.core.KeywayException
+import com.keyway.core.PlatformException
 import com.keyway.core.RemoteGate
 import com.keyway.core.SiteRole
 import com.keyway.core.UserVerifier
@@ -61,9 +62,12 @@ class JvmDeviceSigner : DeviceSigner {
 /** The biometric prompt: answers as told and remembers what it was asked. */
 class JvmUserVerifier(@Volatile var recognises: Boolean = true) : UserVerifier {
     val reasons = mutableListOf<String>()
+    /** The person dismisses the prompt (the platform reports a cancellation). */
+    @Volatile var dismissed: Boolean = false
 
     override suspend fun verify(reason: String): Boolean {
         synchronized(reasons) { reasons += reason }
+        if (dismissed) throw PlatformException.Cancelled()
         return recognises
     }
 }
@@ -115,16 +119,20 @@ fun remoteOpeningTests(suite: TestSuite, cloud: String) {
                 phone.remote().open(site.siteId, lockId, RemoteGate.Biometric)
             }
             verifier.recognises = true
-            phone.remote().useBiometric(verifier, JvmDeviceSigner())
-            val mismatch = assertFailsWith<KeywayException.NotAllowed> {
+            verifier.dismissed = true
+            assertFailsWith<KeywayException.Cancelled>("a dismissed prompt is a cancellation") {
                 phone.remote().open(site.siteId, lockId, RemoteGate.Biometric)
             }
-            assertTrue(mismatch.toString().contains("does not match"), "$mismatch")
+            verifier.dismissed = false
+            phone.remote().useBiometric(verifier, JvmDeviceSigner())
+            assertFailsWith<KeywayException.NotAllowed>("another biometric key than the enrolled one") {
+                phone.remote().open(site.siteId, lockId, RemoteGate.Biometric)
+            }
             assertEquals(1uL, hardware.unlockCount(lockId), "another key opened nothing")
 
             phone.remote().setPin(PASSWORD, "2468")
             assertTrue(phone.remote().open(site.siteId, lockId, RemoteGate.Pin("2468")).granted)
-            assertFailsWith<KeywayException.NotAllowed> {
+            assertFailsWith<KeywayException.WrongPin> {
                 phone.remote().open(site.siteId, lockId, RemoteGate.Pin("1357"))
             }
             hardware.stop()

@@ -18,6 +18,7 @@ mod keys;
 mod locks;
 mod me;
 mod people;
+mod people_cursor;
 mod pods;
 mod pods_guests;
 mod pods_invitations;

@@ -5,12 +5,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keyway_protocol::api::{
-    AddPersonRequest, ApiErrorBody, PersonStatus, PersonView, UpdatePersonRequest,
+    AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Role, UpdatePersonRequest,
 };
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
-use super::extract::{Body, Ids};
+use super::extract::{Body, Ids, Params};
+use super::people_cursor::{PeopleCursor, PeopleFilter};
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
@@ -23,12 +27,34 @@ use crate::roles::{check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
 use crate::AppState;
 
-/// A place not claimed yet shows the name the admin typed, never the account's own: adding
-/// an address tells nobody whether it has an account or what its owner is called.
-const PERSON_COLUMNS: &str = "SELECT u.id, u.email,
-    CASE WHEN m.claimed_at IS NULL THEN COALESCE(m.invited_name, u.name) ELSE u.name END,
-    m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL
-    FROM memberships m JOIN users u ON u.id = m.user_id";
+/// The name the list shows for a person: a place not claimed yet shows the name the admin
+/// typed, never the account's own, so adding an address tells nobody whether it has an account
+/// or what its owner is called. The `q` filter searches this and nothing else.
+macro_rules! shown_name {
+    () => {
+        "CASE WHEN m.claimed_at IS NULL THEN COALESCE(m.invited_name, u.name) ELSE u.name END"
+    };
+}
+
+/// A person's view, then the list's sort key (`m.listed_name`, the copy of `shown_name!()`
+/// the triggers of migration 0010 keep, see [`person_from_row`]).
+const PERSON_COLUMNS: &str = concat!(
+    "SELECT u.id, u.email, ",
+    shown_name!(),
+    ", m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL,
+    m.listed_name
+    FROM memberships m JOIN users u ON u.id = m.user_id"
+);
+
+/// The listing's order: by the shown name (without case), then by account id.
+const PEOPLE_ORDER: &str = " ORDER BY m.listed_name, m.user_id";
+
+/// People per page unless `limit` says otherwise.
+pub const DEFAULT_PEOPLE_PER_PAGE: u32 = 50;
+/// The largest `limit`.
+pub const MAX_PEOPLE_PER_PAGE: u32 = 500;
+/// The longest `q`, in characters.
+pub const MAX_PEOPLE_SEARCH_CHARS: usize = 100;
 
 fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
     Ok(PersonView {
@@ -66,15 +92,170 @@ fn flags(view: &PersonView) -> PersonFlags {
     }
 }
 
-/// Everyone on the site (owner, admins and super users).
+/// Which page of the people list, and which people.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// People on the page: 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only people whose shown name or e-mail contains this text, ignoring case (ASCII); at
+    /// most 100 characters.
+    pub q: Option<String>,
+    /// Only people with this role.
+    pub role: Option<Role>,
+    /// Only active people, or only those invited who have not claimed their place yet.
+    pub status: Option<PersonStatus>,
+}
+
+impl PeopleQuery {
+    /// The page size, or 400 when out of range.
+    fn page_size(&self) -> ApiResult<u32> {
+        let limit = self.limit.unwrap_or(DEFAULT_PEOPLE_PER_PAGE);
+        if !(1..=MAX_PEOPLE_PER_PAGE).contains(&limit) {
+            return Err(ApiError::InvalidInput(format!(
+                "limit must be between 1 and {MAX_PEOPLE_PER_PAGE}"
+            )));
+        }
+        Ok(limit)
+    }
+
+    /// The filters, or 400 when the search text is too long or has control characters.
+    fn filter(&self) -> ApiResult<PeopleFilter> {
+        let text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty());
+        if let Some(text) = text {
+            if text.chars().count() > MAX_PEOPLE_SEARCH_CHARS || text.chars().any(char::is_control)
+            {
+                return Err(ApiError::InvalidInput(format!(
+                    "q must be at most {MAX_PEOPLE_SEARCH_CHARS} characters, without control \
+                     characters"
+                )));
+            }
+        }
+        Ok(PeopleFilter {
+            text: text.map(str::to_string),
+            role: self.role,
+            status: self.status,
+        })
+    }
+}
+
+/// `text` as a LIKE pattern that matches it anywhere, `\` escaping LIKE's own `%` and `_`.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The `AND ...` conditions of `filter`, their values pushed onto `values` (`?1` is the site).
+fn filter_conditions(filter: &PeopleFilter, values: &mut Vec<SqlValue>) -> String {
+    let mut conditions = String::new();
+    if let Some(text) = &filter.text {
+        values.push(SqlValue::Text(contains_pattern(text)));
+        let n = values.len();
+        conditions.push_str(&format!(
+            concat!(
+                " AND ((",
+                shown_name!(),
+                ") LIKE ?{n} ESCAPE '\\' OR u.email LIKE ?{n} ESCAPE '\\')"
+            ),
+            n = n
+        ));
+    }
+    if let Some(role) = filter.role {
+        values.push(SqlValue::Text(role_name(role).into()));
+        conditions.push_str(&format!(" AND m.role = ?{}", values.len()));
+    }
+    match filter.status {
+        Some(PersonStatus::Active) => conditions.push_str(" AND m.claimed_at IS NOT NULL"),
+        Some(PersonStatus::Invited) => conditions.push_str(" AND m.claimed_at IS NULL"),
+        None => {}
+    }
+    conditions
+}
+
+/// One page of the site's people after `after` (from the start without it), and how many
+/// match in all. Pages by keyset, so people added or removed meanwhile shift nobody else.
+fn people_page(
+    db: &Connection,
+    site_id: u32,
+    filter: &PeopleFilter,
+    after: Option<&PeopleCursor>,
+    limit: u32,
+) -> ApiResult<PeoplePage> {
+    let mut values = vec![SqlValue::Integer(site_id.into())];
+    let conditions = filter_conditions(filter, &mut values);
+    // The count walks no users unless the text filter needs their names and addresses.
+    let join = if filter.text.is_some() {
+        " JOIN users u ON u.id = m.user_id"
+    } else {
+        ""
+    };
+    let total: i64 = db.query_row(
+        &format!("SELECT COUNT(*) FROM memberships m{join} WHERE m.site_id = ?1{conditions}"),
+        params_from_iter(&values),
+        |row| row.get(0),
+    )?;
+    let mut sql = format!("{PERSON_COLUMNS} WHERE m.site_id = ?1{conditions}");
+    if let Some(after) = after {
+        values.push(SqlValue::Text(after.listed_name.clone()));
+        values.push(SqlValue::Integer(after.user_id.into()));
+        let n = values.len();
+        sql.push_str(&format!(
+            " AND (m.listed_name, m.user_id) > (?{}, ?{n})",
+            n - 1
+        ));
+    }
+    // One more than the page: whether there is a next page at all.
+    values.push(SqlValue::Integer(i64::from(limit) + 1));
+    sql.push_str(&format!("{PEOPLE_ORDER} LIMIT ?{}", values.len()));
+    let mut rows = rows(db, &sql, params_from_iter(&values), |row| {
+        Ok((person_from_row(row)?, row.get::<_, String>(8)?))
+    })?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|(person, listed_name)| {
+            PeopleCursor {
+                listed_name: listed_name.clone(),
+                user_id: person.user_id,
+            }
+            .encode(site_id, filter)
+        })
+    } else {
+        None
+    };
+    Ok(PeoplePage {
+        people: rows.into_iter().map(|(person, _)| person).collect(),
+        next_cursor,
+        total: total.unsigned_abs(),
+    })
+}
+
+/// One page of the site's people (owner, admins and super users), ordered by the name shown
+/// and then by account id. Follow `next_cursor` for the next page; people added or removed
+/// meanwhile never make another person appear twice or go missing.
 #[utoipa::path(
     get,
     path = "/api/v1/sites/{site_id}/people",
     tag = "people",
     security(("bearer" = [])),
-    params(("site_id" = u32, Path, description = "Site id")),
+    params(("site_id" = u32, Path, description = "Site id"), PeopleQuery),
     responses(
-        (status = 200, body = Vec<PersonView>),
+        (status = 200, body = PeoplePage),
+        (status = 400, body = ApiErrorBody, description = "A limit out of range, a search text \
+            too long, or a cursor not given out for this site and these filters"),
         (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
     )
@@ -83,14 +264,22 @@ pub async fn list_people(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
-) -> ApiResult<Json<Vec<PersonView>>> {
-    let people = VIEWING_PEOPLE
+    Params(query): Params<PeopleQuery>,
+) -> ApiResult<Json<PeoplePage>> {
+    // Input is judged only once the caller may see the list: outsiders learn nothing but 404.
+    let page = VIEWING_PEOPLE
         .read(&state, site_id, caller.user_id, move |db| {
-            let sql = format!("{PERSON_COLUMNS} WHERE m.site_id = ?1 ORDER BY u.id");
-            Ok(rows(db, &sql, [site_id], person_from_row)?)
+            let limit = query.page_size()?;
+            let filter = query.filter()?;
+            let after = query
+                .cursor
+                .as_deref()
+                .map(|text| PeopleCursor::decode(text, site_id, &filter))
+                .transpose()?;
+            people_page(db, site_id, &filter, after.as_ref(), limit)
         })
         .await?;
-    Ok(Json(people))
+    Ok(Json(page))
 }
 
 /// Adds a person to the site by e-mail. An address without a verified account gets an

@@ -107,8 +107,11 @@ pub(crate) async fn check_login(
     let mut subjects: Vec<(String, u32)> = Vec::with_capacity(3);
     if let Some(pair) = &pair {
         subjects.push((pair.clone(), throttle::ADDRESS_LIMIT));
-        subjects.push((throttle::account_subject(&email), throttle::ACCOUNT_LIMIT));
     }
+    // The all-addresses cap, unless this address (a real one) signed in here lately.
+    let account_cap = pair
+        .clone()
+        .map(|pair| (pair, throttle::account_subject(&email)));
     if let Some(peer) = peer {
         subjects.push((throttle::address_subject(peer), throttle::ADDRESS_LIMIT));
     }
@@ -121,6 +124,12 @@ pub(crate) async fn check_login(
                 let wait = throttle::backoff_wait(tx, pair, now)?;
                 if wait > 0 {
                     return Ok((Reservation::Refused(wait), None));
+                }
+            }
+            let mut subjects = subjects;
+            if let Some((pair, account)) = account_cap {
+                if peer.is_none() || !throttle::known_sign_in(tx, &pair, now)? {
+                    subjects.push((account, throttle::ACCOUNT_LIMIT));
                 }
             }
             let reservation = throttle::reserve(tx, &subjects, now)?;
@@ -148,6 +157,9 @@ pub(crate) async fn check_login(
         .store
         .transaction(move |tx| {
             throttle::succeeded(tx, pair.as_deref(), &rows)?;
+            if let (Some(pair), Some(_)) = (&pair, peer) {
+                throttle::remember_sign_in(tx, pair, now)?;
+            }
             if !verified {
                 signup_from_login(tx, user_id, &public_url, now)?;
             }

@@ -8,7 +8,9 @@
 //!   per window, so one address cannot spray many accounts.
 //! - **one account, all addresses** ([`account_subject`]): [`ACCOUNT_LIMIT`] failures per
 //!   window, high enough that no single address reaches it, low enough to stop a
-//!   distributed guesser.
+//!   distributed guesser. An (account, address) pair that signed in with the right password
+//!   within [`KNOWN_SIGN_IN_SECONDS`] is not held by this cap (nor counted in it): a guesser
+//!   spread over many addresses does not lock the owner out of where they usually sign in.
 //!
 //! An attempt is recorded as a failure *before* the password is checked (in the same
 //! transaction as the limit check), so parallel guesses cannot slip past the limit; a success
@@ -17,7 +19,7 @@
 
 use std::net::IpAddr;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::ApiError;
 
@@ -33,6 +35,32 @@ pub const ADDRESS_LIMIT: u32 = 20;
 pub const PAIR_FREE_FAILURES: u32 = 3;
 /// The longest wait between two tries on one account from one address.
 pub const PAIR_MAX_DELAY_SECONDS: u64 = 5 * 60;
+
+/// How long a successful sign-in from an address exempts that (account, address) pair from
+/// the all-addresses cap.
+pub const KNOWN_SIGN_IN_SECONDS: i64 = 30 * 86_400;
+
+/// Whether the pair signed in with the right password within [`KNOWN_SIGN_IN_SECONDS`].
+pub(crate) fn known_sign_in(db: &Connection, pair: &str, now: i64) -> Result<bool, ApiError> {
+    let last: Option<i64> = db
+        .query_row(
+            "SELECT last_signed_in FROM known_sign_ins WHERE pair = ?1",
+            [pair],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(last.is_some_and(|at| at > now - KNOWN_SIGN_IN_SECONDS))
+}
+
+/// Remembers that the pair signed in with the right password.
+pub(crate) fn remember_sign_in(db: &Connection, pair: &str, now: i64) -> Result<(), ApiError> {
+    db.execute(
+        "INSERT INTO known_sign_ins (pair, last_signed_in) VALUES (?1, ?2)
+         ON CONFLICT(pair) DO UPDATE SET last_signed_in = excluded.last_signed_in",
+        params![pair, now],
+    )?;
+    Ok(())
+}
 
 /// The subject counting failures for an account (e-mail already normalised).
 pub(crate) fn account_subject(email: &str) -> String {

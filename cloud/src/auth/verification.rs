@@ -380,7 +380,8 @@ fn verification_email(
     public_url: &str,
     expires_at: i64,
 ) -> NewEmail {
-    // The link carries the placeholder: the code goes in only when the e-mail is sent.
+    // The link carries the placeholder too: the outbox puts the code in when it queues the
+    // message, and stores the body sealed.
     let link = verify_link(public_url, to, Some(SECRET_PLACEHOLDER)).replace(
         &url::form_urlencoded::byte_serialize(SECRET_PLACEHOLDER.as_bytes()).collect::<String>(),
         SECRET_PLACEHOLDER,

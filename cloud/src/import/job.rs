@@ -48,7 +48,7 @@ pub async fn run(state: AppState, job: Job) {
     if let Some(ApiError::Internal(detail)) = &error {
         tracing::error!(import_id, %detail, "import stopped");
     }
-    let code = error.as_ref().map(ApiError::code);
+    let code = error.as_ref().map(|error| error.code().as_str());
     let now = state.clock.now();
     let ended = state
         .store

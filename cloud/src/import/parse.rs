@@ -44,7 +44,7 @@ pub enum FileProblem {
 impl FileProblem {
     /// The machine code (the API's `error` field and the job's `error`).
     pub fn code(self) -> &'static str {
-        ApiError::from(self).code()
+        ApiError::from(self).code().as_str()
     }
 }
 

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::remote::error_codes as codes;
 use keyway_protocol::api::ApiErrorBody;
+use keyway_protocol::api::ErrorCode;
 
 use crate::error::{set_retry_after, ApiError};
 use crate::iq::RelayError;
@@ -70,19 +70,19 @@ impl From<RelayError> for RemoteError {
 
 impl RemoteError {
     /// The machine code in the body.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::Api(error) => error.code(),
-            Self::IqOffline => codes::IQ_OFFLINE,
-            Self::IqTimeout => codes::IQ_TIMEOUT,
-            Self::NoIq => codes::NO_IQ,
-            Self::PinNotSet => codes::PIN_NOT_SET,
-            Self::WrongPin { .. } => codes::WRONG_PIN,
-            Self::PinDelay(_) => codes::PIN_DELAY,
-            Self::PinLocked => codes::PIN_LOCKED,
-            Self::GateRefused(_) => codes::GATE_REFUSED,
-            Self::CodeRejected => codes::CODE_REJECTED,
-            Self::LockUnreachable => codes::LOCK_UNREACHABLE,
+            Self::IqOffline => ErrorCode::IqOffline,
+            Self::IqTimeout => ErrorCode::IqTimeout,
+            Self::NoIq => ErrorCode::NoIq,
+            Self::PinNotSet => ErrorCode::PinNotSet,
+            Self::WrongPin { .. } => ErrorCode::WrongPin,
+            Self::PinDelay(_) => ErrorCode::PinDelay,
+            Self::PinLocked => ErrorCode::PinLocked,
+            Self::GateRefused(_) => ErrorCode::GateRefused,
+            Self::CodeRejected => ErrorCode::CodeRejected,
+            Self::LockUnreachable => ErrorCode::LockUnreachable,
         }
     }
 
@@ -108,7 +108,7 @@ impl IntoResponse for RemoteError {
             return error.into_response();
         }
         let body = ApiErrorBody {
-            error: self.code().to_string(),
+            error: self.code().as_str().to_string(),
             message: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();

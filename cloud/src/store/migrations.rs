@@ -1,5 +1,6 @@
-//! Versioned schema migrations. Each runs once, in order, inside a transaction, and bumps
-//! `PRAGMA user_version`. Never edit a released migration: add the next one.
+//! The cloud's versioned schema migrations, run by the shared `keyway-migrate` runner: each
+//! runs once, in order, inside a transaction, and bumps `PRAGMA user_version`. Never edit a
+//! released migration: add the next one.
 
 use rusqlite::Connection;
 
@@ -28,29 +29,21 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0008_sealed_secrets.sql"),
     ),
     ("0009_imports", include_str!("migrations/0009_imports.sql")),
+    (
+        "0010_people_paging",
+        include_str!("migrations/0010_people_paging.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
 pub fn schema_version(connection: &Connection) -> Result<i64, StoreError> {
-    Ok(connection.pragma_query_value(None, "user_version", |row| row.get(0))?)
+    Ok(keyway_migrate::schema_version(connection)?)
 }
 
-/// Applies every migration newer than the database.
+/// Applies every migration newer than the database; a database from a newer build is
+/// refused ([`StoreError::TooNew`]): the cloud's data is not a cache to rebuild.
 pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let current = schema_version(connection)?;
-    let latest = MIGRATIONS.len() as i64;
-    if current > latest {
-        return Err(StoreError::TooNew {
-            found: current,
-            supported: latest,
-        });
-    }
-    for (index, (_name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = connection.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
-    }
+    keyway_migrate::migrate(connection, MIGRATIONS)?;
     Ok(())
 }
 
@@ -100,7 +93,10 @@ mod tests {
             .execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY)")
             .unwrap();
         assert!(
-            migrate(&mut connection).is_err(),
+            matches!(
+                migrate(&mut connection),
+                Err(StoreError::Migration { ref name, .. }) if name == "0001_domain"
+            ),
             "the table already exists"
         );
         assert_eq!(schema_version(&connection).unwrap(), 0);

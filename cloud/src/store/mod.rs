@@ -49,6 +49,14 @@ pub enum StoreError {
         /// Latest this build knows.
         supported: i64,
     },
+    /// A schema migration failed and was rolled back.
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        /// The migration's name.
+        name: String,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
     /// The blocking task died.
     #[error("store task failed")]
     Task,
@@ -105,6 +113,17 @@ pub enum StoreError {
         /// The data directory.
         path: String,
     },
+}
+
+impl From<keyway_migrate::MigrateError> for StoreError {
+    fn from(error: keyway_migrate::MigrateError) -> Self {
+        use keyway_migrate::MigrateError;
+        match error {
+            MigrateError::TooNew { found, supported } => Self::TooNew { found, supported },
+            MigrateError::Failed { name, source, .. } => Self::Migration { name, source },
+            MigrateError::Sqlite(source) => Self::Sqlite(source),
+        }
+    }
 }
 
 /// Every row `sql` selects with `params`, each made into a value by `map`.

@@ -18,6 +18,7 @@ mod api_roles;
 mod import_corpus;
 mod imports;
 mod oauth;
+mod people_paging;
 mod pods_api;
 mod pods_email;
 mod pods_security;

@@ -7,7 +7,6 @@ use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use keyway_cloud::auth::{verification, Authenticated};
-use keyway_cloud::email::{mailbox_dir, read_mailbox};
 use keyway_cloud::{start, ApiError, CloudConfig, RunningCloud};
 use keyway_protocol::api::{
     OAuthErrorBody, TokenResponse, UserView, APP_CLIENT_ID, APP_REDIRECT_URI,
@@ -141,14 +140,12 @@ impl Harness {
     async fn account(&self, email: &str) -> u32 {
         let response = self.signup(email, "Ada Lovelace", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let state = &self.cloud.state;
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
-            .await
-            .unwrap();
         let normalized = email.trim().to_lowercase();
-        let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
+        let code = self
+            .cloud
+            .state
+            .delivered_mail()
+            .await
             .unwrap()
             .into_iter()
             .rev()
@@ -819,6 +816,34 @@ async fn many_addresses_guessing_one_account_are_stopped_at_a_hundred() {
 }
 
 #[tokio::test]
+async fn a_distributed_guesser_does_not_lock_the_owner_out_where_they_usually_sign_in() {
+    let h = proxied_with_ada().await;
+    let usual = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        usual.status(),
+        StatusCode::SEE_OTHER,
+        "the owner signs in as usual"
+    );
+    for i in 0..100 {
+        let address = format!("198.51.100.{}", i + 100);
+        let response = h.ada_from(&address, "wrong password!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "try {i}");
+    }
+    let stranger = h.ada_from("192.0.2.1", PASSWORD).await;
+    assert_eq!(
+        stranger.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new address is held at the cap, even with the password"
+    );
+    let owner = h.ada_from(OWNER_ADDRESS, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "the owner's usual address is not locked out"
+    );
+}
+
+#[tokio::test]
 async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
     let h = Harness::new().await;
     h.account("ada@example.com").await;
@@ -1104,13 +1129,11 @@ async fn an_account_from_before_verification_confirms_its_address_at_its_next_si
     );
     assert!(right.headers().get(LOCATION).is_none());
     // The code went to the address; with it (and the same password) the account is confirmed.
-    let state = &h.cloud.state;
-    state
-        .mail
-        .deliver_due(&state.store, &state.clock)
+    let code = h
+        .cloud
+        .state
+        .delivered_mail()
         .await
-        .unwrap();
-    let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
         .unwrap()
         .into_iter()
         .find_map(|message| verification::find_code(&message.body))

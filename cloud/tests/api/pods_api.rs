@@ -5,7 +5,6 @@
 use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
-use keyway_cloud::email::{mailbox_dir, read_mailbox};
 use keyway_cloud::pods::invitations::find_code;
 use keyway_protocol::api::pods::{GuestView, MyPodView, PodPersonStatus, PodRole, PodView};
 use keyway_protocol::api::{MeResponse, Role, SiteView};
@@ -77,17 +76,11 @@ async fn email_of(cloud: &Cloud, user_id: u32) -> String {
 
 /// Delivers due mail and returns the latest invitation code sent to `to`.
 async fn code_for(cloud: &Cloud, to: &str) -> String {
-    let state = &cloud.running.state;
-    state
-        .mail
-        .deliver_due(&state.store, &state.clock)
+    cloud
+        .mail_to(to)
         .await
-        .unwrap();
-    read_mailbox(&mailbox_dir(&state.config.data_dir))
-        .unwrap()
         .into_iter()
         .rev()
-        .filter(|message| message.to == to)
         .find_map(|message| find_code(&message.body))
         .unwrap_or_else(|| panic!("no invitation to {to}"))
 }

@@ -139,18 +139,13 @@ async fn keypad_pins_follow_the_roles_reach_only_their_person_and_are_never_show
     // The owner made it but is not shown it: it went to the person's own mailbox.
     assert_eq!(body["pin"], Value::Null, "{body}");
     assert_eq!(body["delivery"], "emailed");
-    let (_, people) = cloud
-        .get(&owner, &format!("/api/v1/sites/{}/people", site.site_id))
-        .await;
-    let address = people
-        .as_array()
+    let address = cloud
+        .people(&owner, site.site_id)
+        .await
+        .into_iter()
+        .find(|p| p.user_id == user.user_id)
         .unwrap()
-        .iter()
-        .find(|p| p["user_id"] == user.user_id)
-        .unwrap()["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .email;
     let pin = cloud
         .mail_to(&address)
         .await

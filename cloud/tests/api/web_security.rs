@@ -3,7 +3,6 @@
 //! refuses to serve plain http beyond loopback.
 
 use keyway_cloud::auth::verification;
-use keyway_cloud::email::{mailbox_dir, read_mailbox};
 use keyway_cloud::public_url::PublicUrlError;
 use keyway_cloud::{start, CloudConfig, RunningCloud, StartError};
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
@@ -51,13 +50,11 @@ impl Web {
             .await
             .unwrap();
         assert_eq!(signup.status(), StatusCode::ACCEPTED);
-        let state = &web.cloud.state;
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
+        let code = web
+            .cloud
+            .state
+            .delivered_mail()
             .await
-            .unwrap();
-        let code = read_mailbox(&mailbox_dir(&state.config.data_dir))
             .unwrap()
             .iter()
             .find_map(|message| verification::find_code(&message.body))

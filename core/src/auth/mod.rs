@@ -18,7 +18,7 @@ pub use session::{Session, Tokens};
 
 use crate::http::{CloudHttp, OAuthFailure};
 use crate::runtime::on_core_runtime;
-use crate::KeywayError;
+use crate::{logging, KeywayError};
 
 /// What the app needs to start a login.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -96,6 +96,7 @@ impl AuthClient {
         password: String,
     ) -> Result<SignUpStarted, KeywayError> {
         let http = self.http.clone();
+        tracing::info!("sign-up requested");
         on_core_runtime(async move {
             let response = http
                 .request(Method::POST, "/api/v1/accounts")?
@@ -108,11 +109,13 @@ impl AuthClient {
                 .await
                 .map_err(unreachable_cloud)?;
             let accepted: SignupAccepted = crate::http::decode_response(response).await?;
+            tracing::info!("sign-up accepted: the verification code is on its way");
             Ok(SignUpStarted {
                 email: accepted.email,
             })
         })
         .await
+        .inspect_err(|error| logging::error("sign-up", error))
     }
 
     /// Confirms the address with the code of the verification e-mail and the password chosen
@@ -137,6 +140,7 @@ impl AuthClient {
                 .await
                 .map_err(unreachable_cloud)?;
             let user: UserView = crate::http::decode_response(response).await?;
+            tracing::info!(user_id = user.user_id, "e-mail address verified");
             Ok(AccountInfo {
                 user_id: user.user_id,
                 email: user.email,
@@ -144,6 +148,7 @@ impl AuthClient {
             })
         })
         .await
+        .inspect_err(|error| logging::error("e-mail verification", error))
     }
 
     /// Starts a login that will come back to `redirect_uri` (`keyway://oauth`, or a loopback
@@ -171,6 +176,10 @@ impl AuthClient {
             state,
             redirect_uri,
         });
+        tracing::info!(
+            redirect_uri = request.redirect_uri.as_str(),
+            "login started: the app opens the authorize page"
+        );
         Ok(request)
     }
 
@@ -190,12 +199,18 @@ impl AuthClient {
                 .map(|(_, v)| v.into_owned())
         };
         if param("state").as_deref() != Some(pending.state.as_str()) {
+            tracing::warn!("login answer refused: its state belongs to another login");
             return Err(KeywayError::invalid(
                 "the login answer does not match this login (state mismatch)",
             ));
         }
         if let Some(error) = param("error") {
             let description = param("error_description").unwrap_or_default();
+            // The RFC 6749 error code is one of a fixed list; the description is not logged.
+            tracing::warn!(
+                error = error.as_str(),
+                "login refused at the authorize page"
+            );
             return Err(KeywayError::NotAllowed {
                 detail: format!("login refused: {error} {description}"),
             });
@@ -218,6 +233,7 @@ impl AuthClient {
             {
                 Ok(response) => response,
                 Err(OAuthFailure::Refused(body)) => {
+                    tracing::warn!(error = body.error.as_str(), "code exchange refused");
                     let detail = body.error_description.unwrap_or(body.error);
                     return Err(KeywayError::NotAllowed {
                         detail: format!("login refused: {detail}"),
@@ -225,14 +241,18 @@ impl AuthClient {
                 }
                 Err(OAuthFailure::Other(error)) => return Err(error),
             };
+            let expires_in = response.expires_in;
             session
                 .start(Tokens::from_response(
                     response,
                     chrono::Utc::now().timestamp(),
                 ))
-                .await
+                .await?;
+            tracing::info!(expires_in, "login finished: session started");
+            Ok(())
         })
         .await
+        .inspect_err(|error| logging::error("login", error))
     }
 
     /// Whether this phone holds a session.
@@ -244,6 +264,9 @@ impl AuthClient {
     /// Logs out: revokes the session at the cloud and forgets its tokens.
     pub async fn logout(&self) -> Result<(), KeywayError> {
         let session = Arc::clone(&self.session);
-        on_core_runtime(async move { session.end().await }).await
+        tracing::info!("logging out");
+        on_core_runtime(async move { session.end().await })
+            .await
+            .inspect_err(|error| logging::error("logout", error))
     }
 }

@@ -135,6 +135,9 @@ impl Session {
         let guard = self.tokens.lock().await;
         let already_replaced = guard.as_ref().is_some_and(|t| t.access_token != rejected);
         drop(guard);
+        if already_replaced {
+            tracing::debug!("another call already refreshed the rejected token");
+        }
         self.token(!already_replaced).await
     }
 
@@ -147,10 +150,20 @@ impl Session {
             detail: "not logged in".into(),
         })?;
         if !force && current.fresh(now()) {
+            tracing::trace!("access token still fresh");
             return Ok(current.access_token);
         }
-        self.refreshes
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Single flight: the lock is held until the refresh ends, so concurrent callers wait
+        // here and then find the fresh token.
+        let refresh = self
+            .refreshes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        tracing::info!(
+            refresh,
+            forced = force,
+            "refreshing the access token (other calls wait for this one)"
+        );
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", current.refresh_token.as_str()),
@@ -162,6 +175,11 @@ impl Session {
             .await
         {
             Ok(response) => {
+                tracing::info!(
+                    refresh,
+                    expires_in = response.expires_in,
+                    "access token refreshed"
+                );
                 let tokens = Tokens::from_response(response, now());
                 self.save(Some(&tokens)).await?;
                 let access = tokens.access_token.clone();
@@ -169,6 +187,11 @@ impl Session {
                 Ok(access)
             }
             Err(OAuthFailure::Refused(body)) => {
+                tracing::warn!(
+                    refresh,
+                    error = body.error.as_str(),
+                    "refresh refused: the session ended, log in again"
+                );
                 self.save(None).await?;
                 *guard = None;
                 let detail = body.error_description.unwrap_or(body.error);
@@ -176,7 +199,10 @@ impl Session {
                     detail: format!("the session ended: {detail}"),
                 })
             }
-            Err(OAuthFailure::Other(error)) => Err(error),
+            Err(OAuthFailure::Other(error)) => {
+                crate::logging::error("token refresh", &error);
+                Err(error)
+            }
         }
     }
 
@@ -194,10 +220,12 @@ impl Session {
                 ("token_type_hint", "refresh_token"),
             ];
             // Revocation is best effort: the tokens are gone from this phone either way.
-            let _ = self
+            let revoked = self
                 .http
                 .oauth_form::<serde_json::Value>("/oauth/revoke", &form)
-                .await;
+                .await
+                .is_ok();
+            tracing::info!(revoked, "session ended on this phone");
         }
         Ok(())
     }

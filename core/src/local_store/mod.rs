@@ -1,5 +1,16 @@
 //! The phone's local SQLite store: the wallet, the mailbox to carry, and the event outbox.
-//! WAL, versioned migrations, and all access on the blocking pool.
+//! WAL, versioned migrations (the shared `keyway-migrate` runner), and all access on the
+//! blocking pool.
+//!
+//! - [`open`]: opening one file and sorting what is wrong with it into damage or trouble;
+//! - [`heal`]: rebuilding a damaged store, keeping the outbox;
+//! - [`salvage`]: reading the outbox out of a damaged file;
+//! - [`aside`]: moving the damaged file out of the way.
+
+mod aside;
+mod heal;
+mod open;
+mod salvage;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -9,7 +20,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::runtime::blocking;
 use crate::KeywayError;
 
-const MIGRATIONS: &[&str] = &[include_str!("0001_wallet.sql")];
 /// The database file inside the app's data directory.
 pub const LOCAL_DATABASE_FILE: &str = "keyway-core.sqlite3";
 
@@ -49,20 +59,14 @@ fn db_error(error: rusqlite::Error) -> KeywayError {
 }
 
 impl LocalStore {
-    /// Opens (creating and migrating) the store in `data_dir`.
+    /// Opens (creating and migrating) the store in `data_dir`. A damaged store, or one
+    /// from a newer build, is rebuilt with its readable outbox events (see [`heal`]) and
+    /// the call succeeds; only trouble that is not the file's fault is an error.
     pub fn open(data_dir: &Path) -> Result<Self, KeywayError> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             KeywayError::invalid(format!("data directory {}: {e}", data_dir.display()))
         })?;
-        let mut connection =
-            Connection::open(data_dir.join(LOCAL_DATABASE_FILE)).map_err(db_error)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(db_error)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db_error)?;
-        migrate(&mut connection)?;
+        let (connection, _rebuilt) = heal::open_or_rebuild(&data_dir.join(LOCAL_DATABASE_FILE))?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
@@ -184,19 +188,32 @@ impl LocalStore {
         .await
     }
 
-    /// Up to `limit` queued records, oldest first, with their keys.
+    /// Up to `limit` queued records after the first `skip`, oldest first, with their keys.
     pub async fn pending_events(
         &self,
+        skip: u32,
         limit: u32,
     ) -> Result<Vec<(u32, u64, Vec<u8>)>, KeywayError> {
         self.with(move |db| {
             let mut statement = db.prepare(
-                "SELECT lock_id, seq, record FROM outbox ORDER BY queued_at, lock_id, seq LIMIT ?1",
+                "SELECT lock_id, seq, record FROM outbox ORDER BY queued_at, lock_id, seq
+                 LIMIT ?1 OFFSET ?2",
             )?;
-            let rows = statement.query_map([limit], |row| {
+            let rows = statement.query_map([limit, skip], |row| {
                 Ok((row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?))
             })?;
             rows.collect()
+        })
+        .await
+    }
+
+    /// How many records wait for upload (counted by SQLite: no record is loaded).
+    pub async fn pending_count(&self) -> Result<u32, KeywayError> {
+        self.with(|db| {
+            db.query_row("SELECT COUNT(*) FROM outbox", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|count| u32::try_from(count).unwrap_or(u32::MAX))
         })
         .await
     }
@@ -217,71 +234,8 @@ impl LocalStore {
     }
 }
 
-fn migrate(connection: &mut Connection) -> Result<(), KeywayError> {
-    let current: i64 = connection
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(db_error)?;
-    let latest = MIGRATIONS.len() as i64;
-    if current > latest {
-        return Err(KeywayError::internal(format!(
-            "the local store was written by a newer Keyway (schema {current} > {latest})"
-        )));
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = connection.transaction().map_err(db_error)?;
-        tx.execute_batch(sql).map_err(db_error)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .map_err(db_error)?;
-        tx.commit().map_err(db_error)?;
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(id: u64) -> StoredKey {
-        StoredKey {
-            credential_id: id,
-            site_id: 1,
-            site_name: "HQ".into(),
-            locks: vec![(7, "Front".into())],
-            not_before: 1,
-            not_after: 2,
-            credential: vec![id as u8],
-        }
-    }
-
-    #[tokio::test]
-    async fn wallet_replacement_is_whole_and_survives_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = LocalStore::open(dir.path()).unwrap();
-        store
-            .replace_wallet(vec![key(1), key(2)], vec![(1, vec![9])])
-            .await
-            .unwrap();
-        store.replace_wallet(vec![key(3)], vec![]).await.unwrap();
-        drop(store);
-        let store = LocalStore::open(dir.path()).unwrap();
-        assert_eq!(store.keys().await.unwrap(), vec![key(3)]);
-        assert!(store.mailbox(1).await.unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn the_outbox_keeps_each_record_once_until_acknowledged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = LocalStore::open(dir.path()).unwrap();
-        store.queue_event(7, 1, vec![1], 10).await.unwrap();
-        store.queue_event(7, 1, vec![1], 11).await.unwrap();
-        store.queue_event(7, 2, vec![2], 12).await.unwrap();
-        assert_eq!(store.pending_events(10).await.unwrap().len(), 2);
-        store.remove_events(vec![(7, 1)]).await.unwrap();
-        drop(store);
-        let store = LocalStore::open(dir.path()).unwrap();
-        assert_eq!(
-            store.pending_events(10).await.unwrap(),
-            vec![(7, 2, vec![2])]
-        );
-    }
-}
+mod heal_tests;

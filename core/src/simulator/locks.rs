@@ -55,17 +55,8 @@ impl SimulatedLocks {
             connect_latency: Duration::ZERO,
             packet_latency: Duration::ZERO,
         };
-        let links: HashMap<u32, SimulatedLink> = locks
-            .iter()
-            .map(|installed| {
-                let link = SimulatedLink::new(Arc::clone(&installed.lock), link.clone());
-                (installed.lock_id, link)
-            })
-            .collect();
-        Self {
-            locks,
-            radio: Arc::new(SimulatedRadio::new(links)),
-        }
+        let radio = Arc::new(radio_to(&locks, &link));
+        Self { locks, radio }
     }
 
     /// The installed locks.
@@ -91,6 +82,18 @@ impl SimulatedLocks {
     }
 }
 
+/// A radio that reaches each of `locks` over links like `link`.
+fn radio_to(locks: &[InstalledLock], link: &LinkConfig) -> SimulatedRadio {
+    let links: HashMap<u32, SimulatedLink> = locks
+        .iter()
+        .map(|installed| {
+            let link = SimulatedLink::new(Arc::clone(&installed.lock), link.clone());
+            (installed.lock_id, link)
+        })
+        .collect();
+    SimulatedRadio::new(links)
+}
+
 #[uniffi::export]
 impl SimulatedLocks {
     /// The locks' ids at the cloud, in installation order.
@@ -104,6 +107,22 @@ impl SimulatedLocks {
     /// A phone's BLE radio that reaches these locks (shared: one connection at a time).
     pub fn transport(&self) -> Arc<dyn BleTransport> {
         Arc::clone(&self.radio) as Arc<dyn BleTransport>
+    }
+
+    /// A radio of its own with the smallest MTU (23) and `packet_latency_ms` per BLE packet: an
+    /// unlock over it takes seconds, long enough to cancel it mid-handshake.
+    pub fn slow_transport(&self, packet_latency_ms: u32) -> Arc<dyn BleTransport> {
+        let link = LinkConfig {
+            mtu: keyway_protocol::frame::MIN_ATT_MTU,
+            connect_latency: Duration::ZERO,
+            packet_latency: Duration::from_millis(u64::from(packet_latency_ms)),
+        };
+        Arc::new(radio_to(&self.locks, &link)) as Arc<dyn BleTransport>
+    }
+
+    /// Whether a phone is connected to the lock now.
+    pub fn is_connected(&self, lock_id: u32) -> Result<bool, KeywayError> {
+        self.with_lock(lock_id, |lock| lock.connection_id().is_some())
     }
 
     /// Sets the lock's own clock (Unix seconds), as if time passed at the door.

@@ -5,6 +5,7 @@
 mod btleplug;
 mod transport;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyway_protocol::frame::{fragment, Reassembler};
@@ -64,6 +65,39 @@ impl UnlockOutcome {
     }
 }
 
+/// Closes the BLE link when an unlock is dropped before it finished (the app cancelled the
+/// call): the lock sees the phone go away, as a person walking off would, instead of a link
+/// left open. [`CloseLinkOnCancel::finished`] disarms it once the unlock closed the link itself.
+pub struct CloseLinkOnCancel {
+    transport: Option<Arc<dyn BleTransport>>,
+}
+
+impl CloseLinkOnCancel {
+    /// Watches an unlock over `transport`.
+    pub fn new(transport: &Arc<dyn BleTransport>) -> Self {
+        Self {
+            transport: Some(Arc::clone(transport)),
+        }
+    }
+
+    /// The unlock ran to its end (and closed the link): nothing to do on drop.
+    pub fn finished(mut self) {
+        self.transport = None;
+    }
+}
+
+impl Drop for CloseLinkOnCancel {
+    fn drop(&mut self) {
+        let Some(transport) = self.transport.take() else {
+            return;
+        };
+        // Dropped inside the core's runtime (the aborted task); the disconnect runs on it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { transport.disconnect().await });
+        }
+    }
+}
+
 /// Connects to `lock_id`, presents `credential` signed by `signer` with any `mailbox` updates
 /// to carry, and asks for `command`. The link is closed whatever happens.
 pub async fn unlock(
@@ -75,7 +109,17 @@ pub async fn unlock(
     mailbox: Vec<Vec<u8>>,
 ) -> Result<UnlockOutcome, KeywayError> {
     let started = Instant::now();
-    let mtu = transport.connect(lock_id).await.map_err(transport_error)?;
+    tracing::debug!(lock_id, "BLE: connecting");
+    let mtu = transport
+        .connect(lock_id)
+        .await
+        .map_err(|error| link_failed("connect", started, error))?;
+    tracing::debug!(
+        lock_id,
+        mtu,
+        connect_ms = started.elapsed().as_millis(),
+        "BLE: connected"
+    );
     let mut session = Session {
         transport,
         lock_id,
@@ -85,6 +129,45 @@ pub async fn unlock(
     let handshake = PhoneHandshake::new(credential, command, mailbox);
     let result = session.run(handshake, signer, started).await;
     transport.disconnect().await;
+    let traffic = session.traffic;
+    match &result {
+        Ok(outcome) => match outcome.refusal {
+            None => tracing::info!(
+                lock_id,
+                lock_time = outcome.lock_time,
+                backlog = outcome.backlog.len(),
+                connect_ms = outcome.connect.as_millis(),
+                exchange_ms = outcome.exchange.as_millis(),
+                total_ms = started.elapsed().as_millis(),
+                writes = traffic.writes,
+                bytes_written = traffic.bytes_written,
+                notifications = traffic.notifications,
+                bytes_notified = traffic.bytes_notified,
+                "BLE: the lock granted"
+            ),
+            Some(reason) => tracing::info!(
+                lock_id,
+                reason = ?reason,
+                aborted = outcome.lock_time.is_none(),
+                connect_ms = outcome.connect.as_millis(),
+                exchange_ms = outcome.exchange.as_millis(),
+                total_ms = started.elapsed().as_millis(),
+                writes = traffic.writes,
+                notifications = traffic.notifications,
+                "BLE: the lock refused"
+            ),
+        },
+        Err(error) => tracing::warn!(
+            lock_id,
+            variant = error.variant(),
+            total_ms = started.elapsed().as_millis(),
+            writes = traffic.writes,
+            bytes_written = traffic.bytes_written,
+            notifications = traffic.notifications,
+            bytes_notified = traffic.bytes_notified,
+            "BLE: unlock failed, link closed"
+        ),
+    }
     result
 }
 
@@ -102,28 +185,63 @@ impl Session<'_> {
         signer: &dyn DeviceSigner,
         started: Instant,
     ) -> Result<UnlockOutcome, KeywayError> {
-        let challenge = self.receive_message().await?;
+        let challenge = self.receive_message("challenge", started).await?;
         let connect = started.elapsed();
+        tracing::debug!(
+            lock_id = self.lock_id,
+            bytes = challenge.len(),
+            notifications = self.traffic.notifications,
+            "BLE: challenge received"
+        );
         let exchange_started = Instant::now();
         let to_sign = handshake
             .on_challenge(&challenge, &SystemRandom::new())
             .map_err(garbled)?;
         if handshake.lock_id() != Some(self.lock_id) {
+            tracing::warn!(
+                expected = self.lock_id,
+                answered = handshake.lock_id(),
+                "BLE: another lock answered the challenge"
+            );
             return Err(KeywayError::Retry {
                 detail: format!("connected to another lock than {}", self.lock_id),
             });
         }
+        let signing = Instant::now();
         let signature = signature_to_fixed(&signer.sign(to_sign).await?)?;
+        tracing::debug!(
+            sign_ms = signing.elapsed().as_millis(),
+            "BLE: challenge signed with the device key"
+        );
         let request = handshake
             .request(&signature)
             .map_err(KeywayError::internal)?;
-        for piece in fragment(&request, self.mtu).map_err(KeywayError::internal)? {
+        let pieces = fragment(&request, self.mtu).map_err(KeywayError::internal)?;
+        let fragments = pieces.len();
+        for piece in pieces {
             self.traffic.writes += 1;
             self.traffic.bytes_written += piece.len() as u32;
-            self.transport.write(piece).await.map_err(transport_error)?;
+            tracing::trace!(bytes = piece.len(), "BLE: fragment written");
+            self.transport
+                .write(piece)
+                .await
+                .map_err(|error| link_failed("write", started, error))?;
         }
-        let answer = self.receive_message().await?;
+        tracing::debug!(
+            lock_id = self.lock_id,
+            bytes = request.len(),
+            fragments,
+            mtu = self.mtu,
+            "BLE: request sent"
+        );
+        let answer = self.receive_message("answer", started).await?;
         let exchange = exchange_started.elapsed();
+        tracing::debug!(
+            lock_id = self.lock_id,
+            bytes = answer.len(),
+            exchange_ms = exchange.as_millis(),
+            "BLE: answer received"
+        );
         let (refusal, event, lock_time, backlog) =
             match handshake.on_answer(&answer).map_err(garbled)? {
                 PhoneOutcome::Answer(answer) => (
@@ -146,16 +264,25 @@ impl Session<'_> {
         })
     }
 
-    async fn receive_message(&mut self) -> Result<Vec<u8>, KeywayError> {
+    async fn receive_message(
+        &mut self,
+        waiting_for: &'static str,
+        started: Instant,
+    ) -> Result<Vec<u8>, KeywayError> {
         let mut reassembler = Reassembler::new();
         loop {
             let piece = self
                 .transport
                 .receive(NOTIFICATION_TIMEOUT_MS)
                 .await
-                .map_err(transport_error)?;
+                .map_err(|error| link_failed(waiting_for, started, error))?;
             self.traffic.notifications += 1;
             self.traffic.bytes_notified += piece.len() as u32;
+            tracing::trace!(
+                bytes = piece.len(),
+                waiting_for,
+                "BLE: notification received"
+            );
             if let Some(message) = reassembler.push(&piece).map_err(garbled)? {
                 return Ok(message);
             }
@@ -165,9 +292,21 @@ impl Session<'_> {
 
 /// The lock's bytes could not be read or authenticated: a bad link or an impostor; retry.
 fn garbled(error: ProtocolError) -> KeywayError {
+    tracing::warn!(error = %error, "BLE: the lock's bytes could not be read or authenticated");
     KeywayError::Retry {
         detail: format!("unreadable answer from the lock: {error}"),
     }
+}
+
+/// Logs a link failure during `step` and maps it.
+fn link_failed(step: &'static str, started: Instant, error: TransportError) -> KeywayError {
+    tracing::warn!(
+        step,
+        error = %error,
+        after_ms = started.elapsed().as_millis(),
+        "BLE: link failed"
+    );
+    transport_error(error)
 }
 
 fn transport_error(error: TransportError) -> KeywayError {

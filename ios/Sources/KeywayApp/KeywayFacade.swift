@@ -8,6 +8,9 @@ import KeywayCore
 /// What the view offers the user after an error; the core's error variant decides it.
 public enum UiAction: Equatable {
     case fixInput, none, moveCloserAndRetry, retry, logIn, registerDevice, report
+    /// Show a countdown of this many seconds, then offer to try again.
+    case waitAndRetry(seconds: UInt64)
+    case setPin, enterPinAgain, resetPin, openOverBluetooth, dismiss
 }
 
 /// What a view shows when the core says no: the core's message and the action to offer.
@@ -20,6 +23,14 @@ public struct UiError: Error, Equatable {
 public enum KeywayFacade {
     /// The core's version, for the about screen and bug reports.
     public static var coreVersion: String { keywayCoreVersion() }
+
+    /// Sends the core's logs to `sink` (`os_log`, a file for the support screen) up to
+    /// `maxLevel`. Call once at app start; a later call replaces the sink and the level.
+    /// True when the records reach `sink`. The records never hold a secret, at any level.
+    @discardableResult
+    public static func startLogging(_ sink: LogSink, maxLevel: LogLevel = .info) -> Bool {
+        initLogging(sink: sink, maxLevel: maxLevel)
+    }
 
     /// The IQ code to show now for this person-and-IQ secret.
     public static func currentIqCode(secret: Data) -> Result<IqCode, UiError> {
@@ -49,6 +60,13 @@ public enum KeywayFacade {
         case let .NotAllowed(detail): return UiError(message: detail, action: .none)
         case let .OutOfRange(detail): return UiError(message: detail, action: .moveCloserAndRetry)
         case let .Retry(detail): return UiError(message: detail, action: .retry)
+        case let .RetryAfter(detail, seconds):
+            return UiError(message: detail, action: .waitAndRetry(seconds: seconds))
+        case let .PinNotSet(detail): return UiError(message: detail, action: .setPin)
+        case let .WrongPin(detail): return UiError(message: detail, action: .enterPinAgain)
+        case let .PinLocked(detail): return UiError(message: detail, action: .resetPin)
+        case let .LockUnreachable(detail): return UiError(message: detail, action: .openOverBluetooth)
+        case let .Cancelled(detail): return UiError(message: detail, action: .dismiss)
         case let .ReLogin(detail): return UiError(message: detail, action: .logIn)
         case let .RegisterDevice(detail): return UiError(message: detail, action: .registerDevice)
         case let .Internal(detail): return UiError(message: detail, action: .report)

@@ -9,7 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod error_code;
 pub mod remote;
+
+pub use error_code::ErrorCode;
 
 pub mod pods;
 
@@ -39,10 +42,8 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
-    /// A stable machine code: `invalid_input`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `rate_limited`, `internal`; for an import file also `not_comma_separated`,
-    /// `not_utf8_csv`, `wrong_columns`, `empty_file`, `no_rows`, `file_too_large` (413) and
-    /// `unsupported_media_type` (415).
+    /// A stable machine code, one of [`ErrorCode`] (`invalid_input`, `pin_not_set`, …);
+    /// a client that does not know it acts on the HTTP status.
     pub error: String,
     /// A sentence for people.
     pub message: String,
@@ -196,6 +197,20 @@ pub struct PersonView {
     pub remote_opening: bool,
     /// Whether the person has claimed the membership with a verified account.
     pub status: PersonStatus,
+}
+
+/// `GET /api/v1/sites/{site_id}/people`: one page of the site's people, ordered by the name
+/// shown, then by account id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeoplePage {
+    /// This page's people, at most `limit` of them.
+    pub people: Vec<PersonView>,
+    /// Pass it back as `cursor` for the next page; absent on the last page. Opaque: valid only
+    /// for the same site and the same filters.
+    pub next_cursor: Option<String>,
+    /// How many people match the filters on all pages together, at the time of this page.
+    pub total: u64,
 }
 
 /// Whether a person added by e-mail can use their rights yet.

@@ -5,32 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The machine codes (`ApiErrorBody::error`) of remote-opening refusals, beyond the general
-/// ones, each telling the app what to do.
-pub mod error_codes {
-    /// 503: the lock's IQ is not connected; nothing was queued. Try again later.
-    pub const IQ_OFFLINE: &str = "iq_offline";
-    /// 504: the IQ took the command but did not answer in time.
-    pub const IQ_TIMEOUT: &str = "iq_timeout";
-    /// 502: the IQ is online but cannot reach the lock (out of radio range, no power).
-    /// Try again near the door, or open with the app over Bluetooth.
-    pub const LOCK_UNREACHABLE: &str = "lock_unreachable";
-    /// 409: the lock is not attached to an IQ.
-    pub const NO_IQ: &str = "no_iq";
-    /// 409: set an app PIN first.
-    pub const PIN_NOT_SET: &str = "pin_not_set";
-    /// 403: wrong app PIN.
-    pub const WRONG_PIN: &str = "wrong_pin";
-    /// 429 with `Retry-After`: wait before the next PIN try.
-    pub const PIN_DELAY: &str = "pin_delay";
-    /// 403: the PIN is locked; set it again with the account password.
-    pub const PIN_LOCKED: &str = "pin_locked";
-    /// 403: the biometric answer does not verify.
-    pub const GATE_REFUSED: &str = "gate_refused";
-    /// 403: the IQ code is wrong, expired or used before.
-    pub const CODE_REJECTED: &str = "code_rejected";
-}
-
 const BIOMETRIC_ENROL_LABEL: &[u8] = b"KEYWAY-BIOMETRIC-ENROL-V1";
 const REMOTE_GATE_LABEL: &[u8] = b"KEYWAY-REMOTE-GATE-V1";
 

@@ -156,7 +156,8 @@ impl LockAnswer {
             .u8(self.refusal.map_or(0, RefusalReason::code))
             .i64(self.lock_time)
             .bytes(self.event.as_bytes())
-            .u8(backlog.len() as u8);
+            // At most MAX_BACKLOG records were taken above.
+            .u8(u8::try_from(backlog.len()).unwrap_or(u8::MAX));
         for record in backlog {
             w.bytes(record.as_bytes());
         }

@@ -114,7 +114,10 @@ impl KeypadTable {
             .u32(self.lock_id)
             .u32(self.serial)
             .bytes(&self.key)
-            .u16(self.entries.len() as u16);
+            .u16(
+                u16::try_from(self.entries.len())
+                    .map_err(|_| ProtocolError::TooLong("keypad table"))?,
+            );
         for entry in &self.entries {
             if entry.schedule.len() > MAX_WINDOWS_PER_CREDENTIAL {
                 return Err(ProtocolError::TooLong("keypad entry schedule"));
@@ -130,7 +133,8 @@ impl KeypadTable {
                 } else {
                     0
                 })
-                .u8(entry.schedule.len() as u8);
+                .u8(u8::try_from(entry.schedule.len())
+                    .map_err(|_| ProtocolError::TooLong("keypad entry schedule"))?);
             for window in &entry.schedule {
                 w.u8(window.days)
                     .u16(window.start_minute)

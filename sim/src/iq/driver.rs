@@ -333,7 +333,7 @@ mod tests {
         let connection = IqConnection::to_cloud("http://127.0.0.1:4000/");
         assert_eq!(connection.url, "ws://127.0.0.1:4000/iq/v1/connect");
         let waits: Vec<u64> = (0..8)
-            .map(|failures| connection.backoff(failures).as_millis() as u64)
+            .map(|failures| u64::try_from(connection.backoff(failures).as_millis()).unwrap())
             .collect();
         assert_eq!(waits, [50, 100, 200, 400, 800, 1600, 2000, 2000]);
         assert_eq!(connection.backoff(u32::MAX), Duration::from_secs(2));

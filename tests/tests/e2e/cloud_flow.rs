@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keyway_core::admin::SiteRole;
+use keyway_core::admin::{PeopleListRequest, SiteRole};
 use keyway_core::simulator::{log_in_with_password, simulated_browser_login};
 use keyway_core::unlock::BleTransport;
 use keyway_core::KeywayError;
@@ -166,6 +166,77 @@ async fn roles_are_enforced_through_the_core() {
         )
         .await;
     assert!(allowed.is_ok(), "{allowed:?}");
+
+    // The people list pages through the core: one person a page, each once, then no cursor.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = superuser
+            .admin()
+            .list_people(
+                site.info.site_id,
+                PeopleListRequest {
+                    limit: Some(1),
+                    cursor,
+                    ..PeopleListRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 4, "the owner, plain, super and u");
+        seen.extend(page.people);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut emails: Vec<String> = seen.into_iter().map(|person| person.email).collect();
+    emails.sort();
+    assert_eq!(
+        emails,
+        [
+            "owner3@e2e.test",
+            "plain@e2e.test",
+            "super@e2e.test",
+            "u@e2e.test"
+        ]
+    );
+    let invited = superuser
+        .admin()
+        .list_people(
+            site.info.site_id,
+            PeopleListRequest {
+                invited: Some(true),
+                search: Some("U@E2E".into()),
+                ..PeopleListRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(invited.people.len(), 1);
+    assert!(invited.people[0].invited);
+    let tampered = superuser
+        .admin()
+        .list_people(
+            site.info.site_id,
+            PeopleListRequest {
+                cursor: Some("not-a-cursor".into()),
+                ..PeopleListRequest::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(tampered, Err(KeywayError::InvalidInput { .. })),
+        "{tampered:?}"
+    );
+    let denied = plain
+        .admin()
+        .list_people(site.info.site_id, PeopleListRequest::default())
+        .await;
+    assert!(
+        matches!(denied, Err(KeywayError::NotAllowed { .. })),
+        "{denied:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

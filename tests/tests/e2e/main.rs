@@ -11,7 +11,9 @@
 mod pods_support;
 mod remote_support;
 
+mod cancellation;
 mod cloud_flow;
+mod core_log_secrets;
 mod import;
 mod log_secrets;
 mod offline_unlock;

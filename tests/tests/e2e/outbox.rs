@@ -158,3 +158,98 @@ async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock()
     assert_eq!((uploaded.stored, uploaded.rejected), (2, 0));
     assert_eq!(stored_events(&world), 2, "both openings are on record");
 }
+
+/// Turns the phone's store into one a newer build left behind (a downgrade).
+fn as_if_from_a_newer_build(dir: &Path) {
+    let db = rusqlite::Connection::open(dir.join("keyway-core.sqlite3")).unwrap();
+    db.pragma_update(None, "user_version", 99).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_kept_through_a_rebuilt_store_are_uploaded_exactly_once() {
+    let world = World::start().await;
+    let site = world.site("owner@heal.test", &["Door"]).await;
+    let user = site.add("walker@heal.test", SiteRole::User).await;
+    site.grant_first_lock(user).await;
+    let radio = site.radio();
+    let transport = || Some(Arc::clone(&radio) as Arc<dyn BleTransport>);
+    let phone = world.phone("walker", transport());
+    world.sign_up_verified(&phone, "walker@heal.test").await;
+    log_in(&phone, "walker@heal.test").await;
+    phone.devices().register().await.unwrap();
+    phone.wallet().sync().await.unwrap();
+    let lock = site.locks[0].lock_id;
+    for _ in 0..3 {
+        assert!(phone.wallet().unlock(lock).await.unwrap().granted);
+    }
+    drop(phone);
+    let dir = world.phone_dir("walker");
+    let snapshot = dir.with_extension("snapshot");
+    copy_dir(&dir, &snapshot);
+
+    // Uploaded from the healthy store; then the older copy of the store, events still
+    // queued, comes back as a file from a newer build.
+    let phone = world.phone("walker", transport());
+    assert_eq!(phone.events().upload().await.unwrap().stored, 3);
+    drop(phone);
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(&snapshot, &dir);
+    as_if_from_a_newer_build(&dir);
+
+    let phone = world.phone("walker", transport());
+    assert!(
+        phone.wallet().keys().await.unwrap().is_empty(),
+        "the wallet is rebuilt"
+    );
+    assert_eq!(
+        phone.events().pending().await.unwrap(),
+        3,
+        "the outbox is kept"
+    );
+    assert!(phone.devices().current_device_id().await.unwrap().is_some());
+    let again = phone.events().upload().await.unwrap();
+    assert_eq!((again.stored, again.duplicates, again.pending), (0, 3, 0));
+    assert_eq!(stored_events(&world), 3, "nothing doubled");
+
+    // The next sync refills the wallet and the phone opens doors again.
+    phone.wallet().sync().await.unwrap();
+    assert!(phone.wallet().unlock(lock).await.unwrap().granted);
+    assert_eq!(phone.events().upload().await.unwrap().stored, 1);
+    assert_eq!(stored_events(&world), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_overwritten_with_garbage_starts_empty_and_works_after_a_sync() {
+    let world = World::start().await;
+    let site = world.site("owner@garbage.test", &["Door"]).await;
+    let user = site.add("walker@garbage.test", SiteRole::User).await;
+    site.grant_first_lock(user).await;
+    let radio = site.radio();
+    let transport = || Some(Arc::clone(&radio) as Arc<dyn BleTransport>);
+    let phone = world.phone("walker", transport());
+    world.sign_up_verified(&phone, "walker@garbage.test").await;
+    log_in(&phone, "walker@garbage.test").await;
+    phone.devices().register().await.unwrap();
+    phone.wallet().sync().await.unwrap();
+    drop(phone);
+    let dir = world.phone_dir("walker");
+    std::fs::write(dir.join("keyway-core.sqlite3"), vec![0xa5; 16384]).unwrap();
+
+    let phone = world.phone("walker", transport());
+    assert!(phone.wallet().keys().await.unwrap().is_empty());
+    assert_eq!(phone.events().pending().await.unwrap(), 0);
+    assert_eq!(phone.devices().current_device_id().await.unwrap(), None);
+    // Registering again is harmless; the sync refills the wallet.
+    phone.devices().register().await.unwrap();
+    phone.wallet().sync().await.unwrap();
+    assert!(!phone.wallet().keys().await.unwrap().is_empty());
+    assert!(
+        phone
+            .wallet()
+            .unlock(site.locks[0].lock_id)
+            .await
+            .unwrap()
+            .granted
+    );
+    assert_eq!(phone.events().upload().await.unwrap().stored, 1);
+}

@@ -19,10 +19,6 @@ fn pin(pin: &str) -> RemoteGate {
     RemoteGate::Pin { pin: pin.into() }
 }
 
-fn detail(error: &KeywayError) -> String {
-    error.to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_right_pin_opens_and_a_wrong_one_does_not() {
     let r = remote_site(&["Front", "Back"]).await;
@@ -46,8 +42,7 @@ async fn the_right_pin_opens_and_a_wrong_one_does_not() {
 
     let wrong = remote.open(r.site_id(), r.lock(0), pin("0000")).await;
     let error = wrong.unwrap_err();
-    assert!(matches!(error, KeywayError::NotAllowed { .. }), "{error:?}");
-    assert!(detail(&error).contains("wrong PIN"), "{error}");
+    assert!(matches!(error, KeywayError::WrongPin { .. }), "{error:?}");
     assert_eq!(r.unlocks(0), 1, "a wrong PIN never reaches the lock");
     let status = remote.pin_status().await.unwrap();
     assert!(status.set && !status.locked);
@@ -96,37 +91,39 @@ async fn after_five_wrong_pins_tries_wait_longer_and_ten_lock_the_pin() {
     for attempt in 1..=5 {
         let error = open(pin("9999")).await.unwrap_err();
         assert!(
-            matches!(error, KeywayError::NotAllowed { .. }),
+            matches!(error, KeywayError::WrongPin { .. }),
             "try {attempt}: {error:?}"
         );
     }
-    // Now even the right PIN waits: the cloud does not check it before the delay is over.
+    // Now even the right PIN waits: the cloud does not check it before the delay is over, and
+    // the app is told how long.
     let waiting = open(pin(PIN)).await.unwrap_err();
     assert!(
-        matches!(&waiting, KeywayError::Retry { detail } if detail.contains("wait 30 s")),
+        matches!(&waiting, KeywayError::RetryAfter { retry_after_seconds, .. }
+            if (27..=30).contains(retry_after_seconds)),
         "{waiting:?}"
     );
-    assert_eq!(
-        remote.pin_status().await.unwrap().retry_after_seconds,
-        Some(30)
-    );
+    // 30 s from the fifth failure, on the cloud's wall clock (a busy machine may have spent a
+    // second or two since).
+    let wait = remote.pin_status().await.unwrap().retry_after_seconds;
+    assert!(wait.is_some_and(|s| (27..=30).contains(&s)), "{wait:?}");
     for (attempt, delay) in [(6, 30), (7, 60), (8, 120), (9, 240)] {
         r.advance(delay);
         let error = open(pin("9999")).await.unwrap_err();
         assert!(
-            matches!(error, KeywayError::NotAllowed { .. }),
+            matches!(error, KeywayError::WrongPin { .. }),
             "try {attempt}: {error:?}"
         );
         let early = open(pin(PIN)).await.unwrap_err();
-        assert!(matches!(early, KeywayError::Retry { .. }), "{early:?}");
+        assert!(matches!(early, KeywayError::RetryAfter { .. }), "{early:?}");
     }
     r.advance(480);
     let tenth = open(pin("9999")).await.unwrap_err();
-    assert!(detail(&tenth).contains("locked"), "{tenth}");
+    assert!(matches!(tenth, KeywayError::PinLocked { .. }), "{tenth:?}");
     r.advance(3600);
     let locked = open(pin(PIN)).await.unwrap_err();
     assert!(
-        matches!(&locked, KeywayError::NotAllowed { detail } if detail.contains("locked")),
+        matches!(&locked, KeywayError::PinLocked { .. }),
         "the right PIN does not unlock a locked PIN: {locked:?}"
     );
     assert!(remote.pin_status().await.unwrap().locked);
@@ -182,7 +179,7 @@ async fn the_biometric_key_opens_and_another_key_is_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&mismatch, KeywayError::NotAllowed { detail } if detail.contains("does not match")),
+        matches!(&mismatch, KeywayError::NotAllowed { .. }),
         "{mismatch:?}"
     );
     assert_eq!(r.unlocks(0), 1, "only the matching key opened");
@@ -248,10 +245,7 @@ async fn an_offline_iq_fails_fast_and_the_command_is_not_queued() {
         .await;
     let elapsed = started.elapsed();
     let error = offline.unwrap_err();
-    assert!(
-        matches!(&error, KeywayError::Retry { detail } if detail.contains("offline")),
-        "{error:?}"
-    );
+    assert!(matches!(&error, KeywayError::Retry { .. }), "{error:?}");
     assert!(elapsed < Duration::from_secs(2), "failed fast: {elapsed:?}");
     assert_eq!(
         r.tenant.remote().pin_status().await.unwrap().failures,

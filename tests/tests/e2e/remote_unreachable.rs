@@ -5,8 +5,8 @@ use crate::remote_support;
 
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::StoreError;
-use keyway_protocol::api::remote::error_codes::LOCK_UNREACHABLE;
 use keyway_protocol::api::ApiErrorBody;
+use keyway_protocol::api::ErrorCode;
 use keyway_protocol::SigningKey;
 use remote_support::{remote_site, Remote, PIN};
 use ring::rand::SystemRandom;
@@ -78,7 +78,7 @@ async fn a_lock_the_iq_cannot_reach_is_a_clear_502_not_a_server_error() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 502);
     let body: ApiErrorBody = response.json().await.unwrap();
-    assert_eq!(body.error, LOCK_UNREACHABLE);
+    assert_eq!(ErrorCode::parse(&body.error), ErrorCode::LockUnreachable);
     assert!(!body.message.is_empty(), "advice the app can show");
     let outcome: String = r
         .query(
@@ -87,6 +87,23 @@ async fn a_lock_the_iq_cannot_reach_is_a_clear_502_not_a_server_error() {
         )
         .await;
     assert!(!outcome.is_empty(), "the failed opening is recorded");
+    // Through the core, the app is told what to do: the IQ cannot reach this lock.
+    let through_core = r
+        .tenant
+        .remote()
+        .open(
+            r.site_id(),
+            far,
+            keyway_core::remote::RemoteGate::Pin { pin: PIN.into() },
+        )
+        .await;
+    assert!(
+        matches!(
+            through_core,
+            Err(keyway_core::KeywayError::LockUnreachable { .. })
+        ),
+        "{through_core:?}"
+    );
 
     // The lock the IQ does reach still opens.
     let report = r

@@ -50,3 +50,11 @@ CREATE INDEX verification_failures_by_email ON verification_failures(email, fail
 -- but has no code, so two guest rows of one address may exist on a site. Redeeming still
 -- refuses anybody already on the site.
 DROP INDEX pod_guests_once_per_site;
+
+-- (Account, address) pairs that signed in with the right password lately: a guesser who holds
+-- an account at its all-addresses cap does not lock its owner out of the places they sign in
+-- from.
+CREATE TABLE known_sign_ins (
+    pair           TEXT PRIMARY KEY,
+    last_signed_in INTEGER NOT NULL
+);

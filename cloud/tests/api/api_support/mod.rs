@@ -10,10 +10,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::auth::verification;
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::{start, CloudConfig, RunningCloud, StoreError};
 use keyway_protocol::api::{
-    AccessGroupView, DeviceView, KeySyncResponse, LockView, PersonView, Role, SiteView, WindowDto,
+    AccessGroupView, DeviceView, KeySyncResponse, LockView, PeoplePage, PersonView, Role, SiteView,
+    WindowDto,
 };
 use keyway_protocol::{PublicKey, SigningKey};
 use reqwest::{Method, StatusCode};
@@ -340,13 +341,10 @@ impl Cloud {
 
     /// Delivers due mail and returns every e-mail sent to `to` so far, oldest first.
     pub async fn mail_to(&self, to: &str) -> Vec<MailboxMessage> {
-        let state = &self.running.state;
-        state
-            .mail
-            .deliver_due(&state.store, &state.clock)
+        self.running
+            .state
+            .delivered_mail()
             .await
-            .unwrap();
-        read_mailbox(&mailbox_dir(&state.config.data_dir))
             .unwrap()
             .into_iter()
             .filter(|message| message.to == to)
@@ -362,12 +360,29 @@ impl Cloud {
             .find_map(|message| verification::find_code(&message.body))
     }
 
-    /// The site's people as `caller` sees them.
+    /// The site's people as `caller` sees them: every page, followed to the last, in the
+    /// list's order.
     pub async fn people(&self, caller: &Caller, site_id: u32) -> Vec<PersonView> {
-        let (status, body) = self
-            .get(caller, &format!("/api/v1/sites/{site_id}/people"))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut people = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/sites/{site_id}/people?limit=500");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = self.people_page(caller, &path).await;
+            people.extend(page.people);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return people,
+            }
+        }
+    }
+
+    /// One page of people at `path` (a `/people` path with its query), which must answer 200.
+    pub async fn people_page(&self, caller: &Caller, path: &str) -> PeoplePage {
+        let (status, body) = self.get(caller, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
         typed(body)
     }
 

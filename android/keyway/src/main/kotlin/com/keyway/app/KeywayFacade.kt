@@ -10,15 +10,24 @@ package com.keyway.app
 import com.keyway.core.CredentialInfo
 import com.keyway.core.IqCode
 import com.keyway.core.KeywayException
+import com.keyway.core.LogLevel
+import com.keyway.core.LogSink
+import com.keyway.core.initLogging
 import com.keyway.core.inspectCredential
 import com.keyway.core.iqCodeNow
 import com.keyway.core.keywayCoreVersion
 
 /** What the screen offers the user after an error; the core's error variant decides it. */
-enum class UiAction { FIX_INPUT, NONE, MOVE_CLOSER_AND_RETRY, RETRY, LOG_IN, REGISTER_DEVICE, REPORT }
+enum class UiAction {
+    FIX_INPUT, NONE, MOVE_CLOSER_AND_RETRY, RETRY, WAIT_AND_RETRY, LOG_IN, REGISTER_DEVICE,
+    SET_PIN, ENTER_PIN_AGAIN, RESET_PIN, OPEN_OVER_BLUETOOTH, DISMISS, REPORT,
+}
 
-/** What a screen shows when the core says no: the core's message and the action to offer. */
-data class UiError(val message: String, val action: UiAction)
+/**
+ * What a screen shows when the core says no: the core's message, the action to offer and, for
+ * [UiAction.WAIT_AND_RETRY], the seconds of the countdown.
+ */
+data class UiError(val message: String, val action: UiAction, val retryAfterSeconds: ULong? = null)
 
 /** A core result as screens consume it. */
 sealed interface CoreResult<out T> {
@@ -31,6 +40,14 @@ object KeywayFacade {
     /** The core's version, for the about screen and bug reports. */
     val coreVersion: String
         get() = keywayCoreVersion()
+
+    /**
+     * Sends the core's logs to [sink] (Logcat, a file for the support screen) up to [maxLevel].
+     * Call once at app start; a later call replaces the sink and the level. True when the
+     * records reach [sink]. The records never hold a secret, at any level.
+     */
+    fun startLogging(sink: LogSink, maxLevel: LogLevel = LogLevel.INFO): Boolean =
+        initLogging(sink, maxLevel)
 
     /** The IQ code to show now for this person-and-IQ secret. */
     fun currentIqCode(secret: ByteArray): CoreResult<IqCode> = call { iqCodeNow(secret) }
@@ -55,6 +72,12 @@ object KeywayFacade {
         is KeywayException.NotAllowed -> UiError(detail, UiAction.NONE)
         is KeywayException.OutOfRange -> UiError(detail, UiAction.MOVE_CLOSER_AND_RETRY)
         is KeywayException.Retry -> UiError(detail, UiAction.RETRY)
+        is KeywayException.RetryAfter -> UiError(detail, UiAction.WAIT_AND_RETRY, retryAfterSeconds)
+        is KeywayException.PinNotSet -> UiError(detail, UiAction.SET_PIN)
+        is KeywayException.WrongPin -> UiError(detail, UiAction.ENTER_PIN_AGAIN)
+        is KeywayException.PinLocked -> UiError(detail, UiAction.RESET_PIN)
+        is KeywayException.LockUnreachable -> UiError(detail, UiAction.OPEN_OVER_BLUETOOTH)
+        is KeywayException.Cancelled -> UiError(detail, UiAction.DISMISS)
         is KeywayException.ReLogin -> UiError(detail, UiAction.LOG_IN)
         is KeywayException.RegisterDevice -> UiError(detail, UiAction.REGISTER_DEVICE)
         is KeywayException.Internal -> UiError(detail, UiAction.REPORT)
