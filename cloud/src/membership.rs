@@ -54,8 +54,9 @@ pub(crate) fn add_by_email(
     let (user_id, verified) = account_for_address(db, person.email, person.name, now)?;
     let added = db
         .prepare_cached(
+            // A new place is unclaimed: it lists the typed name (migration 0011).
             "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at,
-             invited_name, alias) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             invited_name, alias, listed_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
         )?
         .execute(rusqlite::params![
             site.site_id,
