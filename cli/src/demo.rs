@@ -4,6 +4,8 @@
 //! device key, syncs, and unlocks over simulated BLE; then the refusals a lock enforces on its
 //! own, and the lock's events travelling back to the cloud. Every step is timed.
 
+#[path = "demo_import.rs"]
+mod demo_import;
 #[path = "demo_mail.rs"]
 mod demo_mail;
 #[path = "demo_pods.rs"]
@@ -203,6 +205,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "    site {site_id}: lock {} \"{}\", lock {} \"{}\"; tenant user {tenant_id} may open the front door",
         locks[0].lock_id, locks[0].name, locks[1].lock_id, locks[1].name
     );
+
+    demo_import::run(
+        &mut steps,
+        demo_import::ImportDemo {
+            cloud: &cloud,
+            admin: &admin,
+            admin_email: ADMIN.0,
+            tenant_email: TENANT.0,
+            site_id,
+        },
+    )
+    .await?;
 
     let links: HashMap<u32, SimulatedLink> = locks
         .iter()

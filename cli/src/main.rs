@@ -1,6 +1,7 @@
 //! `keyway`: the Keyway command line — the demo now; the cloud, admin and tenant commands
 //! join it as they are built. It uses the same core the phones embed.
 
+mod admin_cmd;
 mod cloud_cmd;
 mod demo;
 mod mail_cmd;
@@ -27,6 +28,9 @@ enum Command {
     Cloud(cloud_cmd::CloudCommand),
     /// Log in to a Keyway cloud in your browser and register this terminal as a device.
     Login(tenant::LoginArgs),
+    /// Site administration with the session of `keyway login`: CSV user import and its template.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
     /// Sync and list your digital keys.
     Keys,
     /// Open a lock over BLE with your digital key.
@@ -45,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Cloud(command) => cloud_cmd::run(command).await,
         Command::Login(args) => tenant::login(args).await,
+        Command::Admin(command) => admin_cmd::run(command).await,
         Command::Keys => tenant::keys().await,
         Command::Unlock(args) => tenant::unlock(args).await,
         Command::Mail(command) => mail_cmd::run(command),

@@ -42,7 +42,8 @@ fn settings_path() -> PathBuf {
     paths::phone_dir().join("settings.json")
 }
 
-fn open_phone(
+/// The CLI's phone: the session of `keyway login` (or a new one for `server`).
+pub(crate) fn open_phone(
     server: Option<&str>,
     transport: Option<Arc<dyn BleTransport>>,
 ) -> anyhow::Result<Arc<Keyway>> {

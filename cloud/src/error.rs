@@ -32,6 +32,27 @@ pub enum ApiError {
     /// 429: too many attempts; retry after this many seconds.
     #[error("too many attempts, retry in {0} s")]
     RateLimited(u64),
+    /// 400: an import file is separated by semicolons or tabs, not commas.
+    #[error("{0}")]
+    NotCommaSeparated(String),
+    /// 400: an import file is not UTF-8 text (UTF-16, binary).
+    #[error("{0}")]
+    NotUtf8Csv(String),
+    /// 400: an import file's header is not the template's five columns in their order.
+    #[error("{0}")]
+    WrongColumns(String),
+    /// 400: an import file is empty.
+    #[error("{0}")]
+    EmptyFile(String),
+    /// 400: an import file has a header but no people.
+    #[error("{0}")]
+    NoRows(String),
+    /// 413: the request body is larger than allowed (refused before it is read whole).
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// 415: the body is not of the content type the route takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 500: the server failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -48,6 +69,13 @@ impl ApiError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::VerificationFailed(_) => ErrorCode::VerificationFailed,
             Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::NotCommaSeparated(_) => ErrorCode::NotCommaSeparated,
+            Self::NotUtf8Csv(_) => ErrorCode::NotUtf8Csv,
+            Self::WrongColumns(_) => ErrorCode::WrongColumns,
+            Self::EmptyFile(_) => ErrorCode::EmptyFile,
+            Self::NoRows(_) => ErrorCode::NoRows,
+            Self::FileTooLarge(_) => ErrorCode::FileTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -55,7 +83,15 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidInput(_) | Self::VerificationFailed(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidInput(_)
+            | Self::VerificationFailed(_)
+            | Self::NotCommaSeparated(_)
+            | Self::NotUtf8Csv(_)
+            | Self::WrongColumns(_)
+            | Self::EmptyFile(_)
+            | Self::NoRows(_) => StatusCode::BAD_REQUEST,
+            Self::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

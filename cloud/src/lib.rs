@@ -9,9 +9,11 @@ pub mod auth;
 pub mod clock;
 pub mod email;
 pub mod error;
+pub mod import;
 pub mod iq;
 pub mod issuing;
 mod log_filter;
+mod membership;
 pub mod pods;
 pub mod public_url;
 pub mod remote;
@@ -299,6 +301,16 @@ pub async fn start(
         mail: Arc::new(mail),
         iqs: Arc::default(),
     };
+    let now = state.clock.now();
+    let interrupted = state
+        .store
+        .run(move |db| import::store::fail_interrupted(db, now))
+        .await;
+    match interrupted {
+        Ok(0) => {}
+        Ok(jobs) => tracing::warn!(jobs, "imports stopped by the last shutdown marked failed"),
+        Err(error) => tracing::error!(%error, "could not mark interrupted imports"),
+    }
     let (router, _) = app(state.clone());
     let (sender, receiver) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -169,7 +169,7 @@ pub struct AccessGroupInfo {
 /// Administration of sites.
 #[derive(uniffi::Object)]
 pub struct AdminClient {
-    context: Arc<Context>,
+    pub(crate) context: Arc<Context>,
 }
 
 impl std::fmt::Debug for AdminClient {

@@ -93,6 +93,45 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Uploads `body` (a file of `content_type`) to `path` and decodes the JSON answer; on a
+    /// 401 it refreshes the token once and retries.
+    pub(crate) async fn upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<T, KeywayError> {
+        let token = self.session.access_token().await?;
+        match self
+            .http
+            .api_upload(path, &token, content_type, body.clone())
+            .await
+        {
+            Err(ApiFailure::Unauthorized) => {
+                let token = self.session.refreshed_token(&token).await?;
+                Ok(self
+                    .http
+                    .api_upload(path, &token, content_type, body)
+                    .await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Gets a text answer from `path`; on a 401 it refreshes the token once and retries.
+    pub(crate) async fn text(&self, path: &str) -> Result<String, KeywayError> {
+        let token = self.session.access_token().await?;
+        match self.http.api_text(path, &token).await {
+            Err(ApiFailure::Unauthorized) => {
+                let token = self.session.refreshed_token(&token).await?;
+                Ok(self.http.api_text(path, &token).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
 /// The Keyway core: create one at app start.
 #[derive(uniffi::Object)]
 pub struct Keyway {

@@ -78,6 +78,51 @@ impl CloudHttp {
         decode_api(response).await
     }
 
+    /// Posts a raw body (a file) of `content_type` with a bearer token and decodes the JSON
+    /// answer.
+    pub async fn api_upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<T, ApiFailure> {
+        let response = self
+            .request(Method::POST, path)
+            .map_err(ApiFailure::Other)?
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Other(network(e)))?;
+        decode_api(response).await
+    }
+
+    /// Gets a text answer (a CSV template) with a bearer token.
+    pub async fn api_text(&self, path: &str, token: &str) -> Result<String, ApiFailure> {
+        let response = self
+            .request(Method::GET, path)
+            .map_err(ApiFailure::Other)?
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Other(network(e)))?;
+        if response.status().is_success() {
+            return response
+                .text()
+                .await
+                .map_err(|e| ApiFailure::Other(garbled(e)));
+        }
+        decode_api::<serde_json::Value>(response)
+            .await
+            .and_then(|_| {
+                Err(ApiFailure::Other(KeywayError::internal(
+                    "the cloud refused without an error body",
+                )))
+            })
+    }
+
     /// Posts a form to an OAuth endpoint and decodes the answer.
     pub async fn oauth_form<T: DeserializeOwned>(
         &self,
@@ -199,7 +244,14 @@ pub fn error_for(
         | ErrorCode::NotFound
         | ErrorCode::Conflict
         | ErrorCode::VerificationFailed
-        | ErrorCode::CodeRejected => KeywayError::InvalidInput { detail },
+        | ErrorCode::CodeRejected
+        | ErrorCode::NotCommaSeparated
+        | ErrorCode::NotUtf8Csv
+        | ErrorCode::WrongColumns
+        | ErrorCode::EmptyFile
+        | ErrorCode::NoRows
+        | ErrorCode::FileTooLarge
+        | ErrorCode::UnsupportedMediaType => KeywayError::InvalidInput { detail },
         ErrorCode::Forbidden | ErrorCode::NoIq | ErrorCode::GateRefused => {
             KeywayError::NotAllowed { detail }
         }
@@ -293,6 +345,13 @@ mod tests {
             (PinLocked, "reset the PIN"),
             (GateRefused, "not allowed"),
             (CodeRejected, "fix input"),
+            (NotCommaSeparated, "fix input"),
+            (NotUtf8Csv, "fix input"),
+            (WrongColumns, "fix input"),
+            (EmptyFile, "fix input"),
+            (NoRows, "fix input"),
+            (FileTooLarge, "fix input"),
+            (UnsupportedMediaType, "fix input"),
         ];
         assert_eq!(
             table.len(),

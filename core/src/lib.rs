@@ -33,6 +33,7 @@ mod error;
 pub mod events;
 pub mod ffi;
 pub mod http;
+pub mod import;
 mod local_store;
 pub mod logging;
 pub mod platform;

@@ -60,6 +60,10 @@ pub const MANAGING_ACCESS_GROUPS: SiteRule =
 pub const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
 /// The list of people: everyone but users.
 pub const VIEWING_PEOPLE: SiteRule = SiteRule::new(may_view_people, "viewing people");
+/// Importing people from a CSV file: everyone who may add people (the owner, admins and
+/// super users; each row's role is checked like an added person's).
+pub const IMPORTING_PEOPLE: SiteRule =
+    SiteRule::new(super::imports::may_import, "importing people");
 /// Lock event logs: everyone but users.
 pub const VIEWING_EVENTS: SiteRule = SiteRule::new(may_view_events, "viewing lock events");
 

@@ -12,6 +12,7 @@ pub(crate) mod extract;
 mod groups;
 mod hardware;
 mod health;
+mod imports;
 mod iqs;
 mod keys;
 mod locks;
@@ -54,6 +55,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sites::get_site))
         .routes(routes!(people::list_people, people::add_person))
         .routes(routes!(people::update_person, people::remove_person))
+        .routes(routes!(imports::import_template))
+        .routes(routes!(imports::start_import))
+        .routes(routes!(imports::get_import))
         .routes(routes!(locks::list_locks, locks::create_lock))
         .routes(routes!(locks::attach_iq))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))

@@ -16,15 +16,14 @@ use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
 use super::extract::{Body, Ids, Params};
 use super::people_cursor::{PeopleCursor, PeopleFilter};
 use crate::auth::accounts::{normalize_email, normalize_name};
-use crate::auth::verification::{account_for_address, added_to_site_email};
 use crate::auth::Authenticated;
-use crate::email;
 use crate::error::{ApiError, ApiResult};
 use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
+use crate::membership::{add_by_email, Newcomer, TargetSite};
 use crate::pods::mail::site_info;
 use crate::pods::people::remove_from_site_pods;
-use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
+use crate::roles::{check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
 use crate::AppState;
 
@@ -315,46 +314,30 @@ pub async fn add_person(
     let view = state
         .store
         .transaction(move |tx| {
-            check_add(role_on_site(tx, site_id, caller.user_id)?, role)?;
-            let (user_id, verified) = account_for_address(tx, &email, &name, now)?;
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at,
-                 invited_name) VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![site_id, user_id, role_name(role), now, name],
-            )?;
-            if added == 0 {
+            let actor = role_on_site(tx, site_id, caller.user_id)?;
+            let site = site_info(tx, site_id)?;
+            let target = TargetSite {
+                site_id,
+                name: &site.name,
+                public_url: &public_url,
+            };
+            let newcomer = Newcomer {
+                email: &email,
+                name: &name,
+                alias: None,
+                role,
+            };
+            let Some(user_id) = add_by_email(tx, actor, target, newcomer, now)? else {
                 return Err(ApiError::Conflict(format!(
                     "{email} is already on this site"
                 )));
-            }
-            let view = person(tx, site_id, user_id)?;
-            let site = site_info(tx, site_id)?;
-            let note = added_to_site_email(
-                &email,
-                &view.name,
-                &site.name,
-                role_label(role),
-                !verified,
-                &public_url,
-            );
-            email::queue_capped(tx, &note, now, email::MAILS_PER_HOUR)?;
-            Ok(view)
+            };
+            person(tx, site_id, user_id)
         })
         .await?;
     state.mail.wake();
     push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
-}
-
-/// A role as the manuals name it.
-fn role_label(role: keyway_protocol::api::Role) -> &'static str {
-    use keyway_protocol::api::Role;
-    match role {
-        Role::Owner => "the owner",
-        Role::Admin => "a site admin",
-        Role::SuperUser => "a super user",
-        Role::User => "a user",
-    }
 }
 
 /// Changes a person's role or rights; fields left out stay as they are.

@@ -113,11 +113,8 @@ fn code_hash(user_id: u32, code: &str) -> Vec<u8> {
 /// An account by its (normalised) address: id and whether its address is verified.
 pub(crate) fn find_account(db: &Connection, email: &str) -> ApiResult<Option<(u32, bool)>> {
     Ok(db
-        .query_row(
-            "SELECT id, email_verified_at IS NOT NULL FROM users WHERE email = ?1",
-            [email],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT id, email_verified_at IS NOT NULL FROM users WHERE email = ?1")?
+        .query_row([email], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)
 }
 
@@ -133,10 +130,10 @@ pub(crate) fn account_for_address(
         return Ok(found);
     }
     let name = normalize_name(name)?;
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO users (email, name, password_hash, created_at) VALUES (?1, ?2, NULL, ?3)",
-        params![email, name, now],
-    )?;
+    )?
+    .execute(params![email, name, now])?;
     let id = u32::try_from(db.last_insert_rowid())
         .map_err(|_| ApiError::Internal("account id out of range".into()))?;
     Ok((id, false))

@@ -12,7 +12,7 @@ use lettre::message::Mailbox;
 use tokio::sync::{Mutex, Notify};
 
 use super::config::{EmailConfig, EmailTransport, RetryPolicy};
-use super::mailbox::{MailboxMessage, MailboxSink};
+use super::mailbox::{MailboxAttachment, MailboxMessage, MailboxSink};
 use super::outbox::{self, AfterFailure, DueEmail};
 use super::smtp::SmtpSender;
 use super::EmailError;
@@ -88,12 +88,23 @@ impl Mailer {
                     body: email.body.clone(),
                     queued_at: email.queued_at,
                     delivered_at: now,
+                    attachment: email.attachment.as_ref().map(|file| MailboxAttachment {
+                        name: file.name.clone(),
+                        content_type: file.content_type.clone(),
+                        text: String::from_utf8_lossy(&file.bytes).into_owned(),
+                    }),
                 })
                 .await
             }
             Sender::Smtp(smtp) => {
-                smtp.send(&self.from, &email.to, &email.subject, &email.body)
-                    .await
+                smtp.send(
+                    &self.from,
+                    &email.to,
+                    &email.subject,
+                    &email.body,
+                    email.attachment.as_ref(),
+                )
+                .await
             }
         }
     }
@@ -139,12 +150,21 @@ impl Mailer {
         Ok(report)
     }
 
-    /// The delivery task: a pass at start, on every wake-up and every poll interval, until
-    /// the task is aborted.
+    /// The delivery task: a pass at start, on every wake-up and every poll interval, and at
+    /// once after a pass that took a whole batch, until the task is aborted.
     pub async fn run(self: Arc<Self>, store: Store, clock: CloudClock) {
         loop {
-            if let Err(error) = self.deliver_due(&store, &clock).await {
-                tracing::error!(%error, "e-mail delivery pass failed");
+            let full = match self.deliver_due(&store, &clock).await {
+                Ok(report) => report.sent + report.retrying + report.failed >= BATCH,
+                Err(error) => {
+                    tracing::error!(%error, "e-mail delivery pass failed");
+                    false
+                }
+            };
+            if full {
+                // More are due (an import's invitations): the next pass now, not at the poll.
+                tokio::task::yield_now().await;
+                continue;
             }
             tokio::select! {
                 () = self.wake.notified() => {}

@@ -31,6 +31,29 @@ pub struct MailboxMessage {
     pub queued_at: i64,
     /// When it was delivered to the mailbox (Unix seconds, cloud clock).
     pub delivered_at: i64,
+    /// The attached file, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<MailboxAttachment>,
+}
+
+/// A file attached to a delivered message: text files (CSV) as text, so the mailbox stays
+/// readable.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxAttachment {
+    /// The file name.
+    pub name: String,
+    /// Its content type, e.g. `text/csv`.
+    pub content_type: String,
+    /// Its content (UTF-8 text; any invalid byte is replaced).
+    pub text: String,
+}
+
+impl std::fmt::Debug for MailboxAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxAttachment")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for MailboxMessage {
@@ -128,6 +151,7 @@ mod tests {
             body: "hello\nthere".into(),
             queued_at: 1,
             delivered_at: 2,
+            attachment: None,
         }
     }
 

@@ -17,10 +17,10 @@ mod smtp;
 
 pub use config::{EmailConfig, EmailTransport, RetryPolicy, SmtpSettings};
 pub use delivery::{DeliveryReport, Mailer};
-pub use mailbox::{mailbox_dir, read_mailbox, MailboxMessage};
+pub use mailbox::{mailbox_dir, read_mailbox, MailboxAttachment, MailboxMessage};
 pub use outbox::{
-    queue, queue_capped, within_cap, NewEmail, MAILS_PER_HOUR, SECRET_PLACEHOLDER,
-    SIGNUP_MAILS_PER_HOUR,
+    queue, queue_capped, queue_with_attachment, within_cap, Attachment, NewEmail, MAILS_PER_HOUR,
+    SECRET_PLACEHOLDER, SIGNUP_MAILS_PER_HOUR,
 };
 
 /// Why e-mail could not be set up.

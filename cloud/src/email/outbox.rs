@@ -47,20 +47,69 @@ impl NewEmail {
     }
 }
 
+/// A file sent with a message (an import's failed rows as CSV), sealed at rest like the body.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name the recipient sees, e.g. `failed-rows.csv`.
+    pub name: String,
+    /// The file's content type, e.g. `text/csv`.
+    pub content_type: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("name", &self.name)
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Queues `email` for delivery now (in the caller's transaction: it goes out only if that
 /// commits), its body sealed. Returns the outbox id.
 pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiError> {
+    insert(db, email, None, now)
+}
+
+/// Queues `email` with `attachment`, both sealed, as [`queue`] does.
+pub fn queue_with_attachment(
+    db: &Connection,
+    email: &NewEmail,
+    attachment: &Attachment,
+    now: i64,
+) -> Result<i64, ApiError> {
+    insert(db, email, Some(attachment), now)
+}
+
+fn insert(
+    db: &Connection,
+    email: &NewEmail,
+    attachment: Option<&Attachment>,
+    now: i64,
+) -> Result<i64, ApiError> {
     // The id is chosen first: the sealed body is bound to its row.
-    let id: i64 = db.query_row(
-        "SELECT COALESCE(MAX(id), 0) + 1 FROM email_outbox",
-        [],
-        |row| row.get(0),
-    )?;
-    db.execute(
-        "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5)",
-        params![id, email.to, email.subject, email.rendered_body().into_bytes(), now],
-    )?;
+    let id: i64 = db
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM email_outbox")?
+        .query_row([], |row| row.get(0))?;
+    // The attachment's content type travels in its name column: `name\ncontent/type`.
+    let attachment_name = attachment.map(|file| format!("{}\n{}", file.name, file.content_type));
+    db.prepare_cached(
+        "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at,
+         created_at, attachment_name, sealed_attachment)
+         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5, ?6,
+                 keyway_seal('email_outbox.sealed_attachment', ?7, ?1, ?2))",
+    )?
+    .execute(params![
+        id,
+        email.to,
+        email.subject,
+        email.rendered_body().into_bytes(),
+        now,
+        attachment_name,
+        attachment.map(|file| file.bytes.as_slice())
+    ])?;
     Ok(id)
 }
 
@@ -77,22 +126,19 @@ pub fn queue_capped(
     if !within_cap(db, &email.to, now, per_hour)? {
         return Ok(false);
     }
-    db.execute(
-        "INSERT INTO mail_log (email, sent_at) VALUES (?1, ?2)",
-        params![email.to, now],
-    )?;
+    db.prepare_cached("INSERT INTO mail_log (email, sent_at) VALUES (?1, ?2)")?
+        .execute(params![email.to, now])?;
     queue(db, email, now)?;
     Ok(true)
 }
 
 /// Whether `to` got fewer than `per_hour` capped e-mails within the last hour.
 pub fn within_cap(db: &Connection, to: &str, now: i64, per_hour: u32) -> Result<bool, ApiError> {
-    db.execute("DELETE FROM mail_log WHERE sent_at <= ?1", [now - 3600])?;
-    let sent: u32 = db.query_row(
-        "SELECT COUNT(*) FROM mail_log WHERE email = ?1",
-        [to],
-        |row| row.get(0),
-    )?;
+    db.prepare_cached("DELETE FROM mail_log WHERE sent_at <= ?1")?
+        .execute([now - 3600])?;
+    let sent: u32 = db
+        .prepare_cached("SELECT COUNT(*) FROM mail_log WHERE email = ?1")?
+        .query_row([to], |row| row.get(0))?;
     Ok(sent < per_hour)
 }
 
@@ -118,6 +164,8 @@ pub struct DueEmail {
     pub queued_at: i64,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// Its attachment, opened.
+    pub attachment: Option<Attachment>,
 }
 
 impl std::fmt::Debug for DueEmail {
@@ -147,26 +195,35 @@ pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiEr
                 body: String::new(),
                 queued_at: row.get(3)?,
                 attempts: row.get(4)?,
+                attachment: None,
             })
         },
     )?;
     let mut due = Vec::with_capacity(pending.len());
     for mut email in pending {
-        let body: Option<Vec<u8>> = db.query_row(
-            "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient)
+        let (body, attachment, has_attachment): (Option<Vec<u8>>, Option<Attachment>, bool) = db
+            .query_row(
+                "SELECT keyway_try_open('email_outbox.sealed_body', sealed_body, id, recipient),
+                    attachment_name,
+                    keyway_try_open('email_outbox.sealed_attachment', sealed_attachment, id,
+                                    recipient),
+                    sealed_attachment IS NOT NULL
              FROM email_outbox WHERE id = ?1",
-            [email.id],
-            |row| row.get(0),
-        )?;
+                [email.id],
+                |row| Ok((row.get(0)?, opened_attachment(row)?, row.get(3)?)),
+            )?;
+        let attachment_opens = attachment.is_some() || !has_attachment;
         match body.and_then(|bytes| String::from_utf8(bytes).ok()) {
-            Some(body) => {
+            Some(body) if attachment_opens => {
                 email.body = body;
+                email.attachment = attachment;
                 due.push(email);
             }
-            None => {
+            _ => {
                 tracing::error!(id = email.id, "an e-mail body does not open; given up");
                 db.execute(
                     "UPDATE email_outbox SET state = 'failed', sealed_body = NULL,
+                     sealed_attachment = NULL,
                      last_error = 'the sealed body does not open' WHERE id = ?1",
                     [email.id],
                 )?;
@@ -176,11 +233,31 @@ pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiEr
     Ok(due)
 }
 
+/// The attachment of an outbox row read by [`due`] (columns 1 to 3), when it has one that
+/// opens.
+fn opened_attachment(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Attachment>> {
+    let label: Option<String> = row.get(1)?;
+    let bytes: Option<Vec<u8>> = row.get(2)?;
+    Ok(match (label, bytes) {
+        (Some(label), Some(bytes)) => {
+            let (name, content_type) = label
+                .split_once('\n')
+                .unwrap_or((label.as_str(), "application/octet-stream"));
+            Some(Attachment {
+                name: name.to_string(),
+                content_type: content_type.to_string(),
+                bytes,
+            })
+        }
+        _ => None,
+    })
+}
+
 /// Records a delivery; the body is erased.
 pub fn mark_sent(db: &Connection, id: i64, now: i64) -> Result<(), ApiError> {
     db.execute(
         "UPDATE email_outbox SET state = 'sent', sent_at = ?1, attempts = attempts + 1,
-         sealed_body = NULL, last_error = NULL WHERE id = ?2",
+         sealed_body = NULL, sealed_attachment = NULL, last_error = NULL WHERE id = ?2",
         params![now, id],
     )?;
     Ok(())
@@ -207,7 +284,7 @@ pub fn mark_failed_attempt(
     if attempts >= policy.max_attempts {
         db.execute(
             "UPDATE email_outbox SET state = 'failed', attempts = ?1, last_error = ?2,
-             sealed_body = NULL WHERE id = ?3",
+             sealed_body = NULL, sealed_attachment = NULL WHERE id = ?3",
             params![attempts, error, email.id],
         )?;
         return Ok(AfterFailure::GaveUp);

@@ -1,10 +1,11 @@
 //! The SMTP sender (lettre over tokio, TLS by rustls on ring with the platform's roots).
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::config::SmtpSettings;
+use super::outbox::Attachment;
 use super::EmailError;
 
 /// Sends through one SMTP server.
@@ -46,24 +47,16 @@ impl SmtpSender {
         Ok(Self { transport })
     }
 
-    /// Sends one plain-text message.
+    /// Sends one plain-text message, with its attachment as a MIME part when it has one.
     pub(crate) async fn send(
         &self,
         from: &Mailbox,
         to: &str,
         subject: &str,
         body: &str,
+        attachment: Option<&Attachment>,
     ) -> Result<(), String> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|_| "the recipient address is not valid".to_string())?;
-        let message = Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_string())
-            .map_err(|error| format!("building the message: {error}"))?;
+        let message = build_message(from, to, subject, body, attachment)?;
         self.transport
             .send(message)
             .await
@@ -72,9 +65,64 @@ impl SmtpSender {
     }
 }
 
+/// The MIME message: plain text, or plain text and the attachment (multipart/mixed).
+fn build_message(
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachment: Option<&Attachment>,
+) -> Result<Message, String> {
+    let to: Mailbox = to
+        .parse()
+        .map_err(|_| "the recipient address is not valid".to_string())?;
+    let builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject);
+    let built = match attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string()),
+        Some(file) => {
+            let content_type = ContentType::parse(&file.content_type)
+                .map_err(|_| "the attachment's content type is not valid".to_string())?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body.to_string()))
+                    .singlepart(
+                        MimeAttachment::new(file.name.clone())
+                            .body(file.bytes.clone(), content_type),
+                    ),
+            )
+        }
+    };
+    built.map_err(|error| format!("building the message: {error}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attachment_becomes_a_named_mime_part() {
+        let from: Mailbox = "Keyway <no-reply@keyway.invalid>".parse().unwrap();
+        let file = Attachment {
+            name: "failed-rows.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: b"Row,Reason\n2,unknown role\n".to_vec(),
+        };
+        let message =
+            build_message(&from, "ada@example.com", "Import", "Hello", Some(&file)).unwrap();
+        let text = String::from_utf8(message.formatted()).unwrap();
+        assert!(text.contains("multipart/mixed"), "{text}");
+        assert!(text.contains("filename=\"failed-rows.csv\""), "{text}");
+        assert!(text.contains("text/csv"), "{text}");
+        let plain = build_message(&from, "ada@example.com", "Import", "Hello", None).unwrap();
+        assert!(!String::from_utf8(plain.formatted())
+            .unwrap()
+            .contains("multipart"));
+    }
 
     #[test]
     fn plain_smtp_only_to_loopback() {

@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_people_paging",
         include_str!("migrations/0010_people_paging.sql"),
     ),
+    (
+        "0011_listed_name_given",
+        include_str!("migrations/0011_listed_name_given.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

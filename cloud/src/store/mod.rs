@@ -161,6 +161,16 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     // Deleted and overwritten content is zeroed, not left in free pages.
     connection.pragma_update(None, "secure_delete", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // 16 MiB of page cache (SQLite's default is 2): a 40,000-person import's indexes stay
+    // in memory instead of being read back from the file batch after batch.
+    connection.pragma_update(None, "cache_size", -16_384)?;
+    // Checkpoint every 32 MiB of WAL instead of 4 (SQLite's default): a bulk job's commits
+    // do not stop for an fsync'd checkpoint every few batches (an import of 40,000 people
+    // took a third longer). Erased secrets do not wait for it: [`checkpoint`] empties the WAL
+    // right after they are erased.
+    connection.pragma_update(None, "wal_autocheckpoint", 8_192)?;
+    // Room for the statements a bulk job repeats (an import's per-person inserts).
+    connection.set_prepared_statement_cache_capacity(64);
     migrations::migrate(&mut connection)?;
     Ok(connection)
 }

@@ -60,6 +60,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         // The recipient too: a body does not open for another address.
         row_key: &["id", "recipient"],
     },
+    SealedColumn {
+        table: "email_outbox",
+        column: "sealed_attachment",
+        row_key: &["id", "recipient"],
+    },
 ];
 
 /// What the key check value holds and where.

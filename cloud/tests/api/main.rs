@@ -15,6 +15,8 @@ mod api_access;
 mod api_events;
 mod api_keys;
 mod api_roles;
+mod import_corpus;
+mod imports;
 mod oauth;
 mod people_paging;
 mod pods_api;

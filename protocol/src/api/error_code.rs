@@ -47,6 +47,20 @@ pub enum ErrorCode {
     GateRefused,
     /// 403: the IQ code is wrong, expired or used before; type the one the app shows now.
     CodeRejected,
+    /// 400: an import file is separated by semicolons or tabs: save it comma-separated.
+    NotCommaSeparated,
+    /// 400: an import file is not UTF-8 text (UTF-16, binary): save it as CSV UTF-8.
+    NotUtf8Csv,
+    /// 400: an import file's header is not the template's five columns in order.
+    WrongColumns,
+    /// 400: an import file is empty.
+    EmptyFile,
+    /// 400: an import file has the header and no people.
+    NoRows,
+    /// 413: the body is larger than allowed (an import file: 2 MB); split it.
+    FileTooLarge,
+    /// 415: the body is not of the content type the route takes (`text/csv` for an import).
+    UnsupportedMediaType,
     /// A code this build does not know (a newer cloud): act on the HTTP status.
     #[serde(other)]
     Unknown,
@@ -73,6 +87,13 @@ impl ErrorCode {
         Self::PinLocked,
         Self::GateRefused,
         Self::CodeRejected,
+        Self::NotCommaSeparated,
+        Self::NotUtf8Csv,
+        Self::WrongColumns,
+        Self::EmptyFile,
+        Self::NoRows,
+        Self::FileTooLarge,
+        Self::UnsupportedMediaType,
     ];
 
     /// The code as it travels (`"pin_not_set"`).
@@ -96,6 +117,13 @@ impl ErrorCode {
             Self::PinLocked => "pin_locked",
             Self::GateRefused => "gate_refused",
             Self::CodeRejected => "code_rejected",
+            Self::NotCommaSeparated => "not_comma_separated",
+            Self::NotUtf8Csv => "not_utf8_csv",
+            Self::WrongColumns => "wrong_columns",
+            Self::EmptyFile => "empty_file",
+            Self::NoRows => "no_rows",
+            Self::FileTooLarge => "file_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unknown => "unknown",
         }
     }

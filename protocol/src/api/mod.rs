@@ -16,6 +16,8 @@ pub use error_code::ErrorCode;
 
 pub mod pods;
 
+pub mod import;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.

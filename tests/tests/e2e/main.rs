@@ -14,6 +14,7 @@ mod remote_support;
 mod cancellation;
 mod cloud_flow;
 mod core_log_secrets;
+mod import;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;

@@ -193,6 +193,46 @@ impl Cloud {
         (status, value)
     }
 
+    /// `POST` of a raw body with `content_type`; returns the status and the JSON body.
+    pub async fn post_raw(
+        &self,
+        caller: &Caller,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.running.base_url()))
+            .bearer_auth(&caller.token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `GET` of a text answer: the status, the content type and the text.
+    pub async fn get_text(&self, caller: &Caller, path: &str) -> (StatusCode, String, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.running.base_url()))
+            .bearer_auth(&caller.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|value| value.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, content_type, response.text().await.unwrap())
+    }
+
     /// `GET`.
     pub async fn get(&self, caller: &Caller, path: &str) -> (StatusCode, Value) {
         self.call(caller, Method::GET, path, None).await

@@ -1,0 +1,92 @@
+//! Adding a person to a site by e-mail: the one place its rules live, called by the API's
+//! `POST /sites/{id}/people` and by the CSV import alike.
+//!
+//! The caller's role must allow the person's role ([`check_add`]); the address gets an
+//! account row if it has none (no password, unverified: nobody but its owner ever sets one);
+//! the place holds the name the admin typed until its person claims it; and the address is
+//! told by e-mail, within the hourly cap of [`email::MAILS_PER_HOUR`]: an address without a
+//! verified account is invited to sign up with it, a verified one is told it was added.
+
+use keyway_protocol::api::Role;
+use rusqlite::Connection;
+
+use crate::auth::verification::{account_for_address, added_to_site_email};
+use crate::email;
+use crate::error::ApiResult;
+use crate::roles::{check_add, role_name};
+
+/// The site a person is added to, as the e-mail names it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TargetSite<'a> {
+    /// Site id.
+    pub site_id: u32,
+    /// Its name, for the e-mail.
+    pub name: &'a str,
+    /// The cloud's address, for the e-mail's link.
+    pub public_url: &'a str,
+}
+
+/// A person to add: e-mail and name already normalised
+/// ([`crate::auth::accounts::normalize_email`], [`crate::auth::accounts::normalize_name`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Newcomer<'a> {
+    /// Normalised e-mail.
+    pub email: &'a str,
+    /// Normalised name, shown until the person claims the place.
+    pub name: &'a str,
+    /// What the site calls them (import files' Alias column), if anything.
+    pub alias: Option<&'a str>,
+    /// Their role on the site.
+    pub role: Role,
+}
+
+/// Adds `person` to `site` as `actor` (whose role must allow theirs) and queues the e-mail
+/// that tells them. Returns their account id, or `None` when they are already on the site
+/// (nothing is changed or sent then).
+pub(crate) fn add_by_email(
+    db: &Connection,
+    actor: Role,
+    site: TargetSite<'_>,
+    person: Newcomer<'_>,
+    now: i64,
+) -> ApiResult<Option<u32>> {
+    check_add(actor, person.role)?;
+    let (user_id, verified) = account_for_address(db, person.email, person.name, now)?;
+    let added = db
+        .prepare_cached(
+            // A new place is unclaimed: it lists the typed name (migration 0011).
+            "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at,
+             invited_name, alias, listed_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+        )?
+        .execute(rusqlite::params![
+            site.site_id,
+            user_id,
+            role_name(person.role),
+            now,
+            person.name,
+            person.alias
+        ])?;
+    if added == 0 {
+        return Ok(None);
+    }
+    let note = added_to_site_email(
+        person.email,
+        person.name,
+        site.name,
+        role_label(person.role),
+        !verified,
+        site.public_url,
+    );
+    email::queue_capped(db, &note, now, email::MAILS_PER_HOUR)?;
+    Ok(Some(user_id))
+}
+
+/// A role as the manuals name it.
+pub(crate) fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "the owner",
+        Role::Admin => "a site admin",
+        Role::SuperUser => "a super user",
+        Role::User => "a user",
+    }
+}
