@@ -5,10 +5,11 @@
 //! looked for in every record, as text, hex and base64.
 
 use crate::remote_support;
+use crate::secrets_support::{encodings, occurs};
 
 use std::sync::{Arc, Mutex};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_cloud::auth::verification;
 use keyway_core::logging::{init_logging, LogLevel, LogRecord, LogSink};
@@ -37,24 +38,6 @@ impl Collected {
             .map(|r| format!("{:?} {} {}", r.level, r.target, r.message))
             .collect()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every way a binary secret could be printed.
-fn encodings(bytes: &[u8]) -> Vec<String> {
-    let hex = hex(bytes);
-    vec![
-        hex.to_uppercase(),
-        hex,
-        STANDARD.encode(bytes),
-        STANDARD.encode(bytes).trim_end_matches('=').to_string(),
-        URL_SAFE_NO_PAD.encode(bytes),
-        format!("{bytes:?}").replace(' ', ""),
-        format!("{bytes:?}"),
-    ]
 }
 
 /// A text secret, and the binary forms of its value when it is base64 (keys, IQ secrets).
@@ -95,17 +78,6 @@ fn stored_secrets(world: &keyway_e2e::World, phone: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// Whether `secret` occurs in `log` as a whole word (short codes and PINs must not match
-/// inside longer numbers or identifiers).
-fn occurs(log: &str, secret: &str) -> bool {
-    log.match_indices(secret).any(|(at, _)| {
-        let before = log[..at].chars().next_back();
-        let after = log[at + secret.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        secret.len() >= 12 || (!word(before) && !word(after))
-    })
 }
 
 /// A query parameter of `url`.

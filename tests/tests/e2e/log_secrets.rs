@@ -4,13 +4,12 @@
 //! logged.
 
 use crate::remote_support;
+use crate::secrets_support::{encodings, occurs};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
 use keyway_core::remote::RemoteGate;
 use keyway_core::simulator::SimulatedWebBrowser;
 use keyway_e2e::PASSWORD;
@@ -38,23 +37,6 @@ impl Captured {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every way a binary secret could be printed.
-fn encodings(bytes: &[u8]) -> Vec<String> {
-    let hex = hex(bytes);
-    vec![
-        hex.to_uppercase(),
-        hex,
-        STANDARD.encode(bytes),
-        URL_SAFE_NO_PAD.encode(bytes),
-        format!("{bytes:?}").replace(' ', ""),
-        format!("{bytes:?}"),
-    ]
-}
-
 /// Every string of 12 characters or more in a phone's secure store (tokens, keys).
 fn stored_strings(r: &Remote, phone: &str) -> Vec<String> {
     let path = r.world.phone_dir(phone).join("secure-store.json");
@@ -71,17 +53,6 @@ fn stored_strings(r: &Remote, phone: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// Whether `secret` occurs in `log` as a whole word (short codes and PINs must not match
-/// inside longer numbers or identifiers).
-fn occurs(log: &str, secret: &str) -> bool {
-    log.match_indices(secret).any(|(at, _)| {
-        let before = log[..at].chars().next_back();
-        let after = log[at + secret.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        secret.len() >= 12 || (!word(before) && !word(after))
-    })
 }
 
 async fn blob(r: &Remote, sql: &'static str, param: u32) -> Vec<u8> {

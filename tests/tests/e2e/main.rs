@@ -10,6 +10,7 @@
 
 mod pods_support;
 mod remote_support;
+mod secrets_support;
 
 mod cancellation;
 mod cloud_flow;

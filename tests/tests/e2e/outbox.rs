@@ -4,8 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use keyway_core::admin::SiteRole;
+use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
-use keyway_e2e::{log_in, World};
+use keyway_e2e::{log_in, Site, World};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -159,6 +160,25 @@ async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock()
     assert_eq!(stored_events(&world), 2, "both openings are on record");
 }
 
+/// A site with one door at `domain`, and the phone of a walker with a key to it (registered,
+/// synced) reaching it over the site's radio.
+async fn walker_with_a_key(
+    world: &World,
+    domain: &str,
+) -> (Site, Arc<SimulatedRadio>, Arc<keyway_core::Keyway>) {
+    let site = world.site(&format!("owner@{domain}"), &["Door"]).await;
+    let email = format!("walker@{domain}");
+    let user = site.add(&email, SiteRole::User).await;
+    site.grant_first_lock(user).await;
+    let radio = site.radio();
+    let phone = world.phone("walker", Some(Arc::clone(&radio) as Arc<dyn BleTransport>));
+    world.sign_up_verified(&phone, &email).await;
+    log_in(&phone, &email).await;
+    phone.devices().register().await.unwrap();
+    phone.wallet().sync().await.unwrap();
+    (site, radio, phone)
+}
+
 /// Turns the phone's store into one a newer build left behind (a downgrade).
 fn as_if_from_a_newer_build(dir: &Path) {
     let db = rusqlite::Connection::open(dir.join("keyway-core.sqlite3")).unwrap();
@@ -168,16 +188,8 @@ fn as_if_from_a_newer_build(dir: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_kept_through_a_rebuilt_store_are_uploaded_exactly_once() {
     let world = World::start().await;
-    let site = world.site("owner@heal.test", &["Door"]).await;
-    let user = site.add("walker@heal.test", SiteRole::User).await;
-    site.grant_first_lock(user).await;
-    let radio = site.radio();
+    let (site, radio, phone) = walker_with_a_key(&world, "heal.test").await;
     let transport = || Some(Arc::clone(&radio) as Arc<dyn BleTransport>);
-    let phone = world.phone("walker", transport());
-    world.sign_up_verified(&phone, "walker@heal.test").await;
-    log_in(&phone, "walker@heal.test").await;
-    phone.devices().register().await.unwrap();
-    phone.wallet().sync().await.unwrap();
     let lock = site.locks[0].lock_id;
     for _ in 0..3 {
         assert!(phone.wallet().unlock(lock).await.unwrap().granted);
@@ -221,16 +233,8 @@ async fn events_kept_through_a_rebuilt_store_are_uploaded_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_overwritten_with_garbage_starts_empty_and_works_after_a_sync() {
     let world = World::start().await;
-    let site = world.site("owner@garbage.test", &["Door"]).await;
-    let user = site.add("walker@garbage.test", SiteRole::User).await;
-    site.grant_first_lock(user).await;
-    let radio = site.radio();
+    let (site, radio, phone) = walker_with_a_key(&world, "garbage.test").await;
     let transport = || Some(Arc::clone(&radio) as Arc<dyn BleTransport>);
-    let phone = world.phone("walker", transport());
-    world.sign_up_verified(&phone, "walker@garbage.test").await;
-    log_in(&phone, "walker@garbage.test").await;
-    phone.devices().register().await.unwrap();
-    phone.wallet().sync().await.unwrap();
     drop(phone);
     let dir = world.phone_dir("walker");
     std::fs::write(dir.join("keyway-core.sqlite3"), vec![0xa5; 16384]).unwrap();
