@@ -104,8 +104,8 @@ fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Ou
             seq,
             event.time,
             event.user_id,
-            // The u64 id's bit pattern (SQLite integers are signed); read back with `as u64`.
-            event.credential_id as i64,
+            // The u64 id's bit pattern (SQLite integers are signed), read back the same way.
+            i64::from_be_bytes(event.credential_id.to_be_bytes()),
             event.command,
             event.refusal.is_none(),
             event.refusal.map_or(0, |reason| reason.code()),
@@ -255,7 +255,8 @@ pub async fn list_events(
                         seq: row.get::<_, i64>(0)?.unsigned_abs(), // stored seqs are ≥ 1
                         time: row.get(1)?,
                         user_id: row.get(2)?,
-                        credential_id: row.get::<_, i64>(3)? as u64, // bit pattern, see above
+                        // The bit pattern, see above.
+                        credential_id: u64::from_be_bytes(row.get::<_, i64>(3)?.to_be_bytes()),
                         command: row.get(4)?,
                         granted: row.get(5)?,
                         reason_code: row.get(6)?,

@@ -209,7 +209,7 @@ mod tests {
             .iter()
             .zip(roles)
             .enumerate()
-            .map(|(index, (email, role))| person(index as u32 + 2, email, role))
+            .map(|(index, (email, role))| person(u32::try_from(index).unwrap() + 2, email, role))
             .collect()
     }
 

@@ -184,11 +184,11 @@ impl Grant {
         ]);
         let mut lock_ids = self.key.lock_ids.clone();
         lock_ids.sort_unstable();
-        bytes.extend_from_slice(&(lock_ids.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&count(lock_ids.len()).to_be_bytes());
         for lock_id in lock_ids {
             bytes.extend_from_slice(&lock_id.to_be_bytes());
         }
-        bytes.extend_from_slice(&(self.key.schedule.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&count(self.key.schedule.len()).to_be_bytes());
         for window in &self.key.schedule {
             bytes.push(window.days);
             bytes.extend_from_slice(&window.start_minute.to_be_bytes());
@@ -234,6 +234,11 @@ impl Grant {
             revocation_epoch: self.revocation_epoch,
         }
     }
+}
+
+/// A length as the digest writes it (never near `u32::MAX`: a key has a few locks and windows).
+fn count(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ mod tests {
         migrate(&mut connection).unwrap();
         assert_eq!(
             schema_version(&connection).unwrap(),
-            MIGRATIONS.len() as i64
+            i64::try_from(MIGRATIONS.len()).unwrap()
         );
         connection
             .execute(
