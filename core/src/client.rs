@@ -156,7 +156,10 @@ impl std::fmt::Debug for Keyway {
 #[uniffi::export]
 impl Keyway {
     /// Sets up the core: the secure store for tokens, the device key, and the BLE transport
-    /// (absent on devices without BLE: unlocking then says the lock is out of range).
+    /// (absent on devices without BLE: unlocking then says the lock is out of range). Does no
+    /// I/O on the caller's thread (safe on a UI thread): the local store is opened, on the
+    /// core's blocking pool, by the first call that needs it, and a store that cannot be
+    /// opened is that call's error.
     #[uniffi::constructor]
     pub fn new(
         config: KeywayConfig,
@@ -165,7 +168,8 @@ impl Keyway {
         ble_transport: Option<Arc<dyn BleTransport>>,
     ) -> Result<Arc<Self>, KeywayError> {
         let http = CloudHttp::new(&config.server_url)?;
-        let store = LocalStore::open(&PathBuf::from(&config.data_dir))?;
+        // Opened by the first call that needs it, on the blocking pool: no I/O here.
+        let store = LocalStore::deferred(&PathBuf::from(&config.data_dir));
         let session = Arc::new(Session::new(http.clone(), Arc::clone(&secure_store)));
         let context = Arc::new(Context {
             config,

@@ -12,7 +12,7 @@ mod heal;
 mod open;
 mod salvage;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -45,13 +45,23 @@ pub struct StoredKey {
 /// The store handle; cheap to clone.
 #[derive(Clone)]
 pub struct LocalStore {
-    connection: Arc<Mutex<Connection>>,
+    data_dir: PathBuf,
+    /// Opened on first use (see [`LocalStore::deferred`]).
+    connection: Arc<Mutex<Option<Connection>>>,
 }
 
 impl std::fmt::Debug for LocalStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LocalStore(..)")
     }
+}
+
+/// Creates `data_dir` if needed and opens its store, healing a damaged one.
+fn open_now(data_dir: &Path) -> Result<Connection, KeywayError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| KeywayError::invalid(format!("data directory {}: {e}", data_dir.display())))?;
+    let (connection, _rebuilt) = heal::open_or_rebuild(&data_dir.join(LOCAL_DATABASE_FILE))?;
+    Ok(connection)
 }
 
 fn db_error(error: rusqlite::Error) -> KeywayError {
@@ -62,14 +72,23 @@ impl LocalStore {
     /// Opens (creating and migrating) the store in `data_dir`. A damaged store, or one
     /// from a newer build, is rebuilt with its readable outbox events (see [`heal`]) and
     /// the call succeeds; only trouble that is not the file's fault is an error.
+    #[cfg(test)]
     pub fn open(data_dir: &Path) -> Result<Self, KeywayError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            KeywayError::invalid(format!("data directory {}: {e}", data_dir.display()))
-        })?;
-        let (connection, _rebuilt) = heal::open_or_rebuild(&data_dir.join(LOCAL_DATABASE_FILE))?;
-        Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
-        })
+        let store = Self::deferred(data_dir);
+        let connection = open_now(&store.data_dir)?;
+        if let Ok(mut guard) = store.connection.lock() {
+            *guard = Some(connection);
+        }
+        Ok(store)
+    }
+
+    /// The store in `data_dir`, opened (as [`LocalStore::open`] does) on the blocking pool by
+    /// the first call that needs it: constructing it does no I/O on the caller's thread.
+    pub fn deferred(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            connection: Arc::new(Mutex::new(None)),
+        }
     }
 
     async fn with<T: Send + 'static>(
@@ -77,11 +96,18 @@ impl LocalStore {
         work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, KeywayError> {
         let connection = Arc::clone(&self.connection);
+        let data_dir = self.data_dir.clone();
         blocking(move || {
             let mut guard = connection
                 .lock()
                 .map_err(|_| KeywayError::internal("local store poisoned"))?;
-            work(&mut guard).map_err(db_error)
+            if guard.is_none() {
+                *guard = Some(open_now(&data_dir)?);
+            }
+            let connection = guard
+                .as_mut()
+                .ok_or_else(|| KeywayError::internal("local store not open"))?;
+            work(connection).map_err(db_error)
         })
         .await
     }

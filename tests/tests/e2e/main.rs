@@ -28,3 +28,4 @@ mod remote_latency;
 mod remote_opening;
 mod remote_unreachable;
 mod sessions;
+mod startup;
