@@ -1,26 +1,16 @@
 //! The log filter every Keyway server uses: `RUST_LOG`'s directives, except that libraries
-//! which print payloads at debug or trace are capped at info whatever the directives say.
+//! which print payloads at debug or trace ([`keyway_protocol::log_policy`]) are capped at
+//! info whatever the directives say.
 //! At trace, tungstenite prints whole WebSocket frames (IQ-code secrets, keypad tables,
 //! typed codes, signed grants); lettre prints SMTP commands at debug (`AUTH` credentials,
 //! messages with invitation codes); axum prints rejected bodies' parse errors; hyper, h2,
 //! reqwest and rustls print connection internals. No secret may reach a log at any level.
 
+use keyway_protocol::log_policy::is_capped;
 use tracing_subscriber::EnvFilter;
 
-/// The crates (log targets) capped at [`CAPPED_LEVEL`].
-pub const CAPPED_TARGETS: &[&str] = &[
-    "tungstenite",
-    "tokio_tungstenite",
-    "hyper",
-    "hyper_util",
-    "h2",
-    "reqwest",
-    "rustls",
-    "lettre",
-    "axum",
-    "tower",
-    "tower_http",
-];
+pub use keyway_protocol::log_policy::CAPPED_TARGETS;
+
 /// The most these crates may log.
 pub const CAPPED_LEVEL: &str = "info";
 
@@ -28,13 +18,7 @@ pub const CAPPED_LEVEL: &str = "info";
 /// of them (or a module inside), or filters on spans or fields (which match any target).
 fn reaches_capped(directive: &str) -> bool {
     let target = directive.split('=').next().unwrap_or_default().trim();
-    directive.contains('[')
-        || CAPPED_TARGETS.iter().any(|capped| {
-            target == *capped
-                || target
-                    .strip_prefix(capped)
-                    .is_some_and(|rest| rest.starts_with("::"))
-        })
+    directive.contains('[') || is_capped(target)
 }
 
 /// The filter for `env_directives` (`RUST_LOG` syntax; empty: `info`). Directives that name

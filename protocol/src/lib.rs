@@ -32,6 +32,7 @@ pub mod handshake;
 pub mod iq;
 pub mod iq_code;
 pub mod keys;
+pub mod log_policy;
 pub mod mailbox;
 pub mod message;
 pub mod refusal;

@@ -36,24 +36,25 @@ impl FromRequestParts<AppState> for Authenticated {
         let found: Option<(u32, i64)> = state
             .store
             .run(move |db| {
+                // Every API request comes through here: both statements are prepared once.
                 let found: Option<(u32, i64)> = db
-                    .query_row(
+                    .prepare_cached(
                         "SELECT t.user_id, t.expires_at FROM access_tokens t
                          JOIN token_families f ON f.id = t.family_id
                          JOIN users u ON u.id = t.user_id
                          WHERE t.token_hash = ?1 AND f.revoked_at IS NULL
                            AND u.email_verified_at IS NOT NULL",
-                        [hash],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
+                    )?
+                    .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?)))
                     .optional()?;
                 if let Some((user_id, expires_at)) = found.filter(|(_, at)| *at > now) {
                     // The person uses Keyway: the places they were added to are theirs now.
-                    db.execute(
+                    // (A lookup in the partial index of unclaimed places: nearly always none.)
+                    db.prepare_cached(
                         "UPDATE memberships SET claimed_at = ?1
                          WHERE user_id = ?2 AND claimed_at IS NULL",
-                        rusqlite::params![now, user_id],
-                    )?;
+                    )?
+                    .execute(rusqlite::params![now, user_id])?;
                     return Ok(Some((user_id, expires_at)));
                 }
                 Ok::<_, ApiError>(found)

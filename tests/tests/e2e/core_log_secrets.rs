@@ -172,8 +172,10 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
     secrets.extend(before_refresh);
     secrets.extend(encodings(&credential));
     for sql in [
-        "SELECT secret FROM iq_code_secrets WHERE user_id = ?1",
-        "SELECT authority_pkcs8 FROM sites WHERE id = ?1",
+        "SELECT keyway_open('iq_code_secrets.secret', secret, user_id, iq_id)
+         FROM iq_code_secrets WHERE user_id = ?1",
+        "SELECT keyway_open('sites.authority_pkcs8', authority_pkcs8, id)
+         FROM sites WHERE id = ?1",
     ] {
         let param = if sql.contains("sites") {
             r.site_id()

@@ -122,7 +122,8 @@ async fn a_full_remote_opening_at_trace_level_logs_no_secret() {
     for bytes in [
         blob(
             &r,
-            "SELECT secret FROM iq_code_secrets WHERE user_id = ?1",
+            "SELECT keyway_open('iq_code_secrets.secret', secret, user_id, iq_id)
+         FROM iq_code_secrets WHERE user_id = ?1",
             r.owner_id,
         )
         .await,
@@ -134,7 +135,8 @@ async fn a_full_remote_opening_at_trace_level_logs_no_secret() {
         .await,
         blob(
             &r,
-            "SELECT authority_pkcs8 FROM sites WHERE id = ?1",
+            "SELECT keyway_open('sites.authority_pkcs8', authority_pkcs8, id)
+         FROM sites WHERE id = ?1",
             r.site_id(),
         )
         .await,
