@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, ErrorCode};
+use keyway_api::{ApiErrorBody, ErrorCode};
 
 use crate::store::StoreError;
 

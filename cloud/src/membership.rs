@@ -7,7 +7,7 @@
 //! told by e-mail, within the hourly cap of [`email::MAILS_PER_HOUR`]: an address without a
 //! verified account is invited to sign up with it, a verified one is told it was added.
 
-use keyway_protocol::api::Role;
+use keyway_api::Role;
 use rusqlite::Connection;
 
 use crate::auth::verification::{account_for_address, added_to_site_email};

@@ -13,7 +13,7 @@
 //!   override, remote opening, remote office mode): those come from someone above them. The
 //!   owner has nobody above them on their site and holds every right there.
 
-use keyway_protocol::api::{Role, UpdatePersonRequest};
+use keyway_api::{Role, UpdatePersonRequest};
 
 use crate::error::ApiError;
 

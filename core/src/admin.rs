@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::{
+use keyway_api::{
     AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
     CreateLockRequest, CreateSiteRequest, IqView, LockView, PeoplePage, PersonStatus, PersonView,
     Role, SiteView, UpdatePersonRequest, WindowDto,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::{DeviceView, RegisterDeviceRequest};
+use keyway_api::{DeviceView, RegisterDeviceRequest};
 use reqwest::Method;
 
 use crate::client::Context;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::{UploadEventsRequest, UploadEventsResponse};
+use keyway_api::{UploadEventsRequest, UploadEventsResponse};
 use reqwest::Method;
 
 use crate::client::Context;

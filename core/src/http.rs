@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use keyway_protocol::api::{ApiErrorBody, ErrorCode, OAuthErrorBody};
+use keyway_api::{ApiErrorBody, ErrorCode, OAuthErrorBody};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

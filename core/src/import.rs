@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use keyway_protocol::api::import::{ImportReport, ImportStarted, ImportState};
+use keyway_api::import::{ImportReport, ImportStarted, ImportState};
 
 use crate::admin::AdminClient;
 use crate::runtime::on_core_runtime;

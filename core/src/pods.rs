@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
-use keyway_protocol::api::pods::{
+use keyway_api::pods::{
     CreatePodRequest, GuestView, InviteGuestRequest, MyPodView, PodMemberInput, PodMemberView,
     PodPersonStatus, PodRole as WirePodRole, PodView, RedeemInvitationRequest, SetPodLocksRequest,
     UpdatePodRequest,
 };
-use keyway_protocol::api::LockRef;
+use keyway_api::LockRef;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::remote::{
+use keyway_api::remote::{
     biometric_enrolment_message, remote_gate_message, BiometricKeyView, IqCodeSecretView,
     KeypadPinResponse, PinDelivery, RegisterBiometricKeyRequest, RemoteChallengeRequest,
     RemoteChallengeView, RemoteCommand, RemoteGate as GateBody, RemoteLockView, RemoteOpenRequest,

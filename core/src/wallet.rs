@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::KeySyncResponse;
+use keyway_api::KeySyncResponse;
 use keyway_protocol::mailbox::MailboxAddress;
 use keyway_protocol::message::{mailbox_budget, MAILBOX_ENTRY_OVERHEAD, MAX_MAILBOX_UPDATES};
 use keyway_protocol::{Command, SignedCredential};
@@ -110,7 +110,7 @@ fn key_info(key: &StoredKey, now: i64) -> KeyInfo {
 }
 
 fn decode_key(
-    view: keyway_protocol::api::DigitalKeyView,
+    view: keyway_api::DigitalKeyView,
     device_key: &[u8],
 ) -> Result<StoredKey, KeywayError> {
     let credential = STANDARD

@@ -21,7 +21,6 @@
     clippy::cast_possible_wrap
 )]
 
-pub mod api;
 pub mod ble;
 pub mod command;
 pub mod credential;

@@ -1,7 +1,7 @@
 //! Who the caller is on a site: sites and their contents are invisible (404) to outsiders, and
 //! a member whose role says no gets 403.
 
-use keyway_protocol::api::Role;
+use keyway_api::Role;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{ApiError, ApiResult};

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, DeviceView, RegisterDeviceRequest};
+use keyway_api::{ApiErrorBody, DeviceView, RegisterDeviceRequest};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::codec;

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::{
+use keyway_api::{
     ApiErrorBody, LockEventView, RejectedEvent, UploadEventsRequest, UploadEventsResponse,
 };
 use keyway_protocol::event::GENESIS_HASH;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{
+use keyway_api::{
     AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest, WindowDto,
 };
 use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;

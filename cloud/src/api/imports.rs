@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::import::{FailedRow, ImportReport, ImportStarted, ImportState};
-use keyway_protocol::api::{ApiErrorBody, Role};
+use keyway_api::import::{FailedRow, ImportReport, ImportStarted, ImportState};
+use keyway_api::{ApiErrorBody, Role};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, CreateIqRequest, IqView};
+use keyway_api::{ApiErrorBody, CreateIqRequest, IqView};
 
 use super::access::MANAGING_HARDWARE;
 use super::codec;

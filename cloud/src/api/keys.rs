@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, KeySyncResponse};
+use keyway_api::{ApiErrorBody, KeySyncResponse};
 
 use super::extract::Ids;
 use crate::auth::Authenticated;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, AttachIqRequest, CreateLockRequest, LockView};
+use keyway_api::{ApiErrorBody, AttachIqRequest, CreateLockRequest, LockView};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::access::MANAGING_HARDWARE;

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::{MeResponse, SiteMembershipView, UserView};
+use keyway_api::{MeResponse, SiteMembershipView, UserView};
 
 use super::access::role_column;
 use crate::auth::Authenticated;
@@ -17,7 +17,7 @@ use crate::AppState;
     security(("bearer" = [])),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = keyway_protocol::api::ApiErrorBody),
+        (status = 401, body = keyway_api::ApiErrorBody),
     )
 )]
 pub async fn me(

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{
+use keyway_api::{
     AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Role, UpdatePersonRequest,
 };
 use rusqlite::types::Value as SqlValue;

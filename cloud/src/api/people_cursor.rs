@@ -14,7 +14,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keyway_protocol::api::{PersonStatus, Role};
+use keyway_api::{PersonStatus, Role};
 use ring::digest::{digest, SHA256};
 
 use crate::error::ApiError;

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::pods::{CreatePodRequest, PodView, SetPodLocksRequest, UpdatePodRequest};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::pods::{CreatePodRequest, PodView, SetPodLocksRequest, UpdatePodRequest};
+use keyway_api::ApiErrorBody;
 use rusqlite::Connection;
 
 use super::access::{role_on_site, MANAGING_PODS};

@@ -4,8 +4,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::pods::{GuestView, InviteGuestRequest};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::pods::{GuestView, InviteGuestRequest};
+use keyway_api::ApiErrorBody;
 use rusqlite::Connection;
 
 use super::extract::{Body, Ids};

@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::pods::{MyPodView, RedeemInvitationRequest};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::pods::{MyPodView, RedeemInvitationRequest};
+use keyway_api::ApiErrorBody;
 
 use super::extract::Body;
 use crate::auth::Authenticated;

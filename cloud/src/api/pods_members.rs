@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::pods::{PodMemberInput, PodView};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::pods::{PodMemberInput, PodView};
+use keyway_api::ApiErrorBody;
 
 use super::extract::{Body, Ids};
 use super::pods::change_pod;

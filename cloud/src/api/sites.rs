@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::{ApiErrorBody, CreateSiteRequest, SiteView};
+use keyway_api::{ApiErrorBody, CreateSiteRequest, SiteView};
 use keyway_protocol::SigningKey;
 use ring::rand::SystemRandom;
 use rusqlite::Connection;
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::issuing::site_authority;
 use crate::roles::role_name;
 use crate::AppState;
-use keyway_protocol::api::Role;
+use keyway_api::Role;
 
 /// UTC offsets in use on Earth: from UTC−12:00 to UTC+14:00.
 const UTC_OFFSETS: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;

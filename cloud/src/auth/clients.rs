@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use keyway_protocol::api::{APP_CLIENT_ID, APP_REDIRECT_URI};
+use keyway_api::{APP_CLIENT_ID, APP_REDIRECT_URI};
 use url::{Host, Url};
 
 /// Whether `client_id` names a registered client.

@@ -2,7 +2,7 @@
 //! authorization code through refresh-token rotation; revoking the family stops all of them
 //! (RFC 9700 §4.14.2), which is what a replayed code or refresh token triggers.
 
-use keyway_protocol::api::TokenResponse;
+use keyway_api::TokenResponse;
 use rusqlite::{params, Connection};
 
 use super::tokens::new_token;

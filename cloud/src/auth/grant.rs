@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::TokenResponse;
+use keyway_api::TokenResponse;
 use rusqlite::{params, Connection, OptionalExtension};
 use utoipa::ToSchema;
 

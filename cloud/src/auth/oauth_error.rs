@@ -1,10 +1,10 @@
 //! The JSON side of the OAuth2 endpoints: RFC 6749 §5.2 errors, `no-store` answers, and
-//! OpenAPI schemas for the bodies (the shared types in `keyway_protocol::api` carry none).
+//! OpenAPI schemas for the bodies (the shared types in `keyway_api` carry none).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::OAuthErrorBody;
+use keyway_api::OAuthErrorBody;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -90,7 +90,7 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// A token response (RFC 6749 §5.1), as `keyway_protocol::api::TokenResponse`.
+/// A token response (RFC 6749 §5.1), as `keyway_api::TokenResponse`.
 #[derive(ToSchema)]
 #[schema(as = TokenResponse)]
 #[allow(dead_code)] // documentation only
@@ -105,7 +105,7 @@ pub(crate) struct TokenResponseSchema {
     refresh_token: String,
 }
 
-/// An OAuth2 error (RFC 6749 §5.2), as `keyway_protocol::api::OAuthErrorBody`.
+/// An OAuth2 error (RFC 6749 §5.2), as `keyway_api::OAuthErrorBody`.
 #[derive(ToSchema)]
 #[schema(as = OAuthErrorBody)]
 #[allow(dead_code)] // documentation only

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::Json;
-use keyway_protocol::api::{
+use keyway_api::{
     ApiErrorBody, SignupAccepted, SignupRequest, UserView, VerifyEmailRequest,
     SIGNUP_NEXT_VERIFY_EMAIL,
 };

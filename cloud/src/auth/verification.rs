@@ -21,7 +21,7 @@
 //! - An account row may exist before verification (an admin or a pod added the address, or a
 //!   sign-up is pending) but it has no password and cannot sign in.
 
-use keyway_protocol::api::UserView;
+use keyway_api::UserView;
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use keyway_protocol::api::import::IMPORT_COLUMNS;
+use keyway_api::import::IMPORT_COLUMNS;
 
 use super::parse::RowFailure;
 

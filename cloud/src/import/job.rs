@@ -4,7 +4,7 @@
 //! counts are committed with the people they count. At the end the requester is e-mailed the
 //! report, with the failed rows attached when some failed.
 
-use keyway_protocol::api::import::ImportReport;
+use keyway_api::import::ImportReport;
 use rusqlite::Connection;
 
 use super::parse::{PersonRow, RowFailure};
@@ -171,7 +171,7 @@ fn tell_requester(
 
 #[cfg(test)]
 mod tests {
-    use keyway_protocol::api::Role;
+    use keyway_api::Role;
 
     use super::*;
     use crate::store::Store;

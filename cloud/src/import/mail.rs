@@ -2,7 +2,7 @@
 //! overview of the import process"): the report when the job ends (with the failed rows
 //! attached, if any), or why the file was refused or the job stopped.
 
-use keyway_protocol::api::import::ImportReport;
+use keyway_api::import::ImportReport;
 
 use super::failed_csv::FILE_NAME;
 use super::parse::FileProblem;

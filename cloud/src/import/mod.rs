@@ -26,13 +26,13 @@ pub mod store;
 pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
 /// People added per transaction.
 pub const BATCH_ROWS: usize = 1_000;
-/// The template's example row, under [`keyway_protocol::api::import::IMPORT_COLUMNS`].
+/// The template's example row, under [`keyway_api::import::IMPORT_COLUMNS`].
 pub const TEMPLATE_EXAMPLE: &str = "Ada,Lovelace,ada.lovelace@example.com,Ada L.,User";
 
 /// The CSV template: the header and one example row.
 pub fn template() -> String {
     format!(
         "{}\r\n{TEMPLATE_EXAMPLE}\r\n",
-        keyway_protocol::api::import::IMPORT_COLUMNS.join(",")
+        keyway_api::import::IMPORT_COLUMNS.join(",")
     )
 }

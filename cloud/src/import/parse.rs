@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use keyway_protocol::api::import::IMPORT_COLUMNS;
-use keyway_protocol::api::Role;
+use keyway_api::import::IMPORT_COLUMNS;
+use keyway_api::Role;
 
 use crate::auth::accounts::{normalize_email, normalize_name, MAX_EMAIL_BYTES, MAX_NAME_CHARS};
 use crate::error::ApiError;

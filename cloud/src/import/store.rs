@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use keyway_protocol::api::import::{FailedRow, ImportReport, ImportState};
+use keyway_api::import::{FailedRow, ImportReport, ImportState};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::parse::RowFailure;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::{DigitalKeyView, KeySyncResponse, LockRef};
+use keyway_api::{DigitalKeyView, KeySyncResponse, LockRef};
 use keyway_protocol::{SignedCredential, SigningKey};
 use ring::rand::SystemRandom;
 use rusqlite::{Connection, OptionalExtension};

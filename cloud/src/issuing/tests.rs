@@ -126,7 +126,7 @@ fn fill_denylist(db: &Connection) {
 }
 
 /// The revocation epoch of a key handed out by a sync.
-fn revocation_epoch(key: &keyway_protocol::api::DigitalKeyView, authority: &SigningKey) -> u32 {
+fn revocation_epoch(key: &keyway_api::DigitalKeyView, authority: &SigningKey) -> u32 {
     let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &key.credential)
         .unwrap();
     SignedCredential::decode_verified(&bytes, &authority.public_key())

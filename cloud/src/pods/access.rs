@@ -3,7 +3,7 @@
 //! guests they invited; anyone else on the site is refused (403). The pod's site is invisible
 //! (404) to people not on it: the handlers check that first.
 
-use keyway_protocol::api::Role;
+use keyway_api::Role;
 use rusqlite::Connection;
 
 use super::store::{people_where, Kind, Pod, PodPerson};

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use keyway_protocol::api::pods::InviteGuestRequest;
+use keyway_api::pods::InviteGuestRequest;
 use rusqlite::Connection;
 
 use super::invitations;

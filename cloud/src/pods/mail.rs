@@ -3,7 +3,7 @@
 //! the outbox keeps the finished body sealed until delivery, and erases it then.
 
 use chrono::{DateTime, FixedOffset};
-use keyway_protocol::api::LockRef;
+use keyway_api::LockRef;
 use rusqlite::Connection;
 
 use super::invitations::{InvitationCode, LINK_PREFIX};

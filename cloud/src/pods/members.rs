@@ -2,8 +2,8 @@
 //! gets a note; any other address gets an invitation code to accept once signed up and
 //! verified.
 
-use keyway_protocol::api::pods::PodMemberInput;
-use keyway_protocol::api::Role;
+use keyway_api::pods::PodMemberInput;
+use keyway_api::Role;
 use rusqlite::Connection;
 
 use super::invitations;

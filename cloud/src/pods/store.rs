@@ -1,10 +1,8 @@
 //! Pod rows (`pods`, `pod_locks`, `pod_people`, `pod_guest_locks`) and the API views built
 //! from them.
 
-use keyway_protocol::api::pods::{
-    GuestView, MyPodView, PodMemberView, PodPersonStatus, PodRole, PodView,
-};
-use keyway_protocol::api::LockRef;
+use keyway_api::pods::{GuestView, MyPodView, PodMemberView, PodPersonStatus, PodRole, PodView};
+use keyway_api::LockRef;
 use rusqlite::{Connection, OptionalExtension, Params};
 
 use crate::error::{ApiError, ApiResult};

@@ -6,11 +6,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::remote::{
+use keyway_api::remote::{
     biometric_enrolment_message, remote_gate_message, BiometricKeyView,
     RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteChallengeView, RemoteCommand,
 };
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::ApiErrorBody;
 use keyway_protocol::PublicKey;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{params, Connection, OptionalExtension};

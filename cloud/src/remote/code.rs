@@ -6,8 +6,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::remote::IqCodeSecretView;
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::remote::IqCodeSecretView;
+use keyway_api::ApiErrorBody;
 use keyway_protocol::iq::messages::CodeSecret;
 use keyway_protocol::iq::HexBytes;
 use keyway_protocol::iq_code::iq_code_matching_step;

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_protocol::api::ApiErrorBody;
-use keyway_protocol::api::ErrorCode;
+use keyway_api::ApiErrorBody;
+use keyway_api::ErrorCode;
 
 use crate::error::{set_retry_after, ApiError};
 use crate::iq::RelayError;

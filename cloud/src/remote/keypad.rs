@@ -8,8 +8,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_protocol::api::remote::{KeypadPinResponse, KeypadPinStatus, PinDelivery};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::remote::{KeypadPinResponse, KeypadPinStatus, PinDelivery};
+use keyway_api::ApiErrorBody;
 use keyway_protocol::iq::keypad::{keypad_verifier, KEYPAD_KEY_LEN};
 use keyway_protocol::iq::{HexBytes, KeypadEntry, KeypadTable};
 use ring::rand::{SecureRandom, SystemRandom};

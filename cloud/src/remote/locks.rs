@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::remote::RemoteLockView;
+use keyway_api::remote::RemoteLockView;
 use rusqlite::Connection;
 
 use super::rights::lock_schedules;

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::Json;
-use keyway_protocol::api::remote::{
+use keyway_api::remote::{
     RemoteCommand, RemoteGate, RemoteOpenRequest, RemoteOpenResponse, RemoteTiming,
 };
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::ApiErrorBody;
 use keyway_protocol::iq::grant::RemoteGrantFlags;
 use keyway_protocol::iq::messages::{CodeCheck, RelayCommand, RelayOutcome, RelayResult};
 use keyway_protocol::iq::{HexBytes, RemoteGrant};

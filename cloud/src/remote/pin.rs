@@ -7,8 +7,8 @@
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap};
 use axum::Json;
-use keyway_protocol::api::remote::{RemotePinStatus, SetRemotePinRequest};
-use keyway_protocol::api::ApiErrorBody;
+use keyway_api::remote::{RemotePinStatus, SetRemotePinRequest};
+use keyway_api::ApiErrorBody;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::{RemoteError, RemoteResult};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use keyway_protocol::api::remote::RemoteCommand;
+use keyway_api::remote::RemoteCommand;
 use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;
 use keyway_protocol::schedule::{schedule_allows, LocalMinute};
 use keyway_protocol::ScheduleWindow;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use keyway_protocol::api::remote::RemoteCommand;
+use keyway_api::remote::RemoteCommand;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -5,8 +5,8 @@
 use crate::api_support;
 
 use api_support::Cloud;
+use keyway_api::{PersonStatus, PersonView, UserView};
 use keyway_cloud::auth::verification::CODE_TTL_SECONDS;
-use keyway_protocol::api::{PersonStatus, PersonView, UserView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -4,7 +4,7 @@
 use crate::api_support;
 
 use api_support::{b64_key, key, typed, Cloud};
-use keyway_protocol::api::{AccessGroupView, DeviceView, IqView, LockView, Role};
+use keyway_api::{AccessGroupView, DeviceView, IqView, LockView, Role};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use crate::api_support;
 use api_support::{key, typed, Caller, Cloud};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::{LockEventView, LockView, Role, SiteView, UploadEventsResponse};
+use keyway_api::{LockEventView, LockView, Role, SiteView, UploadEventsResponse};
 use keyway_protocol::event::GENESIS_HASH;
 use keyway_protocol::{LockEvent, RefusalReason, SignedEvent, SigningKey};
 use reqwest::StatusCode;

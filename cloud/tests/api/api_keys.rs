@@ -5,7 +5,7 @@
 use crate::api_support;
 
 use api_support::{typed, unb64, Caller, Cloud};
-use keyway_protocol::api::{DigitalKeyView, KeySyncResponse, LockView, Role, SiteView, WindowDto};
+use keyway_api::{DigitalKeyView, KeySyncResponse, LockView, Role, SiteView, WindowDto};
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate, ALL_LOCKS};
 use keyway_protocol::{PublicKey, ScheduleWindow, SignedCredential, SigningKey};
 use reqwest::StatusCode;
@@ -404,8 +404,5 @@ async fn keys_are_synced_only_by_the_device_s_owner() {
         .get(&s.owner, &format!("/api/v1/devices/{}/keys", s.device_id))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(
-        typed::<keyway_protocol::api::ApiErrorBody>(body).error,
-        "not_found"
-    );
+    assert_eq!(typed::<keyway_api::ApiErrorBody>(body).error, "not_found");
 }

@@ -4,7 +4,7 @@
 use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
-use keyway_protocol::api::{MeResponse, PersonStatus, PersonView, Role, SiteView};
+use keyway_api::{MeResponse, PersonStatus, PersonView, Role, SiteView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use Role::{Admin, Owner, SuperUser, User};

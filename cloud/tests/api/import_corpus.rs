@@ -2,8 +2,8 @@
 //! file gets a clear error or exactly the rows imported and failed, and a refused file
 //! leaves nothing half-written.
 
+use keyway_api::import::ImportState;
 use keyway_cloud::import::MAX_FILE_BYTES;
-use keyway_protocol::api::import::ImportState;
 use reqwest::StatusCode;
 
 use crate::api_support::{Caller, Cloud};

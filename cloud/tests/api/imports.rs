@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use keyway_protocol::api::import::{ImportReport, ImportState};
-use keyway_protocol::api::{PersonStatus, Role};
+use keyway_api::import::{ImportReport, ImportState};
+use keyway_api::{PersonStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

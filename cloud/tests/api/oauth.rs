@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use keyway_api::{OAuthErrorBody, TokenResponse, UserView, APP_CLIENT_ID, APP_REDIRECT_URI};
 use keyway_cloud::auth::{verification, Authenticated};
 use keyway_cloud::{start, ApiError, CloudConfig, RunningCloud};
-use keyway_protocol::api::{
-    OAuthErrorBody, TokenResponse, UserView, APP_CLIENT_ID, APP_REDIRECT_URI,
-};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use ring::digest;

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use crate::api_support;
 
 use api_support::{Caller, Cloud};
+use keyway_api::{PeoplePage, PersonStatus, PersonView, Role};
 use keyway_cloud::StoreError;
-use keyway_protocol::api::{PeoplePage, PersonStatus, PersonView, Role};
 use reqwest::StatusCode;
 use serde_json::json;
 

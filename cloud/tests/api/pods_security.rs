@@ -5,9 +5,9 @@
 use crate::api_support;
 
 use api_support::{typed, Caller, Cloud};
+use keyway_api::pods::{GuestView, PodView};
+use keyway_api::{Role, SiteView};
 use keyway_cloud::pods::invitations::find_code;
-use keyway_protocol::api::pods::{GuestView, PodView};
-use keyway_protocol::api::{Role, SiteView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

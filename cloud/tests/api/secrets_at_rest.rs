@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
+use keyway_api::remote::IqCodeSecretView;
+use keyway_api::SiteView;
 use keyway_cloud::email::outbox::entries;
 use keyway_cloud::email::{mailbox_dir, queue, read_mailbox, NewEmail, SECRET_PLACEHOLDER};
 use keyway_cloud::pods::invitations::find_code;
 use keyway_cloud::store::{rotate_key, DATABASE_FILE, MIGRATIONS};
 use keyway_cloud::{start, CloudConfig, KeySource, StoreError};
-use keyway_protocol::api::remote::IqCodeSecretView;
-use keyway_protocol::api::SiteView;
 use keyway_protocol::SigningKey;
 use reqwest::StatusCode;
 use ring::rand::SystemRandom;

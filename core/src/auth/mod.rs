@@ -7,7 +7,7 @@ mod session;
 
 use std::sync::{Arc, Mutex};
 
-use keyway_protocol::api::{
+use keyway_api::{
     SignupAccepted, SignupRequest, TokenResponse, UserView, VerifyEmailRequest, APP_CLIENT_ID,
 };
 use reqwest::Method;

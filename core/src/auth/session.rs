@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keyway_protocol::api::{TokenResponse, APP_CLIENT_ID};
+use keyway_api::{TokenResponse, APP_CLIENT_ID};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_protocol::api::remote::IqCodeSecretView;
+use keyway_api::remote::IqCodeSecretView;
 use keyway_protocol::iq_code::iq_code_at;
 use serde::{Deserialize, Serialize};
 

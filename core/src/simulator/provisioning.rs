@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use keyway_protocol::api::APP_REDIRECT_URI;
+use keyway_api::APP_REDIRECT_URI;
 use keyway_protocol::{PublicKey, SigningKey};
 use keyway_sim::{LockConfig, SimulatedLock};
 

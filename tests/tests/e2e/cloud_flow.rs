@@ -48,7 +48,7 @@ async fn a_wrong_password_gets_no_session() {
     assert!(!phone.auth().is_logged_in().await.unwrap());
     let request = phone
         .auth()
-        .start_login(keyway_protocol::api::APP_REDIRECT_URI.into())
+        .start_login(keyway_api::APP_REDIRECT_URI.into())
         .unwrap();
     let refused = simulated_browser_login(
         request.authorize_url,
@@ -70,11 +70,11 @@ async fn a_redirect_from_another_login_is_refused() {
     let second = world.phone("second", None);
     let request = first
         .auth()
-        .start_login(keyway_protocol::api::APP_REDIRECT_URI.into())
+        .start_login(keyway_api::APP_REDIRECT_URI.into())
         .unwrap();
     second
         .auth()
-        .start_login(keyway_protocol::api::APP_REDIRECT_URI.into())
+        .start_login(keyway_api::APP_REDIRECT_URI.into())
         .unwrap();
     let redirect = simulated_browser_login(
         request.authorize_url,

@@ -116,7 +116,7 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
     let phone = r.world.phone("tenant-ble", Some(radio));
     let login = phone
         .auth()
-        .start_login(keyway_protocol::api::APP_REDIRECT_URI.into())
+        .start_login(keyway_api::APP_REDIRECT_URI.into())
         .unwrap();
     let redirect =
         simulated_browser_login(login.authorize_url.clone(), TENANT.into(), PASSWORD.into())

@@ -3,10 +3,10 @@
 
 use crate::remote_support;
 
+use keyway_api::ApiErrorBody;
+use keyway_api::ErrorCode;
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::StoreError;
-use keyway_protocol::api::ApiErrorBody;
-use keyway_protocol::api::ErrorCode;
 use keyway_protocol::SigningKey;
 use remote_support::{remote_site, Remote, PIN};
 use ring::rand::SystemRandom;

@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::{
+    AccessGroupView, DeviceView, KeySyncResponse, LockView, PeoplePage, PersonView, Role, SiteView,
+    WindowDto,
+};
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::auth::verification;
 use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::{start, CloudConfig, RunningCloud, StoreError};
-use keyway_protocol::api::{
-    AccessGroupView, DeviceView, KeySyncResponse, LockView, PeoplePage, PersonView, Role, SiteView,
-    WindowDto,
-};
 use keyway_protocol::{PublicKey, SigningKey};
 use reqwest::{Method, StatusCode};
 use ring::rand::SystemRandom;

@@ -133,11 +133,11 @@ pub enum RemoteCommand {
 
 impl RemoteCommand {
     /// The lock command it becomes.
-    pub fn command(self) -> crate::Command {
+    pub fn command(self) -> keyway_protocol::Command {
         match self {
-            Self::Unlock => crate::Command::Unlock,
-            Self::OfficeModeOn => crate::Command::OfficeModeOn,
-            Self::OfficeModeOff => crate::Command::OfficeModeOff,
+            Self::Unlock => keyway_protocol::Command::Unlock,
+            Self::OfficeModeOn => keyway_protocol::Command::OfficeModeOn,
+            Self::OfficeModeOff => keyway_protocol::Command::OfficeModeOff,
         }
     }
 
