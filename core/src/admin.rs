@@ -8,7 +8,7 @@ use base64::Engine;
 use keyway_api::{
     AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
     CreateLockRequest, CreateSiteRequest, IqView, LockView, PeoplePage, PersonStatus, PersonView,
-    Role, SiteView, UpdatePersonRequest, WindowDto,
+    Profile, Role, SiteView, UpdatePersonRequest, WindowDto,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -69,15 +69,20 @@ pub struct SiteInfo {
 pub struct PersonInfo {
     /// Account id.
     pub user_id: u32,
-    /// E-mail.
-    pub email: String,
+    /// E-mail; `None` for a tag profile.
+    pub email: Option<String>,
     /// Name.
     pub name: String,
+    /// Phone number (E.164), if known.
+    pub phone: Option<String>,
     /// Role.
     pub role: SiteRole,
-    /// Added by e-mail and not yet claimed: nothing works for them until they sign up with
-    /// that address and verify it.
+    /// Added by e-mail and not yet claimed: their digital keys and remote opening wait until
+    /// they sign up with that address and verify it.
     pub invited: bool,
+    /// A tag profile: no account and no app; opens with a tag or a keypad PIN, and the site
+    /// keeps the name and phone.
+    pub tag_profile: bool,
 }
 
 impl From<PersonView> for PersonInfo {
@@ -86,8 +91,10 @@ impl From<PersonView> for PersonInfo {
             user_id: person.user_id,
             email: person.email,
             name: person.name,
+            phone: person.phone,
             role: person.role.into(),
             invited: person.status == PersonStatus::Invited,
+            tag_profile: person.profile == Profile::Tag,
         }
     }
 }
@@ -241,9 +248,30 @@ impl AdminClient {
         role: SiteRole,
     ) -> Result<PersonInfo, KeywayError> {
         let request = AddPersonRequest {
-            email,
+            email: Some(email),
             name,
             role: role.into(),
+            phone: None,
+        };
+        let person: PersonView = self
+            .post(format!("/api/v1/sites/{site_id}/people"), request)
+            .await?;
+        Ok(person.into())
+    }
+
+    /// Adds a person without an e-mail (a tag profile): no account and no app; they open with
+    /// a tag or a keypad PIN, which goes by text message to `phone` when given. Always a user.
+    pub async fn add_tag_profile(
+        &self,
+        site_id: u32,
+        name: String,
+        phone: Option<String>,
+    ) -> Result<PersonInfo, KeywayError> {
+        let request = AddPersonRequest {
+            email: None,
+            name,
+            role: Role::User,
+            phone,
         };
         let person: PersonView = self
             .post(format!("/api/v1/sites/{site_id}/people"), request)

@@ -251,10 +251,13 @@ pub fn error_for(
         | ErrorCode::EmptyFile
         | ErrorCode::NoRows
         | ErrorCode::FileTooLarge
-        | ErrorCode::UnsupportedMediaType => KeywayError::InvalidInput { detail },
-        ErrorCode::Forbidden | ErrorCode::NoIq | ErrorCode::GateRefused => {
-            KeywayError::NotAllowed { detail }
-        }
+        | ErrorCode::UnsupportedMediaType
+        | ErrorCode::InvalidPhone => KeywayError::InvalidInput { detail },
+        ErrorCode::Forbidden
+        | ErrorCode::NoIq
+        | ErrorCode::GateRefused
+        | ErrorCode::ProfileOwnedByPerson
+        | ErrorCode::ProfileIncomplete => KeywayError::NotAllowed { detail },
         ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
         ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
         ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
@@ -352,6 +355,9 @@ mod tests {
             (NoRows, "fix input"),
             (FileTooLarge, "fix input"),
             (UnsupportedMediaType, "fix input"),
+            (ProfileOwnedByPerson, "not allowed"),
+            (ProfileIncomplete, "not allowed"),
+            (InvalidPhone, "fix input"),
         ];
         assert_eq!(
             table.len(),

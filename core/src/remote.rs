@@ -149,6 +149,8 @@ pub struct NewKeypadPin {
     pub pin: Option<String>,
     /// The PIN was e-mailed to its person (somebody else asked for it).
     pub emailed: bool,
+    /// The PIN went by text message to its person's phone (somebody else asked for it).
+    pub text_message: bool,
 }
 
 impl std::fmt::Debug for NewKeypadPin {
@@ -156,6 +158,7 @@ impl std::fmt::Debug for NewKeypadPin {
         f.debug_struct("NewKeypadPin")
             .field("shown", &self.pin.is_some())
             .field("emailed", &self.emailed)
+            .field("text_message", &self.text_message)
             .finish()
     }
 }
@@ -527,7 +530,9 @@ impl RemoteClient {
 
     /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
     /// role manages). It reaches only that person, once: `pin` is set when they asked for
-    /// their own; for anybody else's it is e-mailed to them (`emailed`) and never shown here.
+    /// their own (or for a tag profile without a phone, whose PIN the site hands over); for
+    /// anybody else's it goes by text message to the phone they set (`text_message`) or by
+    /// e-mail (`emailed`) and is never shown here.
     /// The cloud cannot show it again, only make a new one.
     pub async fn new_keypad_pin(
         &self,
@@ -544,16 +549,19 @@ impl RemoteClient {
                 )
                 .await?;
             let emailed = response.delivery == PinDelivery::Emailed;
+            let text_message = response.delivery == PinDelivery::TextMessage;
             tracing::info!(
                 site_id,
                 user_id,
                 emailed,
+                text_message,
                 shown = response.pin.is_some(),
                 "keypad PIN made"
             );
             Ok(NewKeypadPin {
                 pin: response.pin,
                 emailed,
+                text_message,
             })
         })
         .await

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keyway_api::{
-    AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Role, UpdatePersonRequest,
+    AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Profile, Role,
+    UpdatePersonRequest,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
@@ -21,9 +22,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
+use crate::phone::normalize_optional_phone;
 use crate::pods::mail::site_info;
 use crate::pods::people::remove_from_site_pods;
-use crate::roles::{check_remove, check_update, role_name, Party, PersonFlags};
+use crate::profile::{check_change, check_tag_profile_role, owned_by_person, DetailsOwner};
+use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
 use crate::AppState;
 
@@ -37,12 +40,16 @@ macro_rules! shown_name {
 }
 
 /// A person's view, then the list's sort key (`m.listed_name`, the copy of `shown_name!()`
-/// the triggers of migration 0010 keep, see [`person_from_row`]).
+/// the triggers of migration 0010 keep, see [`person_from_row`]). The phone follows the name's
+/// rule: the typed one until the place is claimed (a tag profile's place is claimed from the
+/// start: its `users` row is the site's).
 const PERSON_COLUMNS: &str = concat!(
     "SELECT u.id, u.email, ",
     shown_name!(),
     ", m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL,
-    m.listed_name
+    m.listed_name,
+    CASE WHEN m.claimed_at IS NULL THEN m.invited_phone ELSE u.phone END,
+    u.email IS NULL
     FROM memberships m JOIN users u ON u.id = m.user_id"
 );
 
@@ -69,6 +76,12 @@ fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
             PersonStatus::Active
         } else {
             PersonStatus::Invited
+        },
+        phone: row.get(9)?,
+        profile: if row.get(10)? {
+            Profile::Tag
+        } else {
+            Profile::User
         },
     })
 }
@@ -107,6 +120,8 @@ pub struct PeopleQuery {
     pub role: Option<Role>,
     /// Only active people, or only those invited who have not claimed their place yet.
     pub status: Option<PersonStatus>,
+    /// Only user profiles (with an e-mail) or only tag profiles (without).
+    pub profile: Option<Profile>,
 }
 
 impl PeopleQuery {
@@ -141,6 +156,7 @@ impl PeopleQuery {
             text: text.map(str::to_string),
             role: self.role,
             status: self.status,
+            profile: self.profile,
         })
     }
 }
@@ -183,6 +199,11 @@ fn filter_conditions(filter: &PeopleFilter, values: &mut Vec<SqlValue>) -> Strin
         Some(PersonStatus::Invited) => conditions.push_str(" AND m.claimed_at IS NULL"),
         None => {}
     }
+    match filter.profile {
+        Some(Profile::Tag) => conditions.push_str(" AND u.email IS NULL"),
+        Some(Profile::User) => conditions.push_str(" AND u.email IS NOT NULL"),
+        None => {}
+    }
     conditions
 }
 
@@ -197,8 +218,8 @@ fn people_page(
 ) -> ApiResult<PeoplePage> {
     let mut values = vec![SqlValue::Integer(site_id.into())];
     let conditions = filter_conditions(filter, &mut values);
-    // The count walks no users unless the text filter needs their names and addresses.
-    let join = if filter.text.is_some() {
+    // The count walks no users unless a filter needs their names, addresses or profiles.
+    let join = if filter.text.is_some() || filter.profile.is_some() {
         " JOIN users u ON u.id = m.user_id"
     } else {
         ""
@@ -282,9 +303,10 @@ pub async fn list_people(
     Ok(Json(page))
 }
 
-/// Adds a person to the site by e-mail. An address without a verified account gets an
-/// invitation e-mail and a place that takes effect once they sign up and verify it; nobody
-/// else ever sets their password.
+/// Adds a person to the site: by e-mail (a user profile) or without one (a tag profile, who
+/// opens with a tag or a keypad PIN and has no app). An address without a verified account
+/// gets an invitation e-mail and a place whose digital keys and remote opening take effect
+/// once they sign up and verify it; nobody else ever sets their password.
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site_id}/people",
@@ -294,10 +316,12 @@ pub async fn list_people(
     request_body = AddPersonRequest,
     responses(
         (status = 201, body = PersonView),
-        (status = 400, body = ApiErrorBody),
+        (status = 400, body = ApiErrorBody, description = "A bad e-mail, name or phone \
+            (`invalid_phone`)"),
         (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
-        (status = 409, body = ApiErrorBody, description = "Already on the site"),
+        (status = 409, body = ApiErrorBody, description = "Already on the site, or a tag \
+            profile with a role above user (`profile_incomplete`)"),
     )
 )]
 pub async fn add_person(
@@ -306,8 +330,9 @@ pub async fn add_person(
     Ids(site_id): Ids<u32>,
     Body(request): Body<AddPersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
-    let email = normalize_email(&request.email)?;
+    let email = request.email.as_deref().map(normalize_email).transpose()?;
     let name = normalize_name(&request.name)?;
+    let phone = normalize_optional_phone(request.phone.as_deref())?;
     let role = request.role;
     let now = state.clock.now();
     let public_url = state.public_url();
@@ -315,6 +340,12 @@ pub async fn add_person(
         .store
         .transaction(move |tx| {
             let actor = role_on_site(tx, site_id, caller.user_id)?;
+            let Some(email) = email else {
+                check_add(actor, role)?;
+                check_tag_profile_role(role)?;
+                let user_id = add_tag_profile(tx, site_id, &name, phone.as_deref(), now)?;
+                return person(tx, site_id, user_id);
+            };
             let site = site_info(tx, site_id)?;
             let target = TargetSite {
                 site_id,
@@ -326,6 +357,7 @@ pub async fn add_person(
                 name: &name,
                 alias: None,
                 role,
+                phone: phone.as_deref(),
             };
             let Some(user_id) = add_by_email(tx, actor, target, newcomer, now)? else {
                 return Err(ApiError::Conflict(format!(
@@ -338,6 +370,72 @@ pub async fn add_person(
     state.mail.wake();
     push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Makes a tag profile on `site_id`: a person row without an e-mail (it can never sign in)
+/// and a place that is the site's from the start. Returns its id.
+fn add_tag_profile(
+    db: &Connection,
+    site_id: u32,
+    name: &str,
+    phone: Option<&str>,
+    now: i64,
+) -> ApiResult<u32> {
+    db.execute(
+        "INSERT INTO users (name, phone, created_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![name, phone, now],
+    )?;
+    let user_id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("person ids ran out".into()))?;
+    db.execute(
+        "INSERT INTO memberships (site_id, user_id, role, created_at, claimed_at, listed_name)
+         VALUES (?1, ?2, 'user', ?3, ?3, ?4)",
+        rusqlite::params![site_id, user_id, now, name],
+    )?;
+    Ok(user_id)
+}
+
+/// Writes a change of a person's name or phone where the site keeps them: a tag profile's own
+/// row, or the typed details of a place not claimed yet ([`check_change`] refused the rest).
+fn write_details(
+    db: &Connection,
+    site_id: u32,
+    current: &PersonView,
+    change: &UpdatePersonRequest,
+) -> ApiResult<()> {
+    let name = change.name.as_deref().map(normalize_name).transpose()?;
+    let phone = change
+        .phone
+        .as_deref()
+        .map(|phone| normalize_optional_phone(Some(phone)))
+        .transpose()?;
+    if name.is_none() && phone.is_none() {
+        return Ok(());
+    }
+    let claimed = current.status == PersonStatus::Active;
+    let sql = match DetailsOwner::of(current.profile, claimed) {
+        DetailsOwner::SiteTagProfile => {
+            "UPDATE users SET name = COALESCE(?1, name),
+             phone = CASE WHEN ?2 THEN ?3 ELSE phone END WHERE id = ?5"
+        }
+        DetailsOwner::SiteUntilClaimed => {
+            "UPDATE memberships SET invited_name = COALESCE(?1, invited_name),
+             invited_phone = CASE WHEN ?2 THEN ?3 ELSE invited_phone END
+             WHERE site_id = ?4 AND user_id = ?5"
+        }
+        DetailsOwner::Person => return Err(owned_by_person()),
+    };
+    db.execute(
+        sql,
+        rusqlite::params![
+            name,
+            phone.is_some(),
+            phone.flatten(),
+            site_id,
+            current.user_id
+        ],
+    )?;
+    Ok(())
 }
 
 /// Changes a person's role or rights; fields left out stay as they are.
@@ -379,6 +477,9 @@ pub async fn update_person(
                 role: current.role,
             };
             let (role, after) = check_update(actor, target, before, &request)?;
+            let claimed = current.status == PersonStatus::Active;
+            check_change(current.profile, claimed, &request)?;
+            write_details(tx, site_id, &current, &request)?;
             tx.execute(
                 "UPDATE memberships SET role = ?1, privacy_override = ?2, office_mode = ?3,
                  remote_opening = ?4 WHERE site_id = ?5 AND user_id = ?6",
@@ -452,7 +553,14 @@ pub async fn remove_person(
                 [site_id, user_id],
             )?;
             remove_from_site_pods(tx, site_id, user_id, None, now)?;
-            reconcile_person(tx, site_id, user_id, now)
+            reconcile_person(tx, site_id, user_id, now)?;
+            // A tag profile is nobody's account: with its only place gone, nothing is kept.
+            tx.execute(
+                "DELETE FROM users WHERE id = ?1 AND email IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1)",
+                [user_id],
+            )?;
+            Ok::<(), ApiError>(())
         })
         .await?;
     state.mail.wake();

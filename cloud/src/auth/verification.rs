@@ -345,13 +345,14 @@ pub(crate) fn complete_signup(
         params![now, signup.user_id],
     )?;
     Ok(db.query_row(
-        "SELECT id, email, name FROM users WHERE id = ?1",
+        "SELECT id, email, name, phone FROM users WHERE id = ?1",
         [signup.user_id],
         |row| {
             Ok(UserView {
                 user_id: row.get(0)?,
                 email: row.get(1)?,
                 name: row.get(2)?,
+                phone: row.get(3)?,
             })
         },
     )?)

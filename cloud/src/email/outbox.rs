@@ -1,5 +1,7 @@
 //! The `email_outbox` table: queueing a message inside the caller's transaction, and the
 //! delivery state of each message (`pending` → `sent`, or `failed` after the last retry).
+//! It carries e-mails and text messages alike ([`Channel`]): one queue, one sealing, one
+//! retry policy.
 //!
 //! The body is rendered whole (its secret put in) when the message is queued and kept sealed
 //! (`sealed_body`); it is opened only to send, and erased once sent or given up, when only
@@ -14,6 +16,69 @@ use crate::store::rows;
 /// Where a secret (an invitation code) goes in a body. The body is stored sealed, and erased
 /// once the message is sent or given up.
 pub const SECRET_PLACEHOLDER: &str = "{secret}";
+
+/// How a queued message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// An e-mail to an address.
+    Email,
+    /// A text message (SMS) to a phone number in E.164 form.
+    TextMessage,
+}
+
+impl Channel {
+    /// The `channel` column's value.
+    fn column(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::TextMessage => "sms",
+        }
+    }
+
+    fn from_column(text: &str) -> Self {
+        if text == "sms" {
+            Self::TextMessage
+        } else {
+            Self::Email
+        }
+    }
+}
+
+/// A text message to queue: a phone number and a short body, with an optional secret (a
+/// keypad PIN) at [`SECRET_PLACEHOLDER`], kept only until delivery.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewTextMessage {
+    /// Phone number, E.164.
+    pub to: String,
+    /// The text; [`SECRET_PLACEHOLDER`] marks where `secret` goes.
+    pub body: String,
+    /// A secret for the text, kept only until delivery.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for NewTextMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTextMessage")
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Queues a text message as [`queue`] queues an e-mail: in the caller's transaction, its
+/// body sealed until delivery.
+pub fn queue_text_message(
+    db: &Connection,
+    message: &NewTextMessage,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let email = NewEmail {
+        to: message.to.clone(),
+        subject: String::new(),
+        body: message.body.clone(),
+        secret: message.secret.clone(),
+    };
+    insert(db, Channel::TextMessage, &email, None, now)
+}
 
 /// A message to queue.
 #[derive(Clone, PartialEq, Eq)]
@@ -70,7 +135,7 @@ impl std::fmt::Debug for Attachment {
 /// Queues `email` for delivery now (in the caller's transaction: it goes out only if that
 /// commits), its body sealed. Returns the outbox id.
 pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiError> {
-    insert(db, email, None, now)
+    insert(db, Channel::Email, email, None, now)
 }
 
 /// Queues `email` with `attachment`, both sealed, as [`queue`] does.
@@ -80,11 +145,12 @@ pub fn queue_with_attachment(
     attachment: &Attachment,
     now: i64,
 ) -> Result<i64, ApiError> {
-    insert(db, email, Some(attachment), now)
+    insert(db, Channel::Email, email, Some(attachment), now)
 }
 
 fn insert(
     db: &Connection,
+    channel: Channel,
     email: &NewEmail,
     attachment: Option<&Attachment>,
     now: i64,
@@ -97,9 +163,9 @@ fn insert(
     let attachment_name = attachment.map(|file| format!("{}\n{}", file.name, file.content_type));
     db.prepare_cached(
         "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at,
-         created_at, attachment_name, sealed_attachment)
+         created_at, attachment_name, sealed_attachment, channel)
          VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5, ?6,
-                 keyway_seal('email_outbox.sealed_attachment', ?7, ?1, ?2))",
+                 keyway_seal('email_outbox.sealed_attachment', ?7, ?1, ?2), ?8)",
     )?
     .execute(params![
         id,
@@ -108,7 +174,8 @@ fn insert(
         email.rendered_body().into_bytes(),
         now,
         attachment_name,
-        attachment.map(|file| file.bytes.as_slice())
+        attachment.map(|file| file.bytes.as_slice()),
+        channel.column()
     ])?;
     Ok(id)
 }
@@ -154,6 +221,8 @@ pub const MAILS_PER_HOUR: u32 = 12;
 pub struct DueEmail {
     /// Outbox id.
     pub id: i64,
+    /// E-mail or text message.
+    pub channel: Channel,
     /// Recipient.
     pub to: String,
     /// Subject.
@@ -184,12 +253,13 @@ impl std::fmt::Debug for DueEmail {
 pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiError> {
     let pending = rows(
         db,
-        "SELECT id, recipient, subject, created_at, attempts FROM email_outbox
+        "SELECT id, recipient, subject, created_at, attempts, channel FROM email_outbox
          WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
         params![now, limit],
         |row| {
             Ok(DueEmail {
                 id: row.get(0)?,
+                channel: Channel::from_column(&row.get::<_, String>(5)?),
                 to: row.get(1)?,
                 subject: row.get(2)?,
                 body: String::new(),

@@ -22,6 +22,7 @@ mod people_paging;
 mod pods_api;
 mod pods_email;
 mod pods_security;
+mod profiles;
 mod remote_api;
 mod secrets_at_rest;
 mod web_security;
