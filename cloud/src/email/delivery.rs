@@ -137,7 +137,12 @@ impl Mailer {
     ) -> Result<DeliveryReport, ApiError> {
         let _only_pass = self.pass.lock().await;
         let now = clock.now();
-        let due = store.run(move |db| outbox::due(db, now, BATCH)).await?;
+        let due = store
+            .run(move |db| {
+                outbox::prune_cap_log(db, now)?;
+                outbox::due(db, now, BATCH)
+            })
+            .await?;
         let mut report = DeliveryReport::default();
         for email in due {
             let outcome = self.send(&email, clock.now()).await;

@@ -155,20 +155,18 @@ fn insert(
     attachment: Option<&Attachment>,
     now: i64,
 ) -> Result<i64, ApiError> {
-    // The id is chosen first: the sealed body is bound to its row.
-    let id: i64 = db
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM email_outbox")?
-        .query_row([], |row| row.get(0))?;
     // The attachment's content type travels in its name column: `name\ncontent/type`.
     let attachment_name = attachment.map(|file| format!("{}\n{}", file.name, file.content_type));
+    // The id is chosen in the statement itself, before sealing: the sealed body is bound to
+    // its row.
     db.prepare_cached(
         "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at,
          created_at, attachment_name, sealed_attachment, channel)
-         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5, ?6,
-                 keyway_seal('email_outbox.sealed_attachment', ?7, ?1, ?2), ?8)",
+         SELECT n, ?1, ?2, keyway_seal('email_outbox.sealed_body', ?3, n, ?1), ?4, ?4, ?5,
+                keyway_seal('email_outbox.sealed_attachment', ?6, n, ?1), ?7
+         FROM (SELECT COALESCE(MAX(id), 0) + 1 AS n FROM email_outbox)",
     )?
     .execute(params![
-        id,
         email.to,
         email.subject,
         email.rendered_body().into_bytes(),
@@ -177,7 +175,7 @@ fn insert(
         attachment.map(|file| file.bytes.as_slice()),
         channel.column()
     ])?;
-    Ok(id)
+    Ok(db.last_insert_rowid())
 }
 
 /// Queues `email` unless its recipient already got `per_hour` capped e-mails within the last
@@ -199,14 +197,24 @@ pub fn queue_capped(
     Ok(true)
 }
 
-/// Whether `to` got fewer than `per_hour` capped e-mails within the last hour.
+/// Whether `to` got fewer than `per_hour` capped e-mails within the last hour. Older entries
+/// do not count, whether [`prune_cap_log`] removed them yet or not.
 pub fn within_cap(db: &Connection, to: &str, now: i64, per_hour: u32) -> Result<bool, ApiError> {
-    db.prepare_cached("DELETE FROM mail_log WHERE sent_at <= ?1")?
-        .execute([now - 3600])?;
     let sent: u32 = db
-        .prepare_cached("SELECT COUNT(*) FROM mail_log WHERE email = ?1")?
-        .query_row([to], |row| row.get(0))?;
+        .prepare_cached("SELECT COUNT(*) FROM mail_log WHERE email = ?1 AND sent_at > ?2")?
+        .query_row(params![to, now - CAP_WINDOW_SECONDS], |row| row.get(0))?;
     Ok(sent < per_hour)
+}
+
+/// The window the caps count in.
+const CAP_WINDOW_SECONDS: i64 = 3_600;
+
+/// Forgets capped e-mails older than the cap's hour (the delivery task does it on every pass,
+/// so the log stays an hour long without a delete in every request).
+pub fn prune_cap_log(db: &Connection, now: i64) -> Result<(), ApiError> {
+    db.prepare_cached("DELETE FROM mail_log WHERE sent_at <= ?1")?
+        .execute([now - CAP_WINDOW_SECONDS])?;
+    Ok(())
 }
 
 /// Capped e-mails an address gets per hour from sign-up (codes, "you already have an
