@@ -201,7 +201,7 @@ impl AdminClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// Creates a site; the caller becomes its owner.
     pub async fn create_site(

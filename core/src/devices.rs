@@ -55,7 +55,7 @@ pub(crate) async fn registered_device_id(context: &Context) -> Result<u32, Keywa
         })
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl DevicesClient {
     /// Registers this device's key with the account (again is harmless).
     pub async fn register(&self) -> Result<DeviceInfo, KeywayError> {

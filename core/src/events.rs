@@ -47,7 +47,7 @@ impl EventsClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl EventsClient {
     /// Records waiting for upload.
     pub async fn pending(&self) -> Result<u32, KeywayError> {

@@ -86,7 +86,7 @@ impl From<ImportReport> for ImportInfo {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// The CSV template of the import: its header and one example row.
     pub async fn import_template(&self, site_id: u32) -> Result<String, KeywayError> {

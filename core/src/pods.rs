@@ -290,7 +290,7 @@ impl PodsClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl PodsClient {
     /// Creates a pod (owner and admins) with at least one member and some of the site's locks.
     pub async fn create_pod(

@@ -353,7 +353,7 @@ fn log_report(report: &RemoteReport, gate: &str, started: std::time::Instant) {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl RemoteClient {
     /// Sets (or resets, after a lockout) the app PIN: 4 to 8 digits, confirmed with the
     /// account password.
@@ -510,12 +510,14 @@ impl RemoteClient {
 
     /// The current code and seconds left for every IQ with a stored secret.
     pub async fn iq_codes(&self) -> Result<Vec<IqCodeInfo>, KeywayError> {
-        self.secrets.codes_now().await
+        let secrets = self.secrets.clone();
+        on_core_runtime(async move { secrets.codes_now().await }).await
     }
 
     /// The current code of one IQ, and the seconds it has left.
     pub async fn iq_code(&self, iq_id: u32) -> Result<IqCode, KeywayError> {
-        let code = self.secrets.code_now(iq_id).await;
+        let secrets = self.secrets.clone();
+        let code = on_core_runtime(async move { secrets.code_now(iq_id).await }).await;
         match &code {
             Ok(code) => {
                 tracing::debug!(iq_id, seconds_left = code.seconds_left, "IQ code computed")

@@ -139,7 +139,7 @@ fn decode_key(
     })
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl WalletClient {
     /// Fetches this device's keys and replaces the wallet with them: a key the cloud no longer
     /// lists (revoked, removed from a group) leaves the phone.

@@ -84,7 +84,7 @@ pub struct AccountInfo {
     pub name: String,
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AuthClient {
     /// Signs up: the cloud e-mails the address an 8-digit code (the answer is the same whether
     /// or not the address already has an account; the e-mail says which). Then call
