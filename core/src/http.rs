@@ -312,6 +312,32 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_login_page_url_carries_the_authorize_query() {
+        use keyway_api::endpoints::Authorize;
+        use keyway_api::oauth::AuthorizeQuery;
+        let http = CloudHttp::new("http://127.0.0.1:8080").unwrap();
+        let url = http
+            .url(&Authorize {
+                query: AuthorizeQuery {
+                    response_type: "code".into(),
+                    client_id: "keyway-app".into(),
+                    redirect_uri: "keyway://oauth".into(),
+                    code_challenge: "abc".into(),
+                    code_challenge_method: "S256".into(),
+                    state: "s t".into(),
+                },
+            })
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/oauth/authorize?response_type=code&client_id=keyway-app\
+             &redirect_uri=keyway%3A%2F%2Foauth&code_challenge=abc&code_challenge_method=S256\
+             &state=s+t"
+        );
+    }
+
+    #[test]
     fn an_unknown_code_falls_back_on_the_status() {
         let by_status = |status| error_for(ErrorCode::Unknown, status, String::new(), None);
         assert!(matches!(
