@@ -18,6 +18,10 @@ pub mod pods;
 
 pub mod import;
 
+pub mod oauth;
+
+pub mod endpoints;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.
@@ -261,6 +265,33 @@ pub struct PeoplePage {
     pub next_cursor: Option<String>,
     /// How many people match the filters on all pages together, at the time of this page.
     pub total: u64,
+}
+
+/// The query of `GET /api/v1/sites/{site_id}/people`: which page of the people list, and
+/// which people. Every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PeopleQuery {
+    /// People on the page: 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`; absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Only people whose shown name or e-mail contains this text, ignoring case (ASCII); at
+    /// most 100 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only people with this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Only active people, or only those invited who have not claimed their place yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PersonStatus>,
+    /// Only user profiles (with an e-mail) or only tag profiles (without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 /// Whether a person added by e-mail can use their rights yet (a tag profile is always

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::endpoints::{
+    AddPerson, AttachLockToIq, CreateAccessGroup, CreateIq, CreateLock, CreateSite, Endpoint,
+    ListPeople, NoBody, NoContent, RemovePerson, SetGroupMembers, UpdatePerson,
+};
 use keyway_api::{
     AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, IqView, LockView, PeoplePage, PersonStatus, PersonView,
-    Profile, Role, SiteView, UpdatePersonRequest, WindowDto,
+    CreateLockRequest, CreateSiteRequest, LockView, PeopleQuery, PersonStatus, PersonView, Profile,
+    Role, SetGroupMembersRequest, UpdatePersonRequest, WindowDto,
 };
-use reqwest::Method;
-use serde::Serialize;
 
 use crate::client::Context;
 use crate::ffi::ScheduleWindowInfo;
@@ -113,6 +115,8 @@ pub struct PeopleListRequest {
     pub role: Option<SiteRole>,
     /// Only those invited who have not used Keyway yet (`true`), or only the others (`false`).
     pub invited: Option<bool>,
+    /// Only tag profiles (`true`), or only user profiles (`false`).
+    pub tag_profiles: Option<bool>,
 }
 
 /// One page of a site's people, ordered by name.
@@ -127,35 +131,23 @@ pub struct PeoplePageInfo {
 }
 
 impl PeopleListRequest {
-    /// The query string of `GET /api/v1/sites/{site_id}/people`, empty when nothing is set.
-    fn query(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(limit) = self.limit {
-            query.append_pair("limit", &limit.to_string());
-        }
-        if let Some(cursor) = &self.cursor {
-            query.append_pair("cursor", cursor);
-        }
-        if let Some(search) = &self.search {
-            query.append_pair("q", search);
-        }
-        if let Some(role) = self.role {
-            let role = match role {
-                SiteRole::Owner => "owner",
-                SiteRole::Admin => "admin",
-                SiteRole::SuperUser => "super_user",
-                SiteRole::User => "user",
-            };
-            query.append_pair("role", role);
-        }
-        if let Some(invited) = self.invited {
-            query.append_pair("status", if invited { "invited" } else { "active" });
-        }
-        let query = query.finish();
-        if query.is_empty() {
-            query
-        } else {
-            format!("?{query}")
+    /// The query of `GET /api/v1/sites/{site_id}/people`.
+    fn query(&self) -> PeopleQuery {
+        PeopleQuery {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            q: self.search.clone(),
+            role: self.role.map(Role::from),
+            status: self.invited.map(|invited| {
+                if invited {
+                    PersonStatus::Invited
+                } else {
+                    PersonStatus::Active
+                }
+            }),
+            profile: self
+                .tag_profiles
+                .map(|tags| if tags { Profile::Tag } else { Profile::User }),
         }
     }
 }
@@ -190,25 +182,22 @@ impl AdminClient {
         Self { context }
     }
 
-    async fn post<B, T>(&self, path: String, body: B) -> Result<T, KeywayError>
+    /// Calls `endpoint` with `body` on the core's runtime.
+    async fn call<E: Endpoint + 'static>(
+        &self,
+        endpoint: E,
+        body: E::Request,
+    ) -> Result<E::Response, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
-        T: serde::de::DeserializeOwned + Send + 'static,
-    {
-        self.send(Method::POST, path, body).await
-    }
-
-    async fn send<B, T>(&self, method: Method, path: String, body: B) -> Result<T, KeywayError>
-    where
-        B: Serialize + Send + Sync + 'static,
-        T: serde::de::DeserializeOwned + Send + 'static,
+        E::Request: 'static,
+        E::Response: 'static,
     {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { context.call(method, &path, Some(&body)).await }).await
+        on_core_runtime(async move { context.call(&endpoint, &body).await }).await
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// Creates a site; the caller becomes its owner.
     pub async fn create_site(
@@ -216,15 +205,11 @@ impl AdminClient {
         name: String,
         utc_offset_minutes: i32,
     ) -> Result<SiteInfo, KeywayError> {
-        let site: SiteView = self
-            .post(
-                "/api/v1/sites".into(),
-                CreateSiteRequest {
-                    name,
-                    utc_offset_minutes,
-                },
-            )
-            .await?;
+        let request = CreateSiteRequest {
+            name,
+            utc_offset_minutes,
+        };
+        let site = self.call(CreateSite {}, request).await?;
         let authority_public_key =
             STANDARD
                 .decode(&site.authority_public_key)
@@ -253,9 +238,7 @@ impl AdminClient {
             role: role.into(),
             phone: None,
         };
-        let person: PersonView = self
-            .post(format!("/api/v1/sites/{site_id}/people"), request)
-            .await?;
+        let person = self.call(AddPerson { site_id }, request).await?;
         Ok(person.into())
     }
 
@@ -273,9 +256,7 @@ impl AdminClient {
             role: Role::User,
             phone,
         };
-        let person: PersonView = self
-            .post(format!("/api/v1/sites/{site_id}/people"), request)
-            .await?;
+        let person = self.call(AddPerson { site_id }, request).await?;
         Ok(person.into())
     }
 
@@ -288,11 +269,11 @@ impl AdminClient {
         site_id: u32,
         request: PeopleListRequest,
     ) -> Result<PeoplePageInfo, KeywayError> {
-        let path = format!("/api/v1/sites/{site_id}/people{}", request.query());
-        let context = Arc::clone(&self.context);
-        let page: PeoplePage =
-            on_core_runtime(async move { context.call::<(), _>(Method::GET, &path, None).await })
-                .await?;
+        let endpoint = ListPeople {
+            site_id,
+            query: request.query(),
+        };
+        let page = self.call(endpoint, NoBody).await?;
         Ok(PeoplePageInfo {
             people: page.people.into_iter().map(PersonInfo::from).collect(),
             next_cursor: page.next_cursor,
@@ -302,18 +283,8 @@ impl AdminClient {
 
     /// Removes a person from the site; their keys there are revoked.
     pub async fn remove_person(&self, site_id: u32, user_id: u32) -> Result<(), KeywayError> {
-        let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            context
-                .call::<(), serde_json::Value>(
-                    Method::DELETE,
-                    &format!("/api/v1/sites/{site_id}/people/{user_id}"),
-                    None,
-                )
-                .await
-                .map(drop)
-        })
-        .await
+        let NoContent = self.call(RemovePerson { site_id, user_id }, NoBody).await?;
+        Ok(())
     }
 
     /// Registers an installed lock by its public key; returns its lock id.
@@ -327,9 +298,7 @@ impl AdminClient {
             name,
             public_key: STANDARD.encode(public_key),
         };
-        let lock: LockView = self
-            .post(format!("/api/v1/sites/{site_id}/locks"), request)
-            .await?;
+        let lock = self.call(CreateLock { site_id }, request).await?;
         Ok(lock.lock_id)
     }
 
@@ -344,9 +313,7 @@ impl AdminClient {
             name,
             public_key: STANDARD.encode(public_key),
         };
-        let iq: IqView = self
-            .post(format!("/api/v1/sites/{site_id}/iqs"), request)
-            .await?;
+        let iq = self.call(CreateIq { site_id }, request).await?;
         Ok(iq.iq_id)
     }
 
@@ -357,13 +324,8 @@ impl AdminClient {
         lock_id: u32,
         iq_id: u32,
     ) -> Result<(), KeywayError> {
-        let _: LockView = self
-            .send(
-                Method::PUT,
-                format!("/api/v1/sites/{site_id}/locks/{lock_id}/iq"),
-                AttachIqRequest { iq_id },
-            )
-            .await?;
+        let endpoint = AttachLockToIq { site_id, lock_id };
+        let _: LockView = self.call(endpoint, AttachIqRequest { iq_id }).await?;
         Ok(())
     }
 
@@ -382,11 +344,7 @@ impl AdminClient {
             ..UpdatePersonRequest::default()
         };
         let _: PersonView = self
-            .send(
-                Method::PATCH,
-                format!("/api/v1/sites/{site_id}/people/{user_id}"),
-                request,
-            )
+            .call(UpdatePerson { site_id, user_id }, request)
             .await?;
         Ok(())
     }
@@ -414,9 +372,7 @@ impl AdminClient {
             user_ids,
             schedule,
         };
-        let group: AccessGroupView = self
-            .post(format!("/api/v1/sites/{site_id}/access-groups"), request)
-            .await?;
+        let group = self.call(CreateAccessGroup { site_id }, request).await?;
         Ok(AccessGroupInfo {
             group_id: group.group_id,
             name: group.name,
@@ -432,18 +388,10 @@ impl AdminClient {
         group_id: u32,
         user_ids: Vec<u32>,
     ) -> Result<(), KeywayError> {
-        let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            let body = serde_json::json!({ "user_ids": user_ids });
-            context
-                .call::<_, serde_json::Value>(
-                    Method::PUT,
-                    &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
-                    Some(&body),
-                )
-                .await
-                .map(drop)
-        })
-        .await
+        let endpoint = SetGroupMembers { site_id, group_id };
+        let _: AccessGroupView = self
+            .call(endpoint, SetGroupMembersRequest { user_ids })
+            .await?;
+        Ok(())
     }
 }

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use keyway_api::import::{ImportReport, ImportStarted, ImportState};
+use keyway_api::endpoints::{
+    CsvFile, ImportProgress, ImportTemplate, NoBody, PreviewImport, StartImport, TextBody,
+};
+use keyway_api::import::{ImportReport, ImportState};
 
 use crate::admin::AdminClient;
 use crate::runtime::on_core_runtime;
@@ -86,15 +89,14 @@ impl From<ImportReport> for ImportInfo {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// The CSV template of the import: its header and one example row.
     pub async fn import_template(&self, site_id: u32) -> Result<String, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            context
-                .text(&format!("/api/v1/sites/{site_id}/imports/template"))
-                .await
+            let TextBody(template) = context.call(&ImportTemplate { site_id }, &NoBody).await?;
+            Ok(template)
         })
         .await
     }
@@ -107,12 +109,8 @@ impl AdminClient {
     ) -> Result<ImportInfo, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let report: ImportReport = context
-                .upload(
-                    &format!("/api/v1/sites/{site_id}/imports?dry_run=true"),
-                    "text/csv",
-                    csv,
-                )
+            let report = context
+                .call(&PreviewImport { site_id }, &CsvFile(csv))
                 .await?;
             Ok(report.into())
         })
@@ -124,8 +122,8 @@ impl AdminClient {
     pub async fn start_import(&self, site_id: u32, csv: Vec<u8>) -> Result<u32, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let started: ImportStarted = context
-                .upload(&format!("/api/v1/sites/{site_id}/imports"), "text/csv", csv)
+            let started = context
+                .call(&StartImport { site_id }, &CsvFile(csv))
                 .await?;
             Ok(started.import_id)
         })
@@ -140,13 +138,8 @@ impl AdminClient {
     ) -> Result<ImportInfo, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let report: ImportReport = context
-                .call::<(), _>(
-                    reqwest::Method::GET,
-                    &format!("/api/v1/sites/{site_id}/imports/{import_id}"),
-                    None,
-                )
-                .await?;
+            let endpoint = ImportProgress { site_id, import_id };
+            let report = context.call(&endpoint, &NoBody).await?;
             Ok(report.into())
         })
         .await

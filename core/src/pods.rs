@@ -5,15 +5,17 @@
 
 use std::sync::Arc;
 
+use keyway_api::endpoints::{
+    AddPodMember, BlockGuest, CleanPod, CreatePod, DeleteGuest, DeletePod, Endpoint, GetPod,
+    InviteGuest, ListGuests, ListPods, MyPods, NoBody, RedeemInvitation, RemovePodMember,
+    SetPodLocks, UnblockGuest, UpdatePod,
+};
 use keyway_api::pods::{
     CreatePodRequest, GuestView, InviteGuestRequest, MyPodView, PodMemberInput, PodMemberView,
     PodPersonStatus, PodRole as WirePodRole, PodView, RedeemInvitationRequest, SetPodLocksRequest,
     UpdatePodRequest,
 };
 use keyway_api::LockRef;
-use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::client::Context;
 use crate::devices::DevicesClient;
@@ -251,46 +253,42 @@ impl PodsClient {
         Self { context }
     }
 
-    /// One API call on the core's runtime.
-    async fn call<B, T>(
+    /// Calls `endpoint` with `body` on the core's runtime.
+    async fn call<E: Endpoint + 'static>(
         &self,
-        method: Method,
-        path: String,
-        body: Option<B>,
-    ) -> Result<T, KeywayError>
+        endpoint: E,
+        body: E::Request,
+    ) -> Result<E::Response, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
-        T: DeserializeOwned + Send + 'static,
+        E::Request: 'static,
+        E::Response: 'static,
     {
         let context = Arc::clone(&self.context);
-        tracing::debug!(%method, route = path.as_str(), "pods call");
-        on_core_runtime(async move { context.call(method, &path, body.as_ref()).await })
+        tracing::debug!(route = E::ROUTE.path, "pods call");
+        on_core_runtime(async move { context.call(&endpoint, &body).await })
             .await
             .inspect_err(|error| crate::logging::error("pods call", error))
     }
 
-    async fn pod_call<B>(
-        &self,
-        method: Method,
-        path: String,
-        body: Option<B>,
-    ) -> Result<PodInfo, KeywayError>
+    /// Calls an endpoint answering a pod.
+    async fn pod_call<E>(&self, endpoint: E, body: E::Request) -> Result<PodInfo, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
+        E: Endpoint<Response = PodView> + 'static,
+        E::Request: 'static,
     {
-        self.call::<B, PodView>(method, path, body)
-            .await
-            .map(pod_info)
+        self.call(endpoint, body).await.map(pod_info)
     }
 
-    async fn guest_call(&self, method: Method, path: String) -> Result<GuestInfo, KeywayError> {
-        self.call::<(), GuestView>(method, path, None)
-            .await
-            .map(guest_info)
+    /// Calls an endpoint answering a guest.
+    async fn guest_call<E>(&self, endpoint: E) -> Result<GuestInfo, KeywayError>
+    where
+        E: Endpoint<Request = NoBody, Response = GuestView> + 'static,
+    {
+        self.call(endpoint, NoBody).await.map(guest_info)
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl PodsClient {
     /// Creates a pod (owner and admins) with at least one member and some of the site's locks.
     pub async fn create_pod(
@@ -311,28 +309,24 @@ impl PodsClient {
                 .collect(),
             lock_ids,
         };
-        let path = format!("/api/v1/sites/{site_id}/pods");
-        self.pod_call(Method::POST, path, Some(request)).await
+        self.pod_call(CreatePod { site_id }, request).await
     }
 
     /// The site's pods (owner and admins).
     pub async fn list_pods(&self, site_id: u32) -> Result<Vec<PodInfo>, KeywayError> {
-        let path = format!("/api/v1/sites/{site_id}/pods");
-        let pods: Vec<PodView> = self.call::<(), _>(Method::GET, path, None).await?;
+        let pods = self.call(ListPods { site_id }, NoBody).await?;
         Ok(pods.into_iter().map(pod_info).collect())
     }
 
     /// A pod (its members, owner and admins).
     pub async fn pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call::<()>(Method::GET, path, None).await
+        self.pod_call(GetPod { pod_id }, NoBody).await
     }
 
     /// Renames a pod (owner and admins).
     pub async fn rename_pod(&self, pod_id: u32, name: String) -> Result<PodInfo, KeywayError> {
         let request = UpdatePodRequest { name: Some(name) };
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call(Method::PATCH, path, Some(request)).await
+        self.pod_call(UpdatePod { pod_id }, request).await
     }
 
     /// Replaces a pod's locks (owner and admins); keys for removed locks are revoked.
@@ -341,9 +335,8 @@ impl PodsClient {
         pod_id: u32,
         lock_ids: Vec<u32>,
     ) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/locks");
         let request = SetPodLocksRequest { lock_ids };
-        self.pod_call(Method::PUT, path, Some(request)).await
+        self.pod_call(SetPodLocks { pod_id }, request).await
     }
 
     /// Adds a member (owner and admins).
@@ -353,27 +346,24 @@ impl PodsClient {
         name: String,
         email: String,
     ) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/members");
         let request = PodMemberInput { name, email };
-        self.pod_call(Method::POST, path, Some(request)).await
+        self.pod_call(AddPodMember { pod_id }, request).await
     }
 
     /// Removes a member and the guests they invited (owner and admins).
     pub async fn remove_member(&self, pod_id: u32, member_id: u32) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/members/{member_id}");
-        self.pod_call::<()>(Method::DELETE, path, None).await
+        self.pod_call(RemovePodMember { pod_id, member_id }, NoBody)
+            .await
     }
 
     /// Cleans a pod: members and guests removed, locks kept (owner and admins).
     pub async fn clean_pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/clean");
-        self.pod_call::<()>(Method::POST, path, None).await
+        self.pod_call(CleanPod { pod_id }, NoBody).await
     }
 
     /// Deletes a pod after cleaning it (owner and admins); returns it as it was.
     pub async fn delete_pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call::<()>(Method::DELETE, path, None).await
+        self.pod_call(DeletePod { pod_id }, NoBody).await
     }
 
     /// Invites a guest by e-mail (pod members): digital key only on `lock_ids` (some of the
@@ -393,23 +383,20 @@ impl PodsClient {
             from,
             until,
         };
-        let path = format!("/api/v1/pods/{pod_id}/guests");
-        self.call::<_, GuestView>(Method::POST, path, Some(request))
+        self.call(InviteGuest { pod_id }, request)
             .await
             .map(guest_info)
     }
 
     /// The guests I manage in a pod, with their rights (a member's own; all for admins).
     pub async fn guests(&self, pod_id: u32) -> Result<Vec<GuestInfo>, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests");
-        let guests: Vec<GuestView> = self.call::<(), _>(Method::GET, path, None).await?;
+        let guests = self.call(ListGuests { pod_id }, NoBody).await?;
         Ok(guests.into_iter().map(guest_info).collect())
     }
 
     /// Blocks a guest: their keys are revoked at once.
     pub async fn block_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/block");
-        self.guest_call(Method::POST, path).await
+        self.guest_call(BlockGuest { pod_id, guest_id }).await
     }
 
     /// Unblocks a guest: their next sync brings new keys.
@@ -418,22 +405,19 @@ impl PodsClient {
         pod_id: u32,
         guest_id: u32,
     ) -> Result<GuestInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/unblock");
-        self.guest_call(Method::POST, path).await
+        self.guest_call(UnblockGuest { pod_id, guest_id }).await
     }
 
     /// Deletes a guest (an unaccepted invitation stops working); returns them as they were.
     pub async fn delete_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestInfo, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}");
-        self.guest_call(Method::DELETE, path).await
+        self.guest_call(DeleteGuest { pod_id, guest_id }).await
     }
 
     /// Redeems an invitation `code` (as typed, or the `keyway://invitation?code=…` link) for
     /// the signed-in account, which must have the e-mail the invitation was sent to.
     pub async fn redeem_invitation(&self, code: String) -> Result<MyPodInfo, KeywayError> {
         let request = RedeemInvitationRequest { code };
-        let path = "/api/v1/invitations/redeem".to_string();
-        self.call::<_, MyPodView>(Method::POST, path, Some(request))
+        self.call(RedeemInvitation {}, request)
             .await
             .map(my_pod_info)
     }
@@ -462,8 +446,7 @@ impl PodsClient {
 
     /// The pods I joined and my rights in each.
     pub async fn my_pods(&self) -> Result<Vec<MyPodInfo>, KeywayError> {
-        let path = "/api/v1/me/pods".to_string();
-        let pods: Vec<MyPodView> = self.call::<(), _>(Method::GET, path, None).await?;
+        let pods = self.call(MyPods {}, NoBody).await?;
         Ok(pods.into_iter().map(my_pod_info).collect())
     }
 }

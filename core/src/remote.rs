@@ -12,14 +12,16 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::endpoints::{
+    IqCodeSecrets, NewKeypadPin as NewKeypadPinEndpoint, NoBody, RegisterBiometricKey,
+    RemoteChallenge, RemoteLocks, RemoteOpen, RemotePin, SetRemotePin,
+};
 use keyway_api::remote::{
-    biometric_enrolment_message, remote_gate_message, BiometricKeyView, IqCodeSecretView,
-    KeypadPinResponse, PinDelivery, RegisterBiometricKeyRequest, RemoteChallengeRequest,
-    RemoteChallengeView, RemoteCommand, RemoteGate as GateBody, RemoteLockView, RemoteOpenRequest,
-    RemoteOpenResponse, RemotePinStatus, SetRemotePinRequest,
+    biometric_enrolment_message, remote_gate_message, BiometricKeyView, PinDelivery,
+    RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteCommand, RemoteGate as GateBody,
+    RemoteLockView, RemoteOpenRequest, RemoteOpenResponse, SetRemotePinRequest,
 };
 use keyway_protocol::RefusalReason;
-use reqwest::Method;
 
 use crate::client::Context;
 use crate::devices::registered_device_id;
@@ -259,12 +261,9 @@ impl RemoteClient {
                     return Err(KeywayError::internal("biometric gate without a signer"))
                 }
             };
-            let response: RemoteOpenResponse = context
-                .call(
-                    Method::POST,
-                    &format!("/api/v1/sites/{site_id}/locks/{lock_id}/remote"),
-                    Some(&RemoteOpenRequest { command, gate }),
-                )
+            let endpoint = RemoteOpen { site_id, lock_id };
+            let response = context
+                .call(&endpoint, &RemoteOpenRequest { command, gate })
                 .await?;
             let report = RemoteReport::from(response);
             log_report(&report, gate_kind, started);
@@ -289,12 +288,8 @@ async fn answer_challenge(
         device_id,
         "remote: asking the cloud for a biometric challenge"
     );
-    let challenge: RemoteChallengeView = context
-        .call(
-            Method::POST,
-            "/api/v1/remote/challenges",
-            Some(&RemoteChallengeRequest { device_id }),
-        )
+    let challenge = context
+        .call(&RemoteChallenge {}, &RemoteChallengeRequest { device_id })
         .await?;
     let nonce = STANDARD
         .decode(&challenge.nonce)
@@ -356,7 +351,7 @@ fn log_report(report: &RemoteReport, gate: &str, started: std::time::Instant) {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl RemoteClient {
     /// Sets (or resets, after a lockout) the app PIN: 4 to 8 digits, confirmed with the
     /// account password.
@@ -365,11 +360,7 @@ impl RemoteClient {
         tracing::info!("setting the app PIN");
         on_core_runtime(async move {
             context
-                .call::<_, RemotePinStatus>(
-                    Method::PUT,
-                    "/api/v1/me/remote-pin",
-                    Some(&SetRemotePinRequest { password, pin }),
-                )
+                .call(&SetRemotePin {}, &SetRemotePinRequest { password, pin })
                 .await
                 .map(drop)
         })
@@ -381,9 +372,7 @@ impl RemoteClient {
     pub async fn pin_status(&self) -> Result<PinStatus, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let status: RemotePinStatus = context
-                .call::<(), _>(Method::GET, "/api/v1/me/remote-pin", None)
-                .await?;
+            let status = context.call(&RemotePin {}, &NoBody).await?;
             Ok(PinStatus {
                 set: status.set,
                 failures: status.failures,
@@ -428,11 +417,7 @@ impl RemoteClient {
                 biometric_signature: STANDARD.encode(biometric_signature),
             };
             let _: BiometricKeyView = context
-                .call(
-                    Method::PUT,
-                    &format!("/api/v1/devices/{device_id}/biometric-key"),
-                    Some(&request),
-                )
+                .call(&RegisterBiometricKey { device_id }, &request)
                 .await?;
             tracing::info!(device_id, "biometric key enrolled for remote opening");
             Ok(())
@@ -481,9 +466,7 @@ impl RemoteClient {
     pub async fn locks(&self) -> Result<Vec<RemoteLockInfo>, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let locks: Vec<RemoteLockView> = context
-                .call::<(), _>(Method::GET, "/api/v1/me/remote-locks", None)
-                .await?;
+            let locks = context.call(&RemoteLocks {}, &NoBody).await?;
             Ok(locks.into_iter().map(RemoteLockInfo::from).collect())
         })
         .await
@@ -496,13 +479,7 @@ impl RemoteClient {
         let secrets = self.secrets.clone();
         on_core_runtime(async move {
             let device_id = registered_device_id(&context).await?;
-            let views: Vec<IqCodeSecretView> = context
-                .call::<(), _>(
-                    Method::GET,
-                    &format!("/api/v1/devices/{device_id}/iq-code-secrets"),
-                    None,
-                )
-                .await?;
+            let views = context.call(&IqCodeSecrets { device_id }, &NoBody).await?;
             let count = secrets.replace(views).await?;
             tracing::info!(device_id, iqs = count, "IQ-code secrets synced");
             Ok(count)
@@ -513,12 +490,14 @@ impl RemoteClient {
 
     /// The current code and seconds left for every IQ with a stored secret.
     pub async fn iq_codes(&self) -> Result<Vec<IqCodeInfo>, KeywayError> {
-        self.secrets.codes_now().await
+        let secrets = self.secrets.clone();
+        on_core_runtime(async move { secrets.codes_now().await }).await
     }
 
     /// The current code of one IQ, and the seconds it has left.
     pub async fn iq_code(&self, iq_id: u32) -> Result<IqCode, KeywayError> {
-        let code = self.secrets.code_now(iq_id).await;
+        let secrets = self.secrets.clone();
+        let code = on_core_runtime(async move { secrets.code_now(iq_id).await }).await;
         match &code {
             Ok(code) => {
                 tracing::debug!(iq_id, seconds_left = code.seconds_left, "IQ code computed")
@@ -541,12 +520,8 @@ impl RemoteClient {
     ) -> Result<NewKeypadPin, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let response: KeypadPinResponse = context
-                .call::<(), _>(
-                    Method::POST,
-                    &format!("/api/v1/sites/{site_id}/people/{user_id}/keypad-pin"),
-                    None,
-                )
+            let response = context
+                .call(&NewKeypadPinEndpoint { site_id, user_id }, &NoBody)
                 .await?;
             let emailed = response.delivery == PinDelivery::Emailed;
             let text_message = response.delivery == PinDelivery::TextMessage;

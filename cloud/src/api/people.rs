@@ -5,13 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keyway_api::{
-    AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Profile, Role,
+    AddPersonRequest, ApiErrorBody, PeoplePage, PeopleQuery, PersonStatus, PersonView, Profile,
     UpdatePersonRequest,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
 use super::extract::{Body, Ids, Params};
@@ -105,60 +103,38 @@ fn flags(view: &PersonView) -> PersonFlags {
     }
 }
 
-/// Which page of the people list, and which people.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PeopleQuery {
-    /// People on the page: 1 to 500 (default 50).
-    pub limit: Option<u32>,
-    /// The previous page's `next_cursor`; absent for the first page.
-    pub cursor: Option<String>,
-    /// Only people whose shown name or e-mail contains this text, ignoring case (ASCII); at
-    /// most 100 characters.
-    pub q: Option<String>,
-    /// Only people with this role.
-    pub role: Option<Role>,
-    /// Only active people, or only those invited who have not claimed their place yet.
-    pub status: Option<PersonStatus>,
-    /// Only user profiles (with an e-mail) or only tag profiles (without).
-    pub profile: Option<Profile>,
+/// The page size of `query`, or 400 when out of range.
+fn page_size(query: &PeopleQuery) -> ApiResult<u32> {
+    let limit = query.limit.unwrap_or(DEFAULT_PEOPLE_PER_PAGE);
+    if !(1..=MAX_PEOPLE_PER_PAGE).contains(&limit) {
+        return Err(ApiError::InvalidInput(format!(
+            "limit must be between 1 and {MAX_PEOPLE_PER_PAGE}"
+        )));
+    }
+    Ok(limit)
 }
 
-impl PeopleQuery {
-    /// The page size, or 400 when out of range.
-    fn page_size(&self) -> ApiResult<u32> {
-        let limit = self.limit.unwrap_or(DEFAULT_PEOPLE_PER_PAGE);
-        if !(1..=MAX_PEOPLE_PER_PAGE).contains(&limit) {
+/// The filters of `query`, or 400 when the search text is too long or has control characters.
+fn people_filter(query: &PeopleQuery) -> ApiResult<PeopleFilter> {
+    let text = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty());
+    if let Some(text) = text {
+        if text.chars().count() > MAX_PEOPLE_SEARCH_CHARS || text.chars().any(char::is_control) {
             return Err(ApiError::InvalidInput(format!(
-                "limit must be between 1 and {MAX_PEOPLE_PER_PAGE}"
+                "q must be at most {MAX_PEOPLE_SEARCH_CHARS} characters, without control \
+                 characters"
             )));
         }
-        Ok(limit)
     }
-
-    /// The filters, or 400 when the search text is too long or has control characters.
-    fn filter(&self) -> ApiResult<PeopleFilter> {
-        let text = self
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty());
-        if let Some(text) = text {
-            if text.chars().count() > MAX_PEOPLE_SEARCH_CHARS || text.chars().any(char::is_control)
-            {
-                return Err(ApiError::InvalidInput(format!(
-                    "q must be at most {MAX_PEOPLE_SEARCH_CHARS} characters, without control \
-                     characters"
-                )));
-            }
-        }
-        Ok(PeopleFilter {
-            text: text.map(str::to_string),
-            role: self.role,
-            status: self.status,
-            profile: self.profile,
-        })
-    }
+    Ok(PeopleFilter {
+        text: text.map(str::to_string),
+        role: query.role,
+        status: query.status,
+        profile: query.profile,
+    })
 }
 
 /// `text` as a LIKE pattern that matches it anywhere, `\` escaping LIKE's own `%` and `_`.
@@ -290,8 +266,8 @@ pub async fn list_people(
     // Input is judged only once the caller may see the list: outsiders learn nothing but 404.
     let page = VIEWING_PEOPLE
         .read(&state, site_id, caller.user_id, move |db| {
-            let limit = query.page_size()?;
-            let filter = query.filter()?;
+            let limit = page_size(&query)?;
+            let filter = people_filter(&query)?;
             let after = query
                 .cursor
                 .as_deref()
