@@ -22,6 +22,8 @@ pub mod oauth;
 
 pub mod endpoints;
 
+pub mod live;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod import;
 pub mod iq;
 pub mod issuing;
+pub mod live;
 mod log_filter;
 mod membership;
 mod phone;

@@ -14,6 +14,8 @@ use crate::AppState;
 pub struct Authenticated {
     /// Their account id.
     pub user_id: u32,
+    /// When the access token they called with expires (Unix seconds, cloud clock).
+    pub expires_at: i64,
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -61,7 +63,10 @@ impl FromRequestParts<AppState> for Authenticated {
             })
             .await?;
         match found {
-            Some((user_id, expires_at)) if expires_at > now => Ok(Self { user_id }),
+            Some((user_id, expires_at)) if expires_at > now => Ok(Self {
+                user_id,
+                expires_at,
+            }),
             Some(_) => Err(ApiError::Unauthorized("access token expired".into())),
             None => Err(ApiError::Unauthorized(
                 "unknown or revoked access token".into(),

@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_profiles_and_phones",
         include_str!("migrations/0012_profiles_and_phones.sql"),
     ),
+    (
+        "0013_live_notices",
+        include_str!("migrations/0013_live_notices.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
@@ -132,7 +136,7 @@ mod tests {
         connection
             .pragma_update(None, "foreign_keys", true)
             .unwrap();
-        let before_profiles = MIGRATIONS.len() - 1;
+        let before_profiles = 11;
         keyway_migrate::migrate(&mut connection, &MIGRATIONS[..before_profiles]).unwrap();
         connection
             .execute_batch(

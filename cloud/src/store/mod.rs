@@ -142,6 +142,7 @@ pub fn rows<T>(
 #[derive(Clone)]
 pub struct Store {
     connection: Arc<Mutex<Connection>>,
+    live_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -152,6 +153,26 @@ impl std::fmt::Debug for Store {
 
 /// The database file name inside the data directory.
 pub const DATABASE_FILE: &str = "keyway-cloud.sqlite3";
+
+/// Binds `keyway_live_wake()`, which the live-notice triggers call: it wakes `wake` (nobody
+/// when `None`: a connection without a live hub, such as the key rotation's).
+fn install_live_wake(
+    connection: &Connection,
+    wake: Option<Arc<tokio::sync::Notify>>,
+) -> Result<(), StoreError> {
+    connection.create_scalar_function(
+        "keyway_live_wake",
+        0,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        move |_| {
+            if let Some(wake) = &wake {
+                wake.notify_one();
+            }
+            Ok(0)
+        },
+    )?;
+    Ok(())
+}
 
 /// Sets the connection up and migrates the schema.
 fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
@@ -175,6 +196,7 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     connection.pragma_update(None, "wal_autocheckpoint", 8_192)?;
     // Room for the statements a bulk job repeats (an import's per-person inserts).
     connection.set_prepared_statement_cache_capacity(64);
+    install_live_wake(&connection, None)?;
     migrations::migrate(&mut connection)?;
     Ok(connection)
 }
@@ -213,9 +235,19 @@ impl Store {
 
     fn with_key(connection: Connection, kek: seal::Kek) -> Result<Self, StoreError> {
         sealed::install_functions(&connection, Arc::new(kek))?;
+        let live_wake = Arc::new(tokio::sync::Notify::new());
+        install_live_wake(&connection, Some(Arc::clone(&live_wake)))?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            live_wake,
         })
+    }
+
+    /// Woken by every write that left a live notice (migration 0013's triggers call
+    /// `keyway_live_wake()`); the live hub's drain task waits on it. The drain needs the
+    /// connection, so it runs once the write's transaction has ended.
+    pub fn live_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.live_wake)
     }
 
     /// Runs `work` with the connection on the blocking pool.

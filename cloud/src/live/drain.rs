@@ -1,0 +1,150 @@
+//! Draining the `live_outbox` table into notices once the writes that filled it committed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use keyway_api::live::LiveNotice;
+use rusqlite::Connection;
+
+use super::{LiveHub, NoticeBus};
+use crate::error::ApiError;
+use crate::store::{rows, Store};
+
+/// Rows one pass takes at most (a site-wide change writes one row per revoked key).
+const ROWS_PER_PASS: u32 = 10_000;
+
+/// What one pass found: each person once per kind, and the sites whose denylist changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Person → the kinds of change that concern them.
+    pub people: BTreeMap<u32, BTreeSet<Kind>>,
+    /// Sites whose denylist changed.
+    pub denylists: BTreeSet<u32>,
+}
+
+/// A kind of change, as the outbox's `kind` column names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Digital keys.
+    Keys,
+    /// Pods.
+    Pods,
+    /// Remote opening rights.
+    Remote,
+}
+
+impl Kind {
+    /// The notice that tells a person of this kind of change.
+    pub fn notice(self) -> LiveNotice {
+        match self {
+            Self::Keys => LiveNotice::KeysChanged,
+            Self::Pods => LiveNotice::PodsChanged,
+            Self::Remote => LiveNotice::RemoteRightsChanged,
+        }
+    }
+}
+
+/// Takes (and deletes) what the outbox holds, merged.
+pub fn take(db: &Connection) -> Result<Drained, ApiError> {
+    let taken = rows(
+        db,
+        "SELECT id, user_id, site_id, kind FROM live_outbox ORDER BY id LIMIT ?1",
+        [ROWS_PER_PASS],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<u32>>(1)?,
+                row.get::<_, Option<u32>>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        },
+    )?;
+    let mut drained = Drained::default();
+    let Some(last) = taken.last().map(|(id, ..)| *id) else {
+        return Ok(drained);
+    };
+    db.prepare_cached("DELETE FROM live_outbox WHERE id <= ?1")?
+        .execute([last])?;
+    for (_, user_id, site_id, kind) in taken {
+        let kind = match kind.as_str() {
+            "keys" => Kind::Keys,
+            "pods" => Kind::Pods,
+            "remote" => Kind::Remote,
+            _ => {
+                drained.denylists.extend(site_id);
+                continue;
+            }
+        };
+        if let Some(user_id) = user_id {
+            drained.people.entry(user_id).or_default().insert(kind);
+        }
+    }
+    Ok(drained)
+}
+
+/// Of `connected`, those with a claimed place on `site_id`.
+fn connected_on_site(
+    db: &Connection,
+    site_id: u32,
+    connected: &[u32],
+) -> Result<Vec<u32>, ApiError> {
+    let mut statement = db.prepare_cached(
+        "SELECT 1 FROM memberships WHERE site_id = ?1 AND user_id = ?2 AND claimed_at IS NOT NULL",
+    )?;
+    let mut found = Vec::new();
+    for user_id in connected {
+        if statement.exists(rusqlite::params![site_id, user_id])? {
+            found.push(*user_id);
+        }
+    }
+    Ok(found)
+}
+
+/// One pass: takes the outbox and publishes its notices; a site-wide denylist notice goes to
+/// the people of the site who have a stream open on this instance. Returns whether it took
+/// anything (the next pass then runs at once: a pass takes at most a bounded number of rows).
+pub async fn pass(
+    store: &Store,
+    hub: &Arc<LiveHub>,
+    bus: &dyn NoticeBus,
+) -> Result<bool, ApiError> {
+    let connected = hub.connected_accounts();
+    let (drained, denylist_audiences) = store
+        .run(move |db| {
+            let drained = take(db)?;
+            let mut audiences = Vec::new();
+            for site_id in &drained.denylists {
+                audiences.push((*site_id, connected_on_site(db, *site_id, &connected)?));
+            }
+            Ok::<_, ApiError>((drained, audiences))
+        })
+        .await?;
+    let took = !drained.people.is_empty() || !drained.denylists.is_empty();
+    for (user_id, kinds) in &drained.people {
+        for kind in kinds {
+            bus.publish(&[*user_id], &kind.notice());
+        }
+    }
+    for (site_id, people) in denylist_audiences {
+        bus.publish(&people, &LiveNotice::DenylistChanged { site_id });
+    }
+    Ok(took)
+}
+
+/// The drain task: a pass whenever a write left notices, until aborted.
+pub async fn run(store: Store, hub: Arc<LiveHub>) {
+    let wake = store.live_wake();
+    loop {
+        wake.notified().await;
+        loop {
+            match pass(&store, &hub, hub.as_ref()).await {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(error) => {
+                    tracing::error!(%error, "live notices could not be drained");
+                    break;
+                }
+            }
+        }
+    }
+}
