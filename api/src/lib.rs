@@ -7,6 +7,8 @@
 //! [`ApiErrorBody`] with the HTTP status saying what to do: 400 fix the input, 401 refresh or
 //! log in again, 403 not allowed, 404 unknown, 409 conflict, 429 wait (`Retry-After`).
 
+#![deny(unreachable_pub)]
+
 use serde::{Deserialize, Serialize};
 
 pub mod error_code;
@@ -460,6 +462,7 @@ pub struct LockEventView {
 
 /// A token response from `POST /oauth/token` (RFC 6749 §5.1).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The bearer access token.
     pub access_token: String,
@@ -481,6 +484,7 @@ impl std::fmt::Debug for TokenResponse {
 
 /// An OAuth2 error body (RFC 6749 §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
     pub error: String,

@@ -4,6 +4,7 @@
 //! keys and lock events, behind OAuth2 (authorization code + PKCE) and a JSON API. State lives
 //! in one SQLite file. The OpenAPI document at `/openapi.json` is generated from the routes.
 
+#![deny(unreachable_pub)]
 #![deny(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,

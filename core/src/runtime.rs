@@ -27,7 +27,7 @@ fn runtime() -> Result<&'static Runtime, KeywayError> {
 /// Runs `work` on the core's runtime and waits for it from any executor. Cancelling the call
 /// (the app cancels its coroutine or task, so the binding drops this future) aborts `work` at
 /// its next await point: nothing runs on behind the app's back.
-pub async fn on_core_runtime<T: Send + 'static>(
+pub(crate) async fn on_core_runtime<T: Send + 'static>(
     work: impl Future<Output = Result<T, KeywayError>> + Send + 'static,
 ) -> Result<T, KeywayError> {
     let mut task = AbortOnDrop(runtime()?.spawn(work));
@@ -50,7 +50,7 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// Runs blocking work (SQLite, file I/O) off the async threads.
-pub async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeywayError> + Send + 'static,
 ) -> Result<T, KeywayError> {
     tokio::task::spawn_blocking(work)

@@ -9,6 +9,8 @@
 //!
 //! Never edit a released migration: add the next one.
 
+#![deny(unreachable_pub)]
+
 use rusqlite::Connection;
 
 /// One migration: a name for the logs and errors, and the SQL batch it runs.

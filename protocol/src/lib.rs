@@ -14,6 +14,7 @@
 //!
 //! Crypto is `ring` only: P-256 ECDSA and ECDH, HKDF-SHA256, AES-256-GCM, HMAC-SHA256.
 
+#![deny(unreachable_pub)]
 #![deny(clippy::indexing_slicing)]
 #![deny(
     clippy::cast_possible_truncation,

@@ -22,9 +22,9 @@ use crate::store::rows;
 use crate::AppState;
 
 /// Most records one upload may carry.
-pub const MAX_RECORDS_PER_UPLOAD: usize = 1000;
+pub(crate) const MAX_RECORDS_PER_UPLOAD: usize = 1000;
 /// Most records one page of the event log holds.
-pub const MAX_EVENTS_PER_PAGE: u32 = 1000;
+pub(crate) const MAX_EVENTS_PER_PAGE: u32 = 1000;
 const BROKEN_CHAIN: &str = "breaks the lock's hash chain";
 
 /// What became of one uploaded record.
@@ -143,7 +143,7 @@ pub(crate) fn rejected(index: usize, reason: String) -> RejectedEvent {
         (status = 400, body = ApiErrorBody),
     )
 )]
-pub async fn upload_events(
+pub(crate) async fn upload_events(
     State(state): State<AppState>,
     _caller: Authenticated,
     Body(request): Body<UploadEventsRequest>,
@@ -203,7 +203,7 @@ pub(crate) async fn store_records(
 /// Which page of a lock's event log.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct EventsQuery {
+pub(crate) struct EventsQuery {
     /// Only records after this sequence number (default 0: from the start).
     pub after_seq: Option<u64>,
     /// At most this many records (default and maximum 1000).
@@ -227,7 +227,7 @@ pub struct EventsQuery {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_events(
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, lock_id)): Ids<(u32, u32)>,

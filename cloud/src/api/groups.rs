@@ -130,7 +130,7 @@ fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupV
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_groups(
+pub(super) async fn list_groups(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -166,7 +166,7 @@ pub async fn list_groups(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn create_group(
+pub(super) async fn create_group(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -236,7 +236,7 @@ pub async fn create_group(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn set_members(
+pub(super) async fn set_members(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, group_id)): Ids<(u32, u32)>,
@@ -287,7 +287,7 @@ pub async fn set_members(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn delete_group(
+pub(super) async fn delete_group(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, group_id)): Ids<(u32, u32)>,

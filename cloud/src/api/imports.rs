@@ -33,7 +33,7 @@ const TEMPLATE_FILE: &str = "keyway-import-template.csv";
 /// Options of an import.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ImportQuery {
+pub(super) struct ImportQuery {
     /// A preview: the report of what would happen, nothing written, nobody e-mailed.
     #[serde(default)]
     pub dry_run: bool,
@@ -52,7 +52,7 @@ pub struct ImportQuery {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn import_template(
+pub(super) async fn import_template(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -94,7 +94,7 @@ pub async fn import_template(
         (status = 415, body = ApiErrorBody),
     )
 )]
-pub async fn start_import(
+pub(super) async fn start_import(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -159,7 +159,7 @@ pub async fn start_import(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn get_import(
+pub(super) async fn get_import(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, import_id)): Ids<(u32, u32)>,

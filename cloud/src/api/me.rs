@@ -20,7 +20,7 @@ use crate::AppState;
         (status = 401, body = keyway_api::ApiErrorBody),
     )
 )]
-pub async fn me(
+pub(super) async fn me(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> ApiResult<Json<MeResponse>> {

@@ -32,7 +32,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 /// The parameters of an authorization request.
 #[derive(Default, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
-pub struct AuthorizeRequest {
+pub(super) struct AuthorizeRequest {
     /// Must be `code`.
     response_type: Option<String>,
     /// `keyway-app`.
@@ -64,7 +64,7 @@ impl AuthorizeRequest {
 
 /// The sign-in form as posted: the credentials and the authorization request, unchanged.
 #[derive(ToSchema)]
-pub struct LoginForm {
+pub(super) struct LoginForm {
     /// Login e-mail.
     email: Option<String>,
     /// Password.
@@ -243,7 +243,7 @@ fn login_page(
         (status = 400, description = "Unknown client or redirect URI: an error page, never a redirect", content_type = "text/html", body = String),
     )
 )]
-pub async fn authorize_form(uri: Uri) -> Response {
+pub(super) async fn authorize_form(uri: Uri) -> Response {
     let mut params = match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => params,
         Err(name) => {
@@ -325,7 +325,7 @@ async fn sign_in(
         (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "text/html", body = String),
     )
 )]
-pub async fn authorize_submit(
+pub(super) async fn authorize_submit(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,

@@ -30,7 +30,7 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
         (status = 400, description = "Not a WebSocket request"),
     )
 )]
-pub async fn connect(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+pub(super) async fn connect(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade.on_upgrade(move |socket| async move {
         if let Err(error) = serve(state, socket).await {
             tracing::info!(%error, "IQ connection ended");

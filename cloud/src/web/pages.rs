@@ -25,7 +25,7 @@ const TITLE: &str = "Keyway remote opening";
 
 /// The sign-in form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct LoginForm {
+pub(super) struct LoginForm {
     /// Login e-mail.
     email: String,
     /// Password.
@@ -37,7 +37,7 @@ pub struct LoginForm {
 
 /// The opening form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct OpenForm {
+pub(super) struct OpenForm {
     /// `site_id:lock_id`.
     lock: String,
     /// The 5-character code the app shows.
@@ -48,7 +48,7 @@ pub struct OpenForm {
 
 /// The sign-out form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct LogoutForm {
+pub(super) struct LogoutForm {
     /// The session's form token.
     csrf: String,
 }
@@ -166,7 +166,7 @@ async fn picker(
     tag = "web",
     responses((status = 200, description = "The sign-in form or the lock picker", content_type = "text/html", body = String))
 )]
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
         Ok(Some(session)) => picker(&state, &session, None, StatusCode::OK).await,
         Ok(None) => login_page(&state, None, StatusCode::OK),
@@ -187,7 +187,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
         (status = 429, description = "Too many failed sign-ins", content_type = "text/html", body = String),
     )
 )]
-pub async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
@@ -267,7 +267,7 @@ fn parse_lock(value: &str) -> Option<(u32, u32)> {
         (status = 503, description = "The IQ is offline: nothing was queued", content_type = "text/html", body = String),
     )
 )]
-pub async fn open(
+pub(super) async fn open(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<OpenForm>, FormRejection>,
@@ -314,7 +314,7 @@ pub async fn open(
     request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Signed out: back to the sign-in form"))
 )]
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,

@@ -15,7 +15,7 @@ use crate::runtime::on_core_runtime;
 use crate::{Keyway, KeywayError};
 
 /// How long installing waits for the IQ's first session.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A simulated IQ and the locks attached to it.
 #[derive(uniffi::Object)]

@@ -2,8 +2,6 @@
 //! with access tokens written straight into its store (the OAuth flow has its own tests), and
 //! small typed helpers over the JSON API. Not library code.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::engine::general_purpose::STANDARD;

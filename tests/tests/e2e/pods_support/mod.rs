@@ -1,13 +1,12 @@
 //! Shared steps of the pod end-to-end tests: a pod with a member's phone, a guest's phone, the
 //! invitation e-mail the cloud really delivered to its mailbox, and presenting a wallet key to
 //! a lock as a tampered app would (to see what the lock itself decides).
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::pods::invitations::find_code;
-use keyway_core::ffi::{LockRefusal, UnlockReport};
+use keyway_core::ffi::LockRefusal;
 use keyway_core::pods::{PodInfo, PodMember};
 use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
@@ -18,11 +17,6 @@ use keyway_protocol::Command;
 /// Now on the test machine's clock (Unix seconds).
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// Every e-mail the cloud delivered to its local mailbox so far.
-pub fn mailbox(world: &World) -> Vec<MailboxMessage> {
-    read_mailbox(&mailbox_dir(&world.cloud.state.config.data_dir)).unwrap()
 }
 
 /// The latest e-mail to `to` carrying an invitation code, and the code, once delivered.
@@ -134,9 +128,4 @@ pub fn set_lock_clock(site: &Site, index: usize, unix_seconds: i64) {
         .unwrap()
         .clock_mut()
         .set(unix_seconds);
-}
-
-/// Whether a report says the door opened.
-pub fn opened(report: &UnlockReport) -> bool {
-    report.granted
 }
