@@ -433,8 +433,34 @@ pub struct UploadEventsResponse {
 pub struct RejectedEvent {
     /// Its position in the request.
     pub index: u32,
-    /// Why.
+    /// Why, as a stable machine code.
+    pub code: EventRejection,
+    /// Why, in words for people.
     pub reason: String,
+}
+
+/// Why the cloud refused an uploaded lock event record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventRejection {
+    /// The record is not standard base64.
+    NotBase64,
+    /// The bytes are not a lock event record.
+    Malformed,
+    /// No lock with the record's lock id is registered.
+    UnknownLock,
+    /// The record is not signed by its lock's key.
+    BadSignature,
+    /// The sequence number is 0 or larger than the cloud stores.
+    SequenceOutOfRange,
+    /// A different record is already stored for this lock and sequence number.
+    ConflictingRecord,
+    /// The record does not link to the lock's stored records before or after it.
+    BrokenChain,
+    /// A code this build does not know (a newer cloud).
+    #[serde(other)]
+    Unknown,
 }
 
 /// One verified lock event record, from

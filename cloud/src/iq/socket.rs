@@ -190,7 +190,7 @@ async fn store_relayed(state: &AppState, records: Vec<HexBytes>) -> Result<(), A
     for (index, bytes) in records.iter().enumerate() {
         match SignedEvent::decode(bytes.as_slice()) {
             Ok(record) => decoded.push((index, record)),
-            Err(error) => refused.push(crate::api::events::rejected(index, error.to_string())),
+            Err(error) => refused.push(crate::api::events::malformed(index, &error)),
         }
     }
     let response = store_records(state, decoded, refused).await?;
