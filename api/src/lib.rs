@@ -6,10 +6,17 @@
 //! OAuth2 endpoints (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`). Errors are
 //! [`ApiErrorBody`] with the HTTP status saying what to do: 400 fix the input, 401 refresh or
 //! log in again, 403 not allowed, 404 unknown, 409 conflict, 429 wait (`Retry-After`).
+//!
+//! With the `uniffi` feature (enabled by the phone core), the bodies the apps see as they are
+//! derive UniFFI's traits, so the core exports them without a copy; this crate is then the
+//! `keyway_api` namespace of the generated bindings.
 
 #![deny(unreachable_pub)]
 
 use serde::{Deserialize, Serialize};
+
+/// A weekly window in site local time: the protocol's own type, the one digital keys carry.
+pub use keyway_protocol::ScheduleWindow;
 
 pub mod error_code;
 pub mod remote;
@@ -27,6 +34,8 @@ pub const APP_REDIRECT_URI: &str = "keyway://oauth";
 
 /// A person's role on a site (manuals 000 and 002).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "SiteRole"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -94,6 +103,7 @@ pub struct VerifyEmailRequest {
 
 /// A person's account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// Account id.
@@ -181,6 +191,7 @@ pub struct UpdatePersonRequest {
 
 /// A person on a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonView {
     /// Account id.
@@ -204,6 +215,7 @@ pub struct PersonView {
 /// `GET /api/v1/sites/{site_id}/people`: one page of the site's people, ordered by the name
 /// shown, then by account id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeoplePage {
     /// This page's people, at most `limit` of them.
@@ -217,6 +229,7 @@ pub struct PeoplePage {
 
 /// Whether a person added by e-mail can use their rights yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
@@ -285,18 +298,6 @@ pub struct AttachIqRequest {
     pub iq_id: u32,
 }
 
-/// A weekly window in site local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WindowDto {
-    /// Bit 0 = Monday … bit 6 = Sunday.
-    pub days: u8,
-    /// Opens at this minute after local midnight.
-    pub start_minute: u16,
-    /// Closes at this minute (exclusive, ≤ 1440).
-    pub end_minute: u16,
-}
-
 /// `POST /api/v1/sites/{site_id}/access-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -308,11 +309,12 @@ pub struct CreateAccessGroupRequest {
     /// People in the group.
     pub user_ids: Vec<u32>,
     /// When; empty means at any time.
-    pub schedule: Vec<WindowDto>,
+    pub schedule: Vec<ScheduleWindow>,
 }
 
 /// An access group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessGroupView {
     /// Group id.
@@ -326,7 +328,7 @@ pub struct AccessGroupView {
     /// People.
     pub user_ids: Vec<u32>,
     /// Windows.
-    pub schedule: Vec<WindowDto>,
+    pub schedule: Vec<ScheduleWindow>,
 }
 
 /// `PUT /api/v1/sites/{site_id}/access-groups/{group_id}/members`: the group's people from
@@ -352,6 +354,7 @@ pub struct RegisterDeviceRequest {
 
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     /// Device id.
@@ -366,6 +369,7 @@ pub struct DeviceView {
 
 /// A lock named in a digital key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockRef {
     /// Lock id.
@@ -534,3 +538,6 @@ impl std::fmt::Debug for VerifyEmailRequest {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -1,59 +1,30 @@
 //! Site administration from the app or the CLI: sites, people and roles, locks, access
 //! groups. The cloud enforces who may do what; a refusal comes back as `NotAllowed`.
+//!
+//! People, their pages and access groups reach the app as keyway-api's own types (re-exported
+//! here), not as copies.
 
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::{
-    AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, IqView, LockView, PeoplePage, PersonStatus, PersonView,
-    Role, SiteView, UpdatePersonRequest, WindowDto,
+    AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
+    CreateLockRequest, CreateSiteRequest, IqView, LockView, ScheduleWindow, SiteView,
+    UpdatePersonRequest,
 };
 use reqwest::Method;
 use serde::Serialize;
 
+pub use keyway_api::{AccessGroupView, PeoplePage, PersonStatus, PersonView, Role};
+
 use crate::client::Context;
-use crate::ffi::ScheduleWindowInfo;
 use crate::runtime::on_core_runtime;
 use crate::KeywayError;
 
-/// A person's role on a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SiteRole {
-    /// One per site.
-    Owner,
-    /// Manages people, groups and hardware.
-    Admin,
-    /// Manages super users and users.
-    SuperUser,
-    /// Opens doors.
-    User,
-}
-
-impl From<SiteRole> for Role {
-    fn from(role: SiteRole) -> Self {
-        match role {
-            SiteRole::Owner => Role::Owner,
-            SiteRole::Admin => Role::Admin,
-            SiteRole::SuperUser => Role::SuperUser,
-            SiteRole::User => Role::User,
-        }
-    }
-}
-
-impl From<Role> for SiteRole {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Owner => SiteRole::Owner,
-            Role::Admin => SiteRole::Admin,
-            Role::SuperUser => SiteRole::SuperUser,
-            Role::User => SiteRole::User,
-        }
-    }
-}
-
-/// A site.
+/// A site. A view of keyway-api's `SiteView` rather than the type itself: the app gets the
+/// authority public key as its bytes (to provision locks), not as the base64 text of the wire,
+/// and not the UTC offset it just chose.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SiteInfo {
     /// Site id.
@@ -62,34 +33,6 @@ pub struct SiteInfo {
     pub name: String,
     /// The authority public key locks are provisioned with (65 bytes).
     pub authority_public_key: Vec<u8>,
-}
-
-/// A person on a site.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PersonInfo {
-    /// Account id.
-    pub user_id: u32,
-    /// E-mail.
-    pub email: String,
-    /// Name.
-    pub name: String,
-    /// Role.
-    pub role: SiteRole,
-    /// Added by e-mail and not yet claimed: nothing works for them until they sign up with
-    /// that address and verify it.
-    pub invited: bool,
-}
-
-impl From<PersonView> for PersonInfo {
-    fn from(person: PersonView) -> Self {
-        Self {
-            user_id: person.user_id,
-            email: person.email,
-            name: person.name,
-            role: person.role.into(),
-            invited: person.status == PersonStatus::Invited,
-        }
-    }
 }
 
 /// Which people to list, and from where: every field may be left out.
@@ -103,20 +46,9 @@ pub struct PeopleListRequest {
     /// Only people whose name or e-mail contains this text, ignoring case.
     pub search: Option<String>,
     /// Only people with this role.
-    pub role: Option<SiteRole>,
+    pub role: Option<Role>,
     /// Only those invited who have not used Keyway yet (`true`), or only the others (`false`).
     pub invited: Option<bool>,
-}
-
-/// One page of a site's people, ordered by name.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PeoplePageInfo {
-    /// This page's people.
-    pub people: Vec<PersonInfo>,
-    /// Pass it as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// How many people match the filters on all pages together.
-    pub total: u64,
 }
 
 impl PeopleListRequest {
@@ -134,10 +66,10 @@ impl PeopleListRequest {
         }
         if let Some(role) = self.role {
             let role = match role {
-                SiteRole::Owner => "owner",
-                SiteRole::Admin => "admin",
-                SiteRole::SuperUser => "super_user",
-                SiteRole::User => "user",
+                Role::Owner => "owner",
+                Role::Admin => "admin",
+                Role::SuperUser => "super_user",
+                Role::User => "user",
             };
             query.append_pair("role", role);
         }
@@ -151,19 +83,6 @@ impl PeopleListRequest {
             format!("?{query}")
         }
     }
-}
-
-/// An access group.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AccessGroupInfo {
-    /// Group id.
-    pub group_id: u32,
-    /// Name.
-    pub name: String,
-    /// Locks.
-    pub lock_ids: Vec<u32>,
-    /// People.
-    pub user_ids: Vec<u32>,
 }
 
 /// Administration of sites.
@@ -232,23 +151,17 @@ impl AdminClient {
     }
 
     /// Adds a person by e-mail. An address without a verified account is sent an invitation;
-    /// the person's rights take effect once they sign up and verify it (`invited` says so).
+    /// the person's rights take effect once they sign up and verify it (`status` says so).
     pub async fn add_person(
         &self,
         site_id: u32,
         email: String,
         name: String,
-        role: SiteRole,
-    ) -> Result<PersonInfo, KeywayError> {
-        let request = AddPersonRequest {
-            email,
-            name,
-            role: role.into(),
-        };
-        let person: PersonView = self
-            .post(format!("/api/v1/sites/{site_id}/people"), request)
-            .await?;
-        Ok(person.into())
+        role: Role,
+    ) -> Result<PersonView, KeywayError> {
+        let request = AddPersonRequest { email, name, role };
+        self.post(format!("/api/v1/sites/{site_id}/people"), request)
+            .await
     }
 
     /// One page of the site's people (owner, admins and super users may list them), ordered
@@ -259,17 +172,10 @@ impl AdminClient {
         &self,
         site_id: u32,
         request: PeopleListRequest,
-    ) -> Result<PeoplePageInfo, KeywayError> {
+    ) -> Result<PeoplePage, KeywayError> {
         let path = format!("/api/v1/sites/{site_id}/people{}", request.query());
         let context = Arc::clone(&self.context);
-        let page: PeoplePage =
-            on_core_runtime(async move { context.call::<(), _>(Method::GET, &path, None).await })
-                .await?;
-        Ok(PeoplePageInfo {
-            people: page.people.into_iter().map(PersonInfo::from).collect(),
-            next_cursor: page.next_cursor,
-            total: page.total,
-        })
+        on_core_runtime(async move { context.call::<(), _>(Method::GET, &path, None).await }).await
     }
 
     /// Removes a person from the site; their keys there are revoked.
@@ -370,31 +276,16 @@ impl AdminClient {
         name: String,
         lock_ids: Vec<u32>,
         user_ids: Vec<u32>,
-        schedule: Vec<ScheduleWindowInfo>,
-    ) -> Result<AccessGroupInfo, KeywayError> {
-        let schedule = schedule
-            .into_iter()
-            .map(|w| WindowDto {
-                days: w.days,
-                start_minute: w.start_minute,
-                end_minute: w.end_minute,
-            })
-            .collect();
+        schedule: Vec<ScheduleWindow>,
+    ) -> Result<AccessGroupView, KeywayError> {
         let request = CreateAccessGroupRequest {
             name,
             lock_ids,
             user_ids,
             schedule,
         };
-        let group: AccessGroupView = self
-            .post(format!("/api/v1/sites/{site_id}/access-groups"), request)
-            .await?;
-        Ok(AccessGroupInfo {
-            group_id: group.group_id,
-            name: group.name,
-            lock_ids: group.lock_ids,
-            user_ids: group.user_ids,
-        })
+        self.post(format!("/api/v1/sites/{site_id}/access-groups"), request)
+            .await
     }
 
     /// Replaces the people of an access group; those removed lose their keys at once.

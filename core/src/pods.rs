@@ -2,15 +2,19 @@
 //! locks; members invite guests by e-mail and block, unblock or delete them; an invited person
 //! accepts the code from the e-mail and gets their keys. The cloud enforces who may do what; a
 //! refusal comes back as `NotAllowed`, a clash (invited twice, already used) as `InvalidInput`.
+//!
+//! Pods, members, guests and their statuses reach the app as keyway-api's own types
+//! (re-exported here), not as copies.
 
 use std::sync::Arc;
 
 use keyway_api::pods::{
-    CreatePodRequest, GuestView, InviteGuestRequest, MyPodView, PodMemberInput, PodMemberView,
-    PodPersonStatus, PodRole as WirePodRole, PodView, RedeemInvitationRequest, SetPodLocksRequest,
+    CreatePodRequest, InviteGuestRequest, RedeemInvitationRequest, SetPodLocksRequest,
     UpdatePodRequest,
 };
-use keyway_api::LockRef;
+pub use keyway_api::pods::{
+    GuestView, MyPodView, PodMemberInput, PodMemberView, PodPersonStatus, PodRole, PodView,
+};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,220 +22,18 @@ use serde::Serialize;
 use crate::client::Context;
 use crate::devices::DevicesClient;
 use crate::runtime::on_core_runtime;
-use crate::wallet::{LockInfo, SyncSummary, WalletClient};
+use crate::wallet::{SyncSummary, WalletClient};
 use crate::KeywayError;
-
-/// A member to add to a pod.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PodMember {
-    /// Full name.
-    pub name: String,
-    /// E-mail (an existing account joins at once; a new one gets an invitation).
-    pub email: String,
-}
-
-/// Where a member or guest stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum PodStatus {
-    /// Invited; the invitation is not accepted yet.
-    Invited,
-    /// Joined: has the rights.
-    Active,
-    /// A blocked guest: no keys until unblocked.
-    Blocked,
-    /// The invitation expired unaccepted, or the guest's check-out is past.
-    Expired,
-}
-
-impl From<PodPersonStatus> for PodStatus {
-    fn from(status: PodPersonStatus) -> Self {
-        match status {
-            PodPersonStatus::Invited => Self::Invited,
-            PodPersonStatus::Active => Self::Active,
-            PodPersonStatus::Blocked => Self::Blocked,
-            PodPersonStatus::Expired => Self::Expired,
-        }
-    }
-}
-
-/// Member or guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum PodRole {
-    /// Digital key and remote opening on all the pod's locks; invites guests.
-    Member,
-    /// Digital key only, on some of the pod's locks, within a timeframe.
-    Guest,
-}
-
-/// A member of a pod.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PodMemberInfo {
-    /// Id in the pod (to remove them).
-    pub member_id: u32,
-    /// Their account, once joined.
-    pub user_id: Option<u32>,
-    /// E-mail.
-    pub email: String,
-    /// Name.
-    pub name: String,
-    /// Invited or active.
-    pub status: PodStatus,
-}
-
-/// A pod.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PodInfo {
-    /// Pod id.
-    pub pod_id: u32,
-    /// Its site.
-    pub site_id: u32,
-    /// Name.
-    pub name: String,
-    /// Its locks.
-    pub locks: Vec<LockInfo>,
-    /// Its members.
-    pub members: Vec<PodMemberInfo>,
-    /// Guests invited, not joined yet.
-    pub guests_invited: u32,
-    /// Guests joined and not blocked.
-    pub guests_active: u32,
-}
-
-/// A guest and their rights.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct GuestInfo {
-    /// Guest id.
-    pub guest_id: u32,
-    /// The pod.
-    pub pod_id: u32,
-    /// E-mail.
-    pub email: String,
-    /// Name.
-    pub name: String,
-    /// Their account, once joined.
-    pub user_id: Option<u32>,
-    /// The member who invited them.
-    pub invited_by: Option<u32>,
-    /// Locks they open.
-    pub locks: Vec<LockInfo>,
-    /// Check-in (Unix seconds).
-    pub from: i64,
-    /// Check-out (Unix seconds).
-    pub until: i64,
-    /// Invited, active, blocked or expired.
-    pub status: PodStatus,
-    /// Opens with the phone: always true.
-    pub digital_key: bool,
-    /// Opens remotely: always false for guests.
-    pub remote_opening: bool,
-    /// When an unaccepted invitation stops working.
-    pub invitation_expires_at: Option<i64>,
-}
-
-/// One of my pods and my rights there.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct MyPodInfo {
-    /// Pod id.
-    pub pod_id: u32,
-    /// Pod name.
-    pub pod_name: String,
-    /// Its site.
-    pub site_id: u32,
-    /// The site's name.
-    pub site_name: String,
-    /// Member or guest.
-    pub role: PodRole,
-    /// Locks I open through the pod.
-    pub locks: Vec<LockInfo>,
-    /// I open with my phone.
-    pub digital_key: bool,
-    /// I open remotely (members).
-    pub remote_opening: bool,
-    /// My check-in, as a guest.
-    pub from: Option<i64>,
-    /// My check-out, as a guest.
-    pub until: Option<i64>,
-    /// Active, blocked or expired.
-    pub status: PodStatus,
-}
 
 /// An accepted invitation: the pod joined, this device, and the keys that arrived.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AcceptedInvitation {
     /// The pod and my rights there.
-    pub pod: MyPodInfo,
+    pub pod: MyPodView,
     /// This device's id at the cloud.
     pub device_id: u32,
     /// The wallet sync that brought the keys.
     pub sync: SyncSummary,
-}
-
-fn locks(refs: Vec<LockRef>) -> Vec<LockInfo> {
-    refs.into_iter()
-        .map(|lock| LockInfo {
-            lock_id: lock.lock_id,
-            name: lock.name,
-        })
-        .collect()
-}
-
-fn member_info(view: PodMemberView) -> PodMemberInfo {
-    PodMemberInfo {
-        member_id: view.member_id,
-        user_id: view.user_id,
-        email: view.email,
-        name: view.name,
-        status: view.status.into(),
-    }
-}
-
-fn pod_info(view: PodView) -> PodInfo {
-    PodInfo {
-        pod_id: view.pod_id,
-        site_id: view.site_id,
-        name: view.name,
-        locks: locks(view.locks),
-        members: view.members.into_iter().map(member_info).collect(),
-        guests_invited: view.guests_invited,
-        guests_active: view.guests_active,
-    }
-}
-
-fn guest_info(view: GuestView) -> GuestInfo {
-    GuestInfo {
-        guest_id: view.guest_id,
-        pod_id: view.pod_id,
-        email: view.email,
-        name: view.name,
-        user_id: view.user_id,
-        invited_by: view.invited_by,
-        locks: locks(view.locks),
-        from: view.from,
-        until: view.until,
-        status: view.status.into(),
-        digital_key: view.digital_key,
-        remote_opening: view.remote_opening,
-        invitation_expires_at: view.invitation_expires_at,
-    }
-}
-
-fn my_pod_info(view: MyPodView) -> MyPodInfo {
-    MyPodInfo {
-        pod_id: view.pod_id,
-        pod_name: view.pod_name,
-        site_id: view.site_id,
-        site_name: view.site_name,
-        role: match view.role {
-            WirePodRole::Member => PodRole::Member,
-            WirePodRole::Guest => PodRole::Guest,
-        },
-        locks: locks(view.locks),
-        digital_key: view.digital_key,
-        remote_opening: view.remote_opening,
-        from: view.from,
-        until: view.until,
-        status: view.status.into(),
-    }
 }
 
 /// Pods, their members and guests, and invitations.
@@ -274,19 +76,15 @@ impl PodsClient {
         method: Method,
         path: String,
         body: Option<B>,
-    ) -> Result<PodInfo, KeywayError>
+    ) -> Result<PodView, KeywayError>
     where
         B: Serialize + Send + Sync + 'static,
     {
-        self.call::<B, PodView>(method, path, body)
-            .await
-            .map(pod_info)
+        self.call::<B, PodView>(method, path, body).await
     }
 
-    async fn guest_call(&self, method: Method, path: String) -> Result<GuestInfo, KeywayError> {
-        self.call::<(), GuestView>(method, path, None)
-            .await
-            .map(guest_info)
+    async fn guest_call(&self, method: Method, path: String) -> Result<GuestView, KeywayError> {
+        self.call::<(), GuestView>(method, path, None).await
     }
 }
 
@@ -297,18 +95,12 @@ impl PodsClient {
         &self,
         site_id: u32,
         name: String,
-        members: Vec<PodMember>,
+        members: Vec<PodMemberInput>,
         lock_ids: Vec<u32>,
-    ) -> Result<PodInfo, KeywayError> {
+    ) -> Result<PodView, KeywayError> {
         let request = CreatePodRequest {
             name,
-            members: members
-                .into_iter()
-                .map(|m| PodMemberInput {
-                    name: m.name,
-                    email: m.email,
-                })
-                .collect(),
+            members,
             lock_ids,
         };
         let path = format!("/api/v1/sites/{site_id}/pods");
@@ -316,20 +108,19 @@ impl PodsClient {
     }
 
     /// The site's pods (owner and admins).
-    pub async fn list_pods(&self, site_id: u32) -> Result<Vec<PodInfo>, KeywayError> {
+    pub async fn list_pods(&self, site_id: u32) -> Result<Vec<PodView>, KeywayError> {
         let path = format!("/api/v1/sites/{site_id}/pods");
-        let pods: Vec<PodView> = self.call::<(), _>(Method::GET, path, None).await?;
-        Ok(pods.into_iter().map(pod_info).collect())
+        self.call::<(), _>(Method::GET, path, None).await
     }
 
     /// A pod (its members, owner and admins).
-    pub async fn pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
+    pub async fn pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}");
         self.pod_call::<()>(Method::GET, path, None).await
     }
 
     /// Renames a pod (owner and admins).
-    pub async fn rename_pod(&self, pod_id: u32, name: String) -> Result<PodInfo, KeywayError> {
+    pub async fn rename_pod(&self, pod_id: u32, name: String) -> Result<PodView, KeywayError> {
         let request = UpdatePodRequest { name: Some(name) };
         let path = format!("/api/v1/pods/{pod_id}");
         self.pod_call(Method::PATCH, path, Some(request)).await
@@ -340,7 +131,7 @@ impl PodsClient {
         &self,
         pod_id: u32,
         lock_ids: Vec<u32>,
-    ) -> Result<PodInfo, KeywayError> {
+    ) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/locks");
         let request = SetPodLocksRequest { lock_ids };
         self.pod_call(Method::PUT, path, Some(request)).await
@@ -352,26 +143,26 @@ impl PodsClient {
         pod_id: u32,
         name: String,
         email: String,
-    ) -> Result<PodInfo, KeywayError> {
+    ) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/members");
         let request = PodMemberInput { name, email };
         self.pod_call(Method::POST, path, Some(request)).await
     }
 
     /// Removes a member and the guests they invited (owner and admins).
-    pub async fn remove_member(&self, pod_id: u32, member_id: u32) -> Result<PodInfo, KeywayError> {
+    pub async fn remove_member(&self, pod_id: u32, member_id: u32) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/members/{member_id}");
         self.pod_call::<()>(Method::DELETE, path, None).await
     }
 
     /// Cleans a pod: members and guests removed, locks kept (owner and admins).
-    pub async fn clean_pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
+    pub async fn clean_pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/clean");
         self.pod_call::<()>(Method::POST, path, None).await
     }
 
     /// Deletes a pod after cleaning it (owner and admins); returns it as it was.
-    pub async fn delete_pod(&self, pod_id: u32) -> Result<PodInfo, KeywayError> {
+    pub async fn delete_pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}");
         self.pod_call::<()>(Method::DELETE, path, None).await
     }
@@ -385,7 +176,7 @@ impl PodsClient {
         lock_ids: Vec<u32>,
         from: i64,
         until: i64,
-    ) -> Result<GuestInfo, KeywayError> {
+    ) -> Result<GuestView, KeywayError> {
         let request = InviteGuestRequest {
             email,
             name: None,
@@ -396,18 +187,16 @@ impl PodsClient {
         let path = format!("/api/v1/pods/{pod_id}/guests");
         self.call::<_, GuestView>(Method::POST, path, Some(request))
             .await
-            .map(guest_info)
     }
 
     /// The guests I manage in a pod, with their rights (a member's own; all for admins).
-    pub async fn guests(&self, pod_id: u32) -> Result<Vec<GuestInfo>, KeywayError> {
+    pub async fn guests(&self, pod_id: u32) -> Result<Vec<GuestView>, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/guests");
-        let guests: Vec<GuestView> = self.call::<(), _>(Method::GET, path, None).await?;
-        Ok(guests.into_iter().map(guest_info).collect())
+        self.call::<(), _>(Method::GET, path, None).await
     }
 
     /// Blocks a guest: their keys are revoked at once.
-    pub async fn block_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestInfo, KeywayError> {
+    pub async fn block_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/block");
         self.guest_call(Method::POST, path).await
     }
@@ -417,25 +206,24 @@ impl PodsClient {
         &self,
         pod_id: u32,
         guest_id: u32,
-    ) -> Result<GuestInfo, KeywayError> {
+    ) -> Result<GuestView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/unblock");
         self.guest_call(Method::POST, path).await
     }
 
     /// Deletes a guest (an unaccepted invitation stops working); returns them as they were.
-    pub async fn delete_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestInfo, KeywayError> {
+    pub async fn delete_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestView, KeywayError> {
         let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}");
         self.guest_call(Method::DELETE, path).await
     }
 
     /// Redeems an invitation `code` (as typed, or the `keyway://invitation?code=…` link) for
     /// the signed-in account, which must have the e-mail the invitation was sent to.
-    pub async fn redeem_invitation(&self, code: String) -> Result<MyPodInfo, KeywayError> {
+    pub async fn redeem_invitation(&self, code: String) -> Result<MyPodView, KeywayError> {
         let request = RedeemInvitationRequest { code };
         let path = "/api/v1/invitations/redeem".to_string();
         self.call::<_, MyPodView>(Method::POST, path, Some(request))
             .await
-            .map(my_pod_info)
     }
 
     /// Everything after signing in, in one call: redeems the code, registers this device if it
@@ -461,9 +249,8 @@ impl PodsClient {
     }
 
     /// The pods I joined and my rights in each.
-    pub async fn my_pods(&self) -> Result<Vec<MyPodInfo>, KeywayError> {
+    pub async fn my_pods(&self) -> Result<Vec<MyPodView>, KeywayError> {
         let path = "/api/v1/me/pods".to_string();
-        let pods: Vec<MyPodView> = self.call::<(), _>(Method::GET, path, None).await?;
-        Ok(pods.into_iter().map(my_pod_info).collect())
+        self.call::<(), _>(Method::GET, path, None).await
     }
 }

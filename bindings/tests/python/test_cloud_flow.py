@@ -18,8 +18,8 @@ from keyway_core import (
     KeywayError,
     PlatformError,
     SecureStore,
-    SiteRole,
 )
+from keyway_api import PersonStatus, SiteRole
 
 PASSWORD = "a long enough password"
 TOKENS_KEY = "keyway.tokens"
@@ -94,7 +94,7 @@ async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud
     front, back = locks.lock_ids()
     tenant = await admin.admin().add_person(site.site_id, tenant_email, "Tenant", SiteRole.USER)
     assert tenant.role == SiteRole.USER
-    assert tenant.invited, "a new address is invited, never given a password by the admin"
+    assert tenant.status == PersonStatus.INVITED, "a new address is invited, never given a password by the admin"
     group = await admin.admin().create_access_group(
         site.site_id, "Tenants", [front], [tenant.user_id], []
     )

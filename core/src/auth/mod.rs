@@ -60,7 +60,9 @@ impl AuthClient {
     }
 }
 
-/// A sign-up waiting for its e-mail to be verified.
+/// A sign-up waiting for its e-mail to be verified. The core's own record rather than
+/// keyway-api's `SignupAccepted`: that one also carries `next`, a constant the core acts on
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SignUpStarted {
     /// The address the code was sent to, as the cloud normalised it.
@@ -71,17 +73,6 @@ fn unreachable_cloud(error: reqwest::Error) -> KeywayError {
     KeywayError::Retry {
         detail: format!("cannot reach the Keyway cloud: {error}"),
     }
-}
-
-/// A verified account.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AccountInfo {
-    /// Account id.
-    pub user_id: u32,
-    /// Login e-mail.
-    pub email: String,
-    /// Name.
-    pub name: String,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -126,7 +117,7 @@ impl AuthClient {
         email: String,
         code: String,
         password: String,
-    ) -> Result<AccountInfo, KeywayError> {
+    ) -> Result<UserView, KeywayError> {
         let http = self.http.clone();
         on_core_runtime(async move {
             let response = http
@@ -141,11 +132,7 @@ impl AuthClient {
                 .map_err(unreachable_cloud)?;
             let user: UserView = crate::http::decode_response(response).await?;
             tracing::info!(user_id = user.user_id, "e-mail address verified");
-            Ok(AccountInfo {
-                user_id: user.user_id,
-                email: user.email,
-                name: user.name,
-            })
+            Ok(user)
         })
         .await
         .inspect_err(|error| logging::error("e-mail verification", error))

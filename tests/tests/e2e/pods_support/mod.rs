@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::pods::invitations::find_code;
-use keyway_core::ffi::LockRefusal;
-use keyway_core::pods::{PodInfo, PodMember};
+use keyway_core::ffi::RefusalReason;
+use keyway_core::pods::{PodMemberInput, PodView};
 use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
 use keyway_core::Keyway;
@@ -45,7 +45,7 @@ pub async fn pod_with_member(
     site: &Site,
     member_email: &str,
     lock_indexes: &[usize],
-) -> (PodInfo, Arc<Keyway>, Arc<SimulatedRadio>) {
+) -> (PodView, Arc<Keyway>, Arc<SimulatedRadio>) {
     let (member, radio) = phone_on_site(world, site, member_email).await;
     let lock_ids = lock_indexes
         .iter()
@@ -57,7 +57,7 @@ pub async fn pod_with_member(
         .create_pod(
             site.info.site_id,
             "Apartment 201".into(),
-            vec![PodMember {
+            vec![PodMemberInput {
                 name: "Mia Member".into(),
                 email: member_email.into(),
             }],
@@ -87,7 +87,7 @@ pub async fn present(
     lock_id: u32,
     credential: Vec<u8>,
     mailbox: Vec<Vec<u8>>,
-) -> Option<LockRefusal> {
+) -> Option<RefusalReason> {
     let signer = phone.device_signer();
     let outcome = keyway_core::unlock::unlock(
         radio,
@@ -99,7 +99,7 @@ pub async fn present(
     )
     .await
     .unwrap();
-    outcome.refusal.map(LockRefusal::from)
+    outcome.refusal
 }
 
 /// The site's signed mailbox updates, as the cloud hands them to every phone of the site.
