@@ -100,7 +100,9 @@ impl From<RemoteOpenResponse> for RemoteReport {
     }
 }
 
-/// The current code of one IQ, for the web page.
+/// The current code of one IQ, for the web page: the core's own record, joining the IQ named
+/// by keyway-api's `IqCodeSecretView` (without its secret, which stays in the secure store)
+/// with the protocol's [`IqCode`] computed from it now.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IqCodeInfo {
     /// Site id.
