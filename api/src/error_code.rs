@@ -61,6 +61,14 @@ pub enum ErrorCode {
     FileTooLarge,
     /// 415: the body is not of the content type the route takes (`text/csv` for an import).
     UnsupportedMediaType,
+    /// 403: the person claimed their place and owns their name, e-mail and phone: the site
+    /// may not change them.
+    ProfileOwnedByPerson,
+    /// 409: the person has a tag profile (no account, no app): digital keys and remote
+    /// opening need a user profile.
+    ProfileIncomplete,
+    /// 400: not a phone number in international form (`+` and 8 to 15 digits).
+    InvalidPhone,
     /// A code this build does not know (a newer cloud): act on the HTTP status.
     #[serde(other)]
     Unknown,
@@ -94,6 +102,9 @@ impl ErrorCode {
         Self::NoRows,
         Self::FileTooLarge,
         Self::UnsupportedMediaType,
+        Self::ProfileOwnedByPerson,
+        Self::ProfileIncomplete,
+        Self::InvalidPhone,
     ];
 
     /// The code as it travels (`"pin_not_set"`).
@@ -124,6 +135,9 @@ impl ErrorCode {
             Self::NoRows => "no_rows",
             Self::FileTooLarge => "file_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::ProfileOwnedByPerson => "profile_owned_by_person",
+            Self::ProfileIncomplete => "profile_incomplete",
+            Self::InvalidPhone => "invalid_phone",
             Self::Unknown => "unknown",
         }
     }

@@ -20,6 +20,16 @@ pub struct ImportStarted {
     pub import_id: u32,
 }
 
+/// The query of `POST /api/v1/sites/{site_id}/imports`: the options of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ImportQuery {
+    /// A preview: the report of what would happen, nothing written, nobody e-mailed.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// Where an import job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

@@ -27,6 +27,10 @@ pub mod pods;
 
 pub mod import;
 
+pub mod oauth;
+
+pub mod endpoints;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.
@@ -112,6 +116,23 @@ pub struct UserView {
     pub email: String,
     /// Full name.
     pub name: String,
+    /// Phone number (E.164) for text messages (keypad PINs), if set.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// `PATCH /api/v1/me`: the person's own details, which they own on every site they claimed;
+/// fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// New full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New phone number in international form, or `""` to remove it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// `GET /api/v1/me`.
@@ -160,19 +181,27 @@ pub struct SiteView {
     pub authority_public_key: String,
 }
 
-/// `POST /api/v1/sites/{site_id}/people`: adds a person by e-mail. Nobody but the person
-/// ever sets their password: an address without a verified account gets an invitation e-mail,
-/// and the membership takes effect once they sign up and verify that address.
+/// `POST /api/v1/sites/{site_id}/people`: adds a person, with a **user profile** (an e-mail:
+/// they sign up with it and own their name, e-mail and phone once they claim their place) or a
+/// **tag profile** (no e-mail: no account and no app; the site keeps their name and phone, and
+/// they open with a tag or a keypad PIN). Nobody but the person ever sets their password: an
+/// address without a verified account gets an invitation e-mail, and the membership takes
+/// effect once they sign up and verify that address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddPersonRequest {
-    /// Login e-mail.
-    pub email: String,
+    /// Login e-mail; absent for a tag profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Full name.
     pub name: String,
-    /// Role on the site (never `owner`: ownership is transferred, not granted).
+    /// Role on the site (never `owner`: ownership is transferred, not granted; a tag profile
+    /// is always `user`).
     pub role: Role,
+    /// Phone number for text messages (keypad PINs), international form (`+44 20 7946 0958`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// `PATCH /api/v1/sites/{site_id}/people/{user_id}`: fields left out stay as they are.
@@ -187,6 +216,14 @@ pub struct UpdatePersonRequest {
     pub office_mode: Option<bool>,
     /// May open remotely.
     pub remote_opening: Option<bool>,
+    /// New name: only while the site owns the person's details (a tag profile, or a place
+    /// not claimed yet); a person who claimed their place owns theirs
+    /// (`profile_owned_by_person`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New phone number, or `""` to remove it; the same rule as `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// A person on a site.
@@ -196,10 +233,12 @@ pub struct UpdatePersonRequest {
 pub struct PersonView {
     /// Account id.
     pub user_id: u32,
-    /// Login e-mail.
-    pub email: String,
+    /// Login e-mail; absent for a tag profile.
+    pub email: Option<String>,
     /// Full name.
     pub name: String,
+    /// Phone number (E.164, `+442079460958`), if known.
+    pub phone: Option<String>,
     /// Role on this site.
     pub role: Role,
     /// Opens locks in privacy mode.
@@ -210,6 +249,22 @@ pub struct PersonView {
     pub remote_opening: bool,
     /// Whether the person has claimed the membership with a verified account.
     pub status: PersonStatus,
+    /// User profile (an account, the app) or tag profile (neither).
+    pub profile: Profile,
+}
+
+/// Who a person's details belong to, and what they can open with (manual: roles and
+/// profiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// An account with an e-mail: once claimed, the person owns their name, e-mail and phone;
+    /// they may hold digital keys, remote opening, tags and a keypad PIN.
+    User,
+    /// No account: the site owns the name and phone; tags and a keypad PIN only.
+    Tag,
 }
 
 /// `GET /api/v1/sites/{site_id}/people`: one page of the site's people, ordered by the name
@@ -227,7 +282,35 @@ pub struct PeoplePage {
     pub total: u64,
 }
 
-/// Whether a person added by e-mail can use their rights yet.
+/// The query of `GET /api/v1/sites/{site_id}/people`: which page of the people list, and
+/// which people. Every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PeopleQuery {
+    /// People on the page: 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`; absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Only people whose shown name or e-mail contains this text, ignoring case (ASCII); at
+    /// most 100 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only people with this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Only active people, or only those invited who have not claimed their place yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PersonStatus>,
+    /// Only user profiles (with an e-mail) or only tag profiles (without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+}
+
+/// Whether a person added by e-mail can use their rights yet (a tag profile is always
+/// active: nothing of theirs waits for an account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -235,7 +318,8 @@ pub struct PeoplePage {
 pub enum PersonStatus {
     /// Their account's address is verified: their rights are in effect.
     Active,
-    /// Invited by e-mail: nothing works until they sign up with that address and verify it.
+    /// Invited by e-mail: their digital keys and remote opening wait until they sign up with
+    /// that address and verify it.
     Invited,
 }
 

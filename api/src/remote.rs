@@ -286,7 +286,7 @@ impl std::fmt::Debug for IqCodeSecretView {
 pub struct KeypadPinResponse {
     /// The person.
     pub user_id: u32,
-    /// Six digits, when the person asked for their own PIN; `None` when it was e-mailed.
+    /// Six digits when `delivery` is `shown`; `None` when it went to the person.
     pub pin: Option<String>,
     /// How the PIN reaches its person.
     pub delivery: PinDelivery,
@@ -298,10 +298,14 @@ pub struct KeypadPinResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PinDelivery {
-    /// In the answer: the person asked for their own.
+    /// In the answer: the person asked for their own, or they have a tag profile without a
+    /// phone (no app, no address: the site hands it over).
     Shown,
     /// By e-mail to the person's address: somebody else asked for it.
     Emailed,
+    /// By text message to the person's phone: somebody else asked for it (the phone the
+    /// person set themselves, or a tag profile's).
+    TextMessage,
 }
 
 impl std::fmt::Debug for KeypadPinResponse {

@@ -1,5 +1,5 @@
-//! The demo's e-mail steps: waiting for an e-mail the cloud really delivered to its local
-//! mailbox, and signing up with the verification code it carries.
+//! The demo's e-mail steps: waiting for an e-mail (or a text message) the cloud really
+//! delivered to its local sink, and signing up with the verification code it carries.
 
 use std::time::Duration;
 
@@ -16,11 +16,38 @@ pub async fn wait_for_mail(
     to: &str,
     find: fn(&str) -> Option<String>,
 ) -> anyhow::Result<(MailboxMessage, String)> {
+    wait_for(cloud, Inbox::Mail, to, find).await
+}
+
+/// The latest text message to the phone `to` in which `find` finds something, as
+/// [`wait_for_mail`] for e-mail.
+pub async fn wait_for_text_message(
+    cloud: &RunningCloud,
+    to: &str,
+    find: fn(&str) -> Option<String>,
+) -> anyhow::Result<(MailboxMessage, String)> {
+    wait_for(cloud, Inbox::TextMessages, to, find).await
+}
+
+/// Where the cloud's local sinks put what it sends.
+#[derive(Debug, Clone, Copy)]
+enum Inbox {
+    Mail,
+    TextMessages,
+}
+
+async fn wait_for(
+    cloud: &RunningCloud,
+    inbox: Inbox,
+    to: &str,
+    find: fn(&str) -> Option<String>,
+) -> anyhow::Result<(MailboxMessage, String)> {
     for _ in 0..250 {
-        let found = cloud
-            .state
-            .delivered_mail()
-            .await?
+        let delivered = match inbox {
+            Inbox::Mail => cloud.state.delivered_mail().await?,
+            Inbox::TextMessages => cloud.state.delivered_text_messages().await?,
+        };
+        let found = delivered
             .into_iter()
             .rev()
             .filter(|message| message.to == to)
@@ -30,10 +57,11 @@ pub async fn wait_for_mail(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Err(anyhow!(
-        "no such e-mail to {to} in {}",
-        mailbox_dir(&cloud.state.config.data_dir).display()
-    ))
+    let dir = match inbox {
+        Inbox::Mail => mailbox_dir(&cloud.state.config.data_dir),
+        Inbox::TextMessages => cloud.state.config.email.text_messages.clone(),
+    };
+    Err(anyhow!("nothing such to {to} in {}", dir.display()))
 }
 
 /// Signs up on `phone` as `(email, name, password)`, reads the code the cloud e-mailed and

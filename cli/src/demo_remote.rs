@@ -16,8 +16,11 @@ use keyway_core::simulator::{
 };
 use keyway_core::Keyway;
 
-use super::demo_mail::wait_for_mail;
+use super::demo_mail::{wait_for_mail, wait_for_text_message};
 use super::Steps;
+
+/// The night cleaner's phone (a tag profile's, kept by the site).
+const CLEANER_PHONE: &str = "+44 20 7946 0958";
 
 /// Someone in the demo: their phone and their account.
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +174,46 @@ pub async fn run(
                     "    the same code again → {}: {}",
                     again.status,
                     again.message.unwrap_or_default()
+                );
+                Ok(())
+            },
+        )
+        .await?;
+    steps
+        .run(
+            "the admin adds the night cleaner as a tag profile (no e-mail, no app) with a phone, \
+             in a group of the front door; their keypad PIN arrives by text message and opens",
+            async {
+                let admin_client = admin.phone.admin();
+                let cleaner = admin_client
+                    .add_tag_profile(site_id, "Night cleaner".into(), Some(CLEANER_PHONE.into()))
+                    .await?;
+                admin_client
+                    .create_access_group(
+                        site_id,
+                        "Cleaning".into(),
+                        vec![front.lock_id],
+                        vec![cleaner.user_id],
+                        vec![],
+                    )
+                    .await?;
+                let made = admin
+                    .phone
+                    .remote()
+                    .new_keypad_pin(site_id, cleaner.user_id)
+                    .await?;
+                if made.pin.is_some() || made.delivery != PinDelivery::TextMessage {
+                    return Err(anyhow!("the cleaner's PIN did not go to their phone"));
+                }
+                let phone = cleaner.phone.unwrap_or_default();
+                let (_, keypad) = wait_for_text_message(cloud, &phone, find_pin).await?;
+                println!("    text message to {phone}: keypad PIN {keypad}");
+                // The IQ pushes the new PIN table to the lock within milliseconds.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let refusal = iq.keypad(front.lock_id, keypad)?;
+                println!(
+                    "    the front door's keypad says: {}",
+                    refusal.map_or("GRANTED".into(), |reason| format!("REFUSED {reason:?}"))
                 );
                 Ok(())
             },

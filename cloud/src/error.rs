@@ -53,6 +53,15 @@ pub enum ApiError {
     /// 415: the body is not of the content type the route takes.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 403: the person claimed their place and owns their details.
+    #[error("{0}")]
+    ProfileOwnedByPerson(String),
+    /// 409: a tag profile cannot have what needs an account (digital keys, remote opening).
+    #[error("{0}")]
+    ProfileIncomplete(String),
+    /// 400: not a phone number in international form.
+    #[error("{0}")]
+    InvalidPhone(String),
     /// 500: the server failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -76,6 +85,9 @@ impl ApiError {
             Self::NoRows(_) => ErrorCode::NoRows,
             Self::FileTooLarge(_) => ErrorCode::FileTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::ProfileOwnedByPerson(_) => ErrorCode::ProfileOwnedByPerson,
+            Self::ProfileIncomplete(_) => ErrorCode::ProfileIncomplete,
+            Self::InvalidPhone(_) => ErrorCode::InvalidPhone,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -89,13 +101,14 @@ impl ApiError {
             | Self::NotUtf8Csv(_)
             | Self::WrongColumns(_)
             | Self::EmptyFile(_)
-            | Self::NoRows(_) => StatusCode::BAD_REQUEST,
+            | Self::NoRows(_)
+            | Self::InvalidPhone(_) => StatusCode::BAD_REQUEST,
             Self::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::ProfileOwnedByPerson(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ProfileIncomplete(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

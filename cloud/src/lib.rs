@@ -21,7 +21,9 @@ pub mod iq;
 pub mod issuing;
 mod log_filter;
 mod membership;
+mod phone;
 pub mod pods;
+mod profile;
 pub mod public_url;
 pub mod remote;
 pub mod roles;
@@ -127,6 +129,14 @@ impl AppState {
         self.mail.deliver_due(&self.store, &self.clock).await?;
         email::read_mailbox(&email::mailbox_dir(&self.config.data_dir))
             .map_err(|error| ApiError::Internal(format!("reading the local mailbox: {error}")))
+    }
+
+    /// Delivers what is due now and returns every text message sent so far, oldest first, as
+    /// the phones would show them (`to` is the phone number).
+    pub async fn delivered_text_messages(&self) -> Result<Vec<email::MailboxMessage>, ApiError> {
+        self.mail.deliver_due(&self.store, &self.clock).await?;
+        email::read_mailbox(&self.config.email.text_messages)
+            .map_err(|error| ApiError::Internal(format!("reading the text messages: {error}")))
     }
 
     /// The address people reach the cloud at, without a trailing slash.

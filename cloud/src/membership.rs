@@ -38,6 +38,8 @@ pub(crate) struct Newcomer<'a> {
     pub alias: Option<&'a str>,
     /// Their role on the site.
     pub role: Role,
+    /// The phone number typed for them (E.164), kept on the place until they claim it.
+    pub phone: Option<&'a str>,
 }
 
 /// Adds `person` to `site` as `actor` (whose role must allow theirs) and queues the e-mail
@@ -56,7 +58,8 @@ pub(crate) fn add_by_email(
         .prepare_cached(
             // A new place is unclaimed: it lists the typed name (migration 0011).
             "INSERT OR IGNORE INTO memberships (site_id, user_id, role, created_at,
-             invited_name, alias, listed_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+             invited_name, alias, listed_name, invited_phone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7)",
         )?
         .execute(rusqlite::params![
             site.site_id,
@@ -64,7 +67,8 @@ pub(crate) fn add_by_email(
             role_name(person.role),
             now,
             person.name,
-            person.alias
+            person.alias,
+            person.phone
         ])?;
     if added == 0 {
         return Ok(None);

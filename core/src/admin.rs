@@ -8,15 +8,17 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::endpoints::{
+    AddPerson, AttachLockToIq, CreateAccessGroup, CreateIq, CreateLock, CreateSite, Endpoint,
+    ListPeople, NoBody, NoContent, RemovePerson, SetGroupMembers, UpdatePerson,
+};
 use keyway_api::{
     AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, IqView, LockView, ScheduleWindow, SiteView,
-    UpdatePersonRequest,
+    CreateLockRequest, CreateSiteRequest, LockView, PeopleQuery, ScheduleWindow,
+    SetGroupMembersRequest, UpdatePersonRequest,
 };
-use reqwest::Method;
-use serde::Serialize;
 
-pub use keyway_api::{AccessGroupView, PeoplePage, PersonStatus, PersonView, Role};
+pub use keyway_api::{AccessGroupView, PeoplePage, PersonStatus, PersonView, Profile, Role};
 
 use crate::client::Context;
 use crate::runtime::on_core_runtime;
@@ -35,7 +37,10 @@ pub struct SiteInfo {
     pub authority_public_key: Vec<u8>,
 }
 
-/// Which people to list, and from where: every field may be left out.
+/// Which people to list, and from where: every field may be left out. The core's own record
+/// rather than keyway-api's `PeopleQuery`: that one is the URL's query, with the URL's names
+/// (`q`) and the cloud's filter values; the app asks yes-or-no questions (`invited`,
+/// `tag_profiles`) and the core turns them into that query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct PeopleListRequest {
     /// People on the page: 1 to 500 (the cloud's default, 50, when absent).
@@ -49,38 +54,28 @@ pub struct PeopleListRequest {
     pub role: Option<Role>,
     /// Only those invited who have not used Keyway yet (`true`), or only the others (`false`).
     pub invited: Option<bool>,
+    /// Only tag profiles (`true`), or only user profiles (`false`).
+    pub tag_profiles: Option<bool>,
 }
 
 impl PeopleListRequest {
-    /// The query string of `GET /api/v1/sites/{site_id}/people`, empty when nothing is set.
-    fn query(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(limit) = self.limit {
-            query.append_pair("limit", &limit.to_string());
-        }
-        if let Some(cursor) = &self.cursor {
-            query.append_pair("cursor", cursor);
-        }
-        if let Some(search) = &self.search {
-            query.append_pair("q", search);
-        }
-        if let Some(role) = self.role {
-            let role = match role {
-                Role::Owner => "owner",
-                Role::Admin => "admin",
-                Role::SuperUser => "super_user",
-                Role::User => "user",
-            };
-            query.append_pair("role", role);
-        }
-        if let Some(invited) = self.invited {
-            query.append_pair("status", if invited { "invited" } else { "active" });
-        }
-        let query = query.finish();
-        if query.is_empty() {
-            query
-        } else {
-            format!("?{query}")
+    /// The query of `GET /api/v1/sites/{site_id}/people`.
+    fn query(&self) -> PeopleQuery {
+        PeopleQuery {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            q: self.search.clone(),
+            role: self.role,
+            status: self.invited.map(|invited| {
+                if invited {
+                    PersonStatus::Invited
+                } else {
+                    PersonStatus::Active
+                }
+            }),
+            profile: self
+                .tag_profiles
+                .map(|tags| if tags { Profile::Tag } else { Profile::User }),
         }
     }
 }
@@ -102,25 +97,22 @@ impl AdminClient {
         Self { context }
     }
 
-    async fn post<B, T>(&self, path: String, body: B) -> Result<T, KeywayError>
+    /// Calls `endpoint` with `body` on the core's runtime.
+    async fn call<E: Endpoint + 'static>(
+        &self,
+        endpoint: E,
+        body: E::Request,
+    ) -> Result<E::Response, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
-        T: serde::de::DeserializeOwned + Send + 'static,
-    {
-        self.send(Method::POST, path, body).await
-    }
-
-    async fn send<B, T>(&self, method: Method, path: String, body: B) -> Result<T, KeywayError>
-    where
-        B: Serialize + Send + Sync + 'static,
-        T: serde::de::DeserializeOwned + Send + 'static,
+        E::Request: 'static,
+        E::Response: 'static,
     {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move { context.call(method, &path, Some(&body)).await }).await
+        on_core_runtime(async move { context.call(&endpoint, &body).await }).await
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// Creates a site; the caller becomes its owner.
     pub async fn create_site(
@@ -128,15 +120,11 @@ impl AdminClient {
         name: String,
         utc_offset_minutes: i32,
     ) -> Result<SiteInfo, KeywayError> {
-        let site: SiteView = self
-            .post(
-                "/api/v1/sites".into(),
-                CreateSiteRequest {
-                    name,
-                    utc_offset_minutes,
-                },
-            )
-            .await?;
+        let request = CreateSiteRequest {
+            name,
+            utc_offset_minutes,
+        };
+        let site = self.call(CreateSite {}, request).await?;
         let authority_public_key =
             STANDARD
                 .decode(&site.authority_public_key)
@@ -159,9 +147,30 @@ impl AdminClient {
         name: String,
         role: Role,
     ) -> Result<PersonView, KeywayError> {
-        let request = AddPersonRequest { email, name, role };
-        self.post(format!("/api/v1/sites/{site_id}/people"), request)
-            .await
+        let request = AddPersonRequest {
+            email: Some(email),
+            name,
+            role,
+            phone: None,
+        };
+        self.call(AddPerson { site_id }, request).await
+    }
+
+    /// Adds a person without an e-mail (a tag profile): no account and no app; they open with
+    /// a tag or a keypad PIN, which goes by text message to `phone` when given. Always a user.
+    pub async fn add_tag_profile(
+        &self,
+        site_id: u32,
+        name: String,
+        phone: Option<String>,
+    ) -> Result<PersonView, KeywayError> {
+        let request = AddPersonRequest {
+            email: None,
+            name,
+            role: Role::User,
+            phone,
+        };
+        self.call(AddPerson { site_id }, request).await
     }
 
     /// One page of the site's people (owner, admins and super users may list them), ordered
@@ -173,25 +182,17 @@ impl AdminClient {
         site_id: u32,
         request: PeopleListRequest,
     ) -> Result<PeoplePage, KeywayError> {
-        let path = format!("/api/v1/sites/{site_id}/people{}", request.query());
-        let context = Arc::clone(&self.context);
-        on_core_runtime(async move { context.call::<(), _>(Method::GET, &path, None).await }).await
+        let endpoint = ListPeople {
+            site_id,
+            query: request.query(),
+        };
+        self.call(endpoint, NoBody).await
     }
 
     /// Removes a person from the site; their keys there are revoked.
     pub async fn remove_person(&self, site_id: u32, user_id: u32) -> Result<(), KeywayError> {
-        let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            context
-                .call::<(), serde_json::Value>(
-                    Method::DELETE,
-                    &format!("/api/v1/sites/{site_id}/people/{user_id}"),
-                    None,
-                )
-                .await
-                .map(drop)
-        })
-        .await
+        let NoContent = self.call(RemovePerson { site_id, user_id }, NoBody).await?;
+        Ok(())
     }
 
     /// Registers an installed lock by its public key; returns its lock id.
@@ -205,9 +206,7 @@ impl AdminClient {
             name,
             public_key: STANDARD.encode(public_key),
         };
-        let lock: LockView = self
-            .post(format!("/api/v1/sites/{site_id}/locks"), request)
-            .await?;
+        let lock = self.call(CreateLock { site_id }, request).await?;
         Ok(lock.lock_id)
     }
 
@@ -222,9 +221,7 @@ impl AdminClient {
             name,
             public_key: STANDARD.encode(public_key),
         };
-        let iq: IqView = self
-            .post(format!("/api/v1/sites/{site_id}/iqs"), request)
-            .await?;
+        let iq = self.call(CreateIq { site_id }, request).await?;
         Ok(iq.iq_id)
     }
 
@@ -235,13 +232,8 @@ impl AdminClient {
         lock_id: u32,
         iq_id: u32,
     ) -> Result<(), KeywayError> {
-        let _: LockView = self
-            .send(
-                Method::PUT,
-                format!("/api/v1/sites/{site_id}/locks/{lock_id}/iq"),
-                AttachIqRequest { iq_id },
-            )
-            .await?;
+        let endpoint = AttachLockToIq { site_id, lock_id };
+        let _: LockView = self.call(endpoint, AttachIqRequest { iq_id }).await?;
         Ok(())
     }
 
@@ -260,11 +252,7 @@ impl AdminClient {
             ..UpdatePersonRequest::default()
         };
         let _: PersonView = self
-            .send(
-                Method::PATCH,
-                format!("/api/v1/sites/{site_id}/people/{user_id}"),
-                request,
-            )
+            .call(UpdatePerson { site_id, user_id }, request)
             .await?;
         Ok(())
     }
@@ -284,8 +272,7 @@ impl AdminClient {
             user_ids,
             schedule,
         };
-        self.post(format!("/api/v1/sites/{site_id}/access-groups"), request)
-            .await
+        self.call(CreateAccessGroup { site_id }, request).await
     }
 
     /// Replaces the people of an access group; those removed lose their keys at once.
@@ -295,18 +282,10 @@ impl AdminClient {
         group_id: u32,
         user_ids: Vec<u32>,
     ) -> Result<(), KeywayError> {
-        let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            let body = serde_json::json!({ "user_ids": user_ids });
-            context
-                .call::<_, serde_json::Value>(
-                    Method::PUT,
-                    &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
-                    Some(&body),
-                )
-                .await
-                .map(drop)
-        })
-        .await
+        let endpoint = SetGroupMembers { site_id, group_id };
+        let _: AccessGroupView = self
+            .call(endpoint, SetGroupMembersRequest { user_ids })
+            .await?;
+        Ok(())
     }
 }

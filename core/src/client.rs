@@ -4,12 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use keyway_api::endpoints::Endpoint;
 
 use crate::auth::{AuthClient, Session};
-use crate::http::{ApiFailure, CloudHttp};
+use crate::http::{CallFailure, CloudHttp};
 use crate::local_store::LocalStore;
 use crate::platform::{DeviceSigner, SecureStore};
 use crate::unlock::BleTransport;
@@ -39,31 +37,34 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// An authenticated API call; on a 401 it refreshes the token once and retries.
-    pub(crate) async fn call<B, T>(
+    /// Calls `endpoint` with `body` and this session's access token; on a 401 it refreshes
+    /// the token once and retries. Logs the route's template (no ids, no query) and the time.
+    pub(crate) async fn call<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T, KeywayError>
-    where
-        B: Serialize + ?Sized + Sync,
-        T: DeserializeOwned,
-    {
+        endpoint: &E,
+        body: &E::Request,
+    ) -> Result<E::Response, KeywayError> {
         let started = std::time::Instant::now();
-        // The path without its query (filters may hold names or e-mail addresses).
-        let route = path.split('?').next().unwrap_or_default();
-        let result = self.call_once_refreshed(method.clone(), path, body).await;
+        let method = E::ROUTE.method.as_str();
+        let route = E::ROUTE.path;
+        let result = self.call_once_refreshed(endpoint, body).await;
         let elapsed_ms = started.elapsed().as_millis();
         match &result {
-            Ok(_) => tracing::debug!(%method, route, elapsed_ms, "cloud call"),
+            Ok(_) => tracing::debug!(method, route, elapsed_ms, "cloud call"),
             Err(error) => match error.loggable_detail() {
                 Some(detail) => tracing::warn!(
-                    %method, route, elapsed_ms, variant = error.variant(), detail,
+                    method,
+                    route,
+                    elapsed_ms,
+                    variant = error.variant(),
+                    detail,
                     "cloud call failed"
                 ),
                 None => tracing::warn!(
-                    %method, route, elapsed_ms, variant = error.variant(),
+                    method,
+                    route,
+                    elapsed_ms,
+                    variant = error.variant(),
                     "cloud call failed"
                 ),
             },
@@ -71,61 +72,20 @@ impl Context {
         result
     }
 
-    async fn call_once_refreshed<B, T>(
+    async fn call_once_refreshed<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T, KeywayError>
-    where
-        B: Serialize + ?Sized + Sync,
-        T: DeserializeOwned,
-    {
+        endpoint: &E,
+        body: &E::Request,
+    ) -> Result<E::Response, KeywayError> {
         let token = self.session.access_token().await?;
-        match self.http.api(method.clone(), path, &token, body).await {
-            Err(ApiFailure::Unauthorized) => {
-                tracing::debug!(%method, "access token rejected (401): refreshing once and retrying");
+        match self.http.call(endpoint, body, Some(&token)).await {
+            Err(CallFailure::Unauthorized) => {
+                tracing::debug!(
+                    route = E::ROUTE.path,
+                    "access token rejected (401): refreshing once and retrying"
+                );
                 let token = self.session.refreshed_token(&token).await?;
-                Ok(self.http.api(method, path, &token, body).await?)
-            }
-            other => Ok(other?),
-        }
-    }
-}
-
-impl Context {
-    /// Uploads `body` (a file of `content_type`) to `path` and decodes the JSON answer; on a
-    /// 401 it refreshes the token once and retries.
-    pub(crate) async fn upload<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<T, KeywayError> {
-        let token = self.session.access_token().await?;
-        match self
-            .http
-            .api_upload(path, &token, content_type, body.clone())
-            .await
-        {
-            Err(ApiFailure::Unauthorized) => {
-                let token = self.session.refreshed_token(&token).await?;
-                Ok(self
-                    .http
-                    .api_upload(path, &token, content_type, body)
-                    .await?)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// Gets a text answer from `path`; on a 401 it refreshes the token once and retries.
-    pub(crate) async fn text(&self, path: &str) -> Result<String, KeywayError> {
-        let token = self.session.access_token().await?;
-        match self.http.api_text(path, &token).await {
-            Err(ApiFailure::Unauthorized) => {
-                let token = self.session.refreshed_token(&token).await?;
-                Ok(self.http.api_text(path, &token).await?)
+                Ok(self.http.call(endpoint, body, Some(&token)).await?)
             }
             other => Ok(other?),
         }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::endpoints::RegisterDevice;
 pub use keyway_api::DeviceView;
 use keyway_api::RegisterDeviceRequest;
-use reqwest::Method;
 
 use crate::client::Context;
 use crate::runtime::on_core_runtime;
@@ -45,7 +45,7 @@ pub(crate) async fn registered_device_id(context: &Context) -> Result<u32, Keywa
         })
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl DevicesClient {
     /// Registers this device's key with the account (again is harmless).
     pub async fn register(&self) -> Result<DeviceView, KeywayError> {
@@ -61,9 +61,7 @@ impl DevicesClient {
                 name: context.config.device_name.clone(),
                 platform: context.config.platform.clone(),
             };
-            let device: DeviceView = context
-                .call(Method::POST, "/api/v1/devices", Some(&request))
-                .await?;
+            let device = context.call(&RegisterDevice {}, &request).await?;
             context
                 .store
                 .set_meta(DEVICE_ID, Some(device.device_id.to_string()))

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_api::{UploadEventsRequest, UploadEventsResponse};
-use reqwest::Method;
+use keyway_api::endpoints::UploadEvents;
+use keyway_api::UploadEventsRequest;
 
 use crate::client::Context;
 use crate::runtime::on_core_runtime;
@@ -47,7 +47,7 @@ impl EventsClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl EventsClient {
     /// Records waiting for upload.
     pub async fn pending(&self) -> Result<u32, KeywayError> {
@@ -82,9 +82,7 @@ async fn upload_all(context: &Context) -> Result<UploadSummary, KeywayError> {
                 .map(|(_, _, record)| STANDARD.encode(record))
                 .collect(),
         };
-        let response: UploadEventsResponse = context
-            .call(Method::POST, "/api/v1/events", Some(&request))
-            .await?;
+        let response = context.call(&UploadEvents {}, &request).await?;
         tracing::debug!(
             records = batch.len(),
             stored = response.stored,

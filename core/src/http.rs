@@ -1,12 +1,13 @@
-//! The HTTP client to the Keyway cloud: JSON in and out, bearer tokens, and errors mapped to
-//! what the app should do.
+//! The HTTP client to the Keyway cloud: one generic call for every endpoint of
+//! `keyway_api::endpoints` (its method, path, bodies and error format come from the endpoint),
+//! bearer tokens, and errors mapped to what the app should do.
 
 use std::time::Duration;
 
+use keyway_api::endpoints::ResponseBody;
+use keyway_api::endpoints::{Endpoint, EndpointError, ErrorFormat, Method, RequestBody};
 use keyway_api::{ApiErrorBody, ErrorCode, OAuthErrorBody};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use reqwest::{Response, StatusCode};
 use url::Url;
 
 use crate::KeywayError;
@@ -44,111 +45,60 @@ impl CloudHttp {
         Ok(Self { base, client })
     }
 
-    /// The absolute URL of `path`.
-    pub fn url(&self, path: &str) -> Result<Url, KeywayError> {
+    /// The absolute URL of `endpoint`, its parameters and query filled in (the login page
+    /// the browser opens).
+    pub fn url<E: Endpoint>(&self, endpoint: &E) -> Result<Url, KeywayError> {
+        let path = endpoint.path().map_err(encoding)?;
         self.base
-            .join(path)
-            .map_err(|e| KeywayError::invalid(format!("URL path {path}: {e}")))
+            .join(&path)
+            .map_err(|e| KeywayError::invalid(format!("URL of {}: {e}", E::ROUTE.name)))
     }
 
-    /// A request builder for `path`.
-    pub fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, KeywayError> {
-        Ok(self.client.request(method, self.url(path)?))
-    }
-
-    /// Sends an API request with a bearer token and decodes the JSON answer.
-    pub async fn api<B: Serialize + ?Sized, T: DeserializeOwned>(
+    /// Calls `endpoint` with `body`, with the bearer `token` if given, and reads its answer;
+    /// a refusal is mapped by the endpoint's error format.
+    pub async fn call<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<&B>,
-    ) -> Result<T, ApiFailure> {
-        let mut request = self
-            .request(method, path)
-            .map_err(ApiFailure::Other)?
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(body);
+        endpoint: &E,
+        body: &E::Request,
+        token: Option<&str>,
+    ) -> Result<E::Response, CallFailure> {
+        let url = self.url(endpoint).map_err(CallFailure::Other)?;
+        let mut request = self.client.request(method(E::ROUTE.method), url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(encoded) = body.encode().map_err(|e| CallFailure::Other(encoding(e)))? {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, encoded.content_type)
+                .body(encoded.bytes);
         }
         let response = request
             .send()
             .await
-            .map_err(|e| ApiFailure::Other(network(e)))?;
-        decode_api(response).await
-    }
-
-    /// Posts a raw body (a file) of `content_type` with a bearer token and decodes the JSON
-    /// answer.
-    pub async fn api_upload<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<T, ApiFailure> {
-        let response = self
-            .request(Method::POST, path)
-            .map_err(ApiFailure::Other)?
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Other(network(e)))?;
-        decode_api(response).await
-    }
-
-    /// Gets a text answer (a CSV template) with a bearer token.
-    pub async fn api_text(&self, path: &str, token: &str) -> Result<String, ApiFailure> {
-        let response = self
-            .request(Method::GET, path)
-            .map_err(ApiFailure::Other)?
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Other(network(e)))?;
-        if response.status().is_success() {
-            return response
-                .text()
-                .await
-                .map_err(|e| ApiFailure::Other(garbled(e)));
-        }
-        decode_api::<serde_json::Value>(response)
-            .await
-            .and_then(|_| {
-                Err(ApiFailure::Other(KeywayError::internal(
-                    "the cloud refused without an error body",
-                )))
-            })
-    }
-
-    /// Posts a form to an OAuth endpoint and decodes the answer.
-    pub async fn oauth_form<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Result<T, OAuthFailure> {
-        let response = self
-            .request(Method::POST, path)
-            .map_err(OAuthFailure::Other)?
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| OAuthFailure::Other(network(e)))?;
+            .map_err(|e| CallFailure::Other(network(e)))?;
         let status = response.status();
         if status.is_success() {
-            return response
-                .json()
+            let bytes = response
+                .bytes()
                 .await
-                .map_err(|e| OAuthFailure::Other(garbled(e)));
+                .map_err(|e| CallFailure::Other(garbled(e)))?;
+            return E::Response::decode(&bytes).map_err(|e| CallFailure::Other(unreadable(e)));
         }
-        if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
-            if let Ok(body) = response.json::<OAuthErrorBody>().await {
-                return Err(OAuthFailure::Refused(body));
-            }
-        }
-        Err(OAuthFailure::Other(server_error(status)))
+        Err(match E::ROUTE.errors {
+            ErrorFormat::Api => api_refusal(response).await,
+            ErrorFormat::OAuth => oauth_refusal(response).await,
+        })
+    }
+}
+
+/// The reqwest method of an endpoint's method.
+fn method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     }
 }
 
@@ -157,54 +107,36 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// An API call that failed.
+/// A call that failed.
 #[derive(Debug)]
-pub enum ApiFailure {
-    /// 401: the access token is no good.
+pub enum CallFailure {
+    /// 401 from an API endpoint: the access token is no good.
     Unauthorized,
+    /// An OAuth2 endpoint refused (RFC 6749 §5.2 body).
+    OAuthRefused(OAuthErrorBody),
     /// Anything else, already mapped.
     Other(KeywayError),
 }
 
-impl From<ApiFailure> for KeywayError {
-    fn from(failure: ApiFailure) -> Self {
+impl From<CallFailure> for KeywayError {
+    fn from(failure: CallFailure) -> Self {
         match failure {
-            ApiFailure::Unauthorized => KeywayError::ReLogin {
+            CallFailure::Unauthorized => KeywayError::ReLogin {
                 detail: "the session is no longer valid".into(),
             },
-            ApiFailure::Other(error) => error,
+            CallFailure::OAuthRefused(body) => KeywayError::NotAllowed {
+                detail: format!("refused: {}", body.error_description.unwrap_or(body.error)),
+            },
+            CallFailure::Other(error) => error,
         }
     }
 }
 
-/// An OAuth call that failed.
-#[derive(Debug)]
-pub enum OAuthFailure {
-    /// The server refused (RFC 6749 §5.2 body).
-    Refused(OAuthErrorBody),
-    /// Anything else, already mapped.
-    Other(KeywayError),
-}
-
-/// Decodes an API answer that needs no token (sign-up).
-pub async fn decode_response<T: DeserializeOwned>(response: Response) -> Result<T, KeywayError> {
-    Ok(decode_api(response).await?)
-}
-
-async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+/// The failure an API endpoint's refusal means: its error code decides.
+async fn api_refusal(response: Response) -> CallFailure {
     let status = response.status();
-    if status == StatusCode::NO_CONTENT {
-        return serde_json::from_value(serde_json::Value::Null)
-            .map_err(|e| ApiFailure::Other(KeywayError::internal(format!("empty answer: {e}"))));
-    }
-    if status.is_success() {
-        return response
-            .json()
-            .await
-            .map_err(|e| ApiFailure::Other(garbled(e)));
-    }
     if status == StatusCode::UNAUTHORIZED {
-        return Err(ApiFailure::Unauthorized);
+        return CallFailure::Unauthorized;
     }
     let retry_after = response
         .headers()
@@ -216,12 +148,18 @@ async fn decode_api<T: DeserializeOwned>(response: Response) -> Result<T, ApiFai
         .await
         .map(|body| (ErrorCode::parse(&body.error), body.message))
         .unwrap_or_else(|_| (ErrorCode::Unknown, status.to_string()));
-    Err(ApiFailure::Other(error_for(
-        code,
-        status,
-        message,
-        retry_after,
-    )))
+    CallFailure::Other(error_for(code, status, message, retry_after))
+}
+
+/// The failure an OAuth2 endpoint's refusal means: its RFC 6749 body, or the status.
+async fn oauth_refusal(response: Response) -> CallFailure {
+    let status = response.status();
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
+        if let Ok(body) = response.json::<OAuthErrorBody>().await {
+            return CallFailure::OAuthRefused(body);
+        }
+    }
+    CallFailure::Other(server_error(status))
 }
 
 /// What the app should do about a cloud error: decided by its code, which every cloud answer
@@ -251,10 +189,13 @@ pub fn error_for(
         | ErrorCode::EmptyFile
         | ErrorCode::NoRows
         | ErrorCode::FileTooLarge
-        | ErrorCode::UnsupportedMediaType => KeywayError::InvalidInput { detail },
-        ErrorCode::Forbidden | ErrorCode::NoIq | ErrorCode::GateRefused => {
-            KeywayError::NotAllowed { detail }
-        }
+        | ErrorCode::UnsupportedMediaType
+        | ErrorCode::InvalidPhone => KeywayError::InvalidInput { detail },
+        ErrorCode::Forbidden
+        | ErrorCode::NoIq
+        | ErrorCode::GateRefused
+        | ErrorCode::ProfileOwnedByPerson
+        | ErrorCode::ProfileIncomplete => KeywayError::NotAllowed { detail },
         ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
         ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
         ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
@@ -288,6 +229,16 @@ fn garbled(error: reqwest::Error) -> KeywayError {
     KeywayError::Retry {
         detail: format!("unreadable answer from the Keyway cloud: {error}"),
     }
+}
+
+fn unreadable(error: EndpointError) -> KeywayError {
+    KeywayError::Retry {
+        detail: format!("unreadable answer from the Keyway cloud: {error}"),
+    }
+}
+
+fn encoding(error: EndpointError) -> KeywayError {
+    KeywayError::internal(format!("cannot build the request: {error}"))
 }
 
 fn server_error(status: StatusCode) -> KeywayError {
@@ -352,6 +303,9 @@ mod tests {
             (NoRows, "fix input"),
             (FileTooLarge, "fix input"),
             (UnsupportedMediaType, "fix input"),
+            (ProfileOwnedByPerson, "not allowed"),
+            (ProfileIncomplete, "not allowed"),
+            (InvalidPhone, "fix input"),
         ];
         assert_eq!(
             table.len(),
@@ -361,6 +315,32 @@ mod tests {
         for (code, expected) in table {
             assert_eq!(screen(code), expected, "{code}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_login_page_url_carries_the_authorize_query() {
+        use keyway_api::endpoints::Authorize;
+        use keyway_api::oauth::AuthorizeQuery;
+        let http = CloudHttp::new("http://127.0.0.1:8080").unwrap();
+        let url = http
+            .url(&Authorize {
+                query: AuthorizeQuery {
+                    response_type: "code".into(),
+                    client_id: "keyway-app".into(),
+                    redirect_uri: "keyway://oauth".into(),
+                    code_challenge: "abc".into(),
+                    code_challenge_method: "S256".into(),
+                    state: "s t".into(),
+                },
+            })
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/oauth/authorize?response_type=code&client_id=keyway-app\
+             &redirect_uri=keyway%3A%2F%2Foauth&code_challenge=abc&code_challenge_method=S256\
+             &state=s+t"
+        );
     }
 
     #[test]

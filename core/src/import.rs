@@ -5,22 +5,23 @@
 
 use std::sync::Arc;
 
-use keyway_api::import::ImportStarted;
+use keyway_api::endpoints::{
+    CsvFile, ImportProgress, ImportTemplate, NoBody, PreviewImport, StartImport, TextBody,
+};
 pub use keyway_api::import::{FailedRow, ImportReport, ImportState};
 
 use crate::admin::AdminClient;
 use crate::runtime::on_core_runtime;
 use crate::KeywayError;
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AdminClient {
     /// The CSV template of the import: its header and one example row.
     pub async fn import_template(&self, site_id: u32) -> Result<String, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            context
-                .text(&format!("/api/v1/sites/{site_id}/imports/template"))
-                .await
+            let TextBody(template) = context.call(&ImportTemplate { site_id }, &NoBody).await?;
+            Ok(template)
         })
         .await
     }
@@ -34,11 +35,7 @@ impl AdminClient {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
             context
-                .upload(
-                    &format!("/api/v1/sites/{site_id}/imports?dry_run=true"),
-                    "text/csv",
-                    csv,
-                )
+                .call(&PreviewImport { site_id }, &CsvFile(csv))
                 .await
         })
         .await
@@ -49,8 +46,8 @@ impl AdminClient {
     pub async fn start_import(&self, site_id: u32, csv: Vec<u8>) -> Result<u32, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let started: ImportStarted = context
-                .upload(&format!("/api/v1/sites/{site_id}/imports"), "text/csv", csv)
+            let started = context
+                .call(&StartImport { site_id }, &CsvFile(csv))
                 .await?;
             Ok(started.import_id)
         })
@@ -65,13 +62,8 @@ impl AdminClient {
     ) -> Result<ImportReport, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            context
-                .call::<(), _>(
-                    reqwest::Method::GET,
-                    &format!("/api/v1/sites/{site_id}/imports/{import_id}"),
-                    None,
-                )
-                .await
+            let endpoint = ImportProgress { site_id, import_id };
+            context.call(&endpoint, &NoBody).await
         })
         .await
     }

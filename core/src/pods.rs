@@ -8,6 +8,11 @@
 
 use std::sync::Arc;
 
+use keyway_api::endpoints::{
+    AddPodMember, BlockGuest, CleanPod, CreatePod, DeleteGuest, DeletePod, Endpoint, GetPod,
+    InviteGuest, ListGuests, ListPods, MyPods, NoBody, RedeemInvitation, RemovePodMember,
+    SetPodLocks, UnblockGuest, UpdatePod,
+};
 use keyway_api::pods::{
     CreatePodRequest, InviteGuestRequest, RedeemInvitationRequest, SetPodLocksRequest,
     UpdatePodRequest,
@@ -15,9 +20,6 @@ use keyway_api::pods::{
 pub use keyway_api::pods::{
     GuestView, MyPodView, PodMemberInput, PodMemberView, PodPersonStatus, PodRole, PodView,
 };
-use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::client::Context;
 use crate::devices::DevicesClient;
@@ -53,42 +55,42 @@ impl PodsClient {
         Self { context }
     }
 
-    /// One API call on the core's runtime.
-    async fn call<B, T>(
+    /// Calls `endpoint` with `body` on the core's runtime.
+    async fn call<E: Endpoint + 'static>(
         &self,
-        method: Method,
-        path: String,
-        body: Option<B>,
-    ) -> Result<T, KeywayError>
+        endpoint: E,
+        body: E::Request,
+    ) -> Result<E::Response, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
-        T: DeserializeOwned + Send + 'static,
+        E::Request: 'static,
+        E::Response: 'static,
     {
         let context = Arc::clone(&self.context);
-        tracing::debug!(%method, route = path.as_str(), "pods call");
-        on_core_runtime(async move { context.call(method, &path, body.as_ref()).await })
+        tracing::debug!(route = E::ROUTE.path, "pods call");
+        on_core_runtime(async move { context.call(&endpoint, &body).await })
             .await
             .inspect_err(|error| crate::logging::error("pods call", error))
     }
 
-    async fn pod_call<B>(
-        &self,
-        method: Method,
-        path: String,
-        body: Option<B>,
-    ) -> Result<PodView, KeywayError>
+    /// Calls an endpoint answering a pod.
+    async fn pod_call<E>(&self, endpoint: E, body: E::Request) -> Result<PodView, KeywayError>
     where
-        B: Serialize + Send + Sync + 'static,
+        E: Endpoint<Response = PodView> + 'static,
+        E::Request: 'static,
     {
-        self.call::<B, PodView>(method, path, body).await
+        self.call(endpoint, body).await
     }
 
-    async fn guest_call(&self, method: Method, path: String) -> Result<GuestView, KeywayError> {
-        self.call::<(), GuestView>(method, path, None).await
+    /// Calls an endpoint answering a guest.
+    async fn guest_call<E>(&self, endpoint: E) -> Result<GuestView, KeywayError>
+    where
+        E: Endpoint<Request = NoBody, Response = GuestView> + 'static,
+    {
+        self.call(endpoint, NoBody).await
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl PodsClient {
     /// Creates a pod (owner and admins) with at least one member and some of the site's locks.
     pub async fn create_pod(
@@ -103,27 +105,23 @@ impl PodsClient {
             members,
             lock_ids,
         };
-        let path = format!("/api/v1/sites/{site_id}/pods");
-        self.pod_call(Method::POST, path, Some(request)).await
+        self.pod_call(CreatePod { site_id }, request).await
     }
 
     /// The site's pods (owner and admins).
     pub async fn list_pods(&self, site_id: u32) -> Result<Vec<PodView>, KeywayError> {
-        let path = format!("/api/v1/sites/{site_id}/pods");
-        self.call::<(), _>(Method::GET, path, None).await
+        self.call(ListPods { site_id }, NoBody).await
     }
 
     /// A pod (its members, owner and admins).
     pub async fn pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call::<()>(Method::GET, path, None).await
+        self.pod_call(GetPod { pod_id }, NoBody).await
     }
 
     /// Renames a pod (owner and admins).
     pub async fn rename_pod(&self, pod_id: u32, name: String) -> Result<PodView, KeywayError> {
         let request = UpdatePodRequest { name: Some(name) };
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call(Method::PATCH, path, Some(request)).await
+        self.pod_call(UpdatePod { pod_id }, request).await
     }
 
     /// Replaces a pod's locks (owner and admins); keys for removed locks are revoked.
@@ -132,9 +130,8 @@ impl PodsClient {
         pod_id: u32,
         lock_ids: Vec<u32>,
     ) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/locks");
         let request = SetPodLocksRequest { lock_ids };
-        self.pod_call(Method::PUT, path, Some(request)).await
+        self.pod_call(SetPodLocks { pod_id }, request).await
     }
 
     /// Adds a member (owner and admins).
@@ -144,27 +141,24 @@ impl PodsClient {
         name: String,
         email: String,
     ) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/members");
         let request = PodMemberInput { name, email };
-        self.pod_call(Method::POST, path, Some(request)).await
+        self.pod_call(AddPodMember { pod_id }, request).await
     }
 
     /// Removes a member and the guests they invited (owner and admins).
     pub async fn remove_member(&self, pod_id: u32, member_id: u32) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/members/{member_id}");
-        self.pod_call::<()>(Method::DELETE, path, None).await
+        self.pod_call(RemovePodMember { pod_id, member_id }, NoBody)
+            .await
     }
 
     /// Cleans a pod: members and guests removed, locks kept (owner and admins).
     pub async fn clean_pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/clean");
-        self.pod_call::<()>(Method::POST, path, None).await
+        self.pod_call(CleanPod { pod_id }, NoBody).await
     }
 
     /// Deletes a pod after cleaning it (owner and admins); returns it as it was.
     pub async fn delete_pod(&self, pod_id: u32) -> Result<PodView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}");
-        self.pod_call::<()>(Method::DELETE, path, None).await
+        self.pod_call(DeletePod { pod_id }, NoBody).await
     }
 
     /// Invites a guest by e-mail (pod members): digital key only on `lock_ids` (some of the
@@ -184,21 +178,17 @@ impl PodsClient {
             from,
             until,
         };
-        let path = format!("/api/v1/pods/{pod_id}/guests");
-        self.call::<_, GuestView>(Method::POST, path, Some(request))
-            .await
+        self.call(InviteGuest { pod_id }, request).await
     }
 
     /// The guests I manage in a pod, with their rights (a member's own; all for admins).
     pub async fn guests(&self, pod_id: u32) -> Result<Vec<GuestView>, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests");
-        self.call::<(), _>(Method::GET, path, None).await
+        self.call(ListGuests { pod_id }, NoBody).await
     }
 
     /// Blocks a guest: their keys are revoked at once.
     pub async fn block_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/block");
-        self.guest_call(Method::POST, path).await
+        self.guest_call(BlockGuest { pod_id, guest_id }).await
     }
 
     /// Unblocks a guest: their next sync brings new keys.
@@ -207,23 +197,19 @@ impl PodsClient {
         pod_id: u32,
         guest_id: u32,
     ) -> Result<GuestView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}/unblock");
-        self.guest_call(Method::POST, path).await
+        self.guest_call(UnblockGuest { pod_id, guest_id }).await
     }
 
     /// Deletes a guest (an unaccepted invitation stops working); returns them as they were.
     pub async fn delete_guest(&self, pod_id: u32, guest_id: u32) -> Result<GuestView, KeywayError> {
-        let path = format!("/api/v1/pods/{pod_id}/guests/{guest_id}");
-        self.guest_call(Method::DELETE, path).await
+        self.guest_call(DeleteGuest { pod_id, guest_id }).await
     }
 
     /// Redeems an invitation `code` (as typed, or the `keyway://invitation?code=…` link) for
     /// the signed-in account, which must have the e-mail the invitation was sent to.
     pub async fn redeem_invitation(&self, code: String) -> Result<MyPodView, KeywayError> {
         let request = RedeemInvitationRequest { code };
-        let path = "/api/v1/invitations/redeem".to_string();
-        self.call::<_, MyPodView>(Method::POST, path, Some(request))
-            .await
+        self.call(RedeemInvitation {}, request).await
     }
 
     /// Everything after signing in, in one call: redeems the code, registers this device if it
@@ -250,7 +236,6 @@ impl PodsClient {
 
     /// The pods I joined and my rights in each.
     pub async fn my_pods(&self) -> Result<Vec<MyPodView>, KeywayError> {
-        let path = "/api/v1/me/pods".to_string();
-        self.call::<(), _>(Method::GET, path, None).await
+        self.call(MyPods {}, NoBody).await
     }
 }

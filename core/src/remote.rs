@@ -12,14 +12,17 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keyway_api::endpoints::{
+    IqCodeSecrets, NewKeypadPin, NoBody, RegisterBiometricKey, RemoteChallenge, RemoteLocks,
+    RemoteOpen, RemotePin, SetRemotePin,
+};
 use keyway_api::remote::{
-    biometric_enrolment_message, remote_gate_message, BiometricKeyView, IqCodeSecretView,
-    RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteChallengeView, RemoteCommand,
-    RemoteGate as GateBody, RemoteOpenRequest, RemoteOpenResponse, SetRemotePinRequest,
+    biometric_enrolment_message, remote_gate_message, BiometricKeyView,
+    RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteCommand, RemoteGate as GateBody,
+    RemoteOpenRequest, RemoteOpenResponse, SetRemotePinRequest,
 };
 pub use keyway_api::remote::{KeypadPinResponse, PinDelivery, RemoteLockView, RemotePinStatus};
 use keyway_protocol::RefusalReason;
-use reqwest::Method;
 
 use crate::client::Context;
 use crate::devices::registered_device_id;
@@ -198,12 +201,9 @@ impl RemoteClient {
                     return Err(KeywayError::internal("biometric gate without a signer"))
                 }
             };
-            let response: RemoteOpenResponse = context
-                .call(
-                    Method::POST,
-                    &format!("/api/v1/sites/{site_id}/locks/{lock_id}/remote"),
-                    Some(&RemoteOpenRequest { command, gate }),
-                )
+            let endpoint = RemoteOpen { site_id, lock_id };
+            let response = context
+                .call(&endpoint, &RemoteOpenRequest { command, gate })
                 .await?;
             let report = RemoteReport::from(response);
             log_report(&report, gate_kind, started);
@@ -228,12 +228,8 @@ async fn answer_challenge(
         device_id,
         "remote: asking the cloud for a biometric challenge"
     );
-    let challenge: RemoteChallengeView = context
-        .call(
-            Method::POST,
-            "/api/v1/remote/challenges",
-            Some(&RemoteChallengeRequest { device_id }),
-        )
+    let challenge = context
+        .call(&RemoteChallenge {}, &RemoteChallengeRequest { device_id })
         .await?;
     let nonce = STANDARD
         .decode(&challenge.nonce)
@@ -295,7 +291,7 @@ fn log_report(report: &RemoteReport, gate: &str, started: std::time::Instant) {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl RemoteClient {
     /// Sets (or resets, after a lockout) the app PIN: 4 to 8 digits, confirmed with the
     /// account password.
@@ -304,11 +300,7 @@ impl RemoteClient {
         tracing::info!("setting the app PIN");
         on_core_runtime(async move {
             context
-                .call::<_, RemotePinStatus>(
-                    Method::PUT,
-                    "/api/v1/me/remote-pin",
-                    Some(&SetRemotePinRequest { password, pin }),
-                )
+                .call(&SetRemotePin {}, &SetRemotePinRequest { password, pin })
                 .await
                 .map(drop)
         })
@@ -319,12 +311,7 @@ impl RemoteClient {
     /// Whether an app PIN is set, and whether it is waiting or locked.
     pub async fn pin_status(&self) -> Result<RemotePinStatus, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            context
-                .call::<(), _>(Method::GET, "/api/v1/me/remote-pin", None)
-                .await
-        })
-        .await
+        on_core_runtime(async move { context.call(&RemotePin {}, &NoBody).await }).await
     }
 
     /// Registers `signer`, the biometric-bound key of this (registered) device, after the
@@ -361,11 +348,7 @@ impl RemoteClient {
                 biometric_signature: STANDARD.encode(biometric_signature),
             };
             let _: BiometricKeyView = context
-                .call(
-                    Method::PUT,
-                    &format!("/api/v1/devices/{device_id}/biometric-key"),
-                    Some(&request),
-                )
+                .call(&RegisterBiometricKey { device_id }, &request)
                 .await?;
             tracing::info!(device_id, "biometric key enrolled for remote opening");
             Ok(())
@@ -413,12 +396,7 @@ impl RemoteClient {
     /// The locks this person may open remotely, with their IQ's state.
     pub async fn locks(&self) -> Result<Vec<RemoteLockView>, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            context
-                .call::<(), _>(Method::GET, "/api/v1/me/remote-locks", None)
-                .await
-        })
-        .await
+        on_core_runtime(async move { context.call(&RemoteLocks {}, &NoBody).await }).await
     }
 
     /// Fetches this person's IQ-code secrets for this device into the secure store (one per
@@ -428,13 +406,7 @@ impl RemoteClient {
         let secrets = self.secrets.clone();
         on_core_runtime(async move {
             let device_id = registered_device_id(&context).await?;
-            let views: Vec<IqCodeSecretView> = context
-                .call::<(), _>(
-                    Method::GET,
-                    &format!("/api/v1/devices/{device_id}/iq-code-secrets"),
-                    None,
-                )
-                .await?;
+            let views = context.call(&IqCodeSecrets { device_id }, &NoBody).await?;
             let count = secrets.replace(views).await?;
             tracing::info!(device_id, iqs = count, "IQ-code secrets synced");
             Ok(count)
@@ -445,12 +417,14 @@ impl RemoteClient {
 
     /// The current code and seconds left for every IQ with a stored secret.
     pub async fn iq_codes(&self) -> Result<Vec<IqCodeInfo>, KeywayError> {
-        self.secrets.codes_now().await
+        let secrets = self.secrets.clone();
+        on_core_runtime(async move { secrets.codes_now().await }).await
     }
 
     /// The current code of one IQ, and the seconds it has left.
     pub async fn iq_code(&self, iq_id: u32) -> Result<IqCode, KeywayError> {
-        let code = self.secrets.code_now(iq_id).await;
+        let secrets = self.secrets.clone();
+        let code = on_core_runtime(async move { secrets.code_now(iq_id).await }).await;
         match &code {
             Ok(code) => {
                 tracing::debug!(iq_id, seconds_left = code.seconds_left, "IQ code computed")
@@ -462,7 +436,9 @@ impl RemoteClient {
 
     /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
     /// role manages). It reaches only that person, once: `pin` is set when they asked for
-    /// their own; for anybody else's it is e-mailed to them (`delivery`) and never shown here.
+    /// their own (or for a tag profile without a phone, whose PIN the site hands over); for
+    /// anybody else's it goes by text message to the phone they set or by e-mail (`delivery`)
+    /// and is never shown here.
     /// The cloud cannot show it again, only make a new one.
     pub async fn new_keypad_pin(
         &self,
@@ -471,18 +447,13 @@ impl RemoteClient {
     ) -> Result<KeypadPinResponse, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
-            let response: KeypadPinResponse = context
-                .call::<(), _>(
-                    Method::POST,
-                    &format!("/api/v1/sites/{site_id}/people/{user_id}/keypad-pin"),
-                    None,
-                )
+            let response = context
+                .call(&NewKeypadPin { site_id, user_id }, &NoBody)
                 .await?;
-            let emailed = response.delivery == PinDelivery::Emailed;
             tracing::info!(
                 site_id,
                 user_id,
-                emailed,
+                delivery = ?response.delivery,
                 shown = response.pin.is_some(),
                 "keypad PIN made"
             );

@@ -1,5 +1,8 @@
-//! The one tokio runtime the core owns. Every exported async call runs its work here, so the
-//! apps need no runtime of their own and the core's HTTP client and timers always have one.
+//! The one tokio runtime the core owns. The apps' executors (Kotlin coroutines, Swift tasks,
+//! Python's asyncio) poll the exported futures themselves; every exported async call runs its
+//! work here, so the apps need no runtime of their own and the core's HTTP client, timers and
+//! blocking pool always have one. Nothing in this module needs the caller to be inside a tokio
+//! runtime: it reaches the core's runtime by its handle, never through the ambient context.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -24,9 +27,9 @@ fn runtime() -> Result<&'static Runtime, KeywayError> {
         .map_err(|e| KeywayError::internal(format!("cannot start the core runtime: {e}")))
 }
 
-/// Runs `work` on the core's runtime and waits for it from any executor. Cancelling the call
-/// (the app cancels its coroutine or task, so the binding drops this future) aborts `work` at
-/// its next await point: nothing runs on behind the app's back.
+/// Runs `work` on the core's runtime and waits for it from any executor (a tokio one or
+/// not). Cancelling the call (the app cancels its coroutine or task, so the binding drops
+/// this future) aborts `work` at its next await point: nothing runs on behind the app's back.
 pub(crate) async fn on_core_runtime<T: Send + 'static>(
     work: impl Future<Output = Result<T, KeywayError>> + Send + 'static,
 ) -> Result<T, KeywayError> {
@@ -49,11 +52,31 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// Runs blocking work (SQLite, file I/O) off the async threads.
+/// Runs blocking work (SQLite, file I/O, the secure store) on the core's blocking pool, off
+/// the async threads, and waits for it from any executor.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeywayError> + Send + 'static,
 ) -> Result<T, KeywayError> {
-    tokio::task::spawn_blocking(work)
+    runtime()?
+        .spawn_blocking(work)
         .await
         .map_err(|e| KeywayError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs `work` on the core's blocking pool and waits for its result from any executor;
+/// `None` when the pool cannot run it (the runtime failed to start, or the task panicked).
+/// For callers whose errors are not [`KeywayError`] (the simulated radio's).
+#[cfg(feature = "simulator")]
+pub(crate) async fn blocking_task<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    runtime().ok()?.spawn_blocking(work).await.ok()
+}
+
+/// Starts `work` on the core's runtime and lets it run to its end unwatched (a link closed
+/// after its unlock was cancelled). Does nothing if the runtime cannot start.
+pub(crate) fn spawn_detached(work: impl Future<Output = ()> + Send + 'static) {
+    if let Ok(runtime) = runtime() {
+        drop(runtime.spawn(work));
+    }
 }

@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyway_api::KeySyncResponse;
+use keyway_api::endpoints::{NoBody, SyncKeys};
 pub use keyway_api::LockRef;
 use keyway_protocol::mailbox::MailboxAddress;
 use keyway_protocol::message::{mailbox_budget, MAILBOX_ENTRY_OVERHEAD, MAX_MAILBOX_UPDATES};
 use keyway_protocol::{Command, SignedCredential};
-use reqwest::Method;
 
 use crate::client::Context;
 use crate::devices::registered_device_id;
@@ -133,7 +132,7 @@ fn decode_key(
     })
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl WalletClient {
     /// Fetches this device's keys and replaces the wallet with them: a key the cloud no longer
     /// lists (revoked, removed from a group) leaves the phone.
@@ -141,13 +140,7 @@ impl WalletClient {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
             let device_id = registered_device_id(&context).await?;
-            let response: KeySyncResponse = context
-                .call::<(), _>(
-                    Method::GET,
-                    &format!("/api/v1/devices/{device_id}/keys"),
-                    None,
-                )
-                .await?;
+            let response = context.call(&SyncKeys { device_id }, &NoBody).await?;
             let device_key = context.signer.public_key().await?;
             let keys = response
                 .keys

@@ -8,10 +8,17 @@
 //! then (stop, or rebuild a cache) is the caller's decision.
 //!
 //! Never edit a released migration: add the next one.
+//!
+//! A migration that rebuilds a table other tables refer to (SQLite cannot change a column's
+//! constraints in place: the table is copied into a new one, the old one dropped and the new
+//! one renamed) starts with the line [`REBUILDS_TABLES`]. It then runs with foreign keys off,
+//! as SQLite's own procedure for such changes asks (dropping the old table must not cascade
+//! into its children), and `PRAGMA foreign_key_check` must find nothing before it commits;
+//! foreign keys are back on afterwards, whatever happened.
 
 #![deny(unreachable_pub)]
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// One migration: a name for the logs and errors, and the SQL batch it runs.
 pub type Migration<'a> = (&'a str, &'a str);
@@ -95,10 +102,43 @@ pub fn migrate(
     Ok(Outcome { from, to: version })
 }
 
+/// The first line of a migration that rebuilds tables others refer to: it runs with foreign
+/// keys off and is checked before it commits.
+pub const REBUILDS_TABLES: &str = "-- keyway-migrate: rebuilds tables";
+
 /// Runs one migration and records its version, all or nothing.
 fn apply(connection: &mut Connection, sql: &str, version: i64) -> rusqlite::Result<()> {
+    if !sql.starts_with(REBUILDS_TABLES) {
+        return apply_in_transaction(connection, sql, version);
+    }
+    // The pragma is a no-op inside a transaction: it is set around it.
+    let enforced: bool = connection.pragma_query_value(None, "foreign_keys", |row| row.get(0))?;
+    connection.pragma_update(None, "foreign_keys", false)?;
+    let outcome = apply_in_transaction(connection, sql, version);
+    let restored = connection.pragma_update(None, "foreign_keys", enforced);
+    outcome.and(restored)
+}
+
+fn apply_in_transaction(
+    connection: &mut Connection,
+    sql: &str,
+    version: i64,
+) -> rusqlite::Result<()> {
     let tx = connection.transaction()?;
     tx.execute_batch(sql)?;
+    let dangling: Option<String> = tx
+        .query_row(
+            "SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(table) = dangling {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!("a row of {table} refers to a row that is gone")),
+        ));
+    }
     tx.pragma_update(None, "user_version", version)?;
     tx.commit()
 }

@@ -109,3 +109,80 @@ fn a_file_that_is_not_a_database_is_an_sqlite_error() {
         Err(MigrateError::Sqlite(_))
     ));
 }
+
+/// Parents with children that go when their parent goes (`ON DELETE CASCADE`).
+const FAMILY: &[Migration<'static>] = &[(
+    "0001_family",
+    "CREATE TABLE parents (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+     CREATE TABLE children (id INTEGER PRIMARY KEY,
+         parent INTEGER NOT NULL REFERENCES parents(id) ON DELETE CASCADE);",
+)];
+
+/// `parents.email` becomes optional: the table is rebuilt.
+const OPTIONAL_EMAIL: &str = "-- keyway-migrate: rebuilds tables
+    CREATE TABLE parents_new (id INTEGER PRIMARY KEY, email TEXT);
+    INSERT INTO parents_new SELECT id, email FROM parents;
+    DROP TABLE parents;
+    ALTER TABLE parents_new RENAME TO parents;";
+
+fn family_with_two_children() -> Connection {
+    let mut connection = Connection::open_in_memory().unwrap();
+    connection
+        .pragma_update(None, "foreign_keys", true)
+        .unwrap();
+    migrate(&mut connection, FAMILY).unwrap();
+    connection
+        .execute_batch(
+            "INSERT INTO parents VALUES (1, 'a@example.com');
+             INSERT INTO children VALUES (10, 1), (11, 1);",
+        )
+        .unwrap();
+    connection
+}
+
+fn count(connection: &Connection, table: &str) -> i64 {
+    connection
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn rebuilding_a_parent_table_keeps_its_children_and_foreign_keys_stay_on() {
+    let mut connection = family_with_two_children();
+    let migrations = [FAMILY[0], ("0002_optional_email", OPTIONAL_EMAIL)];
+    migrate(&mut connection, &migrations).unwrap();
+    assert_eq!(count(&connection, "children"), 2, "nothing cascaded");
+    let enforced: bool = connection
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .unwrap();
+    assert!(enforced);
+    connection
+        .execute("INSERT INTO parents (id, email) VALUES (2, NULL)", [])
+        .unwrap();
+    // The children still point at the rebuilt table: deleting a parent still cascades.
+    connection
+        .execute("DELETE FROM parents WHERE id = 1", [])
+        .unwrap();
+    assert_eq!(count(&connection, "children"), 0);
+}
+
+#[test]
+fn a_rebuild_that_would_leave_dangling_rows_is_rolled_back() {
+    let mut connection = family_with_two_children();
+    let losing_parents = "-- keyway-migrate: rebuilds tables
+        CREATE TABLE parents_new (id INTEGER PRIMARY KEY, email TEXT);
+        DROP TABLE parents;
+        ALTER TABLE parents_new RENAME TO parents;";
+    let migrations = [FAMILY[0], ("0002_lossy", losing_parents)];
+    let error = migrate(&mut connection, &migrations).unwrap_err();
+    assert!(matches!(error, MigrateError::Failed { version: 2, .. }));
+    assert_eq!(schema_version(&connection).unwrap(), 1);
+    assert_eq!(count(&connection, "parents"), 1, "rolled back");
+    assert_eq!(count(&connection, "children"), 2);
+    let enforced: bool = connection
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .unwrap();
+    assert!(enforced, "foreign keys are back on after a failure too");
+}

@@ -11,10 +11,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keyway_api::import::{FailedRow, ImportReport, ImportStarted, ImportState};
+use keyway_api::import::{FailedRow, ImportQuery, ImportReport, ImportStarted, ImportState};
 use keyway_api::{ApiErrorBody, Role};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::access::IMPORTING_PEOPLE;
 use super::extract::{Ids, Params};
@@ -29,15 +27,6 @@ use crate::AppState;
 
 /// The template's file name.
 const TEMPLATE_FILE: &str = "keyway-import-template.csv";
-
-/// Options of an import.
-#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct ImportQuery {
-    /// A preview: the report of what would happen, nothing written, nobody e-mailed.
-    #[serde(default)]
-    pub dry_run: bool,
-}
 
 /// The CSV template: the header `First name,Last name,Email,Alias,User role` and one example.
 #[utoipa::path(

@@ -1,13 +1,47 @@
-//! `GET /api/v1/me`: who the token belongs to and the sites they are on.
+//! `GET /api/v1/me`: who the token belongs to and the sites they are on; `PATCH /api/v1/me`:
+//! the details a person owns (name, phone), on every site whose place they claimed.
 
 use axum::extract::State;
 use axum::Json;
-use keyway_api::{MeResponse, SiteMembershipView, UserView};
+use keyway_api::{MeResponse, SiteMembershipView, UpdateMeRequest, UserView};
+use rusqlite::Connection;
 
 use super::access::role_column;
+use super::extract::Body;
+use crate::auth::accounts::normalize_name;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::phone::normalize_optional_phone;
 use crate::AppState;
+
+fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
+    let user = db.query_row(
+        "SELECT id, email, name, phone FROM users WHERE id = ?1",
+        [user_id],
+        |row| {
+            Ok(UserView {
+                user_id: row.get(0)?,
+                email: row.get(1)?,
+                name: row.get(2)?,
+                phone: row.get(3)?,
+            })
+        },
+    )?;
+    let mut statement = db.prepare(
+        "SELECT s.id, s.name, m.role FROM memberships m JOIN sites s ON s.id = m.site_id
+         WHERE m.user_id = ?1 ORDER BY s.id",
+    )?;
+    let sites = statement
+        .query_map([user_id], |row| {
+            Ok(SiteMembershipView {
+                site_id: row.get(0)?,
+                site_name: row.get(1)?,
+                role: role_column(row, 2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MeResponse { user, sites })
+}
 
 /// The caller's account and memberships.
 #[utoipa::path(
@@ -26,32 +60,46 @@ pub(super) async fn me(
 ) -> ApiResult<Json<MeResponse>> {
     let response = state
         .store
-        .run(move |db| {
-            let user = db.query_row(
-                "SELECT id, email, name FROM users WHERE id = ?1",
-                [caller.user_id],
-                |row| {
-                    Ok(UserView {
-                        user_id: row.get(0)?,
-                        email: row.get(1)?,
-                        name: row.get(2)?,
-                    })
-                },
+        .run(move |db| me_response(db, caller.user_id))
+        .await?;
+    Ok(Json(response))
+}
+
+/// Changes the caller's own name or phone (`""` removes the phone). Sites see them on every
+/// place the caller claimed; a place not claimed yet keeps what its admin typed until then.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "people",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 400, body = keyway_api::ApiErrorBody, description = "A bad name, or a phone \
+            not in international form (`invalid_phone`)"),
+        (status = 401, body = keyway_api::ApiErrorBody),
+    )
+)]
+pub(super) async fn update_me(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Body(request): Body<UpdateMeRequest>,
+) -> ApiResult<Json<MeResponse>> {
+    let name = request.name.as_deref().map(normalize_name).transpose()?;
+    let phone = request
+        .phone
+        .as_deref()
+        .map(|phone| normalize_optional_phone(Some(phone)))
+        .transpose()?;
+    let response = state
+        .store
+        .transaction(move |tx| {
+            tx.execute(
+                "UPDATE users SET name = COALESCE(?1, name),
+                 phone = CASE WHEN ?2 THEN ?3 ELSE phone END WHERE id = ?4",
+                rusqlite::params![name, phone.is_some(), phone.flatten(), caller.user_id],
             )?;
-            let mut statement = db.prepare(
-                "SELECT s.id, s.name, m.role FROM memberships m JOIN sites s ON s.id = m.site_id
-                 WHERE m.user_id = ?1 ORDER BY s.id",
-            )?;
-            let sites = statement
-                .query_map([caller.user_id], |row| {
-                    Ok(SiteMembershipView {
-                        site_id: row.get(0)?,
-                        site_name: row.get(1)?,
-                        role: role_column(row, 2)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, crate::ApiError>(MeResponse { user, sites })
+            me_response(tx, caller.user_id)
         })
         .await?;
     Ok(Json(response))

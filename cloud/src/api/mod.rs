@@ -50,7 +50,7 @@ fn bearer_scheme() -> utoipa::openapi::OpenApi {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(bearer_scheme())
         .routes(routes!(health::health))
-        .routes(routes!(me::me))
+        .routes(routes!(me::me, me::update_me))
         .routes(routes!(sites::create_site))
         .routes(routes!(sites::get_site))
         .routes(routes!(people::list_people, people::add_person))

@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keyway_api::{
-    AddPersonRequest, ApiErrorBody, PeoplePage, PersonStatus, PersonView, Role, UpdatePersonRequest,
+    AddPersonRequest, ApiErrorBody, PeoplePage, PeopleQuery, PersonStatus, PersonView, Profile,
+    UpdatePersonRequest,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::access::{role_column, role_on_site, VIEWING_PEOPLE};
 use super::extract::{Body, Ids, Params};
@@ -21,9 +20,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
+use crate::phone::normalize_optional_phone;
 use crate::pods::mail::site_info;
 use crate::pods::people::remove_from_site_pods;
-use crate::roles::{check_remove, check_update, role_name, Party, PersonFlags};
+use crate::profile::{check_change, check_tag_profile_role, owned_by_person, DetailsOwner};
+use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
 use crate::AppState;
 
@@ -37,12 +38,16 @@ macro_rules! shown_name {
 }
 
 /// A person's view, then the list's sort key (`m.listed_name`, the copy of `shown_name!()`
-/// the triggers of migration 0010 keep, see [`person_from_row`]).
+/// the triggers of migration 0010 keep, see [`person_from_row`]). The phone follows the name's
+/// rule: the typed one until the place is claimed (a tag profile's place is claimed from the
+/// start: its `users` row is the site's).
 const PERSON_COLUMNS: &str = concat!(
     "SELECT u.id, u.email, ",
     shown_name!(),
     ", m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL,
-    m.listed_name
+    m.listed_name,
+    CASE WHEN m.claimed_at IS NULL THEN m.invited_phone ELSE u.phone END,
+    u.email IS NULL
     FROM memberships m JOIN users u ON u.id = m.user_id"
 );
 
@@ -70,6 +75,12 @@ fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
         } else {
             PersonStatus::Invited
         },
+        phone: row.get(9)?,
+        profile: if row.get(10)? {
+            Profile::Tag
+        } else {
+            Profile::User
+        },
     })
 }
 
@@ -92,57 +103,38 @@ fn flags(view: &PersonView) -> PersonFlags {
     }
 }
 
-/// Which page of the people list, and which people.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct PeopleQuery {
-    /// People on the page: 1 to 500 (default 50).
-    pub limit: Option<u32>,
-    /// The previous page's `next_cursor`; absent for the first page.
-    pub cursor: Option<String>,
-    /// Only people whose shown name or e-mail contains this text, ignoring case (ASCII); at
-    /// most 100 characters.
-    pub q: Option<String>,
-    /// Only people with this role.
-    pub role: Option<Role>,
-    /// Only active people, or only those invited who have not claimed their place yet.
-    pub status: Option<PersonStatus>,
+/// The page size of `query`, or 400 when out of range.
+fn page_size(query: &PeopleQuery) -> ApiResult<u32> {
+    let limit = query.limit.unwrap_or(DEFAULT_PEOPLE_PER_PAGE);
+    if !(1..=MAX_PEOPLE_PER_PAGE).contains(&limit) {
+        return Err(ApiError::InvalidInput(format!(
+            "limit must be between 1 and {MAX_PEOPLE_PER_PAGE}"
+        )));
+    }
+    Ok(limit)
 }
 
-impl PeopleQuery {
-    /// The page size, or 400 when out of range.
-    fn page_size(&self) -> ApiResult<u32> {
-        let limit = self.limit.unwrap_or(DEFAULT_PEOPLE_PER_PAGE);
-        if !(1..=MAX_PEOPLE_PER_PAGE).contains(&limit) {
+/// The filters of `query`, or 400 when the search text is too long or has control characters.
+fn people_filter(query: &PeopleQuery) -> ApiResult<PeopleFilter> {
+    let text = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty());
+    if let Some(text) = text {
+        if text.chars().count() > MAX_PEOPLE_SEARCH_CHARS || text.chars().any(char::is_control) {
             return Err(ApiError::InvalidInput(format!(
-                "limit must be between 1 and {MAX_PEOPLE_PER_PAGE}"
+                "q must be at most {MAX_PEOPLE_SEARCH_CHARS} characters, without control \
+                 characters"
             )));
         }
-        Ok(limit)
     }
-
-    /// The filters, or 400 when the search text is too long or has control characters.
-    fn filter(&self) -> ApiResult<PeopleFilter> {
-        let text = self
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty());
-        if let Some(text) = text {
-            if text.chars().count() > MAX_PEOPLE_SEARCH_CHARS || text.chars().any(char::is_control)
-            {
-                return Err(ApiError::InvalidInput(format!(
-                    "q must be at most {MAX_PEOPLE_SEARCH_CHARS} characters, without control \
-                     characters"
-                )));
-            }
-        }
-        Ok(PeopleFilter {
-            text: text.map(str::to_string),
-            role: self.role,
-            status: self.status,
-        })
-    }
+    Ok(PeopleFilter {
+        text: text.map(str::to_string),
+        role: query.role,
+        status: query.status,
+        profile: query.profile,
+    })
 }
 
 /// `text` as a LIKE pattern that matches it anywhere, `\` escaping LIKE's own `%` and `_`.
@@ -183,6 +175,11 @@ fn filter_conditions(filter: &PeopleFilter, values: &mut Vec<SqlValue>) -> Strin
         Some(PersonStatus::Invited) => conditions.push_str(" AND m.claimed_at IS NULL"),
         None => {}
     }
+    match filter.profile {
+        Some(Profile::Tag) => conditions.push_str(" AND u.email IS NULL"),
+        Some(Profile::User) => conditions.push_str(" AND u.email IS NOT NULL"),
+        None => {}
+    }
     conditions
 }
 
@@ -197,8 +194,8 @@ fn people_page(
 ) -> ApiResult<PeoplePage> {
     let mut values = vec![SqlValue::Integer(site_id.into())];
     let conditions = filter_conditions(filter, &mut values);
-    // The count walks no users unless the text filter needs their names and addresses.
-    let join = if filter.text.is_some() {
+    // The count walks no users unless a filter needs their names, addresses or profiles.
+    let join = if filter.text.is_some() || filter.profile.is_some() {
         " JOIN users u ON u.id = m.user_id"
     } else {
         ""
@@ -269,8 +266,8 @@ pub(super) async fn list_people(
     // Input is judged only once the caller may see the list: outsiders learn nothing but 404.
     let page = VIEWING_PEOPLE
         .read(&state, site_id, caller.user_id, move |db| {
-            let limit = query.page_size()?;
-            let filter = query.filter()?;
+            let limit = page_size(&query)?;
+            let filter = people_filter(&query)?;
             let after = query
                 .cursor
                 .as_deref()
@@ -282,9 +279,10 @@ pub(super) async fn list_people(
     Ok(Json(page))
 }
 
-/// Adds a person to the site by e-mail. An address without a verified account gets an
-/// invitation e-mail and a place that takes effect once they sign up and verify it; nobody
-/// else ever sets their password.
+/// Adds a person to the site: by e-mail (a user profile) or without one (a tag profile, who
+/// opens with a tag or a keypad PIN and has no app). An address without a verified account
+/// gets an invitation e-mail and a place whose digital keys and remote opening take effect
+/// once they sign up and verify it; nobody else ever sets their password.
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site_id}/people",
@@ -294,10 +292,12 @@ pub(super) async fn list_people(
     request_body = AddPersonRequest,
     responses(
         (status = 201, body = PersonView),
-        (status = 400, body = ApiErrorBody),
+        (status = 400, body = ApiErrorBody, description = "A bad e-mail, name or phone \
+            (`invalid_phone`)"),
         (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
-        (status = 409, body = ApiErrorBody, description = "Already on the site"),
+        (status = 409, body = ApiErrorBody, description = "Already on the site, or a tag \
+            profile with a role above user (`profile_incomplete`)"),
     )
 )]
 pub(super) async fn add_person(
@@ -306,8 +306,9 @@ pub(super) async fn add_person(
     Ids(site_id): Ids<u32>,
     Body(request): Body<AddPersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
-    let email = normalize_email(&request.email)?;
+    let email = request.email.as_deref().map(normalize_email).transpose()?;
     let name = normalize_name(&request.name)?;
+    let phone = normalize_optional_phone(request.phone.as_deref())?;
     let role = request.role;
     let now = state.clock.now();
     let public_url = state.public_url();
@@ -315,6 +316,12 @@ pub(super) async fn add_person(
         .store
         .transaction(move |tx| {
             let actor = role_on_site(tx, site_id, caller.user_id)?;
+            let Some(email) = email else {
+                check_add(actor, role)?;
+                check_tag_profile_role(role)?;
+                let user_id = add_tag_profile(tx, site_id, &name, phone.as_deref(), now)?;
+                return person(tx, site_id, user_id);
+            };
             let site = site_info(tx, site_id)?;
             let target = TargetSite {
                 site_id,
@@ -326,6 +333,7 @@ pub(super) async fn add_person(
                 name: &name,
                 alias: None,
                 role,
+                phone: phone.as_deref(),
             };
             let Some(user_id) = add_by_email(tx, actor, target, newcomer, now)? else {
                 return Err(ApiError::Conflict(format!(
@@ -338,6 +346,72 @@ pub(super) async fn add_person(
     state.mail.wake();
     push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Makes a tag profile on `site_id`: a person row without an e-mail (it can never sign in)
+/// and a place that is the site's from the start. Returns its id.
+fn add_tag_profile(
+    db: &Connection,
+    site_id: u32,
+    name: &str,
+    phone: Option<&str>,
+    now: i64,
+) -> ApiResult<u32> {
+    db.execute(
+        "INSERT INTO users (name, phone, created_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![name, phone, now],
+    )?;
+    let user_id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("person ids ran out".into()))?;
+    db.execute(
+        "INSERT INTO memberships (site_id, user_id, role, created_at, claimed_at, listed_name)
+         VALUES (?1, ?2, 'user', ?3, ?3, ?4)",
+        rusqlite::params![site_id, user_id, now, name],
+    )?;
+    Ok(user_id)
+}
+
+/// Writes a change of a person's name or phone where the site keeps them: a tag profile's own
+/// row, or the typed details of a place not claimed yet ([`check_change`] refused the rest).
+fn write_details(
+    db: &Connection,
+    site_id: u32,
+    current: &PersonView,
+    change: &UpdatePersonRequest,
+) -> ApiResult<()> {
+    let name = change.name.as_deref().map(normalize_name).transpose()?;
+    let phone = change
+        .phone
+        .as_deref()
+        .map(|phone| normalize_optional_phone(Some(phone)))
+        .transpose()?;
+    if name.is_none() && phone.is_none() {
+        return Ok(());
+    }
+    let claimed = current.status == PersonStatus::Active;
+    let sql = match DetailsOwner::of(current.profile, claimed) {
+        DetailsOwner::SiteTagProfile => {
+            "UPDATE users SET name = COALESCE(?1, name),
+             phone = CASE WHEN ?2 THEN ?3 ELSE phone END WHERE id = ?5"
+        }
+        DetailsOwner::SiteUntilClaimed => {
+            "UPDATE memberships SET invited_name = COALESCE(?1, invited_name),
+             invited_phone = CASE WHEN ?2 THEN ?3 ELSE invited_phone END
+             WHERE site_id = ?4 AND user_id = ?5"
+        }
+        DetailsOwner::Person => return Err(owned_by_person()),
+    };
+    db.execute(
+        sql,
+        rusqlite::params![
+            name,
+            phone.is_some(),
+            phone.flatten(),
+            site_id,
+            current.user_id
+        ],
+    )?;
+    Ok(())
 }
 
 /// Changes a person's role or rights; fields left out stay as they are.
@@ -379,6 +453,9 @@ pub(super) async fn update_person(
                 role: current.role,
             };
             let (role, after) = check_update(actor, target, before, &request)?;
+            let claimed = current.status == PersonStatus::Active;
+            check_change(current.profile, claimed, &request)?;
+            write_details(tx, site_id, &current, &request)?;
             tx.execute(
                 "UPDATE memberships SET role = ?1, privacy_override = ?2, office_mode = ?3,
                  remote_opening = ?4 WHERE site_id = ?5 AND user_id = ?6",
@@ -452,7 +529,14 @@ pub(super) async fn remove_person(
                 [site_id, user_id],
             )?;
             remove_from_site_pods(tx, site_id, user_id, None, now)?;
-            reconcile_person(tx, site_id, user_id, now)
+            reconcile_person(tx, site_id, user_id, now)?;
+            // A tag profile is nobody's account: with its only place gone, nothing is kept.
+            tx.execute(
+                "DELETE FROM users WHERE id = ?1 AND email IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1)",
+                [user_id],
+            )?;
+            Ok::<(), ApiError>(())
         })
         .await?;
     state.mail.wake();

@@ -14,7 +14,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keyway_api::{PersonStatus, Role};
+use keyway_api::{PersonStatus, Profile, Role};
 use ring::digest::{digest, SHA256};
 
 use crate::error::ApiError;
@@ -43,6 +43,8 @@ pub(super) struct PeopleFilter {
     pub role: Option<Role>,
     /// Only active or only invited people.
     pub status: Option<PersonStatus>,
+    /// Only user profiles or only tag profiles.
+    pub profile: Option<Profile>,
 }
 
 impl PeopleFilter {
@@ -54,8 +56,13 @@ impl PeopleFilter {
             Some(PersonStatus::Active) => "active",
             Some(PersonStatus::Invited) => "invited",
         };
+        let profile = match self.profile {
+            None => "",
+            Some(Profile::User) => "user",
+            Some(Profile::Tag) => "tag",
+        };
         let mut input = FILTER_CONTEXT.to_vec();
-        for part in [self.text.as_deref().unwrap_or(""), role, status] {
+        for part in [self.text.as_deref().unwrap_or(""), role, status, profile] {
             input.extend_from_slice(&(part.len() as u64).to_be_bytes());
             input.extend_from_slice(part.as_bytes());
         }
@@ -159,6 +166,7 @@ mod tests {
             text: Some("zo".into()),
             role: Some(Role::User),
             status: Some(PersonStatus::Invited),
+            profile: None,
         };
         let text = cursor().encode(7, &filter);
         assert_eq!(PeopleCursor::decode(&text, 7, &filter).unwrap(), cursor());
@@ -175,6 +183,10 @@ mod tests {
             },
             PeopleFilter {
                 status: Some(PersonStatus::Active),
+                ..filter.clone()
+            },
+            PeopleFilter {
+                profile: Some(Profile::Tag),
                 ..filter.clone()
             },
         ] {

@@ -126,14 +126,18 @@ pub(crate) fn account_for_address(
     name: &str,
     now: i64,
 ) -> ApiResult<(u32, bool)> {
-    if let Some(found) = find_account(db, email)? {
-        return Ok(found);
-    }
     let name = normalize_name(name)?;
-    db.prepare_cached(
-        "INSERT INTO users (email, name, password_hash, created_at) VALUES (?1, ?2, NULL, ?3)",
-    )?
-    .execute(params![email, name, now])?;
+    // One statement for a new address (an import adds thousands); an existing one is looked up.
+    let added = db
+        .prepare_cached(
+            "INSERT INTO users (email, name, password_hash, created_at) VALUES (?1, ?2, NULL, ?3)
+             ON CONFLICT(email) DO NOTHING",
+        )?
+        .execute(params![email, name, now])?;
+    if added == 0 {
+        return find_account(db, email)?
+            .ok_or_else(|| ApiError::Internal("an account vanished while added".into()));
+    }
     let id = u32::try_from(db.last_insert_rowid())
         .map_err(|_| ApiError::Internal("account id out of range".into()))?;
     Ok((id, false))
@@ -345,13 +349,14 @@ pub(crate) fn complete_signup(
         params![now, signup.user_id],
     )?;
     Ok(db.query_row(
-        "SELECT id, email, name FROM users WHERE id = ?1",
+        "SELECT id, email, name, phone FROM users WHERE id = ?1",
         [signup.user_id],
         |row| {
             Ok(UserView {
                 user_id: row.get(0)?,
                 email: row.get(1)?,
                 name: row.get(2)?,
+                phone: row.get(3)?,
             })
         },
     )?)

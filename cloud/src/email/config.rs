@@ -105,16 +105,23 @@ pub struct EmailConfig {
     /// How often the delivery task looks for due messages (it is also woken when one is
     /// queued).
     pub poll_interval: Duration,
+    /// Where text messages go (default: `<data_dir>.sms`): a directory, one file each.
+    pub text_messages: PathBuf,
+    /// The sender name text messages show.
+    pub text_sender: String,
 }
 
 impl EmailConfig {
-    /// The default: the local mailbox in `<data_dir>/mailbox`, sender `no-reply@keyway.invalid`.
+    /// The default: the local mailbox `<data_dir>.mailbox`, sender `no-reply@keyway.invalid`;
+    /// text messages to `<data_dir>.sms`.
     pub fn local(data_dir: &std::path::Path) -> Self {
         Self {
             transport: EmailTransport::Mailbox(super::mailbox_dir(data_dir)),
             from: "Keyway <no-reply@keyway.invalid>".into(),
             retry: RetryPolicy::default(),
             poll_interval: Duration::from_secs(1),
+            text_messages: super::text_messages_dir(data_dir),
+            text_sender: "Keyway".into(),
         }
     }
 }

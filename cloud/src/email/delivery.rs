@@ -1,4 +1,5 @@
-//! The [`Mailer`]: the configured sender and the background task that drains the outbox.
+//! The [`Mailer`]: the configured senders (e-mail; text messages) and the background task
+//! that drains the outbox.
 //!
 //! A pass takes the due messages, tries each once, and records the outcome (sent, retry at a
 //! later time, or given up). Passes never overlap, so a message is never sent twice by two
@@ -13,7 +14,7 @@ use tokio::sync::{Mutex, Notify};
 
 use super::config::{EmailConfig, EmailTransport, RetryPolicy};
 use super::mailbox::{MailboxAttachment, MailboxMessage, MailboxSink};
-use super::outbox::{self, AfterFailure, DueEmail};
+use super::outbox::{self, AfterFailure, Channel, DueEmail};
 use super::smtp::SmtpSender;
 use super::EmailError;
 use crate::clock::CloudClock;
@@ -44,6 +45,8 @@ pub struct DeliveryReport {
 #[derive(Debug)]
 pub struct Mailer {
     sender: Sender,
+    text_messages: MailboxSink,
+    text_sender: String,
     from: Mailbox,
     retry: RetryPolicy,
     poll_interval: std::time::Duration,
@@ -64,6 +67,8 @@ impl Mailer {
         };
         Ok(Self {
             sender,
+            text_messages: MailboxSink::new(config.text_messages.clone()),
+            text_sender: config.text_sender.clone(),
             from,
             retry: config.retry,
             poll_interval: config.poll_interval,
@@ -78,6 +83,21 @@ impl Mailer {
     }
 
     async fn send(&self, email: &DueEmail, now: i64) -> Result<(), String> {
+        if email.channel == Channel::TextMessage {
+            return self
+                .text_messages
+                .deliver(&MailboxMessage {
+                    id: email.id,
+                    from: self.text_sender.clone(),
+                    to: email.to.clone(),
+                    subject: String::new(),
+                    body: email.body.clone(),
+                    queued_at: email.queued_at,
+                    delivered_at: now,
+                    attachment: None,
+                })
+                .await;
+        }
         match &self.sender {
             Sender::Mailbox(sink) => {
                 sink.deliver(&MailboxMessage {
@@ -117,7 +137,12 @@ impl Mailer {
     ) -> Result<DeliveryReport, ApiError> {
         let _only_pass = self.pass.lock().await;
         let now = clock.now();
-        let due = store.run(move |db| outbox::due(db, now, BATCH)).await?;
+        let due = store
+            .run(move |db| {
+                outbox::prune_cap_log(db, now)?;
+                outbox::due(db, now, BATCH)
+            })
+            .await?;
         let mut report = DeliveryReport::default();
         for email in due {
             let outcome = self.send(&email, clock.now()).await;

@@ -14,6 +14,13 @@ pub fn mailbox_dir(data_dir: &Path) -> PathBuf {
     crate::store::next_to(data_dir, ".mailbox")
 }
 
+/// Where text messages go: the sibling `<data_dir>.sms` of the data directory, one JSON file
+/// per message as in the mailbox (`to` is the phone number, `subject` is empty). A text
+/// message provider is a transport still to come; until then this is the phone's inbox.
+pub fn text_messages_dir(data_dir: &Path) -> PathBuf {
+    crate::store::next_to(data_dir, ".sms")
+}
+
 /// One delivered message (its `Debug` leaves the body out: it may hold an invitation code).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxMessage {

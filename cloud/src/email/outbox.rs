@@ -1,5 +1,7 @@
 //! The `email_outbox` table: queueing a message inside the caller's transaction, and the
 //! delivery state of each message (`pending` → `sent`, or `failed` after the last retry).
+//! It carries e-mails and text messages alike ([`Channel`]): one queue, one sealing, one
+//! retry policy.
 //!
 //! The body is rendered whole (its secret put in) when the message is queued and kept sealed
 //! (`sealed_body`); it is opened only to send, and erased once sent or given up, when only
@@ -14,6 +16,69 @@ use crate::store::rows;
 /// Where a secret (an invitation code) goes in a body. The body is stored sealed, and erased
 /// once the message is sent or given up.
 pub const SECRET_PLACEHOLDER: &str = "{secret}";
+
+/// How a queued message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// An e-mail to an address.
+    Email,
+    /// A text message (SMS) to a phone number in E.164 form.
+    TextMessage,
+}
+
+impl Channel {
+    /// The `channel` column's value.
+    fn column(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::TextMessage => "sms",
+        }
+    }
+
+    fn from_column(text: &str) -> Self {
+        if text == "sms" {
+            Self::TextMessage
+        } else {
+            Self::Email
+        }
+    }
+}
+
+/// A text message to queue: a phone number and a short body, with an optional secret (a
+/// keypad PIN) at [`SECRET_PLACEHOLDER`], kept only until delivery.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewTextMessage {
+    /// Phone number, E.164.
+    pub to: String,
+    /// The text; [`SECRET_PLACEHOLDER`] marks where `secret` goes.
+    pub body: String,
+    /// A secret for the text, kept only until delivery.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for NewTextMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTextMessage")
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Queues a text message as [`queue`] queues an e-mail: in the caller's transaction, its
+/// body sealed until delivery.
+pub fn queue_text_message(
+    db: &Connection,
+    message: &NewTextMessage,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let email = NewEmail {
+        to: message.to.clone(),
+        subject: String::new(),
+        body: message.body.clone(),
+        secret: message.secret.clone(),
+    };
+    insert(db, Channel::TextMessage, &email, None, now)
+}
 
 /// A message to queue.
 #[derive(Clone, PartialEq, Eq)]
@@ -70,7 +135,7 @@ impl std::fmt::Debug for Attachment {
 /// Queues `email` for delivery now (in the caller's transaction: it goes out only if that
 /// commits), its body sealed. Returns the outbox id.
 pub fn queue(db: &Connection, email: &NewEmail, now: i64) -> Result<i64, ApiError> {
-    insert(db, email, None, now)
+    insert(db, Channel::Email, email, None, now)
 }
 
 /// Queues `email` with `attachment`, both sealed, as [`queue`] does.
@@ -80,37 +145,37 @@ pub fn queue_with_attachment(
     attachment: &Attachment,
     now: i64,
 ) -> Result<i64, ApiError> {
-    insert(db, email, Some(attachment), now)
+    insert(db, Channel::Email, email, Some(attachment), now)
 }
 
 fn insert(
     db: &Connection,
+    channel: Channel,
     email: &NewEmail,
     attachment: Option<&Attachment>,
     now: i64,
 ) -> Result<i64, ApiError> {
-    // The id is chosen first: the sealed body is bound to its row.
-    let id: i64 = db
-        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM email_outbox")?
-        .query_row([], |row| row.get(0))?;
     // The attachment's content type travels in its name column: `name\ncontent/type`.
     let attachment_name = attachment.map(|file| format!("{}\n{}", file.name, file.content_type));
+    // The id is chosen in the statement itself, before sealing: the sealed body is bound to
+    // its row.
     db.prepare_cached(
         "INSERT INTO email_outbox (id, recipient, subject, sealed_body, next_attempt_at,
-         created_at, attachment_name, sealed_attachment)
-         VALUES (?1, ?2, ?3, keyway_seal('email_outbox.sealed_body', ?4, ?1, ?2), ?5, ?5, ?6,
-                 keyway_seal('email_outbox.sealed_attachment', ?7, ?1, ?2))",
+         created_at, attachment_name, sealed_attachment, channel)
+         SELECT n, ?1, ?2, keyway_seal('email_outbox.sealed_body', ?3, n, ?1), ?4, ?4, ?5,
+                keyway_seal('email_outbox.sealed_attachment', ?6, n, ?1), ?7
+         FROM (SELECT COALESCE(MAX(id), 0) + 1 AS n FROM email_outbox)",
     )?
     .execute(params![
-        id,
         email.to,
         email.subject,
         email.rendered_body().into_bytes(),
         now,
         attachment_name,
-        attachment.map(|file| file.bytes.as_slice())
+        attachment.map(|file| file.bytes.as_slice()),
+        channel.column()
     ])?;
-    Ok(id)
+    Ok(db.last_insert_rowid())
 }
 
 /// Queues `email` unless its recipient already got `per_hour` capped e-mails within the last
@@ -132,14 +197,24 @@ pub fn queue_capped(
     Ok(true)
 }
 
-/// Whether `to` got fewer than `per_hour` capped e-mails within the last hour.
+/// Whether `to` got fewer than `per_hour` capped e-mails within the last hour. Older entries
+/// do not count, whether [`prune_cap_log`] removed them yet or not.
 pub fn within_cap(db: &Connection, to: &str, now: i64, per_hour: u32) -> Result<bool, ApiError> {
-    db.prepare_cached("DELETE FROM mail_log WHERE sent_at <= ?1")?
-        .execute([now - 3600])?;
     let sent: u32 = db
-        .prepare_cached("SELECT COUNT(*) FROM mail_log WHERE email = ?1")?
-        .query_row([to], |row| row.get(0))?;
+        .prepare_cached("SELECT COUNT(*) FROM mail_log WHERE email = ?1 AND sent_at > ?2")?
+        .query_row(params![to, now - CAP_WINDOW_SECONDS], |row| row.get(0))?;
     Ok(sent < per_hour)
+}
+
+/// The window the caps count in.
+const CAP_WINDOW_SECONDS: i64 = 3_600;
+
+/// Forgets capped e-mails older than the cap's hour (the delivery task does it on every pass,
+/// so the log stays an hour long without a delete in every request).
+pub fn prune_cap_log(db: &Connection, now: i64) -> Result<(), ApiError> {
+    db.prepare_cached("DELETE FROM mail_log WHERE sent_at <= ?1")?
+        .execute([now - CAP_WINDOW_SECONDS])?;
+    Ok(())
 }
 
 /// Capped e-mails an address gets per hour from sign-up (codes, "you already have an
@@ -154,6 +229,8 @@ pub const MAILS_PER_HOUR: u32 = 12;
 pub struct DueEmail {
     /// Outbox id.
     pub id: i64,
+    /// E-mail or text message.
+    pub channel: Channel,
     /// Recipient.
     pub to: String,
     /// Subject.
@@ -184,12 +261,13 @@ impl std::fmt::Debug for DueEmail {
 pub fn due(db: &Connection, now: i64, limit: u32) -> Result<Vec<DueEmail>, ApiError> {
     let pending = rows(
         db,
-        "SELECT id, recipient, subject, created_at, attempts FROM email_outbox
+        "SELECT id, recipient, subject, created_at, attempts, channel FROM email_outbox
          WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
         params![now, limit],
         |row| {
             Ok(DueEmail {
                 id: row.get(0)?,
+                channel: Channel::from_column(&row.get::<_, String>(5)?),
                 to: row.get(1)?,
                 subject: row.get(2)?,
                 body: String::new(),

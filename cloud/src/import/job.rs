@@ -123,6 +123,7 @@ fn add_batch(
             name: &person.name,
             alias: person.alias.as_deref(),
             role: person.role,
+            phone: None,
         };
         match add_by_email(db, actor, target, newcomer, now)? {
             Some(_) => imported += 1,

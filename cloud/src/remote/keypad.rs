@@ -1,7 +1,9 @@
 //! Keypad PINs (manual 000 "PIN"): six digits, one per person per site, shown once when
 //! made and never again (the cloud keeps only a keyed verifier), only regenerated. A PIN
-//! reaches only its person: in the answer when they ask themselves, by e-mail when an admin
-//! makes it (the admin never sees it). Each lock
+//! reaches only its person: in the answer when they ask themselves; when an admin makes it
+//! (the admin never sees it), by text message to the phone the person set themselves, else by
+//! e-mail; a tag profile (no app, no address) gets it by text message to the phone the site
+//! keeps for them, or, without one, the site is shown it to hand over. Each lock
 //! gets a signed table of the PINs of the people with a right on it, through its IQ, and
 //! keeps it: offline access for PINs is automatic (manual 003).
 
@@ -19,7 +21,7 @@ use super::rights::lock_schedules;
 use crate::api::access::role_on_site;
 use crate::api::extract::Ids;
 use crate::auth::Authenticated;
-use crate::email::{self, NewEmail, SECRET_PLACEHOLDER};
+use crate::email::{self, NewEmail, NewTextMessage, SECRET_PLACEHOLDER};
 use crate::error::{ApiError, ApiResult};
 use crate::iq::config::iq_lock_ids;
 use crate::iq::push_site_config;
@@ -142,13 +144,60 @@ fn check_pin_manager(db: &Connection, site_id: u32, caller: u32, user_id: u32) -
     }
 }
 
+/// Where a person can be reached, as the PIN's delivery sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinRecipient {
+    /// Their name.
+    pub name: String,
+    /// Their e-mail; `None` for a tag profile.
+    pub email: Option<String>,
+    /// A phone a PIN may go to: the one the person set themselves (a claimed place), or a tag
+    /// profile's, which the site keeps. Never a phone typed by an admin for a place not
+    /// claimed yet: the admin could type their own and read the PIN.
+    pub trusted_phone: Option<String>,
+}
+
 /// How a PIN made by `caller` for `user_id` reaches its person: shown to the person themselves;
-/// anybody else (an admin, a super user) never sees it, and it goes by e-mail to the person.
-pub fn pin_delivery(caller: u32, user_id: u32) -> PinDelivery {
+/// anybody else (an admin, a super user) never sees it, and it goes by text message or e-mail
+/// to the person, except to a tag profile with no phone, whose PIN only the site can hand over.
+pub fn pin_delivery(caller: u32, user_id: u32, recipient: &PinRecipient) -> PinDelivery {
     if caller == user_id {
         PinDelivery::Shown
-    } else {
+    } else if recipient.trusted_phone.is_some() {
+        PinDelivery::TextMessage
+    } else if recipient.email.is_some() {
         PinDelivery::Emailed
+    } else {
+        PinDelivery::Shown
+    }
+}
+
+/// Where `user_id`'s PIN may go on `site_id` ([`PinRecipient`]).
+fn pin_recipient(db: &Connection, site_id: u32, user_id: u32) -> ApiResult<PinRecipient> {
+    Ok(db.query_row(
+        "SELECT u.name, u.email, CASE WHEN m.claimed_at IS NOT NULL THEN u.phone END
+         FROM users u JOIN memberships m ON m.user_id = u.id AND m.site_id = ?1
+         WHERE u.id = ?2",
+        [site_id, user_id],
+        |row| {
+            Ok(PinRecipient {
+                name: row.get(0)?,
+                email: row.get(1)?,
+                trusted_phone: row.get(2)?,
+            })
+        },
+    )?)
+}
+
+/// The text message that hands a person the keypad PIN somebody else made for them.
+fn pin_text_message(to: &str, site_name: &str, pin: &str) -> NewTextMessage {
+    NewTextMessage {
+        to: to.to_string(),
+        body: format!(
+            "Your new keypad PIN for {site_name}:\n{PIN_PREFIX}{SECRET_PLACEHOLDER}\n\
+             It replaces your previous PIN. Keep it to yourself."
+        ),
+        secret: Some(pin.to_string()),
     }
 }
 
@@ -171,7 +220,8 @@ fn pin_email(to: &str, name: &str, site_name: &str, pin: &str) -> NewEmail {
 /// What precedes the PIN in its e-mail.
 const PIN_PREFIX: &str = "  PIN: ";
 
-/// The PIN in a keypad-PIN e-mail's body (the demo and the tests read real e-mails).
+/// The PIN in a keypad-PIN e-mail's or text message's body (the demo and the tests read
+/// real messages).
 pub fn find_pin(body: &str) -> Option<String> {
     body.lines()
         .find_map(|line| line.strip_prefix(PIN_PREFIX))
@@ -203,7 +253,7 @@ pub async fn generate_pin(
     Ids((site_id, user_id)): Ids<(u32, u32)>,
 ) -> ApiResult<(StatusCode, Json<KeypadPinResponse>)> {
     let now = state.clock.now();
-    let pin = state
+    let (pin, delivery) = state
         .store
         .transaction(move |tx| {
             check_pin_manager(tx, site_id, caller.user_id, user_id)?;
@@ -227,19 +277,21 @@ pub async fn generate_pin(
                      ON CONFLICT(site_id, user_id) DO UPDATE SET verifier = ?3, created_at = ?4",
                     params![site_id, user_id, verifier.as_slice(), now],
                 )?;
-                return match pin_delivery(caller.user_id, user_id) {
-                    PinDelivery::Shown => Ok(Some(pin)),
-                    PinDelivery::Emailed => {
-                        let (email, name): (String, String) = tx.query_row(
-                            "SELECT email, name FROM users WHERE id = ?1",
-                            [user_id],
-                            |row| Ok((row.get(0)?, row.get(1)?)),
-                        )?;
-                        let site = site_info(tx, site_id)?;
-                        email::queue(tx, &pin_email(&email, &name, &site.name, &pin), now)?;
-                        Ok(None)
+                let recipient = pin_recipient(tx, site_id, user_id)?;
+                let delivery = pin_delivery(caller.user_id, user_id, &recipient);
+                let site = site_info(tx, site_id)?;
+                match (delivery, &recipient.trusted_phone, &recipient.email) {
+                    (PinDelivery::TextMessage, Some(phone), _) => {
+                        let message = pin_text_message(phone, &site.name, &pin);
+                        email::queue_text_message(tx, &message, now)?;
                     }
-                };
+                    (PinDelivery::Emailed, _, Some(address)) => {
+                        let message = pin_email(address, &recipient.name, &site.name, &pin);
+                        email::queue(tx, &message, now)?;
+                    }
+                    _ => return Ok((Some(pin), PinDelivery::Shown)),
+                }
+                return Ok((None, delivery));
             }
             Err(ApiError::Conflict(
                 "no free PIN found on this site; try again".into(),
@@ -248,7 +300,6 @@ pub async fn generate_pin(
         .await?;
     state.mail.wake();
     push_site_config(&state, site_id).await;
-    let delivery = pin_delivery(caller.user_id, user_id);
     Ok((
         StatusCode::CREATED,
         Json(KeypadPinResponse {
@@ -306,8 +357,34 @@ mod tests {
 
     #[test]
     fn only_the_person_sees_their_own_pin_and_the_e_mail_carries_it_apart_from_the_body() {
-        assert_eq!(pin_delivery(7, 7), PinDelivery::Shown);
-        assert_eq!(pin_delivery(1, 7), PinDelivery::Emailed);
+        let user = PinRecipient {
+            name: "Tess".into(),
+            email: Some("t@example.com".into()),
+            trusted_phone: None,
+        };
+        assert_eq!(pin_delivery(7, 7, &user), PinDelivery::Shown);
+        assert_eq!(pin_delivery(1, 7, &user), PinDelivery::Emailed);
+        let with_phone = PinRecipient {
+            trusted_phone: Some("+14155550100".into()),
+            ..user.clone()
+        };
+        assert_eq!(pin_delivery(7, 7, &with_phone), PinDelivery::Shown);
+        assert_eq!(pin_delivery(1, 7, &with_phone), PinDelivery::TextMessage);
+        let tag_profile = PinRecipient {
+            email: None,
+            ..user.clone()
+        };
+        assert_eq!(
+            pin_delivery(1, 7, &tag_profile),
+            PinDelivery::Shown,
+            "a tag profile without a phone: only the site can hand it over"
+        );
+        let text = pin_text_message("+14155550100", "HQ 2024", "123456");
+        assert!(!text.body.contains("123456"));
+        let sent = text
+            .body
+            .replace(SECRET_PLACEHOLDER, text.secret.as_deref().unwrap());
+        assert_eq!(find_pin(&sent).as_deref(), Some("123456"));
         let email = pin_email("t@example.com", "Tess", "HQ 2024", "123456");
         assert!(!email.body.contains("123456"));
         let sent = email

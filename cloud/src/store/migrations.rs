@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_listed_name_given",
         include_str!("migrations/0011_listed_name_given.sql"),
     ),
+    (
+        "0012_profiles_and_phones",
+        include_str!("migrations/0012_profiles_and_phones.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
@@ -120,5 +124,58 @@ mod tests {
         let second_owner =
             connection.execute("INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 2, 'owner', 0)", []);
         assert!(second_owner.is_err());
+    }
+
+    #[test]
+    fn making_e_mail_optional_keeps_every_person_and_their_places() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection
+            .pragma_update(None, "foreign_keys", true)
+            .unwrap();
+        let before_profiles = MIGRATIONS.len() - 1;
+        keyway_migrate::migrate(&mut connection, &MIGRATIONS[..before_profiles]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO users (id, email, name, created_at, email_verified_at)
+                     VALUES (1, 'ada@example.com', 'Ada', 0, 0);
+                 INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+                 INSERT INTO memberships (site_id, user_id, role, created_at, claimed_at)
+                     VALUES (1, 1, 'owner', 0, 0);",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let (email, places): (String, i64) = connection
+            .query_row(
+                "SELECT email, (SELECT COUNT(*) FROM memberships WHERE user_id = 1)
+                 FROM users WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((email.as_str(), places), ("ada@example.com", 1));
+        // The rebuilt table's trigger still keeps the people list's sort key.
+        connection
+            .execute("UPDATE users SET name = 'Ada Lovelace' WHERE id = 1", [])
+            .unwrap();
+        let listed: String = connection
+            .query_row(
+                "SELECT listed_name FROM memberships WHERE user_id = 1",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(listed, "Ada Lovelace");
+        // A person without an e-mail (a tag profile) can never hold a password.
+        connection
+            .execute(
+                "INSERT INTO users (id, name, created_at) VALUES (2, 'Tag', 0)",
+                [],
+            )
+            .unwrap();
+        let with_password = connection.execute(
+            "INSERT INTO users (id, name, password_hash, created_at) VALUES (3, 'T', 'x', 0)",
+            [],
+        );
+        assert!(with_password.is_err());
     }
 }

@@ -186,7 +186,8 @@ async fn filters_by_text_role_and_status_and_pages_through_what_matches() {
         .into_iter()
         .find(|p| p.user_id == lookalike.user_id)
         .unwrap()
-        .email;
+        .email
+        .unwrap();
     assert_eq!(
         search(Box::leak(format!("q={address}").into_boxed_str())).await,
         [lookalike.user_id]

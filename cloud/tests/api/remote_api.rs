@@ -145,7 +145,8 @@ async fn keypad_pins_follow_the_roles_reach_only_their_person_and_are_never_show
         .into_iter()
         .find(|p| p.user_id == user.user_id)
         .unwrap()
-        .email;
+        .email
+        .unwrap();
     let pin = cloud
         .mail_to(&address)
         .await

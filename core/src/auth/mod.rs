@@ -7,16 +7,15 @@ mod session;
 
 use std::sync::{Arc, Mutex};
 
-use keyway_api::{
-    SignupAccepted, SignupRequest, TokenResponse, UserView, VerifyEmailRequest, APP_CLIENT_ID,
-};
-use reqwest::Method;
+use keyway_api::endpoints::{Authorize, Form, SignUp, Token, VerifyEmail};
+use keyway_api::oauth::{AuthorizeQuery, TokenGrant};
+use keyway_api::{SignupRequest, UserView, VerifyEmailRequest, APP_CLIENT_ID};
 use url::Url;
 
 pub use pkce::{random_token, s256, Pkce};
 pub use session::{Session, Tokens};
 
-use crate::http::{CloudHttp, OAuthFailure};
+use crate::http::{CallFailure, CloudHttp};
 use crate::runtime::on_core_runtime;
 use crate::{logging, KeywayError};
 
@@ -69,13 +68,7 @@ pub struct SignUpStarted {
     pub email: String,
 }
 
-fn unreachable_cloud(error: reqwest::Error) -> KeywayError {
-    KeywayError::Retry {
-        detail: format!("cannot reach the Keyway cloud: {error}"),
-    }
-}
-
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AuthClient {
     /// Signs up: the cloud e-mails the address an 8-digit code (the answer is the same whether
     /// or not the address already has an account; the e-mail says which). Then call
@@ -89,17 +82,12 @@ impl AuthClient {
         let http = self.http.clone();
         tracing::info!("sign-up requested");
         on_core_runtime(async move {
-            let response = http
-                .request(Method::POST, "/api/v1/accounts")?
-                .json(&SignupRequest {
-                    email,
-                    name,
-                    password,
-                })
-                .send()
-                .await
-                .map_err(unreachable_cloud)?;
-            let accepted: SignupAccepted = crate::http::decode_response(response).await?;
+            let request = SignupRequest {
+                email,
+                name,
+                password,
+            };
+            let accepted = http.call(&SignUp {}, &request, None).await?;
             tracing::info!("sign-up accepted: the verification code is on its way");
             Ok(SignUpStarted {
                 email: accepted.email,
@@ -120,17 +108,12 @@ impl AuthClient {
     ) -> Result<UserView, KeywayError> {
         let http = self.http.clone();
         on_core_runtime(async move {
-            let response = http
-                .request(Method::POST, "/api/v1/accounts/verify")?
-                .json(&VerifyEmailRequest {
-                    email,
-                    code,
-                    password,
-                })
-                .send()
-                .await
-                .map_err(unreachable_cloud)?;
-            let user: UserView = crate::http::decode_response(response).await?;
+            let request = VerifyEmailRequest {
+                email,
+                code,
+                password,
+            };
+            let user = http.call(&VerifyEmail {}, &request, None).await?;
             tracing::info!(user_id = user.user_id, "e-mail address verified");
             Ok(user)
         })
@@ -143,14 +126,16 @@ impl AuthClient {
     pub fn start_login(&self, redirect_uri: String) -> Result<LoginRequest, KeywayError> {
         let pkce = Pkce::generate()?;
         let state = random_token()?;
-        let mut url = self.http.url("/oauth/authorize")?;
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", APP_CLIENT_ID)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("code_challenge", &pkce.challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("state", &state);
+        let url = self.http.url(&Authorize {
+            query: AuthorizeQuery {
+                response_type: "code".into(),
+                client_id: APP_CLIENT_ID.into(),
+                redirect_uri: redirect_uri.clone(),
+                code_challenge: pkce.challenge.clone(),
+                code_challenge_method: "S256".into(),
+                state: state.clone(),
+            },
+        })?;
         let request = LoginRequest {
             authorize_url: url.to_string(),
             redirect_uri: redirect_uri.clone(),
@@ -207,26 +192,22 @@ impl AuthClient {
         let http = self.http.clone();
         let session = Arc::clone(&self.session);
         on_core_runtime(async move {
-            let form = [
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", pending.redirect_uri.as_str()),
-                ("client_id", APP_CLIENT_ID),
-                ("code_verifier", pending.pkce.verifier.as_str()),
-            ];
-            let response = match http
-                .oauth_form::<TokenResponse>("/oauth/token", &form)
-                .await
-            {
+            let grant = Form(TokenGrant::AuthorizationCode {
+                code,
+                redirect_uri: pending.redirect_uri,
+                client_id: APP_CLIENT_ID.into(),
+                code_verifier: pending.pkce.verifier,
+            });
+            let response = match http.call(&Token {}, &grant, None).await {
                 Ok(response) => response,
-                Err(OAuthFailure::Refused(body)) => {
+                Err(CallFailure::OAuthRefused(body)) => {
                     tracing::warn!(error = body.error.as_str(), "code exchange refused");
                     let detail = body.error_description.unwrap_or(body.error);
                     return Err(KeywayError::NotAllowed {
                         detail: format!("login refused: {detail}"),
                     });
                 }
-                Err(OAuthFailure::Other(error)) => return Err(error),
+                Err(failure) => return Err(failure.into()),
             };
             let expires_in = response.expires_in;
             session

@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use keyway_api::endpoints::{Form, Revoke, Token};
+use keyway_api::oauth::{RevokeRequest, TokenGrant};
 use keyway_api::{TokenResponse, APP_CLIENT_ID};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::http::{CloudHttp, OAuthFailure};
+use crate::http::{CallFailure, CloudHttp};
 use crate::platform::SecureStore;
 use crate::runtime::blocking;
 use crate::KeywayError;
@@ -164,16 +166,11 @@ impl Session {
             forced = force,
             "refreshing the access token (other calls wait for this one)"
         );
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", current.refresh_token.as_str()),
-            ("client_id", APP_CLIENT_ID),
-        ];
-        match self
-            .http
-            .oauth_form::<TokenResponse>("/oauth/token", &form)
-            .await
-        {
+        let grant = Form(TokenGrant::RefreshToken {
+            refresh_token: current.refresh_token.clone(),
+            client_id: APP_CLIENT_ID.into(),
+        });
+        match self.http.call(&Token {}, &grant, None).await {
             Ok(response) => {
                 tracing::info!(
                     refresh,
@@ -186,7 +183,7 @@ impl Session {
                 *guard = Some(tokens);
                 Ok(access)
             }
-            Err(OAuthFailure::Refused(body)) => {
+            Err(CallFailure::OAuthRefused(body)) => {
                 tracing::warn!(
                     refresh,
                     error = body.error.as_str(),
@@ -199,7 +196,8 @@ impl Session {
                     detail: format!("the session ended: {detail}"),
                 })
             }
-            Err(OAuthFailure::Other(error)) => {
+            Err(failure) => {
+                let error = KeywayError::from(failure);
                 crate::logging::error("token refresh", &error);
                 Err(error)
             }
@@ -215,16 +213,12 @@ impl Session {
         };
         self.save(None).await?;
         if let Some(tokens) = tokens {
-            let form = [
-                ("token", tokens.refresh_token.as_str()),
-                ("token_type_hint", "refresh_token"),
-            ];
+            let request = Form(RevokeRequest {
+                token: tokens.refresh_token,
+                token_type_hint: "refresh_token".into(),
+            });
             // Revocation is best effort: the tokens are gone from this phone either way.
-            let revoked = self
-                .http
-                .oauth_form::<serde_json::Value>("/oauth/revoke", &form)
-                .await
-                .is_ok();
+            let revoked = self.http.call(&Revoke {}, &request, None).await.is_ok();
             tracing::info!(revoked, "session ended on this phone");
         }
         Ok(())

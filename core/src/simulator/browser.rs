@@ -41,7 +41,7 @@ fn form_action(html: &str) -> Option<String> {
 
 /// Logs in on the cloud's authorize page as a person would and returns the URL the browser
 /// is redirected to (to hand to `AuthClient::finish_login`).
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn simulated_browser_login(
     authorize_url: String,
     email: String,

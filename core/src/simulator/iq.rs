@@ -21,7 +21,7 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(uniffi::Object)]
 pub struct SimulatedRemoteSite {
     iq_id: u32,
-    iq: SimulatedIq,
+    iq: Arc<SimulatedIq>,
     locks: Vec<InstalledLock>,
 }
 
@@ -76,14 +76,14 @@ pub async fn install_simulated_iq(
     }
     Ok(SimulatedRemoteSite {
         iq_id,
-        iq,
+        iq: Arc::new(iq),
         locks: locks.to_vec(),
     })
 }
 
 /// Installs `lock_names.len()` simulated locks (no motor delay) and one IQ for them on the
 /// site as `admin`, connected to the cloud at `cloud_url`.
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn install_simulated_remote_site(
     admin: Arc<Keyway>,
     cloud_url: String,
@@ -132,7 +132,7 @@ impl SimulatedRemoteSite {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl SimulatedRemoteSite {
     /// The IQ's id at the cloud.
     pub fn iq_id(&self) -> u32 {
@@ -184,6 +184,15 @@ impl SimulatedRemoteSite {
 
     /// Stops the IQ (its connection closes; the locks keep working on their own).
     pub async fn stop(&self) {
-        self.iq.stop().await;
+        let iq = Arc::clone(&self.iq);
+        let stopped = on_core_runtime(async move {
+            iq.stop().await;
+            Ok(())
+        })
+        .await;
+        if let Err(error) = stopped {
+            // The IQ still stops when it is dropped.
+            crate::logging::error("stopping the simulated IQ", &error);
+        }
     }
 }

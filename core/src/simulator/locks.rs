@@ -33,7 +33,7 @@ impl std::fmt::Debug for SimulatedLocks {
 
 /// Installs one simulated lock per name (no motor delay) on the site as `admin`: each is
 /// registered at the cloud and provisioned with the site's `authority_public_key`.
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn install_simulated_locks(
     admin: Arc<Keyway>,
     site_id: u32,

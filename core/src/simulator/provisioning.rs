@@ -79,7 +79,7 @@ pub async fn install_instant_locks(
 
 /// Logs `keyway` in as a person would: the authorize page in a (simulated) browser, e-mail and
 /// password typed into the form, and the redirect handed back to the core (PKCE throughout).
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn log_in_with_password(
     keyway: Arc<Keyway>,
     email: String,

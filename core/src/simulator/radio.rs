@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use keyway_sim::{LinkSession, SimulatedLink};
 
+use crate::runtime::blocking_task;
 use crate::unlock::{BleTransport, TransportError};
 
 /// The phone's radio in a world of simulated locks.
@@ -43,13 +44,13 @@ impl SimulatedRadio {
         action: impl FnOnce(&mut Session) -> Result<T, TransportError> + Send + 'static,
     ) -> Result<T, TransportError> {
         let session = Arc::clone(&self.session);
-        tokio::task::spawn_blocking(move || {
+        blocking_task(move || {
             let mut guard = session.lock().map_err(|_| lost("radio state poisoned"))?;
             let session = guard.as_mut().ok_or_else(|| lost("not connected"))?;
             action(session)
         })
         .await
-        .map_err(|_| lost("radio task failed"))?
+        .ok_or_else(|| lost("radio task failed"))?
     }
 }
 
@@ -67,9 +68,9 @@ impl BleTransport for SimulatedRadio {
             .get(&lock_id)
             .ok_or(TransportError::OutOfRange { lock_id })?
             .clone();
-        let link_session = tokio::task::spawn_blocking(move || link.connect())
+        let link_session = blocking_task(move || link.connect())
             .await
-            .map_err(|_| lost("radio task failed"))?
+            .ok_or_else(|| lost("radio task failed"))?
             .map_err(|error| lost(&error.to_string()))?;
         let mtu = u32::try_from(link_session.mtu()).map_err(|_| lost("MTU out of range"))?;
         let mut guard = self

@@ -13,6 +13,7 @@ use ring::rand::SystemRandom;
 use super::radio::SimulatedRadio;
 use crate::ffi::records::{LockEventInfo, UnlockReport};
 use crate::platform::SoftwareDeviceSigner;
+use crate::runtime::on_core_runtime;
 use crate::unlock::{self, UnlockOutcome};
 use crate::KeywayError;
 
@@ -26,8 +27,8 @@ pub const SIMULATED_ACTUATION: Duration = Duration::from_millis(120);
 pub struct SimulatedSite {
     authority: SigningKey,
     locks: HashMap<u32, Arc<Mutex<SimulatedLock>>>,
-    radio: SimulatedRadio,
-    device: SoftwareDeviceSigner,
+    radio: Arc<SimulatedRadio>,
+    device: Arc<SoftwareDeviceSigner>,
     next_credential_id: AtomicU64,
     rng: SystemRandom,
 }
@@ -42,7 +43,7 @@ impl std::fmt::Debug for SimulatedSite {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl SimulatedSite {
     /// A site with one simulated lock per id, reachable over a simulated BLE link.
     #[uniffi::constructor]
@@ -73,13 +74,18 @@ impl SimulatedSite {
         self.sign(&credential)
     }
 
-    /// Opens `lock_id` over the simulated BLE link with `credential`.
+    /// Opens `lock_id` over the simulated BLE link with `credential` (on the core's runtime).
     pub async fn unlock(
         &self,
         lock_id: u32,
         credential: Vec<u8>,
     ) -> Result<UnlockReport, KeywayError> {
-        let outcome = self.run(lock_id, credential, Command::Unlock).await?;
+        let radio = Arc::clone(&self.radio);
+        let device = Arc::clone(&self.device);
+        let outcome = on_core_runtime(async move {
+            handshake(&radio, &device, lock_id, credential, Command::Unlock).await
+        })
+        .await?;
         Ok(self.report(&outcome))
     }
 
@@ -135,8 +141,8 @@ impl SimulatedSite {
         Ok(Self {
             authority,
             locks,
-            radio: SimulatedRadio::new(links),
-            device: SoftwareDeviceSigner::generate()?.0,
+            radio: Arc::new(SimulatedRadio::new(links)),
+            device: Arc::new(SoftwareDeviceSigner::generate()?.0),
             next_credential_id: AtomicU64::new(1),
             rng,
         })
@@ -175,15 +181,7 @@ impl SimulatedSite {
         credential: Vec<u8>,
         command: Command,
     ) -> Result<UnlockOutcome, KeywayError> {
-        unlock::unlock(
-            &self.radio,
-            &self.device,
-            lock_id,
-            credential,
-            command,
-            Vec::new(),
-        )
-        .await
+        handshake(&self.radio, &self.device, lock_id, credential, command).await
     }
 
     /// The FFI report of an outcome, with the lock's own actuation time split out.
@@ -196,4 +194,15 @@ impl SimulatedSite {
             .unwrap_or_default();
         UnlockReport::new(outcome, actuate)
     }
+}
+
+/// One handshake over `radio` with this phone's `device` key, carrying no mailbox updates.
+async fn handshake(
+    radio: &SimulatedRadio,
+    device: &SoftwareDeviceSigner,
+    lock_id: u32,
+    credential: Vec<u8>,
+    command: Command,
+) -> Result<UnlockOutcome, KeywayError> {
+    unlock::unlock(radio, device, lock_id, credential, command, Vec::new()).await
 }

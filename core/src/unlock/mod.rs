@@ -91,10 +91,8 @@ impl Drop for CloseLinkOnCancel {
         let Some(transport) = self.transport.take() else {
             return;
         };
-        // Dropped inside the core's runtime (the aborted task); the disconnect runs on it.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { transport.disconnect().await });
-        }
+        // The disconnect runs on the core's runtime, wherever the unlock was dropped.
+        crate::runtime::spawn_detached(async move { transport.disconnect().await });
     }
 }
 

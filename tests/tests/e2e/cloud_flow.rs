@@ -190,7 +190,7 @@ async fn roles_are_enforced_through_the_core() {
             None => break,
         }
     }
-    let mut emails: Vec<String> = seen.into_iter().map(|person| person.email).collect();
+    let mut emails: Vec<String> = seen.into_iter().filter_map(|person| person.email).collect();
     emails.sort();
     assert_eq!(
         emails,

@@ -15,6 +15,7 @@ mod secrets_support;
 mod cancellation;
 mod cloud_flow;
 mod core_log_secrets;
+mod foreign_executor;
 mod import;
 mod log_secrets;
 mod offline_unlock;

@@ -1,0 +1,71 @@
+//! The `/api/v1` routes the cloud serves that no client of this repository calls: the cloud's
+//! tests use them, and a web console or a script may. Listed so that the cloud's test can tell
+//! a route nobody needs a client for from one somebody forgot.
+
+use super::route::Method;
+
+/// A route of the cloud that is not in [`super::ALL`], and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOnlyRoute {
+    /// Its method.
+    pub method: Method,
+    /// Its path template.
+    pub path: &'static str,
+    /// What it is for.
+    pub purpose: &'static str,
+}
+
+const fn route(method: Method, path: &'static str, purpose: &'static str) -> ServerOnlyRoute {
+    ServerOnlyRoute {
+        method,
+        path,
+        purpose,
+    }
+}
+
+/// Every `/api/v1` route of the cloud that no client calls.
+pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
+    route(
+        Method::Get,
+        "/api/v1/me",
+        "who a token belongs to, and their sites",
+    ),
+    route(
+        Method::Patch,
+        "/api/v1/me",
+        "a person's own name and phone (no app screen for it yet)",
+    ),
+    route(Method::Get, "/api/v1/sites/{site_id}", "one site"),
+    route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/locks",
+        "a site's locks",
+    ),
+    route(Method::Get, "/api/v1/sites/{site_id}/iqs", "a site's IQs"),
+    route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/access-groups",
+        "a site's access groups",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/sites/{site_id}/access-groups/{group_id}",
+        "deleting an access group",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/locks/{lock_id}/events",
+        "a lock's event log",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/people/{user_id}/keypad-pin",
+        "whether a person has a keypad PIN",
+    ),
+    route(Method::Get, "/api/v1/devices", "the caller's devices"),
+    route(
+        Method::Delete,
+        "/api/v1/devices/{device_id}",
+        "removing a device",
+    ),
+];
