@@ -25,7 +25,7 @@ pub mod store;
 /// The largest file accepted: 2 MB (manual 000: "up to 2MB of users, … roughly 40,000").
 pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
 /// People added per transaction.
-pub const BATCH_ROWS: usize = 1_000;
+pub const BATCH_ROWS: usize = 4_000;
 /// The template's example row, under [`keyway_api::import::IMPORT_COLUMNS`].
 pub const TEMPLATE_EXAMPLE: &str = "Ada,Lovelace,ada.lovelace@example.com,Ada L.,User";
 
