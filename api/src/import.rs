@@ -32,6 +32,7 @@ pub struct ImportQuery {
 
 /// Where an import job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImportState {
@@ -47,6 +48,7 @@ pub enum ImportState {
 
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedRow {
     /// The row's number in the file as a spreadsheet shows it (the header is row 1).
@@ -60,6 +62,7 @@ pub struct FailedRow {
 
 /// An import's progress and report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     /// The job (0 for a dry run, which is not recorded).

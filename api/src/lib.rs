@@ -6,8 +6,17 @@
 //! OAuth2 endpoints (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`). Errors are
 //! [`ApiErrorBody`] with the HTTP status saying what to do: 400 fix the input, 401 refresh or
 //! log in again, 403 not allowed, 404 unknown, 409 conflict, 429 wait (`Retry-After`).
+//!
+//! With the `uniffi` feature (enabled by the phone core), the bodies the apps see as they are
+//! derive UniFFI's traits, so the core exports them without a copy; this crate is then the
+//! `keyway_api` namespace of the generated bindings.
+
+#![deny(unreachable_pub)]
 
 use serde::{Deserialize, Serialize};
+
+/// A weekly window in site local time: the protocol's own type, the one digital keys carry.
+pub use keyway_protocol::ScheduleWindow;
 
 pub mod error_code;
 pub mod remote;
@@ -31,6 +40,8 @@ pub const APP_REDIRECT_URI: &str = "keyway://oauth";
 
 /// A person's role on a site (manuals 000 and 002).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "SiteRole"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -98,6 +109,7 @@ pub struct VerifyEmailRequest {
 
 /// A person's account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// Account id.
@@ -218,6 +230,7 @@ pub struct UpdatePersonRequest {
 
 /// A person on a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonView {
     /// Account id.
@@ -245,6 +258,7 @@ pub struct PersonView {
 /// Who a person's details belong to, and what they can open with (manual: roles and
 /// profiles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
@@ -258,6 +272,7 @@ pub enum Profile {
 /// `GET /api/v1/sites/{site_id}/people`: one page of the site's people, ordered by the name
 /// shown, then by account id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeoplePage {
     /// This page's people, at most `limit` of them.
@@ -299,6 +314,7 @@ pub struct PeopleQuery {
 /// Whether a person added by e-mail can use their rights yet (a tag profile is always
 /// active: nothing of theirs waits for an account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
@@ -368,18 +384,6 @@ pub struct AttachIqRequest {
     pub iq_id: u32,
 }
 
-/// A weekly window in site local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WindowDto {
-    /// Bit 0 = Monday … bit 6 = Sunday.
-    pub days: u8,
-    /// Opens at this minute after local midnight.
-    pub start_minute: u16,
-    /// Closes at this minute (exclusive, ≤ 1440).
-    pub end_minute: u16,
-}
-
 /// `POST /api/v1/sites/{site_id}/access-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -391,11 +395,12 @@ pub struct CreateAccessGroupRequest {
     /// People in the group.
     pub user_ids: Vec<u32>,
     /// When; empty means at any time.
-    pub schedule: Vec<WindowDto>,
+    pub schedule: Vec<ScheduleWindow>,
 }
 
 /// An access group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessGroupView {
     /// Group id.
@@ -409,7 +414,7 @@ pub struct AccessGroupView {
     /// People.
     pub user_ids: Vec<u32>,
     /// Windows.
-    pub schedule: Vec<WindowDto>,
+    pub schedule: Vec<ScheduleWindow>,
 }
 
 /// `PUT /api/v1/sites/{site_id}/access-groups/{group_id}/members`: the group's people from
@@ -435,6 +440,7 @@ pub struct RegisterDeviceRequest {
 
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     /// Device id.
@@ -449,6 +455,7 @@ pub struct DeviceView {
 
 /// A lock named in a digital key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockRef {
     /// Lock id.
@@ -516,8 +523,34 @@ pub struct UploadEventsResponse {
 pub struct RejectedEvent {
     /// Its position in the request.
     pub index: u32,
-    /// Why.
+    /// Why, as a stable machine code.
+    pub code: EventRejection,
+    /// Why, in words for people.
     pub reason: String,
+}
+
+/// Why the cloud refused an uploaded lock event record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventRejection {
+    /// The record is not standard base64.
+    NotBase64,
+    /// The bytes are not a lock event record.
+    Malformed,
+    /// No lock with the record's lock id is registered.
+    UnknownLock,
+    /// The record is not signed by its lock's key.
+    BadSignature,
+    /// The sequence number is 0 or larger than the cloud stores.
+    SequenceOutOfRange,
+    /// A different record is already stored for this lock and sequence number.
+    ConflictingRecord,
+    /// The record does not link to the lock's stored records before or after it.
+    BrokenChain,
+    /// A code this build does not know (a newer cloud).
+    #[serde(other)]
+    Unknown,
 }
 
 /// One verified lock event record, from
@@ -545,6 +578,7 @@ pub struct LockEventView {
 
 /// A token response from `POST /oauth/token` (RFC 6749 §5.1).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The bearer access token.
     pub access_token: String,
@@ -566,6 +600,7 @@ impl std::fmt::Debug for TokenResponse {
 
 /// An OAuth2 error body (RFC 6749 §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
     pub error: String,
@@ -589,3 +624,6 @@ impl std::fmt::Debug for VerifyEmailRequest {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

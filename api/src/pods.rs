@@ -29,6 +29,7 @@ use super::LockRef;
 
 /// A member to add: their name and e-mail (an account is found or invited by e-mail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PodMemberInput {
     /// Full name.
@@ -68,6 +69,7 @@ pub struct SetPodLocksRequest {
 
 /// Where a member or guest stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PodPersonStatus {
@@ -83,6 +85,7 @@ pub enum PodPersonStatus {
 
 /// A member of a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PodMemberView {
     /// Id of the membership in this pod (to remove it).
@@ -99,6 +102,7 @@ pub struct PodMemberView {
 
 /// A pod, as its admins and members see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PodView {
     /// Pod id.
@@ -137,6 +141,7 @@ pub struct InviteGuestRequest {
 
 /// A guest and their rights, for the member who invited them and the site's admins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuestView {
     /// Guest id (in this pod).
@@ -184,6 +189,7 @@ impl std::fmt::Debug for RedeemInvitationRequest {
 
 /// A person's part in a pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PodRole {
@@ -196,6 +202,7 @@ pub enum PodRole {
 /// One pod the caller belongs to, with their rights there (`GET /api/v1/me/pods`, and the
 /// answer to a redeemed invitation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyPodView {
     /// Pod id.

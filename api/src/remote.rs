@@ -56,6 +56,7 @@ impl std::fmt::Debug for SetRemotePinRequest {
 
 /// `GET /api/v1/me/remote-pin`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemotePinStatus {
     /// A PIN is set.
@@ -64,7 +65,9 @@ pub struct RemotePinStatus {
     pub failures: u32,
     /// Locked after too many wrong tries: set it again with the password.
     pub locked: bool,
-    /// Seconds until the next try is checked (after 5 wrong tries), if waiting.
+    /// Seconds until the next try is checked (after 5 wrong tries), if waiting (the apps see
+    /// it as `retry_after_seconds`, like the error's).
+    #[cfg_attr(feature = "uniffi", uniffi(name = "retry_after_seconds"))]
     pub retry_after: Option<u64>,
 }
 
@@ -231,6 +234,7 @@ pub struct RemoteOpenResponse {
 
 /// A lock the caller may open remotely, from `GET /api/v1/me/remote-locks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemoteLockView {
     /// Site id.
@@ -277,6 +281,7 @@ impl std::fmt::Debug for IqCodeSecretView {
 /// asked themselves, otherwise by e-mail to their address (an admin never sees it). The cloud
 /// keeps only a verifier and cannot show it again.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeypadPinResponse {
     /// The person.
@@ -289,6 +294,7 @@ pub struct KeypadPinResponse {
 
 /// How a new keypad PIN reaches the person it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PinDelivery {

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use keyway_core::admin::AdminClient;
-use keyway_core::import::{ImportInfo, ImportStage};
+use keyway_core::import::{ImportReport, ImportState};
 
 use crate::tenant::open_phone;
 
@@ -86,7 +86,7 @@ pub async fn import_with_progress(
     admin: &AdminClient,
     site_id: u32,
     csv: Vec<u8>,
-) -> anyhow::Result<ImportInfo> {
+) -> anyhow::Result<ImportReport> {
     let import_id = admin.start_import(site_id, csv).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -97,7 +97,7 @@ pub async fn import_with_progress(
         let report = admin.import_progress(site_id, import_id).await?;
         bar.set_length(u64::from(report.total_rows));
         bar.set_position(u64::from(report.processed_rows));
-        if matches!(report.stage, ImportStage::Done | ImportStage::Failed) {
+        if matches!(report.state, ImportState::Done | ImportState::Failed) {
             bar.finish_and_clear();
             return Ok(report);
         }
@@ -106,11 +106,11 @@ pub async fn import_with_progress(
 }
 
 /// The report as people read it: the counts, then each failed row.
-pub fn report_lines(report: &ImportInfo) -> Vec<String> {
+pub fn report_lines(report: &ImportReport) -> Vec<String> {
     let what = if report.dry_run {
         "Dry run (nothing written)".to_string()
     } else {
-        format!("Import {} {}", report.import_id, stage_name(report.stage))
+        format!("Import {} {}", report.import_id, stage_name(report.state))
     };
     let mut lines = vec![format!(
         "{what}: {} row(s): {} imported, {} already on the site (skipped), {} failed",
@@ -131,31 +131,31 @@ pub fn report_lines(report: &ImportInfo) -> Vec<String> {
     lines
 }
 
-fn stage_name(stage: ImportStage) -> &'static str {
+fn stage_name(stage: ImportState) -> &'static str {
     match stage {
-        ImportStage::Queued => "queued",
-        ImportStage::Running => "running",
-        ImportStage::Done => "done",
-        ImportStage::Failed => "failed",
+        ImportState::Queued => "queued",
+        ImportState::Running => "running",
+        ImportState::Done => "done",
+        ImportState::Failed => "failed",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyway_core::import::FailedRowInfo;
+    use keyway_core::import::FailedRow;
 
     #[test]
     fn the_report_lists_counts_then_each_failed_row() {
-        let report = ImportInfo {
+        let report = ImportReport {
             import_id: 7,
-            stage: ImportStage::Done,
+            state: ImportState::Done,
             dry_run: false,
             total_rows: 3,
             processed_rows: 3,
             imported: 1,
             skipped_existing: 1,
-            failed_rows: vec![FailedRowInfo {
+            failed_rows: vec![FailedRow {
                 row: 4,
                 email: "nope".into(),
                 reason: "bad_email".into(),

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use keyway_cloud::{CloudConfig, RunningCloud};
-use keyway_core::admin::SiteRole;
+use keyway_core::admin::Role;
 use keyway_core::platform::{file_secure_store, software_device_signer};
 use keyway_core::simulator::{
     install_simulated_lock, log_in_with_password, InstalledLock, SimulatedRadio,
@@ -180,12 +180,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 }
                 let tenant = admin
                     .admin()
-                    .add_person(
-                        site.site_id,
-                        TENANT.0.into(),
-                        TENANT.1.into(),
-                        SiteRole::User,
-                    )
+                    .add_person(site.site_id, TENANT.0.into(), TENANT.1.into(), Role::User)
                     .await?;
                 admin
                     .admin()

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Context};
 use keyway_cloud::pods::invitations::find_code;
 use keyway_cloud::RunningCloud;
-use keyway_core::pods::PodMember;
+use keyway_core::pods::PodMemberInput;
 use keyway_core::simulator::{log_in_with_password, InstalledLock, SimulatedRadio};
 use keyway_core::unlock::BleTransport;
 use keyway_core::Keyway;
@@ -56,7 +56,7 @@ pub async fn run(steps: &mut Steps, demo: PodsDemo<'_>) -> anyhow::Result<()> {
         .run(
             "the admin creates a pod: the tenant as member, the front door as its lock",
             async {
-                let member = PodMember {
+                let member = PodMemberInput {
                     name: "Tess Tenant".into(),
                     email: demo.member_email.into(),
                 };

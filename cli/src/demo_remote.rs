@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use keyway_cloud::remote::keypad::find_pin;
 use keyway_cloud::RunningCloud;
-use keyway_core::remote::{RemoteGate, RemoteReport};
+use keyway_core::remote::{PinDelivery, RemoteGate, RemoteReport};
 use keyway_core::simulator::{
     install_simulated_iq, simulated_biometric, InstalledLock, SimulatedWebBrowser,
 };
@@ -202,7 +202,7 @@ pub async fn run(
                     .remote()
                     .new_keypad_pin(site_id, cleaner.user_id)
                     .await?;
-                if made.pin.is_some() || !made.text_message {
+                if made.pin.is_some() || made.delivery != PinDelivery::TextMessage {
                     return Err(anyhow!("the cleaner's PIN did not go to their phone"));
                 }
                 let phone = cleaner.phone.unwrap_or_default();
@@ -229,7 +229,7 @@ pub async fn run(
                     .remote()
                     .new_keypad_pin(site_id, tenant.user_id)
                     .await?;
-                if made.pin.is_some() || !made.emailed {
+                if made.pin.is_some() || made.delivery != PinDelivery::Emailed {
                     return Err(anyhow!("the admin was shown the tenant's PIN"));
                 }
                 let (_, keypad) = wait_for_mail(cloud, tenant.email, find_pin).await?;

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+// The integration tests' helpers: this benchmark uses a few of them.
+#[allow(dead_code)]
 #[path = "../tests/api/api_support/mod.rs"]
 mod api_support;
 

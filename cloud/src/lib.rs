@@ -4,6 +4,7 @@
 //! keys and lock events, behind OAuth2 (authorization code + PKCE) and a JSON API. State lives
 //! in one SQLite file. The OpenAPI document at `/openapi.json` is generated from the routes.
 
+#![deny(unreachable_pub)]
 #![deny(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
@@ -257,6 +258,9 @@ pub enum StartError {
     /// The public URL cannot be served safely (its message names the fix).
     #[error(transparent)]
     PublicUrl(#[from] public_url::PublicUrlError),
+    /// The e-mail settings are unusable (its message names the fix).
+    #[error(transparent)]
+    Email(#[from] email::EmailError),
 }
 
 /// Checks the public URL (defaulting to `http://<addr>`), warns when cookies cannot be
@@ -293,10 +297,7 @@ pub async fn start(
         public_url::check_public_url(url)?;
     }
     let store = Store::open(&config.data_dir, &config.key)?;
-    let mail = email::Mailer::new(&config.email).map_err(|error| StoreError::Directory {
-        path: "e-mail settings".into(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string()),
-    })?;
+    let mail = email::Mailer::new(&config.email)?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| StoreError::Directory {

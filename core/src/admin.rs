@@ -1,5 +1,8 @@
 //! Site administration from the app or the CLI: sites, people and roles, locks, access
 //! groups. The cloud enforces who may do what; a refusal comes back as `NotAllowed`.
+//!
+//! People, their pages and access groups reach the app as keyway-api's own types (re-exported
+//! here), not as copies.
 
 use std::sync::Arc;
 
@@ -10,52 +13,20 @@ use keyway_api::endpoints::{
     ListPeople, NoBody, NoContent, RemovePerson, SetGroupMembers, UpdatePerson,
 };
 use keyway_api::{
-    AccessGroupView, AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
-    CreateLockRequest, CreateSiteRequest, LockView, PeopleQuery, PersonStatus, PersonView, Profile,
-    Role, SetGroupMembersRequest, UpdatePersonRequest, WindowDto,
+    AddPersonRequest, AttachIqRequest, CreateAccessGroupRequest, CreateIqRequest,
+    CreateLockRequest, CreateSiteRequest, LockView, PeopleQuery, ScheduleWindow,
+    SetGroupMembersRequest, UpdatePersonRequest,
 };
 
+pub use keyway_api::{AccessGroupView, PeoplePage, PersonStatus, PersonView, Profile, Role};
+
 use crate::client::Context;
-use crate::ffi::ScheduleWindowInfo;
 use crate::runtime::on_core_runtime;
 use crate::KeywayError;
 
-/// A person's role on a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SiteRole {
-    /// One per site.
-    Owner,
-    /// Manages people, groups and hardware.
-    Admin,
-    /// Manages super users and users.
-    SuperUser,
-    /// Opens doors.
-    User,
-}
-
-impl From<SiteRole> for Role {
-    fn from(role: SiteRole) -> Self {
-        match role {
-            SiteRole::Owner => Role::Owner,
-            SiteRole::Admin => Role::Admin,
-            SiteRole::SuperUser => Role::SuperUser,
-            SiteRole::User => Role::User,
-        }
-    }
-}
-
-impl From<Role> for SiteRole {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Owner => SiteRole::Owner,
-            Role::Admin => SiteRole::Admin,
-            Role::SuperUser => SiteRole::SuperUser,
-            Role::User => SiteRole::User,
-        }
-    }
-}
-
-/// A site.
+/// A site. A view of keyway-api's `SiteView` rather than the type itself: the app gets the
+/// authority public key as its bytes (to provision locks), not as the base64 text of the wire,
+/// and not the UTC offset it just chose.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SiteInfo {
     /// Site id.
@@ -66,42 +37,10 @@ pub struct SiteInfo {
     pub authority_public_key: Vec<u8>,
 }
 
-/// A person on a site.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PersonInfo {
-    /// Account id.
-    pub user_id: u32,
-    /// E-mail; `None` for a tag profile.
-    pub email: Option<String>,
-    /// Name.
-    pub name: String,
-    /// Phone number (E.164), if known.
-    pub phone: Option<String>,
-    /// Role.
-    pub role: SiteRole,
-    /// Added by e-mail and not yet claimed: their digital keys and remote opening wait until
-    /// they sign up with that address and verify it.
-    pub invited: bool,
-    /// A tag profile: no account and no app; opens with a tag or a keypad PIN, and the site
-    /// keeps the name and phone.
-    pub tag_profile: bool,
-}
-
-impl From<PersonView> for PersonInfo {
-    fn from(person: PersonView) -> Self {
-        Self {
-            user_id: person.user_id,
-            email: person.email,
-            name: person.name,
-            phone: person.phone,
-            role: person.role.into(),
-            invited: person.status == PersonStatus::Invited,
-            tag_profile: person.profile == Profile::Tag,
-        }
-    }
-}
-
-/// Which people to list, and from where: every field may be left out.
+/// Which people to list, and from where: every field may be left out. The core's own record
+/// rather than keyway-api's `PeopleQuery`: that one is the URL's query, with the URL's names
+/// (`q`) and the cloud's filter values; the app asks yes-or-no questions (`invited`,
+/// `tag_profiles`) and the core turns them into that query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct PeopleListRequest {
     /// People on the page: 1 to 500 (the cloud's default, 50, when absent).
@@ -112,22 +51,11 @@ pub struct PeopleListRequest {
     /// Only people whose name or e-mail contains this text, ignoring case.
     pub search: Option<String>,
     /// Only people with this role.
-    pub role: Option<SiteRole>,
+    pub role: Option<Role>,
     /// Only those invited who have not used Keyway yet (`true`), or only the others (`false`).
     pub invited: Option<bool>,
     /// Only tag profiles (`true`), or only user profiles (`false`).
     pub tag_profiles: Option<bool>,
-}
-
-/// One page of a site's people, ordered by name.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PeoplePageInfo {
-    /// This page's people.
-    pub people: Vec<PersonInfo>,
-    /// Pass it as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// How many people match the filters on all pages together.
-    pub total: u64,
 }
 
 impl PeopleListRequest {
@@ -137,7 +65,7 @@ impl PeopleListRequest {
             limit: self.limit,
             cursor: self.cursor.clone(),
             q: self.search.clone(),
-            role: self.role.map(Role::from),
+            role: self.role,
             status: self.invited.map(|invited| {
                 if invited {
                     PersonStatus::Invited
@@ -150,19 +78,6 @@ impl PeopleListRequest {
                 .map(|tags| if tags { Profile::Tag } else { Profile::User }),
         }
     }
-}
-
-/// An access group.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AccessGroupInfo {
-    /// Group id.
-    pub group_id: u32,
-    /// Name.
-    pub name: String,
-    /// Locks.
-    pub lock_ids: Vec<u32>,
-    /// People.
-    pub user_ids: Vec<u32>,
 }
 
 /// Administration of sites.
@@ -224,22 +139,21 @@ impl AdminClient {
     }
 
     /// Adds a person by e-mail. An address without a verified account is sent an invitation;
-    /// the person's rights take effect once they sign up and verify it (`invited` says so).
+    /// the person's rights take effect once they sign up and verify it (`status` says so).
     pub async fn add_person(
         &self,
         site_id: u32,
         email: String,
         name: String,
-        role: SiteRole,
-    ) -> Result<PersonInfo, KeywayError> {
+        role: Role,
+    ) -> Result<PersonView, KeywayError> {
         let request = AddPersonRequest {
             email: Some(email),
             name,
-            role: role.into(),
+            role,
             phone: None,
         };
-        let person = self.call(AddPerson { site_id }, request).await?;
-        Ok(person.into())
+        self.call(AddPerson { site_id }, request).await
     }
 
     /// Adds a person without an e-mail (a tag profile): no account and no app; they open with
@@ -249,15 +163,14 @@ impl AdminClient {
         site_id: u32,
         name: String,
         phone: Option<String>,
-    ) -> Result<PersonInfo, KeywayError> {
+    ) -> Result<PersonView, KeywayError> {
         let request = AddPersonRequest {
             email: None,
             name,
             role: Role::User,
             phone,
         };
-        let person = self.call(AddPerson { site_id }, request).await?;
-        Ok(person.into())
+        self.call(AddPerson { site_id }, request).await
     }
 
     /// One page of the site's people (owner, admins and super users may list them), ordered
@@ -268,17 +181,12 @@ impl AdminClient {
         &self,
         site_id: u32,
         request: PeopleListRequest,
-    ) -> Result<PeoplePageInfo, KeywayError> {
+    ) -> Result<PeoplePage, KeywayError> {
         let endpoint = ListPeople {
             site_id,
             query: request.query(),
         };
-        let page = self.call(endpoint, NoBody).await?;
-        Ok(PeoplePageInfo {
-            people: page.people.into_iter().map(PersonInfo::from).collect(),
-            next_cursor: page.next_cursor,
-            total: page.total,
-        })
+        self.call(endpoint, NoBody).await
     }
 
     /// Removes a person from the site; their keys there are revoked.
@@ -356,29 +264,15 @@ impl AdminClient {
         name: String,
         lock_ids: Vec<u32>,
         user_ids: Vec<u32>,
-        schedule: Vec<ScheduleWindowInfo>,
-    ) -> Result<AccessGroupInfo, KeywayError> {
-        let schedule = schedule
-            .into_iter()
-            .map(|w| WindowDto {
-                days: w.days,
-                start_minute: w.start_minute,
-                end_minute: w.end_minute,
-            })
-            .collect();
+        schedule: Vec<ScheduleWindow>,
+    ) -> Result<AccessGroupView, KeywayError> {
         let request = CreateAccessGroupRequest {
             name,
             lock_ids,
             user_ids,
             schedule,
         };
-        let group = self.call(CreateAccessGroup { site_id }, request).await?;
-        Ok(AccessGroupInfo {
-            group_id: group.group_id,
-            name: group.name,
-            lock_ids: group.lock_ids,
-            user_ids: group.user_ids,
-        })
+        self.call(CreateAccessGroup { site_id }, request).await
     }
 
     /// Replaces the people of an access group; those removed lose their keys at once.

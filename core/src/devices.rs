@@ -6,6 +6,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::endpoints::RegisterDevice;
+pub use keyway_api::DeviceView;
 use keyway_api::RegisterDeviceRequest;
 
 use crate::client::Context;
@@ -13,17 +14,6 @@ use crate::runtime::on_core_runtime;
 use crate::{logging, KeywayError};
 
 const DEVICE_ID: &str = "device_id";
-
-/// A registered device.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct DeviceInfo {
-    /// Device id at the cloud.
-    pub device_id: u32,
-    /// Name.
-    pub name: String,
-    /// Platform.
-    pub platform: String,
-}
 
 /// Device registration.
 #[derive(uniffi::Object)]
@@ -58,7 +48,7 @@ pub(crate) async fn registered_device_id(context: &Context) -> Result<u32, Keywa
 #[uniffi::export]
 impl DevicesClient {
     /// Registers this device's key with the account (again is harmless).
-    pub async fn register(&self) -> Result<DeviceInfo, KeywayError> {
+    pub async fn register(&self) -> Result<DeviceView, KeywayError> {
         let context = Arc::clone(&self.context);
         tracing::info!(
             platform = self.context.config.platform.as_str(),
@@ -77,11 +67,7 @@ impl DevicesClient {
                 .set_meta(DEVICE_ID, Some(device.device_id.to_string()))
                 .await?;
             tracing::info!(device_id = device.device_id, "device registered");
-            Ok(DeviceInfo {
-                device_id: device.device_id,
-                name: device.name,
-                platform: device.platform,
-            })
+            Ok(device)
         })
         .await
         .inspect_err(|error| logging::error("device registration", error))

@@ -16,6 +16,7 @@
 //!
 //! Apps build without features: what they ship holds neither.
 
+#![deny(unreachable_pub)]
 #![deny(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,

@@ -13,24 +13,27 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::endpoints::{
-    IqCodeSecrets, NewKeypadPin as NewKeypadPinEndpoint, NoBody, RegisterBiometricKey,
-    RemoteChallenge, RemoteLocks, RemoteOpen, RemotePin, SetRemotePin,
+    IqCodeSecrets, NewKeypadPin, NoBody, RegisterBiometricKey, RemoteChallenge, RemoteLocks,
+    RemoteOpen, RemotePin, SetRemotePin,
 };
 use keyway_api::remote::{
-    biometric_enrolment_message, remote_gate_message, BiometricKeyView, PinDelivery,
+    biometric_enrolment_message, remote_gate_message, BiometricKeyView,
     RegisterBiometricKeyRequest, RemoteChallengeRequest, RemoteCommand, RemoteGate as GateBody,
-    RemoteLockView, RemoteOpenRequest, RemoteOpenResponse, SetRemotePinRequest,
+    RemoteOpenRequest, RemoteOpenResponse, SetRemotePinRequest,
 };
+pub use keyway_api::remote::{KeypadPinResponse, PinDelivery, RemoteLockView, RemotePinStatus};
 use keyway_protocol::RefusalReason;
 
 use crate::client::Context;
 use crate::devices::registered_device_id;
-use crate::ffi::{IqCode, LockRefusal, RefusalAdvice};
+use crate::ffi::{IqCode, RefusalAdvice};
 use crate::platform::{signature_to_fixed, DeviceSigner, SecureStore, UserVerifier};
 use crate::runtime::on_core_runtime;
 use crate::{logging, KeywayError};
 
-/// How the person confirms a remote command.
+/// How the person confirms a remote command. The core's own enum rather than keyway-api's
+/// `RemoteGate`: the app hands over the PIN or asks for the biometric prompt, and the core
+/// fetches the challenge and signs it (the wire's signature and ids are the core's business).
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum RemoteGate {
     /// The app PIN (sent to the cloud, never stored on the phone).
@@ -52,7 +55,9 @@ impl std::fmt::Debug for RemoteGate {
     }
 }
 
-/// What the lock did, and where the time went.
+/// What the lock did, and where the time went. A view of keyway-api's `RemoteOpenResponse`,
+/// not the type itself: the refusal as the lock's [`RefusalReason`] (not its wire code) with
+/// the advice that goes with it, and the timing flattened into plain fields.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RemoteReport {
     /// The lock.
@@ -60,7 +65,7 @@ pub struct RemoteReport {
     /// Whether it did it.
     pub granted: bool,
     /// Why not, when it did not.
-    pub refusal: Option<LockRefusal>,
+    pub refusal: Option<RefusalReason>,
     /// The refusal in words.
     pub refusal_message: Option<String>,
     /// What to do about the refusal.
@@ -85,7 +90,7 @@ impl From<RemoteOpenResponse> for RemoteReport {
         Self {
             lock_id: response.lock_id,
             granted: response.granted,
-            refusal: refusal.map(LockRefusal::from),
+            refusal,
             refusal_message: response.reason,
             advice: refusal.map(RefusalAdvice::from),
             event_seq: response.event_seq,
@@ -98,74 +103,9 @@ impl From<RemoteOpenResponse> for RemoteReport {
     }
 }
 
-/// A lock the person may open remotely.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct RemoteLockInfo {
-    /// Site id.
-    pub site_id: u32,
-    /// Site name.
-    pub site_name: String,
-    /// Lock id.
-    pub lock_id: u32,
-    /// Lock name.
-    pub name: String,
-    /// Its IQ.
-    pub iq_id: u32,
-    /// Whether the IQ is online now.
-    pub iq_online: bool,
-    /// Remote office mode is allowed too.
-    pub office_mode: bool,
-}
-
-impl From<RemoteLockView> for RemoteLockInfo {
-    fn from(view: RemoteLockView) -> Self {
-        Self {
-            site_id: view.site_id,
-            site_name: view.site_name,
-            lock_id: view.lock_id,
-            name: view.name,
-            iq_id: view.iq_id,
-            iq_online: view.iq_online,
-            office_mode: view.office_mode,
-        }
-    }
-}
-
-/// The app PIN's state.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PinStatus {
-    /// A PIN is set.
-    pub set: bool,
-    /// Wrong tries since the last right one.
-    pub failures: u32,
-    /// Locked: set it again with the account password.
-    pub locked: bool,
-    /// Seconds before the next try is checked, if waiting.
-    pub retry_after_seconds: Option<u64>,
-}
-
-/// A keypad PIN just made. Its `Debug` leaves the PIN out.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct NewKeypadPin {
-    /// The six digits: set only when the person asked for their own PIN. Show it once.
-    pub pin: Option<String>,
-    /// The PIN was e-mailed to its person (somebody else asked for it).
-    pub emailed: bool,
-    /// The PIN went by text message to its person's phone (somebody else asked for it).
-    pub text_message: bool,
-}
-
-impl std::fmt::Debug for NewKeypadPin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewKeypadPin")
-            .field("shown", &self.pin.is_some())
-            .field("emailed", &self.emailed)
-            .field("text_message", &self.text_message)
-            .finish()
-    }
-}
-
-/// The current code of one IQ, for the web page.
+/// The current code of one IQ, for the web page: the core's own record, joining the IQ named
+/// by keyway-api's `IqCodeSecretView` (without its secret, which stays in the secure store)
+/// with the protocol's [`IqCode`] computed from it now.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IqCodeInfo {
     /// Site id.
@@ -369,18 +309,9 @@ impl RemoteClient {
     }
 
     /// Whether an app PIN is set, and whether it is waiting or locked.
-    pub async fn pin_status(&self) -> Result<PinStatus, KeywayError> {
+    pub async fn pin_status(&self) -> Result<RemotePinStatus, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            let status = context.call(&RemotePin {}, &NoBody).await?;
-            Ok(PinStatus {
-                set: status.set,
-                failures: status.failures,
-                locked: status.locked,
-                retry_after_seconds: status.retry_after,
-            })
-        })
-        .await
+        on_core_runtime(async move { context.call(&RemotePin {}, &NoBody).await }).await
     }
 
     /// Registers `signer`, the biometric-bound key of this (registered) device, after the
@@ -463,13 +394,9 @@ impl RemoteClient {
     }
 
     /// The locks this person may open remotely, with their IQ's state.
-    pub async fn locks(&self) -> Result<Vec<RemoteLockInfo>, KeywayError> {
+    pub async fn locks(&self) -> Result<Vec<RemoteLockView>, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            let locks = context.call(&RemoteLocks {}, &NoBody).await?;
-            Ok(locks.into_iter().map(RemoteLockInfo::from).collect())
-        })
-        .await
+        on_core_runtime(async move { context.call(&RemoteLocks {}, &NoBody).await }).await
     }
 
     /// Fetches this person's IQ-code secrets for this device into the secure store (one per
@@ -510,34 +437,27 @@ impl RemoteClient {
     /// Makes a new keypad PIN for a person of the site (themselves, or someone the caller's
     /// role manages). It reaches only that person, once: `pin` is set when they asked for
     /// their own (or for a tag profile without a phone, whose PIN the site hands over); for
-    /// anybody else's it goes by text message to the phone they set (`text_message`) or by
-    /// e-mail (`emailed`) and is never shown here.
+    /// anybody else's it goes by text message to the phone they set or by e-mail (`delivery`)
+    /// and is never shown here.
     /// The cloud cannot show it again, only make a new one.
     pub async fn new_keypad_pin(
         &self,
         site_id: u32,
         user_id: u32,
-    ) -> Result<NewKeypadPin, KeywayError> {
+    ) -> Result<KeypadPinResponse, KeywayError> {
         let context = Arc::clone(&self.context);
         on_core_runtime(async move {
             let response = context
-                .call(&NewKeypadPinEndpoint { site_id, user_id }, &NoBody)
+                .call(&NewKeypadPin { site_id, user_id }, &NoBody)
                 .await?;
-            let emailed = response.delivery == PinDelivery::Emailed;
-            let text_message = response.delivery == PinDelivery::TextMessage;
             tracing::info!(
                 site_id,
                 user_id,
-                emailed,
-                text_message,
+                delivery = ?response.delivery,
                 shown = response.pin.is_some(),
                 "keypad PIN made"
             );
-            Ok(NewKeypadPin {
-                pin: response.pin,
-                emailed,
-                text_message,
-            })
+            Ok(response)
         })
         .await
         .inspect_err(|error| logging::error("keypad PIN", error))

@@ -30,7 +30,7 @@ fn runtime() -> Result<&'static Runtime, KeywayError> {
 /// Runs `work` on the core's runtime and waits for it from any executor (a tokio one or
 /// not). Cancelling the call (the app cancels its coroutine or task, so the binding drops
 /// this future) aborts `work` at its next await point: nothing runs on behind the app's back.
-pub async fn on_core_runtime<T: Send + 'static>(
+pub(crate) async fn on_core_runtime<T: Send + 'static>(
     work: impl Future<Output = Result<T, KeywayError>> + Send + 'static,
 ) -> Result<T, KeywayError> {
     let mut task = AbortOnDrop(runtime()?.spawn(work));
@@ -54,7 +54,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// Runs blocking work (SQLite, file I/O, the secure store) on the core's blocking pool, off
 /// the async threads, and waits for it from any executor.
-pub async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeywayError> + Send + 'static,
 ) -> Result<T, KeywayError> {
     runtime()?

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::endpoints::{NoBody, SyncKeys};
+pub use keyway_api::LockRef;
 use keyway_protocol::mailbox::MailboxAddress;
 use keyway_protocol::message::{mailbox_budget, MAILBOX_ENTRY_OVERHEAD, MAX_MAILBOX_UPDATES};
 use keyway_protocol::{Command, SignedCredential};
@@ -17,16 +18,9 @@ use crate::local_store::StoredKey;
 use crate::runtime::on_core_runtime;
 use crate::{logging, unlock, KeywayError};
 
-/// A lock a key opens.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct LockInfo {
-    /// Lock id.
-    pub lock_id: u32,
-    /// Name.
-    pub name: String,
-}
-
-/// A digital key, for the wallet screen.
+/// A digital key, for the wallet screen. A view of keyway-api's `DigitalKeyView`, not the
+/// type itself: it adds whether the key is valid now on this phone's clock, and leaves out the
+/// signed credential (base64), which the core keeps and presents to locks itself.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct KeyInfo {
     /// Credential id.
@@ -36,7 +30,7 @@ pub struct KeyInfo {
     /// Site name.
     pub site_name: String,
     /// Locks it opens.
-    pub locks: Vec<LockInfo>,
+    pub locks: Vec<LockRef>,
     /// Valid from (Unix seconds).
     pub not_before: i64,
     /// Valid until (Unix seconds).
@@ -97,7 +91,7 @@ fn key_info(key: &StoredKey, now: i64) -> KeyInfo {
         locks: key
             .locks
             .iter()
-            .map(|(lock_id, name)| LockInfo {
+            .map(|(lock_id, name)| LockRef {
                 lock_id: *lock_id,
                 name: name.clone(),
             })

@@ -16,6 +16,8 @@
 //! into its children), and `PRAGMA foreign_key_check` must find nothing before it commits;
 //! foreign keys are back on afterwards, whatever happened.
 
+#![deny(unreachable_pub)]
+
 use rusqlite::{Connection, OptionalExtension};
 
 /// One migration: a name for the logs and errors, and the SQL batch it runs.

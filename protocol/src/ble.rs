@@ -13,11 +13,6 @@ pub const NOTIFY_CHARACTERISTIC_UUID: &str = "6b657977-6179-4c6b-8000-0000000000
 /// The ATT MTU most phones negotiate with a lock.
 pub const TYPICAL_ATT_MTU: usize = 185;
 
-/// The service data a lock advertises: its id.
-pub fn advertised_service_data(lock_id: u32) -> [u8; 4] {
-    lock_id.to_be_bytes()
-}
-
 /// The lock id in advertised service data, if well-formed.
 pub fn lock_id_from_service_data(data: &[u8]) -> Option<u32> {
     data.try_into().ok().map(u32::from_be_bytes)

@@ -19,8 +19,10 @@ pub const IQ_CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 pub const MIN_IQ_SECRET_LEN: usize = 16;
 const LABEL: &[u8] = b"KEYWAY-IQ-CODE-V1";
 
-/// A code and the time step it belongs to.
+/// A code, the time step it belongs to, and how long it stays current (the apps see it as
+/// it is, feature `uniffi`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IqCode {
     /// The five characters.
     pub code: String,

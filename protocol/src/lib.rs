@@ -12,8 +12,13 @@
 //! - [`event`]: the lock's signed, hash-chained event records;
 //! - [`mailbox`]: cloud-signed updates a phone carries to an offline lock.
 //!
+//! With the `uniffi` feature (enabled by the phone core), the types the apps see as they are
+//! ([`ScheduleWindow`], [`RefusalReason`], [`iq_code::IqCode`]) derive UniFFI's traits, so the
+//! core exports them without a copy.
+//!
 //! Crypto is `ring` only: P-256 ECDSA and ECDH, HKDF-SHA256, AES-256-GCM, HMAC-SHA256.
 
+#![deny(unreachable_pub)]
 #![deny(clippy::indexing_slicing)]
 #![deny(
     clippy::cast_possible_truncation,
@@ -48,3 +53,8 @@ pub use handshake::session::LockAnswer;
 pub use keys::{PublicKey, SigningKey};
 pub use refusal::RefusalReason;
 pub use schedule::ScheduleWindow;
+
+// With the `uniffi` feature, the types that derive UniFFI traits here are this crate's
+// namespace in the generated bindings (`keyway_protocol`), used by the core's exports.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

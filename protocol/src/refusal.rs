@@ -1,7 +1,9 @@
 //! Why a lock refused: one distinct code per rule, carried in the sealed response and logged.
 
-/// A lock's reason for refusing a request. The numbers are the wire codes.
+/// A lock's reason for refusing a request, one case per rule the lock enforces. The numbers
+/// are the wire codes. The apps see this enum as it is (feature `uniffi`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[repr(u8)]
 pub enum RefusalReason {
     /// Frames or message could not be parsed.

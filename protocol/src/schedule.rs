@@ -6,8 +6,12 @@ use crate::ProtocolError;
 pub const MINUTES_PER_DAY: u16 = 24 * 60;
 
 /// One weekly window: on the days in `days`, from `start_minute` (inclusive) to `end_minute`
-/// (exclusive), in the site's local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (exclusive), in the site's local time. The same type is in digital keys, in the cloud's
+/// REST bodies and in the app's bindings; one received from outside is checked with
+/// [`ScheduleWindow::new`] before use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleWindow {
     /// Bit 0 = Monday … bit 6 = Sunday.
     pub days: u8,

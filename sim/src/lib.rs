@@ -10,6 +10,7 @@
 //! - [`link`]: an in-process BLE link with an ATT MTU and latencies;
 //! - [`iq`]: the IQ hub, its WebSocket to the cloud, and its radio to the locks.
 
+#![deny(unreachable_pub)]
 #![deny(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,

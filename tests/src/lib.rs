@@ -11,7 +11,7 @@ use std::time::Duration;
 use keyway_cloud::auth::verification;
 use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::{CloudConfig, RunningCloud};
-use keyway_core::admin::{AccessGroupInfo, SiteInfo, SiteRole};
+use keyway_core::admin::{AccessGroupView, Role, SiteInfo};
 use keyway_core::platform::{file_secure_store, software_device_signer};
 use keyway_core::simulator::{
     install_simulated_lock, log_in_with_password, InstalledLock, SimulatedRadio,
@@ -158,14 +158,14 @@ impl World {
 impl Site {
     /// Adds a person with `role` by e-mail; returns their id. They claim it by signing up
     /// with that address ([`World::person`]).
-    pub async fn add(&self, email: &str, role: SiteRole) -> u32 {
+    pub async fn add(&self, email: &str, role: Role) -> u32 {
         let admin = self.owner.admin();
         let person = admin.add_person(self.info.site_id, email.into(), email.into(), role);
         person.await.unwrap().user_id
     }
 
     /// An access group opening the first lock of the site to `user_id` at any time.
-    pub async fn grant_first_lock(&self, user_id: u32) -> AccessGroupInfo {
+    pub async fn grant_first_lock(&self, user_id: u32) -> AccessGroupView {
         let admin = self.owner.admin();
         let group = admin.create_access_group(
             self.info.site_id,

@@ -4,13 +4,14 @@
 // through the cloud's login form, registers, syncs its key, opens the door over the simulated
 // radio and uploads the lock's event.
 
+import com.keyway.api.PersonStatus
+import com.keyway.api.SiteRole
 import com.keyway.core.BleTransport
 import com.keyway.core.Keyway
 import com.keyway.core.KeywayConfig
 import com.keyway.core.KeywayException
 import com.keyway.core.PlatformException
 import com.keyway.core.SecureStore
-import com.keyway.core.SiteRole
 import com.keyway.core.fileSecureStore
 import com.keyway.core.installSimulatedLocks
 import com.keyway.core.logInWithPassword
@@ -92,7 +93,7 @@ fun cloudFlowTests(suite: TestSuite) {
             val (front, back) = locks.lockIds()
             val tenant = admin.admin().addPerson(site.siteId, tenantEmail, "Tenant", SiteRole.USER)
             assertEquals(SiteRole.USER, tenant.role)
-            assertTrue(tenant.invited, "a new address is invited, not given an account")
+            assertEquals(PersonStatus.INVITED, tenant.status, "a new address is invited, not given an account")
             val group = admin.admin().createAccessGroup(site.siteId, "Tenants", listOf(front), listOf(tenant.userId), emptyList())
             assertEquals(listOf(tenant.userId), group.userIds)
 

@@ -6,14 +6,14 @@
 // holding the e-mails the cloud delivered), with simulated locks installed by
 // `installSimulatedLocks`.
 
+import com.keyway.api.PodMemberInput
+import com.keyway.api.PodPersonStatus
+import com.keyway.api.PodRole
+import com.keyway.protocol.RefusalReason
 import com.keyway.core.BleTransport
 import com.keyway.core.Keyway
 import com.keyway.core.KeywayConfig
-import com.keyway.core.LockRefusal
 import com.keyway.core.RefusalAdvice
-import com.keyway.core.PodMember
-import com.keyway.core.PodRole
-import com.keyway.core.PodStatus
 import com.keyway.core.fileSecureStore
 import com.keyway.core.installSimulatedLocks
 import com.keyway.core.logInWithPassword
@@ -59,18 +59,18 @@ fun podsTests(suite: TestSuite) {
             val (door, storage) = locks.lockIds()
             val memberEmail = "member-$run@kotlin.test"
             val member = person(cloud, memberEmail, locks.transport())
-            val pod = owner.pods().createPod(site.siteId, "Apartment 201", listOf(PodMember("Mia", memberEmail)), listOf(door))
+            val pod = owner.pods().createPod(site.siteId, "Apartment 201", listOf(PodMemberInput("Mia", memberEmail)), listOf(door))
             // Shown as invited until the member uses Keyway: adding an address tells nobody
             // whether it has an account.
-            assertEquals(PodStatus.INVITED, pod.members.single().status)
+            assertEquals(PodPersonStatus.INVITED, pod.members.single().status)
             member.devices().register()
             member.wallet().sync()
-            assertEquals(PodStatus.ACTIVE, owner.pods().pod(pod.podId).members.single().status)
+            assertEquals(PodPersonStatus.ACTIVE, owner.pods().pod(pod.podId).members.single().status)
 
             val now = System.currentTimeMillis() / 1000
             val guestEmail = "guest-$run@kotlin.test"
             val invited = member.pods().inviteGuest(pod.podId, guestEmail, listOf(door), now - 60, now + 3600)
-            assertEquals(PodStatus.INVITED, invited.status)
+            assertEquals(PodPersonStatus.INVITED, invited.status)
             assertFalse(invited.remoteOpening)
 
             val code = invitationCode(guestEmail)
@@ -86,14 +86,14 @@ fun podsTests(suite: TestSuite) {
             assertTrue(outside.isFailure, "no key outside the pod")
 
             locks.setLockClock(door, now + 3600 + 60)
-            assertEquals(LockRefusal.EXPIRED, guest.wallet().unlock(door).refusal)
+            assertEquals(RefusalReason.EXPIRED, guest.wallet().unlock(door).refusal)
             locks.setLockClock(door, System.currentTimeMillis() / 1000)
 
             member.pods().blockGuest(pod.podId, invited.guestId)
             member.wallet().sync()
             assertTrue(member.wallet().unlock(door).granted, "the member carries the block to the door")
             val blocked = guest.wallet().unlock(door)
-            assertEquals(LockRefusal.REVOKED, blocked.refusal)
+            assertEquals(RefusalReason.REVOKED, blocked.refusal)
             assertEquals(RefusalAdvice.SYNC_KEYS, blocked.advice, "the app is told to sync")
             assertNotNull(blocked.refusalMessage)
         }

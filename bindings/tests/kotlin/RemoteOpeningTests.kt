@@ -5,13 +5,13 @@
 // Needs a running cloud: the system property `keyway.cloud` (e.g. http://127.0.0.1:8080);
 // Main.kt registers these tests only when it is set.
 
+import com.keyway.api.SiteRole
 import com.keyway.core.DeviceSigner
 import com.keyway.core.Keyway
 import com.keyway.core.KeywayConfig
 import com.keyway.core.KeywayException
 import com.keyway.core.PlatformException
 import com.keyway.core.RemoteGate
-import com.keyway.core.SiteRole
 import com.keyway.core.UserVerifier
 import com.keyway.core.fileSecureStore
 import com.keyway.core.installSimulatedRemoteSite

@@ -1,7 +1,7 @@
 // A whole unlock through the bindings: site authority, simulated BLE locks, this phone's key.
 
+import com.keyway.protocol.RefusalReason
 import com.keyway.core.KeywayException
-import com.keyway.core.LockRefusal
 import com.keyway.core.SimulatedSite
 import com.keyway.core.inspectCredential
 import kotlinx.coroutines.runBlocking
@@ -53,12 +53,12 @@ fun simulatedSiteTests(suite: TestSuite) {
             val eventsBefore = site.lockEvents(2u).size
             val report = runBlocking { site.unlock(2u, key) }
             assertFalse(report.granted)
-            assertEquals(LockRefusal.NOT_IN_SCOPE, report.refusal)
+            assertEquals(RefusalReason.NOT_IN_SCOPE, report.refusal)
             assertNotNull(report.refusalMessage)
             val events = site.lockEvents(2u)
             assertEquals(eventsBefore + 1, events.size, "one event per attempt")
             assertFalse(events.last().granted)
-            assertEquals(LockRefusal.NOT_IN_SCOPE, events.last().refusal)
+            assertEquals(RefusalReason.NOT_IN_SCOPE, events.last().refusal)
         }
     }
 
@@ -70,9 +70,9 @@ fun simulatedSiteTests(suite: TestSuite) {
             site.setLockClock(1u, notAfter + 60)
             val report = runBlocking { site.unlock(1u, key) }
             assertFalse(report.granted)
-            assertEquals(LockRefusal.EXPIRED, report.refusal)
+            assertEquals(RefusalReason.EXPIRED, report.refusal)
             val events = site.lockEvents(1u)
-            assertEquals(LockRefusal.EXPIRED, events.last().refusal)
+            assertEquals(RefusalReason.EXPIRED, events.last().refusal)
             assertTrue(events.last().time in (notAfter + 60)..(notAfter + 70), "event time is the lock's clock: ${events.last().time}")
         }
     }

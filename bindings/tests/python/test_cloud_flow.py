@@ -16,10 +16,11 @@ from keyway_core import (
     Keyway,
     KeywayConfig,
     KeywayError,
+    PeopleListRequest,
     PlatformError,
     SecureStore,
-    SiteRole,
 )
+from keyway_api import PersonStatus, PinDelivery, Profile, SiteRole
 
 PASSWORD = "a long enough password"
 TOKENS_KEY = "keyway.tokens"
@@ -94,11 +95,27 @@ async def test_tenant_logs_in_syncs_one_key_unlocks_and_uploads(cloud_url, cloud
     front, back = locks.lock_ids()
     tenant = await admin.admin().add_person(site.site_id, tenant_email, "Tenant", SiteRole.USER)
     assert tenant.role == SiteRole.USER
-    assert tenant.invited, "a new address is invited, never given a password by the admin"
+    assert tenant.status == PersonStatus.INVITED, "a new address is invited, never given a password by the admin"
     group = await admin.admin().create_access_group(
         site.site_id, "Tenants", [front], [tenant.user_id], []
     )
     assert list(group.user_ids) == [tenant.user_id]
+
+    # A tag profile crosses the bindings as keyway-api's PersonView: no e-mail, the phone in
+    # E.164, and its keypad PIN goes by text message, never shown to the admin.
+    cleaner = await admin.admin().add_tag_profile(site.site_id, "Night cleaner", "+44 20 7946 0958")
+    assert cleaner.profile == Profile.TAG
+    assert cleaner.email is None and cleaner.phone == "+442079460958"
+    assert cleaner.status == PersonStatus.ACTIVE
+    tags = await admin.admin().list_people(
+        site.site_id,
+        PeopleListRequest(
+            limit=None, cursor=None, search=None, role=None, invited=None, tag_profiles=True
+        ),
+    )
+    assert [person.user_id for person in tags.people] == [cleaner.user_id]
+    made = await admin.remote().new_keypad_pin(site.site_id, cleaner.user_id)
+    assert made.delivery == PinDelivery.TEXT_MESSAGE and made.pin is None
 
     store = InMemorySecureStore()
     tenant_phone = phone(cloud_url, tmp_path, "tenant", store, locks.transport())

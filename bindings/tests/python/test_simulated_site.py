@@ -5,7 +5,8 @@ import time
 import pytest
 
 import keyway_core
-from keyway_core import KeywayError, LockRefusal, RefusalAdvice, SimulatedSite
+from keyway_core import KeywayError, RefusalAdvice, SimulatedSite
+from keyway_protocol import RefusalReason
 
 
 def test_issued_key_fields():
@@ -46,13 +47,13 @@ async def test_key_is_refused_on_another_lock():
     before = len(site.lock_events(2))
     report = await site.unlock(2, key)
     assert report.granted is False
-    assert report.refusal == LockRefusal.NOT_IN_SCOPE
+    assert report.refusal == RefusalReason.NOT_IN_SCOPE
     assert report.advice == RefusalAdvice.NOT_ALLOWED
     assert report.refusal_message
     events = site.lock_events(2)
     assert len(events) == before + 1
     assert events[-1].granted is False
-    assert events[-1].refusal == LockRefusal.NOT_IN_SCOPE
+    assert events[-1].refusal == RefusalReason.NOT_IN_SCOPE
 
 
 @pytest.mark.asyncio
@@ -64,9 +65,9 @@ async def test_expired_after_the_lock_clock_passes_validity():
     site.set_lock_clock(1, not_after + 60)
     report = await site.unlock(1, key)
     assert report.granted is False
-    assert report.refusal == LockRefusal.EXPIRED
+    assert report.refusal == RefusalReason.EXPIRED
     assert report.advice == RefusalAdvice.SYNC_KEYS
-    assert site.lock_events(1)[-1].refusal == LockRefusal.EXPIRED
+    assert site.lock_events(1)[-1].refusal == RefusalReason.EXPIRED
 
 
 @pytest.mark.asyncio

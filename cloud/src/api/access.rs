@@ -9,7 +9,7 @@ use crate::roles::{may_manage_site, may_view_events, may_view_people, parse_role
 use crate::AppState;
 
 /// The role of `user_id` on `site_id`, or 404 when they are not a member.
-pub fn role_on_site(db: &Connection, site_id: u32, user_id: u32) -> Result<Role, ApiError> {
+pub(crate) fn role_on_site(db: &Connection, site_id: u32, user_id: u32) -> Result<Role, ApiError> {
     db.query_row(
         "SELECT role FROM memberships WHERE site_id = ?1 AND user_id = ?2",
         [site_id, user_id],
@@ -20,7 +20,7 @@ pub fn role_on_site(db: &Connection, site_id: u32, user_id: u32) -> Result<Role,
 }
 
 /// Reads a stored role column.
-pub fn role_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Role> {
+pub(crate) fn role_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Role> {
     let text: String = row.get(index)?;
     parse_role(&text).map_err(|error| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -32,7 +32,7 @@ pub fn role_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Ro
 }
 
 /// 403 unless `allowed`; `what` completes "your role on this site does not allow …".
-pub fn require(allowed: bool, what: &str) -> Result<(), ApiError> {
+pub(crate) fn require(allowed: bool, what: &str) -> Result<(), ApiError> {
     if allowed {
         Ok(())
     } else {
@@ -44,7 +44,7 @@ pub fn require(allowed: bool, what: &str) -> Result<(), ApiError> {
 
 /// What a caller's role must allow for one kind of work on a site, and how a refusal reads.
 #[derive(Debug, Clone, Copy)]
-pub struct SiteRule {
+pub(crate) struct SiteRule {
     /// Whether a role may do the work.
     pub allows: fn(Role) -> bool,
     /// Completes "your role on this site does not allow …".
@@ -52,20 +52,20 @@ pub struct SiteRule {
 }
 
 /// Locks and IQs: the owner and admins.
-pub const MANAGING_HARDWARE: SiteRule = SiteRule::new(may_manage_site, "managing hardware");
+pub(crate) const MANAGING_HARDWARE: SiteRule = SiteRule::new(may_manage_site, "managing hardware");
 /// Access groups: the owner and admins.
-pub const MANAGING_ACCESS_GROUPS: SiteRule =
+pub(crate) const MANAGING_ACCESS_GROUPS: SiteRule =
     SiteRule::new(may_manage_site, "managing access groups");
 /// Pods: the owner and admins.
-pub const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
+pub(crate) const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
 /// The list of people: everyone but users.
-pub const VIEWING_PEOPLE: SiteRule = SiteRule::new(may_view_people, "viewing people");
+pub(crate) const VIEWING_PEOPLE: SiteRule = SiteRule::new(may_view_people, "viewing people");
 /// Importing people from a CSV file: everyone who may add people (the owner, admins and
 /// super users; each row's role is checked like an added person's).
-pub const IMPORTING_PEOPLE: SiteRule =
+pub(crate) const IMPORTING_PEOPLE: SiteRule =
     SiteRule::new(super::imports::may_import, "importing people");
 /// Lock event logs: everyone but users.
-pub const VIEWING_EVENTS: SiteRule = SiteRule::new(may_view_events, "viewing lock events");
+pub(crate) const VIEWING_EVENTS: SiteRule = SiteRule::new(may_view_events, "viewing lock events");
 
 impl SiteRule {
     const fn new(allows: fn(Role) -> bool, what: &'static str) -> Self {
@@ -74,7 +74,12 @@ impl SiteRule {
 
     /// The caller's role on the site: 404 when they are not a member, 403 when the rule says
     /// no.
-    pub fn check(self, db: &Connection, site_id: u32, user_id: u32) -> Result<Role, ApiError> {
+    pub(crate) fn check(
+        self,
+        db: &Connection,
+        site_id: u32,
+        user_id: u32,
+    ) -> Result<Role, ApiError> {
         let role = role_on_site(db, site_id, user_id)?;
         require((self.allows)(role), self.what)?;
         Ok(role)
@@ -94,7 +99,7 @@ impl SiteRule {
     }
 
     /// Runs `work` on the store once the caller passes the rule.
-    pub async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         self,
         state: &AppState,
         site_id: u32,
@@ -107,7 +112,7 @@ impl SiteRule {
 
     /// Runs `work` in one transaction once the caller passes the rule: refused or failed
     /// work changes nothing.
-    pub async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         self,
         state: &AppState,
         site_id: u32,

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::error::ApiError;
 
 /// Longest name accepted (site, person, lock, group, device).
-pub const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
 
 /// A trimmed, non-empty single-line text of at most `max_chars` characters.
 fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> {
@@ -33,24 +33,24 @@ fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> 
 }
 
 /// A name: see [`text`] with [`MAX_NAME_CHARS`].
-pub fn name(field: &str, value: &str) -> Result<String, ApiError> {
+pub(crate) fn name(field: &str, value: &str) -> Result<String, ApiError> {
     text(field, value, MAX_NAME_CHARS)
 }
 
 /// Standard base64 for binary values in JSON.
-pub fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
 /// Decodes a standard base64 field.
-pub fn decode(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn decode(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
     STANDARD
         .decode(value.trim())
         .map_err(|_| ApiError::InvalidInput(format!("{field} must be standard base64")))
 }
 
 /// A P-256 public key (base64 of the 65-byte uncompressed point), checked to lie on the curve.
-pub fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
+pub(crate) fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
     let key = PublicKey::from_bytes(&decode(field, value)?)
         .map_err(|error| ApiError::InvalidInput(format!("{field}: {error}")))?;
     // `from_bytes` checks the form; an ECDH agreement makes ring check the point itself.
@@ -67,7 +67,7 @@ pub fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
 /// The stored public key `sql` selects for `id` (one `BLOB` column, `?1` the id), `None`
 /// when there is no such row; `what` names the key in the error when the stored bytes are not
 /// a key.
-pub fn stored_public_key(
+pub(crate) fn stored_public_key(
     db: &Connection,
     sql: &str,
     id: u32,

@@ -42,9 +42,9 @@ fn device_view(db: &Connection, device_id: u32) -> ApiResult<DeviceView> {
 /// device leaves its keys on the site's denylist until they expire, and a full denylist
 /// reissues every key of the site (a new revocation epoch): registering and removing devices
 /// in a loop must not let one person force that on everyone.
-pub const MAX_NEW_DEVICES: u32 = 10;
+pub(super) const MAX_NEW_DEVICES: u32 = 10;
 /// The window [`MAX_NEW_DEVICES`] counts over: a day.
-pub const NEW_DEVICE_WINDOW_SECONDS: i64 = 86_400;
+pub(super) const NEW_DEVICE_WINDOW_SECONDS: i64 = 86_400;
 
 /// Registers this phone's device key (201); the same key again for the same account returns
 /// the device already registered (200). At most [`MAX_NEW_DEVICES`] new devices a day (429).
@@ -62,7 +62,7 @@ pub const NEW_DEVICE_WINDOW_SECONDS: i64 = 86_400;
         (status = 429, body = ApiErrorBody, description = "Too many new devices today; see Retry-After"),
     )
 )]
-pub async fn register_device(
+pub(super) async fn register_device(
     State(state): State<AppState>,
     caller: Authenticated,
     Body(request): Body<RegisterDeviceRequest>,
@@ -130,7 +130,7 @@ pub async fn register_device(
     security(("bearer" = [])),
     responses((status = 200, body = Vec<DeviceView>))
 )]
-pub async fn list_devices(
+pub(super) async fn list_devices(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> ApiResult<Json<Vec<DeviceView>>> {
@@ -157,7 +157,7 @@ pub async fn list_devices(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn delete_device(
+pub(super) async fn delete_device(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(device_id): Ids<u32>,

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::Json;
 use keyway_api::{
-    ApiErrorBody, LockEventView, RejectedEvent, UploadEventsRequest, UploadEventsResponse,
+    ApiErrorBody, EventRejection, LockEventView, RejectedEvent, UploadEventsRequest,
+    UploadEventsResponse,
 };
 use keyway_protocol::event::GENESIS_HASH;
-use keyway_protocol::{PublicKey, SignedEvent};
+use keyway_protocol::{ProtocolError, PublicKey, SignedEvent};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -22,16 +23,16 @@ use crate::store::rows;
 use crate::AppState;
 
 /// Most records one upload may carry.
-pub const MAX_RECORDS_PER_UPLOAD: usize = 1000;
+pub(crate) const MAX_RECORDS_PER_UPLOAD: usize = 1000;
 /// Most records one page of the event log holds.
-pub const MAX_EVENTS_PER_PAGE: u32 = 1000;
+pub(crate) const MAX_EVENTS_PER_PAGE: u32 = 1000;
 const BROKEN_CHAIN: &str = "breaks the lock's hash chain";
 
 /// What became of one uploaded record.
 enum Outcome {
     Stored,
     Duplicate,
-    Rejected(String),
+    Rejected(EventRejection, String),
 }
 
 /// The registered key of a lock, `None` for an unknown lock.
@@ -63,24 +64,31 @@ fn stored_column(
 fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Outcome> {
     let event = record.event();
     let Some(key) = lock_key(db, event.lock_id)? else {
-        return Ok(Outcome::Rejected(format!("unknown lock {}", event.lock_id)));
+        return Ok(Outcome::Rejected(
+            EventRejection::UnknownLock,
+            format!("unknown lock {}", event.lock_id),
+        ));
     };
     if !record.verify(&key) {
-        return Ok(Outcome::Rejected("not signed by the lock's key".into()));
+        return Ok(Outcome::Rejected(
+            EventRejection::BadSignature,
+            "not signed by the lock's key".into(),
+        ));
     }
     let Some(seq) = i64::try_from(event.seq).ok().filter(|seq| *seq >= 1) else {
-        return Ok(Outcome::Rejected(format!(
-            "sequence number {} is out of range",
-            event.seq
-        )));
+        return Ok(Outcome::Rejected(
+            EventRejection::SequenceOutOfRange,
+            format!("sequence number {} is out of range", event.seq),
+        ));
     };
     if let Some(stored) = stored_column(db, "record", event.lock_id, seq)? {
         return Ok(if stored == record.as_bytes().as_slice() {
             Outcome::Duplicate
         } else {
-            Outcome::Rejected(format!(
-                "conflicts with the record already stored for sequence number {seq}"
-            ))
+            Outcome::Rejected(
+                EventRejection::ConflictingRecord,
+                format!("conflicts with the record already stored for sequence number {seq}"),
+            )
         });
     }
     let previous = if seq == 1 {
@@ -93,7 +101,10 @@ fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Ou
     if previous.is_some_and(|previous| previous != event.prev_hash)
         || next_link.is_some_and(|link| link != hash)
     {
-        return Ok(Outcome::Rejected(BROKEN_CHAIN.into()));
+        return Ok(Outcome::Rejected(
+            EventRejection::BrokenChain,
+            BROKEN_CHAIN.into(),
+        ));
     }
     let inserted = db.execute(
         "INSERT OR IGNORE INTO lock_events (lock_id, seq, time, user_id, credential_id, command,
@@ -123,11 +134,21 @@ fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Ou
 }
 
 /// A refused record at `index`.
-pub(crate) fn rejected(index: usize, reason: String) -> RejectedEvent {
+pub(crate) fn rejected(index: usize, code: EventRejection, reason: String) -> RejectedEvent {
     RejectedEvent {
         index: u32::try_from(index).unwrap_or(u32::MAX),
+        code,
         reason,
     }
+}
+
+/// The refusal of a record whose bytes are not a lock event record.
+pub(crate) fn malformed(index: usize, error: &ProtocolError) -> RejectedEvent {
+    rejected(
+        index,
+        EventRejection::Malformed,
+        format!("not a lock event record: {error}"),
+    )
 }
 
 /// Stores lock event records carried by a phone (any authenticated caller: phones carry the
@@ -143,7 +164,7 @@ pub(crate) fn rejected(index: usize, reason: String) -> RejectedEvent {
         (status = 400, body = ApiErrorBody),
     )
 )]
-pub async fn upload_events(
+pub(crate) async fn upload_events(
     State(state): State<AppState>,
     _caller: Authenticated,
     Body(request): Body<UploadEventsRequest>,
@@ -156,13 +177,14 @@ pub async fn upload_events(
     let mut refused = Vec::new();
     let mut records = Vec::new();
     for (index, text) in request.records.iter().enumerate() {
-        match codec::decode("record", text).and_then(|bytes| {
-            SignedEvent::decode(&bytes).map_err(|error| {
-                ApiError::InvalidInput(format!("not a lock event record: {error}"))
-            })
-        }) {
+        let record = codec::decode("record", text)
+            .map_err(|error| rejected(index, EventRejection::NotBase64, error.to_string()))
+            .and_then(|bytes| {
+                SignedEvent::decode(&bytes).map_err(|error| malformed(index, &error))
+            });
+        match record {
             Ok(record) => records.push((index, record)),
-            Err(error) => refused.push(rejected(index, error.to_string())),
+            Err(refusal) => refused.push(refusal),
         }
     }
     Ok(Json(store_records(&state, records, refused).await?))
@@ -190,7 +212,9 @@ pub(crate) async fn store_records(
                 match store_record(tx, record, now)? {
                     Outcome::Stored => response.stored += 1,
                     Outcome::Duplicate => response.duplicates += 1,
-                    Outcome::Rejected(reason) => response.rejected.push(rejected(*index, reason)),
+                    Outcome::Rejected(code, reason) => {
+                        response.rejected.push(rejected(*index, code, reason))
+                    }
                 }
             }
             Ok::<_, ApiError>(response)
@@ -203,7 +227,7 @@ pub(crate) async fn store_records(
 /// Which page of a lock's event log.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct EventsQuery {
+pub(crate) struct EventsQuery {
     /// Only records after this sequence number (default 0: from the start).
     pub after_seq: Option<u64>,
     /// At most this many records (default and maximum 1000).
@@ -227,7 +251,7 @@ pub struct EventsQuery {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_events(
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, lock_id)): Ids<(u32, u32)>,

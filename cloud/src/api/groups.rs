@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_api::{
-    AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest, WindowDto,
-};
+use keyway_api::{AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest};
 use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;
 use keyway_protocol::ScheduleWindow;
 use rusqlite::{Connection, OptionalExtension};
@@ -24,7 +22,7 @@ use crate::issuing::reconcile_person;
 use crate::store::rows;
 use crate::AppState;
 
-fn windows(schedule: &[WindowDto]) -> ApiResult<Vec<ScheduleWindow>> {
+fn windows(schedule: &[ScheduleWindow]) -> ApiResult<Vec<ScheduleWindow>> {
     if schedule.len() > MAX_WINDOWS_PER_CREDENTIAL {
         return Err(ApiError::InvalidInput(format!(
             "schedule may have at most {MAX_WINDOWS_PER_CREDENTIAL} windows"
@@ -90,7 +88,7 @@ fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupV
          WHERE group_id = ?1 ORDER BY rowid",
         [group_id],
         |row| {
-            Ok(WindowDto {
+            Ok(ScheduleWindow {
                 days: row.get(0)?,
                 start_minute: row.get(1)?,
                 end_minute: row.get(2)?,
@@ -130,7 +128,7 @@ fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupV
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_groups(
+pub(super) async fn list_groups(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -166,7 +164,7 @@ pub async fn list_groups(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn create_group(
+pub(super) async fn create_group(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -236,7 +234,7 @@ pub async fn create_group(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn set_members(
+pub(super) async fn set_members(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, group_id)): Ids<(u32, u32)>,
@@ -287,7 +285,7 @@ pub async fn set_members(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn delete_group(
+pub(super) async fn delete_group(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, group_id)): Ids<(u32, u32)>,

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// A kind of installed device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hardware {
+pub(super) enum Hardware {
     /// A lock.
     Lock,
     /// An IQ (hub).
@@ -31,7 +31,7 @@ impl Hardware {
     }
 
     /// Records a new device on a site and returns its id; 409 when the key is already known.
-    pub fn register(
+    pub(super) fn register(
         self,
         db: &Connection,
         site_id: u32,
@@ -65,7 +65,7 @@ impl Hardware {
     }
 
     /// Whether device `id` belongs to `site_id`.
-    pub fn belongs_to(self, db: &Connection, site_id: u32, id: u32) -> ApiResult<bool> {
+    pub(super) fn belongs_to(self, db: &Connection, site_id: u32, id: u32) -> ApiResult<bool> {
         let table = self.table();
         Ok(db
             .query_row(

@@ -11,7 +11,7 @@ use crate::AppState;
 
 /// Liveness and schema version.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
+pub(super) struct Health {
     /// Always `ok` when the database answers.
     pub status: String,
     /// The database schema version.
@@ -20,7 +20,7 @@ pub struct Health {
 
 /// Reports that the server and its database answer.
 #[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let version = state.store.run(|db| schema_version(db)).await?;
     Ok(Json(Health {
         status: "ok".into(),

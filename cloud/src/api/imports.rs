@@ -41,7 +41,7 @@ const TEMPLATE_FILE: &str = "keyway-import-template.csv";
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn import_template(
+pub(super) async fn import_template(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -83,7 +83,7 @@ pub async fn import_template(
         (status = 415, body = ApiErrorBody),
     )
 )]
-pub async fn start_import(
+pub(super) async fn start_import(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -148,7 +148,7 @@ pub async fn start_import(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn get_import(
+pub(super) async fn get_import(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, import_id)): Ids<(u32, u32)>,

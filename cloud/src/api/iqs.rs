@@ -38,7 +38,7 @@ fn iq_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<IqView> {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_iqs(
+pub(super) async fn list_iqs(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -68,7 +68,7 @@ pub async fn list_iqs(
         (status = 409, body = ApiErrorBody, description = "The key is already registered"),
     )
 )]
-pub async fn create_iq(
+pub(super) async fn create_iq(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,

@@ -24,7 +24,7 @@ use crate::AppState;
         (status = 404, body = ApiErrorBody, description = "No such device of the caller"),
     )
 )]
-pub async fn sync_keys(
+pub(super) async fn sync_keys(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(device_id): Ids<u32>,

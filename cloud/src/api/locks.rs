@@ -52,7 +52,7 @@ fn lock(db: &Connection, site_id: u32, lock_id: u32) -> ApiResult<LockView> {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_locks(
+pub(super) async fn list_locks(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -82,7 +82,7 @@ pub async fn list_locks(
         (status = 409, body = ApiErrorBody, description = "The key is already registered"),
     )
 )]
-pub async fn create_lock(
+pub(super) async fn create_lock(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -118,7 +118,7 @@ pub async fn create_lock(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn attach_iq(
+pub(super) async fn attach_iq(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, lock_id)): Ids<(u32, u32)>,

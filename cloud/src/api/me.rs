@@ -54,7 +54,7 @@ fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
         (status = 401, body = keyway_api::ApiErrorBody),
     )
 )]
-pub async fn me(
+pub(super) async fn me(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> ApiResult<Json<MeResponse>> {
@@ -80,7 +80,7 @@ pub async fn me(
         (status = 401, body = keyway_api::ApiErrorBody),
     )
 )]
-pub async fn update_me(
+pub(super) async fn update_me(
     State(state): State<AppState>,
     caller: Authenticated,
     Body(request): Body<UpdateMeRequest>,

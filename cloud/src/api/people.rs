@@ -55,11 +55,11 @@ const PERSON_COLUMNS: &str = concat!(
 const PEOPLE_ORDER: &str = " ORDER BY m.listed_name, m.user_id";
 
 /// People per page unless `limit` says otherwise.
-pub const DEFAULT_PEOPLE_PER_PAGE: u32 = 50;
+pub(super) const DEFAULT_PEOPLE_PER_PAGE: u32 = 50;
 /// The largest `limit`.
-pub const MAX_PEOPLE_PER_PAGE: u32 = 500;
+pub(super) const MAX_PEOPLE_PER_PAGE: u32 = 500;
 /// The longest `q`, in characters.
-pub const MAX_PEOPLE_SEARCH_CHARS: usize = 100;
+pub(super) const MAX_PEOPLE_SEARCH_CHARS: usize = 100;
 
 fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
     Ok(PersonView {
@@ -257,7 +257,7 @@ fn people_page(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_people(
+pub(super) async fn list_people(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -300,7 +300,7 @@ pub async fn list_people(
             profile with a role above user (`profile_incomplete`)"),
     )
 )]
-pub async fn add_person(
+pub(super) async fn add_person(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -432,7 +432,7 @@ fn write_details(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn update_person(
+pub(super) async fn update_person(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, user_id)): Ids<(u32, u32)>,
@@ -501,7 +501,7 @@ pub async fn update_person(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn remove_person(
+pub(super) async fn remove_person(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((site_id, user_id)): Ids<(u32, u32)>,

@@ -36,7 +36,7 @@ const FILTER_CONTEXT: &[u8] = b"keyway people filter v1\0";
 
 /// The filters of one listing; a cursor is valid only for the filters it was made under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PeopleFilter {
+pub(super) struct PeopleFilter {
     /// Text the shown name or the e-mail contains (trimmed, never empty).
     pub text: Option<String>,
     /// Only this role.
@@ -74,7 +74,7 @@ impl PeopleFilter {
 
 /// The last person of a page: the next page starts right after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeopleCursor {
+pub(super) struct PeopleCursor {
     /// The name the list sorts by (the shown name).
     pub listed_name: String,
     /// The account id that orders people with the same name.
@@ -99,7 +99,7 @@ fn refused() -> ApiError {
 
 impl PeopleCursor {
     /// The cursor's text for `site_id` under `filter`.
-    pub fn encode(&self, site_id: u32, filter: &PeopleFilter) -> String {
+    pub(super) fn encode(&self, site_id: u32, filter: &PeopleFilter) -> String {
         let mut bytes = Vec::with_capacity(HEADER_BYTES + self.listed_name.len() + CHECK_BYTES);
         bytes.push(CURSOR_VERSION);
         bytes.extend_from_slice(&site_id.to_be_bytes());
@@ -112,7 +112,11 @@ impl PeopleCursor {
     }
 
     /// Reads a cursor given out for `site_id` under `filter`; anything else is a 400.
-    pub fn decode(text: &str, site_id: u32, filter: &PeopleFilter) -> Result<Self, ApiError> {
+    pub(super) fn decode(
+        text: &str,
+        site_id: u32,
+        filter: &PeopleFilter,
+    ) -> Result<Self, ApiError> {
         if text.len() > MAX_CURSOR_CHARS {
             return Err(refused());
         }

@@ -79,7 +79,7 @@ fn lock_set(db: &Connection, site_id: u32, lock_ids: &[u32]) -> ApiResult<BTreeS
         (status = 409, body = ApiErrorBody, description = "A member twice, or a guest of the site"),
     )
 )]
-pub async fn create_pod(
+pub(super) async fn create_pod(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -129,7 +129,7 @@ pub async fn create_pod(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_pods(
+pub(super) async fn list_pods(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
@@ -160,7 +160,7 @@ pub async fn list_pods(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn get_pod(
+pub(super) async fn get_pod(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -192,7 +192,7 @@ pub async fn get_pod(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn update_pod(
+pub(super) async fn update_pod(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -232,7 +232,7 @@ pub async fn update_pod(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn set_pod_locks(
+pub(super) async fn set_pod_locks(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -265,7 +265,7 @@ fn clean(db: &Connection, pod: &Pod, now: i64) -> ApiResult<()> {
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn clean_pod(
+pub(super) async fn clean_pod(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -289,7 +289,7 @@ pub async fn clean_pod(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn delete_pod(
+pub(super) async fn delete_pod(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,

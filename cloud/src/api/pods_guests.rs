@@ -45,7 +45,7 @@ fn managed_guest(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn list_guests(
+pub(super) async fn list_guests(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -83,7 +83,7 @@ pub async fn list_guests(
         (status = 409, body = ApiErrorBody, description = "Invited twice, or already on the site"),
     )
 )]
-pub async fn invite_guest(
+pub(super) async fn invite_guest(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -141,7 +141,7 @@ async fn block_or_unblock(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn block_guest(
+pub(super) async fn block_guest(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(ids): Ids<(u32, u32)>,
@@ -165,7 +165,7 @@ pub async fn block_guest(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn unblock_guest(
+pub(super) async fn unblock_guest(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(ids): Ids<(u32, u32)>,
@@ -190,7 +190,7 @@ pub async fn unblock_guest(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn delete_guest(
+pub(super) async fn delete_guest(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((pod_id, guest_id)): Ids<(u32, u32)>,

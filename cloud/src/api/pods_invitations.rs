@@ -29,7 +29,7 @@ use crate::AppState;
         (status = 409, body = ApiErrorBody, description = "Already used, or already on the site"),
     )
 )]
-pub async fn redeem_invitation(
+pub(super) async fn redeem_invitation(
     State(state): State<AppState>,
     caller: Authenticated,
     Body(request): Body<RedeemInvitationRequest>,
@@ -55,7 +55,7 @@ pub async fn redeem_invitation(
     security(("bearer" = [])),
     responses((status = 200, body = Vec<MyPodView>))
 )]
-pub async fn my_pods(
+pub(super) async fn my_pods(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> ApiResult<Json<Vec<MyPodView>>> {

@@ -33,7 +33,7 @@ use crate::AppState;
         (status = 409, body = ApiErrorBody, description = "Already in the pod, or a guest of the site"),
     )
 )]
-pub async fn add_member(
+pub(super) async fn add_member(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
@@ -66,7 +66,7 @@ pub async fn add_member(
         (status = 404, body = ApiErrorBody),
     )
 )]
-pub async fn remove_member(
+pub(super) async fn remove_member(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids((pod_id, member_id)): Ids<(u32, u32)>,

@@ -48,7 +48,7 @@ pub(super) fn site_view(db: &Connection, site_id: u32) -> ApiResult<SiteView> {
         (status = 400, body = ApiErrorBody),
     )
 )]
-pub async fn create_site(
+pub(super) async fn create_site(
     State(state): State<AppState>,
     caller: Authenticated,
     Body(request): Body<CreateSiteRequest>,
@@ -101,7 +101,7 @@ pub async fn create_site(
         (status = 404, body = ApiErrorBody, description = "No such site, or not a member"),
     )
 )]
-pub async fn get_site(
+pub(super) async fn get_site(
     State(state): State<AppState>,
     caller: Authenticated,
     Ids(site_id): Ids<u32>,

@@ -12,11 +12,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use keyway_api::ErrorCode;
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::clients::{allowed_redirect, is_known_client};
-use super::html::{alert, error_page, escape, internal_error_page, page, try_again_in};
+use super::html::{error_alert, error_page, escape, internal_error_page, page, try_again_in};
 use super::login::{check_login, client_ip, PasswordCheck};
 use super::params::{is_form, Params};
 use super::pkce::{is_valid_challenge, METHOD_S256};
@@ -32,7 +33,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 /// The parameters of an authorization request.
 #[derive(Default, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
-pub struct AuthorizeRequest {
+pub(super) struct AuthorizeRequest {
     /// Must be `code`.
     response_type: Option<String>,
     /// `keyway-app`.
@@ -64,7 +65,7 @@ impl AuthorizeRequest {
 
 /// The sign-in form as posted: the credentials and the authorization request, unchanged.
 #[derive(ToSchema)]
-pub struct LoginForm {
+pub(super) struct LoginForm {
     /// Login e-mail.
     email: Option<String>,
     /// Password.
@@ -205,10 +206,12 @@ fn hidden(name: &str, value: &str) -> String {
 fn login_page(
     request: &ValidRequest,
     email: &str,
-    message: Option<&str>,
+    message: Option<(ErrorCode, &str)>,
     status: StatusCode,
 ) -> Response {
-    let alert = message.map(|m| alert("error", m)).unwrap_or_default();
+    let alert = message
+        .map(|(code, text)| error_alert(code, text))
+        .unwrap_or_default();
     let fields = [
         hidden("response_type", "code"),
         hidden("client_id", &request.client_id),
@@ -243,7 +246,7 @@ fn login_page(
         (status = 400, description = "Unknown client or redirect URI: an error page, never a redirect", content_type = "text/html", body = String),
     )
 )]
-pub async fn authorize_form(uri: Uri) -> Response {
+pub(super) async fn authorize_form(uri: Uri) -> Response {
     let mut params = match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => params,
         Err(name) => {
@@ -325,7 +328,7 @@ async fn sign_in(
         (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "text/html", body = String),
     )
 )]
-pub async fn authorize_submit(
+pub(super) async fn authorize_submit(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
@@ -359,7 +362,7 @@ pub async fn authorize_submit(
         return login_page(
             &request,
             "",
-            Some("Enter your e-mail and password."),
+            Some((ErrorCode::InvalidInput, "Enter your e-mail and password.")),
             StatusCode::BAD_REQUEST,
         );
     };
@@ -379,13 +382,19 @@ pub async fn authorize_submit(
         Ok(SignIn::WrongCredentials) => login_page(
             &request,
             &email,
-            Some(crate::auth::login::WRONG_CREDENTIALS),
+            Some((
+                ErrorCode::Unauthorized,
+                crate::auth::login::WRONG_CREDENTIALS,
+            )),
             StatusCode::UNAUTHORIZED,
         ),
         Ok(SignIn::Unverified) => login_page(
             &request,
             &email,
-            Some(crate::auth::login::CONFIRM_ADDRESS_FIRST),
+            Some((
+                ErrorCode::Forbidden,
+                crate::auth::login::CONFIRM_ADDRESS_FIRST,
+            )),
             StatusCode::FORBIDDEN,
         ),
         Ok(SignIn::Throttled(seconds)) => {

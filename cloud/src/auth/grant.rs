@@ -24,7 +24,7 @@ use crate::{AppState, CloudConfig};
 
 /// A token request (form fields).
 #[derive(ToSchema)]
-pub struct TokenRequest {
+pub(super) struct TokenRequest {
     /// `authorization_code` or `refresh_token`.
     grant_type: Option<String>,
     /// `keyway-app`.
@@ -59,11 +59,15 @@ impl TokenRequest {
     tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "New tokens (Cache-Control: no-store)", body = super::oauth_error::TokenResponseSchema),
-        (status = 400, description = "invalid_request, invalid_client, invalid_grant or unsupported_grant_type", body = super::oauth_error::OAuthErrorSchema),
+        (status = 200, description = "New tokens (Cache-Control: no-store)", body = keyway_api::TokenResponse),
+        (status = 400, description = "invalid_request, invalid_client, invalid_grant or unsupported_grant_type", body = keyway_api::OAuthErrorBody),
     )
 )]
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match exchange(&state, &headers, &body).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure.into_response(),

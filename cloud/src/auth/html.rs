@@ -4,6 +4,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use keyway_api::ErrorCode;
+
 use crate::error::ApiError;
 
 /// `text` made safe for HTML text and double- or single-quoted attribute values.
@@ -64,6 +66,16 @@ pub(crate) fn alert(class: &str, message: &str) -> String {
     format!(
         "<p class=\"{}\" role=\"alert\">{}</p>",
         escape(class),
+        escape(message)
+    )
+}
+
+/// An error `message` that also carries its machine code in `data-error`, so a script or a
+/// test reads the code (`code_rejected`, `iq_offline`, …), never the words.
+pub(crate) fn error_alert(code: ErrorCode, message: &str) -> String {
+    format!(
+        "<p class=\"error\" data-error=\"{}\" role=\"alert\">{}</p>",
+        code.as_str(),
         escape(message)
     )
 }

@@ -5,7 +5,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyway_api::OAuthErrorBody;
-use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -88,30 +87,4 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
-}
-
-/// A token response (RFC 6749 §5.1), as `keyway_api::TokenResponse`.
-#[derive(ToSchema)]
-#[schema(as = TokenResponse)]
-#[allow(dead_code)] // documentation only
-pub(crate) struct TokenResponseSchema {
-    /// The bearer access token.
-    access_token: String,
-    /// Always `Bearer`.
-    token_type: String,
-    /// Seconds the access token lives.
-    expires_in: u64,
-    /// The refresh token (rotated on every use).
-    refresh_token: String,
-}
-
-/// An OAuth2 error (RFC 6749 §5.2), as `keyway_api::OAuthErrorBody`.
-#[derive(ToSchema)]
-#[schema(as = OAuthErrorBody)]
-#[allow(dead_code)] // documentation only
-pub(crate) struct OAuthErrorSchema {
-    /// `invalid_request`, `invalid_client`, `invalid_grant` or `unsupported_grant_type`.
-    error: String,
-    /// A sentence for people.
-    error_description: Option<String>,
 }

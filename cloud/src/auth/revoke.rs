@@ -18,7 +18,7 @@ use crate::AppState;
 
 /// A revocation request (form fields).
 #[derive(ToSchema)]
-pub struct RevokeRequest {
+pub(super) struct RevokeRequest {
     /// The access or refresh token.
     token: Option<String>,
     /// `refresh_token` or `access_token`: where to look first (both are searched).
@@ -35,10 +35,14 @@ pub struct RevokeRequest {
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or unknown"),
-        (status = 400, description = "invalid_request or invalid_client", body = super::oauth_error::OAuthErrorSchema),
+        (status = 400, description = "invalid_request or invalid_client", body = keyway_api::OAuthErrorBody),
     )
 )]
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match revoke_token(&state, &headers, &body).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(failure) => failure.into_response(),

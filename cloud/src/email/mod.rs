@@ -33,6 +33,15 @@ pub enum EmailError {
     /// The SMTP settings are unusable.
     #[error("SMTP settings: {0}")]
     Smtp(String),
+    /// Plain SMTP to a relay that is not on loopback would send codes unencrypted.
+    #[error(
+        "plain SMTP to {host} would send invitation codes unencrypted: use smtps:// or \
+         ?tls=required (plain smtp:// is for a relay on loopback)"
+    )]
+    PlainSmtpOffLoopback {
+        /// The relay's host.
+        host: String,
+    },
     /// The sender address is not an e-mail address.
     #[error("the sender address {0:?} is not valid")]
     From(String),

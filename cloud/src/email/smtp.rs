@@ -36,10 +36,7 @@ impl SmtpSender {
         let encrypted = url.scheme() == "smtps" || url.query_pairs().any(|(key, _)| key == "tls");
         let host = url.host_str().unwrap_or_default();
         if !encrypted && !is_loopback(host) {
-            return Err(EmailError::Smtp(format!(
-                "plain SMTP to {host} would send invitation codes unencrypted: use smtps:// or \
-                 ?tls=required (plain smtp:// is for a relay on loopback)"
-            )));
+            return Err(EmailError::PlainSmtpOffLoopback { host: host.into() });
         }
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.url())
             .map_err(|error| EmailError::Smtp(error.to_string()))?

@@ -30,7 +30,7 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
         (status = 400, description = "Not a WebSocket request"),
     )
 )]
-pub async fn connect(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+pub(super) async fn connect(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade.on_upgrade(move |socket| async move {
         if let Err(error) = serve(state, socket).await {
             tracing::info!(%error, "IQ connection ended");
@@ -190,7 +190,7 @@ async fn store_relayed(state: &AppState, records: Vec<HexBytes>) -> Result<(), A
     for (index, bytes) in records.iter().enumerate() {
         match SignedEvent::decode(bytes.as_slice()) {
             Ok(record) => decoded.push((index, record)),
-            Err(error) => refused.push(crate::api::events::rejected(index, error.to_string())),
+            Err(error) => refused.push(crate::api::events::malformed(index, &error)),
         }
     }
     let response = store_records(state, decoded, refused).await?;

@@ -6,6 +6,7 @@ use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use keyway_api::remote::RemoteCommand;
+use keyway_api::ErrorCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,7 +15,7 @@ use super::csrf::{
     LOGIN_FIELD,
 };
 use super::session::{self, WebSession};
-use crate::auth::html::{alert, escape, internal_error_page, page, try_again_in};
+use crate::auth::html::{alert, error_alert, escape, internal_error_page, page, try_again_in};
 use crate::auth::login::{check_login, client_ip, PasswordCheck};
 use crate::error::{set_retry_after, ApiError};
 use crate::remote::locks::remote_locks;
@@ -25,7 +26,7 @@ const TITLE: &str = "Keyway remote opening";
 
 /// The sign-in form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct LoginForm {
+pub(super) struct LoginForm {
     /// Login e-mail.
     email: String,
     /// Password.
@@ -37,7 +38,7 @@ pub struct LoginForm {
 
 /// The opening form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct OpenForm {
+pub(super) struct OpenForm {
     /// `site_id:lock_id`.
     lock: String,
     /// The 5-character code the app shows.
@@ -48,7 +49,7 @@ pub struct OpenForm {
 
 /// The sign-out form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct LogoutForm {
+pub(super) struct LogoutForm {
     /// The session's form token.
     csrf: String,
 }
@@ -65,12 +66,18 @@ fn web_page(status: StatusCode, body_html: &str) -> Response {
 }
 
 /// The sign-in form, with a fresh form token (hidden field and cookie).
-fn login_page(state: &AppState, message: Option<&str>, status: StatusCode) -> Response {
+fn login_page(
+    state: &AppState,
+    message: Option<(ErrorCode, &str)>,
+    status: StatusCode,
+) -> Response {
     let token = match new_login_token(state) {
         Ok(token) => token,
         Err(error) => return internal(error),
     };
-    let alert = message.map(|m| alert("error", m)).unwrap_or_default();
+    let alert = message
+        .map(|(code, text)| error_alert(code, text))
+        .unwrap_or_default();
     let mut response = web_page(
         status,
         &format!(
@@ -104,11 +111,12 @@ fn see_other(location: &'static str, cookies: &[String]) -> Response {
     response
 }
 
-/// The lock picker, with the outcome of the last try when there is one.
+/// The lock picker, with the outcome of the last try (an [`alert`] or [`error_alert`]) when
+/// there is one.
 async fn picker(
     state: &AppState,
     session: &WebSession,
-    outcome: Option<(bool, String)>,
+    outcome: Option<String>,
     status: StatusCode,
 ) -> Response {
     let (user_id, iqs) = (session.user_id, std::sync::Arc::clone(&state.iqs));
@@ -120,9 +128,7 @@ async fn picker(
         Ok(locks) => locks,
         Err(error) => return internal(error),
     };
-    let alert = outcome
-        .map(|(ok, text)| alert(if ok { "ok" } else { "error" }, &text))
-        .unwrap_or_default();
+    let alert = outcome.unwrap_or_default();
     let options: String = locks
         .iter()
         .map(|lock| {
@@ -166,7 +172,7 @@ async fn picker(
     tag = "web",
     responses((status = 200, description = "The sign-in form or the lock picker", content_type = "text/html", body = String))
 )]
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
         Ok(Some(session)) => picker(&state, &session, None, StatusCode::OK).await,
         Ok(None) => login_page(&state, None, StatusCode::OK),
@@ -187,7 +193,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
         (status = 429, description = "Too many failed sign-ins", content_type = "text/html", body = String),
     )
 )]
-pub async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
@@ -196,7 +202,7 @@ pub async fn login(
     let Ok(Form(form)) = form else {
         return login_page(
             &state,
-            Some("Enter your e-mail and password."),
+            Some((ErrorCode::InvalidInput, "Enter your e-mail and password.")),
             StatusCode::BAD_REQUEST,
         );
     };
@@ -205,7 +211,10 @@ pub async fn login(
     if !same_origin(&state, &headers) || !login_token_matches(&state, &headers, &form.login_csrf) {
         return login_page(
             &state,
-            Some("This sign-in form is stale or came from another site: sign in again here."),
+            Some((
+                ErrorCode::Forbidden,
+                "This sign-in form is stale or came from another site: sign in again here.",
+            )),
             StatusCode::FORBIDDEN,
         );
     }
@@ -223,20 +232,29 @@ pub async fn login(
         },
         Ok(PasswordCheck::Wrong) => login_page(
             &state,
-            Some(crate::auth::login::WRONG_CREDENTIALS),
+            Some((
+                ErrorCode::Unauthorized,
+                crate::auth::login::WRONG_CREDENTIALS,
+            )),
             StatusCode::UNAUTHORIZED,
         ),
         Ok(PasswordCheck::Unverified) => login_page(
             &state,
-            Some(crate::auth::login::CONFIRM_ADDRESS_FIRST),
+            Some((
+                ErrorCode::Forbidden,
+                crate::auth::login::CONFIRM_ADDRESS_FIRST,
+            )),
             StatusCode::FORBIDDEN,
         ),
         Ok(PasswordCheck::Throttled(seconds)) => {
             let mut response = login_page(
                 &state,
-                Some(&format!(
-                    "Too many failed sign-in attempts. {}",
-                    try_again_in(seconds)
+                Some((
+                    ErrorCode::RateLimited,
+                    &format!(
+                        "Too many failed sign-in attempts. {}",
+                        try_again_in(seconds)
+                    ),
                 )),
                 StatusCode::TOO_MANY_REQUESTS,
             );
@@ -267,14 +285,20 @@ fn parse_lock(value: &str) -> Option<(u32, u32)> {
         (status = 503, description = "The IQ is offline: nothing was queued", content_type = "text/html", body = String),
     )
 )]
-pub async fn open(
+pub(super) async fn open(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<OpenForm>, FormRejection>,
 ) -> Response {
     let session = match session::current(&state, &headers).await {
         Ok(Some(session)) => session,
-        Ok(None) => return login_page(&state, Some("Sign in first."), StatusCode::UNAUTHORIZED),
+        Ok(None) => {
+            return login_page(
+                &state,
+                Some((ErrorCode::Unauthorized, "Sign in first.")),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         Err(error) => return internal(error),
     };
     let from_here = same_origin(&state, &headers);
@@ -283,7 +307,10 @@ pub async fn open(
         .filter(|Form(form)| from_here && tokens_match(&form.csrf, &session.csrf))
         .and_then(|Form(form)| Some((parse_lock(&form.lock)?, form.code)));
     let Some(((site_id, lock_id), code)) = parsed else {
-        let outcome = Some((false, "This form is stale: try again.".to_string()));
+        let outcome = Some(error_alert(
+            ErrorCode::Forbidden,
+            "This form is stale: try again.",
+        ));
         return picker(&state, &session, outcome, StatusCode::FORBIDDEN).await;
     };
     let order = Order {
@@ -293,15 +320,18 @@ pub async fn open(
         command: RemoteCommand::Unlock,
     };
     let (outcome, status) = match run_order(&state, order, Gate::Code(code)).await {
-        Ok(answer) if answer.granted => ((true, "The door opened.".to_string()), StatusCode::OK),
+        Ok(answer) if answer.granted => (alert("ok", "The door opened."), StatusCode::OK),
         Ok(answer) => (
-            (
-                false,
-                format!("The lock refused: {}.", answer.reason.unwrap_or_default()),
+            alert(
+                "error",
+                &format!("The lock refused: {}.", answer.reason.unwrap_or_default()),
             ),
             StatusCode::OK,
         ),
-        Err(error) => ((false, error.to_string()), error.status()),
+        Err(error) => (
+            error_alert(error.code(), &error.to_string()),
+            error.status(),
+        ),
     };
     picker(&state, &session, Some(outcome), status).await
 }
@@ -314,7 +344,7 @@ pub async fn open(
     request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Signed out: back to the sign-in form"))
 )]
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,

@@ -21,7 +21,7 @@ const TITLE: &str = "Confirm your e-mail address";
 
 /// What the e-mail's link carries.
 #[derive(Deserialize, IntoParams)]
-pub struct VerifyLink {
+pub(super) struct VerifyLink {
     /// The address signed up with.
     #[serde(default)]
     email: String,
@@ -32,7 +32,7 @@ pub struct VerifyLink {
 
 /// The form as posted.
 #[derive(Deserialize, ToSchema)]
-pub struct VerifyForm {
+pub(super) struct VerifyForm {
     /// The address signed up with.
     email: String,
     /// The code of the e-mail.
@@ -70,7 +70,7 @@ fn form_page(email: &str, code: &str, message: Option<&str>, status: StatusCode)
     params(VerifyLink),
     responses((status = 200, description = "The confirmation form", content_type = "text/html", body = String))
 )]
-pub async fn show(Query(link): Query<VerifyLink>) -> Response {
+pub(super) async fn show(Query(link): Query<VerifyLink>) -> Response {
     form_page(&link.email, &link.code, None, StatusCode::OK)
 }
 
@@ -87,7 +87,7 @@ pub async fn show(Query(link): Query<VerifyLink>) -> Response {
         (status = 429, description = "Too many wrong codes", content_type = "text/html", body = String),
     )
 )]
-pub async fn submit(
+pub(super) async fn submit(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,

@@ -5,13 +5,13 @@
 use crate::api_support;
 
 use api_support::{typed, unb64, Caller, Cloud};
-use keyway_api::{DigitalKeyView, KeySyncResponse, LockView, Role, SiteView, WindowDto};
+use keyway_api::{DigitalKeyView, KeySyncResponse, LockView, Role, SiteView};
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate, ALL_LOCKS};
 use keyway_protocol::{PublicKey, ScheduleWindow, SignedCredential, SigningKey};
 use reqwest::StatusCode;
 use serde_json::json;
 
-const OFFICE: WindowDto = WindowDto {
+const OFFICE: ScheduleWindow = ScheduleWindow {
     days: 0b0001_1111,
     start_minute: 8 * 60,
     end_minute: 18 * 60,

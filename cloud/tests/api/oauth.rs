@@ -418,7 +418,7 @@ async fn a_wrong_password_shows_the_form_again_and_issues_no_code() {
             .unwrap()
             .starts_with("text/html"));
         let html = response.text().await.unwrap();
-        assert!(html.contains("Wrong e-mail or password."));
+        assert!(html.contains("data-error=\"unauthorized\""), "{html}");
         assert!(html.contains("name=\"password\""));
         assert!(
             !html.contains("wrong password!"),

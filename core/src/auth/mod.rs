@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use keyway_api::endpoints::{Authorize, Form, SignUp, Token, VerifyEmail};
 use keyway_api::oauth::{AuthorizeQuery, TokenGrant};
-use keyway_api::{SignupRequest, VerifyEmailRequest, APP_CLIENT_ID};
+use keyway_api::{SignupRequest, UserView, VerifyEmailRequest, APP_CLIENT_ID};
 use url::Url;
 
 pub use pkce::{random_token, s256, Pkce};
@@ -59,22 +59,13 @@ impl AuthClient {
     }
 }
 
-/// A sign-up waiting for its e-mail to be verified.
+/// A sign-up waiting for its e-mail to be verified. The core's own record rather than
+/// keyway-api's `SignupAccepted`: that one also carries `next`, a constant the core acts on
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SignUpStarted {
     /// The address the code was sent to, as the cloud normalised it.
     pub email: String,
-}
-
-/// A verified account.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AccountInfo {
-    /// Account id.
-    pub user_id: u32,
-    /// Login e-mail.
-    pub email: String,
-    /// Name.
-    pub name: String,
 }
 
 #[uniffi::export]
@@ -114,7 +105,7 @@ impl AuthClient {
         email: String,
         code: String,
         password: String,
-    ) -> Result<AccountInfo, KeywayError> {
+    ) -> Result<UserView, KeywayError> {
         let http = self.http.clone();
         on_core_runtime(async move {
             let request = VerifyEmailRequest {
@@ -124,11 +115,7 @@ impl AuthClient {
             };
             let user = http.call(&VerifyEmail {}, &request, None).await?;
             tracing::info!(user_id = user.user_id, "e-mail address verified");
-            Ok(AccountInfo {
-                user_id: user.user_id,
-                email: user.email,
-                name: user.name,
-            })
+            Ok(user)
         })
         .await
         .inspect_err(|error| logging::error("e-mail verification", error))

@@ -4,28 +4,11 @@ use keyway_protocol::{ScheduleWindow, SignedCredential};
 
 use crate::KeywayError;
 
-/// A weekly window in site local time.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ScheduleWindowInfo {
-    /// Bit 0 = Monday … bit 6 = Sunday.
-    pub days: u8,
-    /// Opens at this minute after local midnight.
-    pub start_minute: u16,
-    /// Closes at this minute after local midnight.
-    pub end_minute: u16,
-}
-
-impl From<&ScheduleWindow> for ScheduleWindowInfo {
-    fn from(window: &ScheduleWindow) -> Self {
-        Self {
-            days: window.days,
-            start_minute: window.start_minute,
-            end_minute: window.end_minute,
-        }
-    }
-}
-
-/// What a digital key grants, for the wallet screen.
+/// What a digital key grants, for the wallet screen. A view of the protocol's [`Credential`]
+/// rather than the type itself: the apps get the flags as plain fields and the key's size,
+/// and not the device public key or the signature, which only the lock checks.
+///
+/// [`Credential`]: keyway_protocol::Credential
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CredentialInfo {
     /// The key's id.
@@ -41,7 +24,7 @@ pub struct CredentialInfo {
     /// Valid until (Unix seconds, exclusive).
     pub not_after: i64,
     /// Weekly windows; empty means at any time.
-    pub schedule: Vec<ScheduleWindowInfo>,
+    pub schedule: Vec<ScheduleWindow>,
     /// Master key: 24/7, schedules ignored.
     pub master_key: bool,
     /// Opens locks in privacy mode.
@@ -64,7 +47,7 @@ impl From<&SignedCredential> for CredentialInfo {
             lock_ids: c.lock_ids.clone(),
             not_before: c.not_before,
             not_after: c.not_after,
-            schedule: c.schedule.iter().map(ScheduleWindowInfo::from).collect(),
+            schedule: c.schedule.clone(),
             master_key: c.flags.master_key,
             privacy_override: c.flags.privacy_override,
             office_mode: c.flags.office_mode,

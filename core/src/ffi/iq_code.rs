@@ -1,34 +1,13 @@
 //! The 5-character IQ code the app shows for web remote opening.
 
-use keyway_protocol::iq_code;
+use keyway_protocol::iq_code::{self, IqCode};
 
 use crate::KeywayError;
-
-/// A code, the time step it belongs to, and how long it stays current.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct IqCode {
-    /// The five characters to show.
-    pub code: String,
-    /// The time step the code belongs to.
-    pub step: u64,
-    /// Seconds until the next code.
-    pub seconds_left: u32,
-}
-
-impl From<iq_code::IqCode> for IqCode {
-    fn from(code: iq_code::IqCode) -> Self {
-        Self {
-            code: code.code,
-            step: code.step,
-            seconds_left: code.seconds_left,
-        }
-    }
-}
 
 /// The code current at `unix_seconds` for this person-and-IQ secret.
 #[uniffi::export]
 pub fn iq_code_at(secret: Vec<u8>, unix_seconds: i64) -> Result<IqCode, KeywayError> {
-    Ok(iq_code::iq_code_at(&secret, unix_seconds)?.into())
+    Ok(iq_code::iq_code_at(&secret, unix_seconds)?)
 }
 
 /// The code current now on this phone's clock.

@@ -6,69 +6,6 @@ use keyway_protocol::{LockEvent, RefusalReason};
 
 use crate::unlock::UnlockOutcome;
 
-/// Why a lock refused, one case per rule the lock enforces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum LockRefusal {
-    /// The request could not be read.
-    MalformedFrame,
-    /// The lock speaks another protocol version.
-    UnsupportedVersion,
-    /// The key is not signed by this site.
-    BadAuthoritySignature,
-    /// The request is not signed by the key's device.
-    BadDeviceSignature,
-    /// The key belongs to another site.
-    WrongSite,
-    /// The key does not open this lock.
-    NotInScope,
-    /// The key is not valid yet.
-    NotYetValid,
-    /// The key has expired.
-    Expired,
-    /// Outside the key's weekly schedule.
-    OutsideSchedule,
-    /// The key was revoked.
-    Revoked,
-    /// A replayed request.
-    Replayed,
-    /// The lock's challenge was too old.
-    StaleChallenge,
-    /// The lock is in privacy mode.
-    PrivacyMode,
-    /// The key lacks the right for this command.
-    CommandNotAllowed,
-    /// A carried lock update was not signed by the site.
-    BadMailboxSignature,
-    /// The PIN typed on the keypad is not valid at this lock.
-    WrongPin,
-    /// Too many wrong PINs in a row: the keypad waits.
-    KeypadBlocked,
-}
-
-impl From<RefusalReason> for LockRefusal {
-    fn from(reason: RefusalReason) -> Self {
-        match reason {
-            RefusalReason::MalformedFrame => Self::MalformedFrame,
-            RefusalReason::UnsupportedVersion => Self::UnsupportedVersion,
-            RefusalReason::BadAuthoritySignature => Self::BadAuthoritySignature,
-            RefusalReason::BadDeviceSignature => Self::BadDeviceSignature,
-            RefusalReason::WrongSite => Self::WrongSite,
-            RefusalReason::NotInScope => Self::NotInScope,
-            RefusalReason::NotYetValid => Self::NotYetValid,
-            RefusalReason::Expired => Self::Expired,
-            RefusalReason::OutsideSchedule => Self::OutsideSchedule,
-            RefusalReason::Revoked => Self::Revoked,
-            RefusalReason::Replayed => Self::Replayed,
-            RefusalReason::StaleChallenge => Self::StaleChallenge,
-            RefusalReason::PrivacyMode => Self::PrivacyMode,
-            RefusalReason::CommandNotAllowed => Self::CommandNotAllowed,
-            RefusalReason::BadMailboxSignature => Self::BadMailboxSignature,
-            RefusalReason::WrongPin => Self::WrongPin,
-            RefusalReason::KeypadBlocked => Self::KeypadBlocked,
-        }
-    }
-}
-
 /// What the app should do after a refusal, so each app does not map the lock's reasons itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RefusalAdvice {
@@ -120,7 +57,7 @@ pub struct UnlockReport {
     /// Whether it opened.
     pub granted: bool,
     /// Why not, when it did not.
-    pub refusal: Option<LockRefusal>,
+    pub refusal: Option<RefusalReason>,
     /// The refusal in words, for the user.
     pub refusal_message: Option<String>,
     /// What to do about the refusal.
@@ -146,7 +83,7 @@ impl UnlockReport {
         Self {
             lock_id: outcome.lock_id,
             granted: outcome.granted(),
-            refusal: outcome.refusal.map(LockRefusal::from),
+            refusal: outcome.refusal,
             refusal_message: outcome.refusal.map(|reason| reason.describe().to_string()),
             advice: outcome.refusal.map(RefusalAdvice::from),
             connect_ms: millis(outcome.connect),
@@ -159,7 +96,9 @@ impl UnlockReport {
     }
 }
 
-/// One record of a lock's event log.
+/// One record of a lock's event log. A view of the protocol's [`LockEvent`]: the apps get
+/// whether it was granted, and not the lock id, the command code or the hash chain's
+/// 32-byte links, which only the cloud checks.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LockEventInfo {
     /// Position in the log, from 1.
@@ -173,7 +112,7 @@ pub struct LockEventInfo {
     /// Whether the lock did it.
     pub granted: bool,
     /// Why not.
-    pub refusal: Option<LockRefusal>,
+    pub refusal: Option<RefusalReason>,
 }
 
 impl From<&LockEvent> for LockEventInfo {
@@ -184,7 +123,7 @@ impl From<&LockEvent> for LockEventInfo {
             user_id: event.user_id,
             credential_id: event.credential_id,
             granted: event.refusal.is_none(),
-            refusal: event.refusal.map(LockRefusal::from),
+            refusal: event.refusal,
         }
     }
 }

@@ -21,11 +21,11 @@ use crate::runtime::blocking;
 use crate::KeywayError;
 
 /// The database file inside the app's data directory.
-pub const LOCAL_DATABASE_FILE: &str = "keyway-core.sqlite3";
+pub(crate) const LOCAL_DATABASE_FILE: &str = "keyway-core.sqlite3";
 
 /// A key as kept in the wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredKey {
+pub(crate) struct StoredKey {
     /// Credential id.
     pub credential_id: u64,
     /// Site.
@@ -44,7 +44,7 @@ pub struct StoredKey {
 
 /// The store handle; cheap to clone.
 #[derive(Clone)]
-pub struct LocalStore {
+pub(crate) struct LocalStore {
     data_dir: PathBuf,
     /// Opened on first use (see [`LocalStore::deferred`]).
     connection: Arc<Mutex<Option<Connection>>>,
@@ -73,7 +73,7 @@ impl LocalStore {
     /// from a newer build, is rebuilt with its readable outbox events (see [`heal`]) and
     /// the call succeeds; only trouble that is not the file's fault is an error.
     #[cfg(test)]
-    pub fn open(data_dir: &Path) -> Result<Self, KeywayError> {
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, KeywayError> {
         let store = Self::deferred(data_dir);
         let connection = open_now(&store.data_dir)?;
         if let Ok(mut guard) = store.connection.lock() {
@@ -84,7 +84,7 @@ impl LocalStore {
 
     /// The store in `data_dir`, opened (as [`LocalStore::open`] does) on the blocking pool by
     /// the first call that needs it: constructing it does no I/O on the caller's thread.
-    pub fn deferred(data_dir: &Path) -> Self {
+    pub(crate) fn deferred(data_dir: &Path) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
             connection: Arc::new(Mutex::new(None)),
@@ -113,7 +113,7 @@ impl LocalStore {
     }
 
     /// A value from the meta table.
-    pub async fn meta(&self, key: &'static str) -> Result<Option<String>, KeywayError> {
+    pub(crate) async fn meta(&self, key: &'static str) -> Result<Option<String>, KeywayError> {
         self.with(move |db| {
             db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
@@ -122,7 +122,7 @@ impl LocalStore {
     }
 
     /// Sets (or clears) a value in the meta table.
-    pub async fn set_meta(
+    pub(crate) async fn set_meta(
         &self,
         key: &'static str,
         value: Option<String>,
@@ -137,7 +137,7 @@ impl LocalStore {
     }
 
     /// Replaces the wallet and the mailbox with a sync's result, in one transaction.
-    pub async fn replace_wallet(
+    pub(crate) async fn replace_wallet(
         &self,
         keys: Vec<StoredKey>,
         mailbox: Vec<(u32, Vec<u8>)>,
@@ -163,7 +163,7 @@ impl LocalStore {
     }
 
     /// Every key in the wallet, soonest expiry last.
-    pub async fn keys(&self) -> Result<Vec<StoredKey>, KeywayError> {
+    pub(crate) async fn keys(&self) -> Result<Vec<StoredKey>, KeywayError> {
         self.with(|db| {
             let mut statement = db.prepare(
                 "SELECT credential_id, site_id, site_name, locks_json, not_before, not_after, credential
@@ -187,7 +187,7 @@ impl LocalStore {
     }
 
     /// Mailbox updates to carry to locks of `site_id`.
-    pub async fn mailbox(&self, site_id: u32) -> Result<Vec<Vec<u8>>, KeywayError> {
+    pub(crate) async fn mailbox(&self, site_id: u32) -> Result<Vec<Vec<u8>>, KeywayError> {
         self.with(move |db| {
             let mut statement = db.prepare("SELECT bytes FROM mailbox WHERE site_id = ?1")?;
             let rows = statement.query_map([site_id], |row| row.get(0))?;
@@ -197,7 +197,7 @@ impl LocalStore {
     }
 
     /// Queues a lock event record for upload (once per lock and sequence number).
-    pub async fn queue_event(
+    pub(crate) async fn queue_event(
         &self,
         lock_id: u32,
         seq: u64,
@@ -215,7 +215,7 @@ impl LocalStore {
     }
 
     /// Up to `limit` queued records after the first `skip`, oldest first, with their keys.
-    pub async fn pending_events(
+    pub(crate) async fn pending_events(
         &self,
         skip: u32,
         limit: u32,
@@ -238,7 +238,7 @@ impl LocalStore {
     }
 
     /// How many records wait for upload (counted by SQLite: no record is loaded).
-    pub async fn pending_count(&self) -> Result<u32, KeywayError> {
+    pub(crate) async fn pending_count(&self) -> Result<u32, KeywayError> {
         self.with(|db| {
             db.query_row("SELECT COUNT(*) FROM outbox", [], |row| {
                 row.get::<_, i64>(0)
@@ -249,7 +249,10 @@ impl LocalStore {
     }
 
     /// Removes records the cloud acknowledged.
-    pub async fn remove_events(&self, acknowledged: Vec<(u32, u64)>) -> Result<(), KeywayError> {
+    pub(crate) async fn remove_events(
+        &self,
+        acknowledged: Vec<(u32, u64)>,
+    ) -> Result<(), KeywayError> {
         self.with(move |db| {
             let tx = db.transaction()?;
             for (lock_id, seq) in &acknowledged {

@@ -103,6 +103,6 @@ impl CodeSecrets {
         let entry = secrets.get(&iq_id).ok_or_else(|| KeywayError::NotAllowed {
             detail: format!("no code secret for IQ {iq_id}: sync the code secrets"),
         })?;
-        Ok(Self::code(entry, now())?.into())
+        Self::code(entry, now())
     }
 }

@@ -10,12 +10,12 @@ use keyway_sim::iq::{IqConnection, IqHub, LockSet, SimulatedIq};
 
 use super::provisioning::{install_instant_locks, InstalledLock};
 use crate::ffi::records::LockEventInfo;
-use crate::ffi::LockRefusal;
+use crate::ffi::RefusalReason;
 use crate::runtime::on_core_runtime;
 use crate::{Keyway, KeywayError};
 
 /// How long installing waits for the IQ's first session.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A simulated IQ and the locks attached to it.
 #[derive(uniffi::Object)]
@@ -171,10 +171,14 @@ impl SimulatedRemoteSite {
     }
 
     /// Types `digits` on the lock's keypad; `None` when it opened, else why not.
-    pub fn keypad(&self, lock_id: u32, digits: String) -> Result<Option<LockRefusal>, KeywayError> {
+    pub fn keypad(
+        &self,
+        lock_id: u32,
+        digits: String,
+    ) -> Result<Option<RefusalReason>, KeywayError> {
         self.with_lock(lock_id, |lock| {
             let reply = lock.keypad(&digits).map_err(KeywayError::internal)?;
-            Ok(reply.refusal.map(LockRefusal::from))
+            Ok(reply.refusal)
         })
     }
 

@@ -2,6 +2,7 @@
 //! it signs in with the form, keeps the session cookie, and submits the code form as a
 //! person would.
 
+use keyway_api::ErrorCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 
@@ -30,6 +31,8 @@ pub struct WebAnswer {
     pub status: u16,
     /// The message the page shows (the alert), if any.
     pub message: Option<String>,
+    /// The machine code of the alert when it reports an error (its `data-error`).
+    pub error: Option<ErrorCode>,
     /// The whole page.
     pub html: String,
 }
@@ -165,9 +168,11 @@ impl SimulatedWebBrowser {
                 .replace("&quot;", "\"")
                 .replace("&amp;", "&")
         });
+        let error = between(&html, "data-error=\"", "\"").map(ErrorCode::parse);
         Ok(WebAnswer {
             status,
             message,
+            error,
             html,
         })
     }

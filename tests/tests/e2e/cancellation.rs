@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyway_core::admin::SiteRole;
+use keyway_core::admin::Role;
 use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
 use keyway_e2e::{log_in, World};
@@ -16,7 +16,7 @@ use keyway_sim::{LinkConfig, SimulatedLink};
 async fn an_unlock_cancelled_mid_handshake_closes_the_link_and_writes_nothing() {
     let world = World::start().await;
     let site = world.site("owner@cancel.test", &["Front"]).await;
-    let tenant_id = site.add("tenant@cancel.test", SiteRole::User).await;
+    let tenant_id = site.add("tenant@cancel.test", Role::User).await;
     site.grant_first_lock(tenant_id).await;
     // The smallest MTU and 60 ms a packet: the request alone takes about a second to write.
     let lock = &site.locks[0];

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keyway_core::admin::{PeopleListRequest, SiteRole};
+use keyway_core::admin::{PeopleListRequest, PersonStatus, Role};
 use keyway_core::simulator::{log_in_with_password, simulated_browser_login};
 use keyway_core::unlock::BleTransport;
 use keyway_core::KeywayError;
@@ -13,7 +13,7 @@ use keyway_e2e::{log_in, World, PASSWORD};
 async fn a_tenant_logs_in_syncs_and_unlocks_and_the_event_reaches_the_cloud() {
     let world = World::start().await;
     let site = world.site("owner@e2e.test", &["Front", "Back"]).await;
-    let tenant_id = site.add("tenant@e2e.test", SiteRole::User).await;
+    let tenant_id = site.add("tenant@e2e.test", Role::User).await;
     site.grant_first_lock(tenant_id).await;
     let radio = site.radio();
     let tenant = world.phone("tenant", Some(radio as Arc<dyn BleTransport>));
@@ -94,7 +94,7 @@ async fn a_redirect_from_another_login_is_refused() {
 async fn removal_from_the_group_reaches_the_phone_at_the_next_sync() {
     let world = World::start().await;
     let site = world.site("owner2@e2e.test", &["Door"]).await;
-    let tenant_id = site.add("leaver@e2e.test", SiteRole::User).await;
+    let tenant_id = site.add("leaver@e2e.test", Role::User).await;
     let group = site.grant_first_lock(tenant_id).await;
     let tenant = world.phone("leaver", Some(site.radio() as Arc<dyn BleTransport>));
     world.sign_up_verified(&tenant, "leaver@e2e.test").await;
@@ -122,8 +122,8 @@ async fn removal_from_the_group_reaches_the_phone_at_the_next_sync() {
 async fn roles_are_enforced_through_the_core() {
     let world = World::start().await;
     let site = world.site("owner3@e2e.test", &["Door"]).await;
-    site.add("plain@e2e.test", SiteRole::User).await;
-    site.add("super@e2e.test", SiteRole::SuperUser).await;
+    site.add("plain@e2e.test", Role::User).await;
+    site.add("super@e2e.test", Role::SuperUser).await;
     let plain = world.phone("plain", None);
     world.sign_up_verified(&plain, "plain@e2e.test").await;
     log_in(&plain, "plain@e2e.test").await;
@@ -133,7 +133,7 @@ async fn roles_are_enforced_through_the_core() {
             site.info.site_id,
             "x@e2e.test".into(),
             "X".into(),
-            SiteRole::User,
+            Role::User,
         )
         .await;
     assert!(
@@ -149,7 +149,7 @@ async fn roles_are_enforced_through_the_core() {
             site.info.site_id,
             "a@e2e.test".into(),
             "A".into(),
-            SiteRole::Admin,
+            Role::Admin,
         )
         .await;
     assert!(
@@ -162,7 +162,7 @@ async fn roles_are_enforced_through_the_core() {
             site.info.site_id,
             "u@e2e.test".into(),
             "U".into(),
-            SiteRole::User,
+            Role::User,
         )
         .await;
     assert!(allowed.is_ok(), "{allowed:?}");
@@ -214,7 +214,7 @@ async fn roles_are_enforced_through_the_core() {
         .await
         .unwrap();
     assert_eq!(invited.people.len(), 1);
-    assert!(invited.people[0].invited);
+    assert_eq!(invited.people[0].status, PersonStatus::Invited);
     let tampered = superuser
         .admin()
         .list_people(

@@ -14,7 +14,7 @@ use futures::channel::oneshot;
 use futures::executor::block_on;
 use futures::future::{select, Either};
 use keyway_cloud::auth::verification;
-use keyway_core::admin::{PeopleListRequest, SiteRole};
+use keyway_core::admin::{PeopleListRequest, Role};
 use keyway_core::simulator::{log_in_with_password, SimulatedRadio, SimulatedSite};
 use keyway_core::unlock::BleTransport;
 use keyway_core::KeywayError;
@@ -54,7 +54,7 @@ fn exported_calls_run_when_a_plain_executor_polls_them() {
     let cloud = cloud_runtime();
     let world = cloud.block_on(World::start());
     let site = cloud.block_on(world.site("owner@foreign.test", &["Front"]));
-    let tenant_id = cloud.block_on(site.add("tenant@foreign.test", SiteRole::User));
+    let tenant_id = cloud.block_on(site.add("tenant@foreign.test", Role::User));
     cloud.block_on(site.grant_first_lock(tenant_id));
     let lock_id = site.locks[0].lock_id;
     let phone = world.phone("tenant", Some(site.radio() as Arc<dyn BleTransport>));
@@ -121,7 +121,7 @@ fn dropping_a_call_a_plain_executor_polls_aborts_its_work() {
     let world = cloud.block_on(World::start());
     let site = cloud.block_on(world.site("owner@foreign-cancel.test", &["Front"]));
     let email = "tenant@foreign-cancel.test";
-    let tenant_id = cloud.block_on(site.add(email, SiteRole::User));
+    let tenant_id = cloud.block_on(site.add(email, Role::User));
     cloud.block_on(site.grant_first_lock(tenant_id));
     // The smallest MTU and 60 ms a packet: the request alone takes about a second to write.
     let lock = &site.locks[0];

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use keyway_core::ffi::{inspect_credential, LockRefusal, RefusalAdvice};
+use keyway_core::ffi::{inspect_credential, RefusalAdvice, RefusalReason};
 use keyway_core::simulator::SimulatedSite;
 use keyway_core::KeywayError;
 use keyway_protocol::event::{verify_chain, GENESIS_HASH};
@@ -30,7 +30,7 @@ async fn a_key_opens_its_lock_and_only_its_lock() {
         "a single-lock request takes 2 writes at MTU 185"
     );
     let refused = site.unlock(2, key).await.unwrap();
-    assert_eq!(refused.refusal, Some(LockRefusal::NotInScope));
+    assert_eq!(refused.refusal, Some(RefusalReason::NotInScope));
     assert_eq!(refused.advice, Some(RefusalAdvice::NotAllowed));
     assert_eq!(
         opened.advice, None,
@@ -47,7 +47,7 @@ async fn the_lock_clock_decides_validity() {
     let not_after = inspect_credential(key.clone()).unwrap().not_after;
     site.set_lock_clock(1, not_after).unwrap();
     let report = site.unlock(1, key).await.unwrap();
-    assert_eq!(report.refusal, Some(LockRefusal::Expired));
+    assert_eq!(report.refusal, Some(RefusalReason::Expired));
     assert_eq!(report.advice, Some(RefusalAdvice::SyncKeys));
 }
 
@@ -104,7 +104,7 @@ async fn every_attempt_is_logged_in_a_verifiable_chain() {
     assert_eq!(events.len(), 3);
     assert!(events
         .iter()
-        .all(|e| e.refusal == Some(LockRefusal::NotInScope)));
+        .all(|e| e.refusal == Some(RefusalReason::NotInScope)));
     let lock = site.lock(1).unwrap();
     let guard = lock.lock().unwrap();
     let head = verify_chain(1, &guard.public_key(), (0, GENESIS_HASH), guard.events()).unwrap();

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use keyway_core::admin::SiteRole;
+use keyway_core::admin::Role;
 use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
 use keyway_e2e::{log_in, Site, World};
@@ -32,7 +32,7 @@ fn stored_events(world: &World) -> i64 {
 async fn an_upload_cut_short_by_a_crash_is_finished_exactly_once() {
     let world = World::start().await;
     let site = world.site("owner@outbox.test", &["Door"]).await;
-    let user = site.add("walker@outbox.test", SiteRole::User).await;
+    let user = site.add("walker@outbox.test", Role::User).await;
     site.grant_first_lock(user).await;
     let radio = site.radio();
     let phone = world.phone("walker", Some(Arc::clone(&radio) as Arc<dyn BleTransport>));
@@ -111,7 +111,7 @@ impl BleTransport for DropsBeforeTheAnswer {
 async fn an_event_whose_answer_was_lost_reaches_the_cloud_with_the_next_unlock() {
     let world = World::start().await;
     let site = world.site("owner@lost.test", &["Door"]).await;
-    let user = site.add("walker@lost.test", SiteRole::User).await;
+    let user = site.add("walker@lost.test", Role::User).await;
     site.grant_first_lock(user).await;
     let flaky = Arc::new(DropsBeforeTheAnswer {
         radio: site.radio(),
@@ -168,7 +168,7 @@ async fn walker_with_a_key(
 ) -> (Site, Arc<SimulatedRadio>, Arc<keyway_core::Keyway>) {
     let site = world.site(&format!("owner@{domain}"), &["Door"]).await;
     let email = format!("walker@{domain}");
-    let user = site.add(&email, SiteRole::User).await;
+    let user = site.add(&email, Role::User).await;
     site.grant_first_lock(user).await;
     let radio = site.radio();
     let phone = world.phone("walker", Some(Arc::clone(&radio) as Arc<dyn BleTransport>));

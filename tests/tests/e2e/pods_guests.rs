@@ -8,8 +8,8 @@ use crate::pods_support;
 
 use std::time::Instant;
 
-use keyway_core::ffi::{inspect_credential, LockRefusal, RefusalAdvice};
-use keyway_core::pods::{PodRole, PodStatus};
+use keyway_core::ffi::{inspect_credential, RefusalAdvice, RefusalReason};
+use keyway_core::pods::{PodPersonStatus, PodRole};
 use keyway_core::KeywayError;
 use keyway_e2e::World;
 use pods_support::{
@@ -50,7 +50,7 @@ async fn a_guest_goes_from_the_e_mail_to_an_open_door_within_the_pod_and_the_sta
         )
         .await
         .unwrap();
-    assert_eq!(invited.status, PodStatus::Invited);
+    assert_eq!(invited.status, PodPersonStatus::Invited);
     assert!(invited.digital_key && !invited.remote_opening);
 
     // From here on, what the guest does: read the e-mail, sign up, sign in, accept, open.
@@ -108,17 +108,17 @@ async fn a_guest_goes_from_the_e_mail_to_an_open_door_within_the_pod_and_the_sta
         ));
         let credential = key_bytes(&guest, keys[0].credential_id).await;
         let refusal = present(&guest, &radio, lock_id, credential, vec![]).await;
-        assert_eq!(refusal, Some(LockRefusal::NotInScope));
+        assert_eq!(refusal, Some(RefusalReason::NotInScope));
     }
 
     // After check-out on the lock's clock (the phone's clock still says it is valid).
     set_lock_clock(&site, APARTMENT, until + 1);
     let late = guest.wallet().unlock(apartment).await.unwrap();
-    assert_eq!(late.refusal, Some(LockRefusal::Expired));
+    assert_eq!(late.refusal, Some(RefusalReason::Expired));
 
     let seen = member.pods().guests(pod.pod_id).await.unwrap();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].status, PodStatus::Active);
+    assert_eq!(seen[0].status, PodPersonStatus::Active);
     assert_eq!(seen[0].locks[0].name, "Apartment 201");
     assert_eq!((seen[0].from, seen[0].until), (from, until));
 }
@@ -160,7 +160,7 @@ async fn a_check_in_tomorrow_gives_a_key_the_lock_opens_only_from_check_in_to_ch
     let early = present(&guest, &radio, room, credential.clone(), vec![]).await;
     assert_eq!(
         early,
-        Some(LockRefusal::NotYetValid),
+        Some(RefusalReason::NotYetValid),
         "the lock's clock says too early"
     );
     set_lock_clock(&site, 0, check_in + 60);
@@ -170,7 +170,7 @@ async fn a_check_in_tomorrow_gives_a_key_the_lock_opens_only_from_check_in_to_ch
     );
     set_lock_clock(&site, 0, check_out);
     let after = present(&guest, &radio, room, credential, vec![]).await;
-    assert_eq!(after, Some(LockRefusal::Expired));
+    assert_eq!(after, Some(RefusalReason::Expired));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,7 +201,7 @@ async fn a_blocked_guest_is_refused_even_by_a_lock_that_never_talked_to_the_clou
         .block_guest(pod.pod_id, guest_view.guest_id)
         .await
         .unwrap();
-    assert_eq!(blocked.status, PodStatus::Blocked);
+    assert_eq!(blocked.status, PodPersonStatus::Blocked);
     // The guest's phone stays offline and keeps its old key; the lock has heard nothing yet.
     // The member's phone syncs (the denylist update comes with it) and opens the door,
     // carrying the update to the lock in its unlock request.
@@ -209,7 +209,7 @@ async fn a_blocked_guest_is_refused_even_by_a_lock_that_never_talked_to_the_clou
     assert!(synced.mailbox_updates >= 1);
     assert!(member.wallet().unlock(door).await.unwrap().granted);
     let refused = guest.wallet().unlock(door).await.unwrap();
-    assert_eq!(refused.refusal, Some(LockRefusal::Revoked));
+    assert_eq!(refused.refusal, Some(RefusalReason::Revoked));
     assert_eq!(
         refused.advice,
         Some(RefusalAdvice::SyncKeys),
@@ -228,7 +228,7 @@ async fn a_blocked_guest_is_refused_even_by_a_lock_that_never_talked_to_the_clou
         .unblock_guest(pod.pod_id, guest_view.guest_id)
         .await
         .unwrap();
-    assert_eq!(unblocked.status, PodStatus::Active);
+    assert_eq!(unblocked.status, PodPersonStatus::Active);
     assert_eq!(guest.wallet().sync().await.unwrap().keys, 1);
     let new_key = guest.wallet().keys().await.unwrap()[0].credential_id;
     assert_ne!(new_key, old_key, "a new key; the blocked one stays denied");
@@ -246,7 +246,7 @@ async fn a_blocked_guest_is_refused_even_by_a_lock_that_never_talked_to_the_clou
     member.wallet().sync().await.unwrap();
     assert!(member.wallet().unlock(door).await.unwrap().granted);
     let gone = present(&guest, &guest_radio, door, new_key, vec![]).await;
-    assert_eq!(gone, Some(LockRefusal::Revoked));
+    assert_eq!(gone, Some(RefusalReason::Revoked));
     assert_eq!(guest.wallet().sync().await.unwrap().keys, 0);
     assert!(guest.pods().my_pods().await.unwrap().is_empty());
 }

@@ -6,6 +6,7 @@ use crate::remote_support;
 
 use std::time::Duration;
 
+use keyway_api::ErrorCode;
 use keyway_core::simulator::SimulatedWebBrowser;
 use keyway_e2e::PASSWORD;
 use keyway_protocol::iq_code::{iq_code_at, iq_code_for_step, iq_time_step};
@@ -20,10 +21,17 @@ async fn sign_in(r: &Remote) -> SimulatedWebBrowser {
     browser
 }
 
-async fn open(r: &Remote, browser: &SimulatedWebBrowser, code: &str) -> (StatusCode, String) {
+/// The page's status, the machine code of its error (none when the lock answered), and the
+/// message it shows.
+async fn open(
+    r: &Remote,
+    browser: &SimulatedWebBrowser,
+    code: &str,
+) -> (StatusCode, Option<ErrorCode>, String) {
     let answer = browser.open(r.site_id(), r.lock(0), code).await.unwrap();
     (
         StatusCode::from_u16(answer.status).unwrap(),
+        answer.error,
         answer.message.unwrap_or_default(),
     )
 }
@@ -61,21 +69,21 @@ async fn codes_of_the_previous_and_next_step_open_once_and_older_ones_never() {
     let browser = sign_in(&r).await;
     let code = |step: u64| iq_code_for_step(&secret, step).unwrap();
 
-    let (status, page) = open(&r, &browser, &code(step - 1).to_lowercase()).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(page, "The door opened.");
+    let (status, error, page) = open(&r, &browser, &code(step - 1).to_lowercase()).await;
+    assert_eq!((status, error), (StatusCode::OK, None), "{page}");
     assert_eq!(r.unlocks(0), 1);
     for accepted in [step + 1, step] {
-        let (status, page) = open(&r, &browser, &code(accepted)).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
+        let (status, error, page) = open(&r, &browser, &code(accepted)).await;
+        assert_eq!((status, error), (StatusCode::OK, None), "{page}");
     }
     assert_eq!(r.unlocks(0), 3);
 
-    let (status, page) = open(&r, &browser, &code(step)).await;
+    let (status, error, page) = open(&r, &browser, &code(step)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a code used twice: {page}");
-    assert!(page.contains("already used"), "{page}");
-    let (status, _) = open(&r, &browser, &code(step - 2)).await;
+    assert_eq!(error, Some(ErrorCode::CodeRejected), "{page}");
+    let (status, error, _) = open(&r, &browser, &code(step - 2)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "two steps old");
+    assert_eq!(error, Some(ErrorCode::CodeRejected));
     assert_eq!(r.unlocks(0), 3);
     assert_eq!(iq_time_step(chrono::Utc::now().timestamp()).unwrap(), step);
 
@@ -95,11 +103,13 @@ async fn wrong_codes_are_throttled_even_before_the_right_one() {
     let right = iq_code_for_step(&secret, step).unwrap();
     let wrong = if right == "22222" { "33333" } else { "22222" };
     for attempt in 1..=5 {
-        let (status, _) = open(&r, &browser, wrong).await;
+        let (status, error, _) = open(&r, &browser, wrong).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "wrong code {attempt}");
+        assert_eq!(error, Some(ErrorCode::CodeRejected), "wrong code {attempt}");
     }
-    let (status, page) = open(&r, &browser, &right).await;
+    let (status, error, page) = open(&r, &browser, &right).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert_eq!(error, Some(ErrorCode::RateLimited), "{page}");
     assert_eq!(r.unlocks(0), 0);
 }
 
@@ -111,9 +121,9 @@ async fn the_web_page_reports_an_offline_iq_and_queues_nothing() {
     r.iq.stop().await;
     let iqs = &r.world.cloud.state.iqs;
     assert!(remote_support::eventually(|| !iqs.is_online(r.iq.iq_id())).await);
-    let (status, page) = open(&r, &browser, &iq_code_for_step(&secret, step).unwrap()).await;
+    let (status, error, page) = open(&r, &browser, &iq_code_for_step(&secret, step).unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
-    assert!(page.contains("offline"), "{page}");
+    assert_eq!(error, Some(ErrorCode::IqOffline), "{page}");
     assert!(
         browser.page().await.unwrap().contains("(IQ offline)"),
         "the picker shows it too"

@@ -6,7 +6,8 @@ use crate::remote_support;
 use std::time::Duration;
 
 use keyway_cloud::{CloudConfig, RunningCloud, StoreError};
-use keyway_core::ffi::LockRefusal;
+use keyway_core::ffi::RefusalReason;
+use keyway_core::remote::PinDelivery;
 use keyway_core::KeywayError;
 use keyway_protocol::SigningKey;
 use remote_support::{eventually, remote_site, Remote};
@@ -44,7 +45,7 @@ async fn a_keypad_pin_reaches_only_its_person_once_and_opens_within_their_rights
     assert_eq!(r.unlocks(0), 1);
     assert_eq!(
         r.iq.keypad(r.lock(1), pin.clone()).unwrap(),
-        Some(LockRefusal::WrongPin),
+        Some(RefusalReason::WrongPin),
         "no right on the back door"
     );
     let stored: Vec<u8> = r
@@ -61,8 +62,9 @@ async fn a_keypad_pin_reaches_only_its_person_once_and_opens_within_their_rights
         .new_keypad_pin(r.site_id(), r.tenant_id)
         .await
         .unwrap();
-    assert!(
-        !again.emailed,
+    assert_eq!(
+        again.delivery,
+        PinDelivery::Shown,
         "the tenant asked for their own: shown to them"
     );
     let again = again.pin.unwrap();
@@ -70,7 +72,7 @@ async fn a_keypad_pin_reaches_only_its_person_once_and_opens_within_their_rights
     table_after(&r, 0, serial).await;
     assert_eq!(
         r.iq.keypad(r.lock(0), pin).unwrap(),
-        Some(LockRefusal::WrongPin)
+        Some(RefusalReason::WrongPin)
     );
     assert_eq!(r.iq.keypad(r.lock(0), again).unwrap(), None);
     let someone_else = r
@@ -129,7 +131,7 @@ async fn rights_taken_away_reach_the_connected_iq_at_once() {
     let serial = table_after(&r, 0, serial).await;
     assert_eq!(
         r.iq.keypad(r.lock(0), pin.clone()).unwrap(),
-        Some(LockRefusal::WrongPin),
+        Some(RefusalReason::WrongPin),
         "no group, no keypad access"
     );
 
@@ -144,7 +146,7 @@ async fn rights_taken_away_reach_the_connected_iq_at_once() {
     table_after(&r, 0, serial).await;
     assert_eq!(
         r.iq.keypad(r.lock(0), pin).unwrap(),
-        Some(LockRefusal::WrongPin),
+        Some(RefusalReason::WrongPin),
         "off the site, no keypad access"
     );
     assert!(r.iq.iq_connected());
@@ -198,7 +200,7 @@ async fn events_made_while_the_cloud_is_gone_reach_it_when_it_returns() {
     assert_eq!(r.iq.keypad(r.lock(0), pin.clone()).unwrap(), None);
     assert_eq!(
         r.iq.keypad(r.lock(0), "000000".into()).unwrap(),
-        Some(LockRefusal::WrongPin)
+        Some(RefusalReason::WrongPin)
     );
     assert_eq!(r.iq.keypad(r.lock(0), pin).unwrap(), None);
     let iq = r.iq.iq();

@@ -105,7 +105,7 @@ async fn after_five_wrong_pins_tries_wait_longer_and_ten_lock_the_pin() {
     );
     // 30 s from the fifth failure, on the cloud's wall clock (a busy machine may have spent a
     // second or two since).
-    let wait = remote.pin_status().await.unwrap().retry_after_seconds;
+    let wait = remote.pin_status().await.unwrap().retry_after;
     assert!(wait.is_some_and(|s| (27..=30).contains(&s)), "{wait:?}");
     for (attempt, delay) in [(6, 30), (7, 60), (8, 120), (9, 240)] {
         r.advance(delay);

@@ -2,15 +2,13 @@
 //! with access tokens written straight into its store (the OAuth flow has its own tests), and
 //! small typed helpers over the JSON API. Not library code.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::{
-    AccessGroupView, DeviceView, KeySyncResponse, LockView, PeoplePage, PersonView, Role, SiteView,
-    WindowDto,
+    AccessGroupView, DeviceView, KeySyncResponse, LockView, PeoplePage, PersonView, Role,
+    ScheduleWindow, SiteView,
 };
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::auth::verification;
@@ -407,7 +405,7 @@ impl Cloud {
         site_id: u32,
         lock_ids: &[u32],
         user_ids: &[u32],
-        schedule: &[WindowDto],
+        schedule: &[ScheduleWindow],
     ) -> AccessGroupView {
         let (status, body) = self
             .post(

@@ -1,14 +1,13 @@
 //! Shared steps of the pod end-to-end tests: a pod with a member's phone, a guest's phone, the
 //! invitation e-mail the cloud really delivered to its mailbox, and presenting a wallet key to
 //! a lock as a tampered app would (to see what the lock itself decides).
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
-use keyway_cloud::email::{mailbox_dir, read_mailbox, MailboxMessage};
+use keyway_cloud::email::MailboxMessage;
 use keyway_cloud::pods::invitations::find_code;
-use keyway_core::ffi::{LockRefusal, UnlockReport};
-use keyway_core::pods::{PodInfo, PodMember};
+use keyway_core::ffi::RefusalReason;
+use keyway_core::pods::{PodMemberInput, PodView};
 use keyway_core::simulator::SimulatedRadio;
 use keyway_core::unlock::BleTransport;
 use keyway_core::Keyway;
@@ -18,11 +17,6 @@ use keyway_protocol::Command;
 /// Now on the test machine's clock (Unix seconds).
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// Every e-mail the cloud delivered to its local mailbox so far.
-pub fn mailbox(world: &World) -> Vec<MailboxMessage> {
-    read_mailbox(&mailbox_dir(&world.cloud.state.config.data_dir)).unwrap()
 }
 
 /// The latest e-mail to `to` carrying an invitation code, and the code, once delivered.
@@ -51,7 +45,7 @@ pub async fn pod_with_member(
     site: &Site,
     member_email: &str,
     lock_indexes: &[usize],
-) -> (PodInfo, Arc<Keyway>, Arc<SimulatedRadio>) {
+) -> (PodView, Arc<Keyway>, Arc<SimulatedRadio>) {
     let (member, radio) = phone_on_site(world, site, member_email).await;
     let lock_ids = lock_indexes
         .iter()
@@ -63,7 +57,7 @@ pub async fn pod_with_member(
         .create_pod(
             site.info.site_id,
             "Apartment 201".into(),
-            vec![PodMember {
+            vec![PodMemberInput {
                 name: "Mia Member".into(),
                 email: member_email.into(),
             }],
@@ -93,7 +87,7 @@ pub async fn present(
     lock_id: u32,
     credential: Vec<u8>,
     mailbox: Vec<Vec<u8>>,
-) -> Option<LockRefusal> {
+) -> Option<RefusalReason> {
     let signer = phone.device_signer();
     let outcome = keyway_core::unlock::unlock(
         radio,
@@ -105,7 +99,7 @@ pub async fn present(
     )
     .await
     .unwrap();
-    outcome.refusal.map(LockRefusal::from)
+    outcome.refusal
 }
 
 /// The site's signed mailbox updates, as the cloud hands them to every phone of the site.
@@ -134,9 +128,4 @@ pub fn set_lock_clock(site: &Site, index: usize, unix_seconds: i64) {
         .unwrap()
         .clock_mut()
         .set(unix_seconds);
-}
-
-/// Whether a report says the door opened.
-pub fn opened(report: &UnlockReport) -> bool {
-    report.granted
 }

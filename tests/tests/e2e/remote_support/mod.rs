@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use keyway_cloud::remote::keypad::find_pin;
 use keyway_cloud::StoreError;
-use keyway_core::admin::SiteRole;
+use keyway_core::admin::Role;
+use keyway_core::remote::PinDelivery;
 use keyway_core::simulator::{install_simulated_iq, SimulatedRemoteSite};
 use keyway_core::Keyway;
 use keyway_e2e::{log_in, Site, World};
@@ -40,7 +41,7 @@ impl Remote {
             .await
             .unwrap();
         assert_eq!(made.pin, None, "an admin never sees someone else's PIN");
-        assert!(made.emailed);
+        assert_eq!(made.delivery, PinDelivery::Emailed);
         self.world.wait_for_mail(TENANT, find_pin).await.1
     }
 
@@ -107,7 +108,7 @@ pub async fn remote_site(lock_names: &[&str]) -> Remote {
     let world = World::start().await;
     let site = world.site(OWNER, lock_names).await;
     let site_id = site.info.site_id;
-    let tenant_id = site.add(TENANT, SiteRole::User).await;
+    let tenant_id = site.add(TENANT, Role::User).await;
     let owner_id = user_id(&world, OWNER).await;
     let admin = site.owner.admin();
     let group = admin

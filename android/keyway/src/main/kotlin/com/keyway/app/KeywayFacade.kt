@@ -7,8 +7,8 @@
 
 package com.keyway.app
 
+import com.keyway.protocol.IqCode
 import com.keyway.core.CredentialInfo
-import com.keyway.core.IqCode
 import com.keyway.core.KeywayException
 import com.keyway.core.LogLevel
 import com.keyway.core.LogSink
