@@ -121,6 +121,8 @@ pub struct AppState {
     pub iqs: Arc<iq::IqRegistry>,
     /// The e-mail sender; handlers wake it after committing queued mail.
     pub mail: Arc<email::Mailer>,
+    /// The open live streams of this instance (`GET /api/v1/live`).
+    pub live: Arc<live::LiveHub>,
 }
 
 impl AppState {
@@ -214,6 +216,7 @@ pub struct RunningCloud {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     mail_task: Option<tokio::task::JoinHandle<()>>,
+    live_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningCloud {
@@ -225,13 +228,18 @@ impl RunningCloud {
     /// Stops accepting and waits for requests in flight.
     pub async fn shutdown(mut self) {
         self.state.iqs.close_all();
+        // Open live streams would hold the graceful shutdown forever.
+        self.state.live.close_all();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        if let Some(task) = self.mail_task.take() {
+        for task in [self.mail_task.take(), self.live_task.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }
@@ -240,10 +248,15 @@ impl RunningCloud {
 impl Drop for RunningCloud {
     fn drop(&mut self) {
         self.state.iqs.close_all();
+        // Open live streams would hold the graceful shutdown forever.
+        self.state.live.close_all();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
-        if let Some(task) = self.mail_task.take() {
+        for task in [self.mail_task.take(), self.live_task.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }
@@ -318,6 +331,7 @@ pub async fn start(
         metrics: Arc::default(),
         mail: Arc::new(mail),
         iqs: Arc::default(),
+        live: Arc::default(),
     };
     let now = state.clock.now();
     let interrupted = state
@@ -346,11 +360,16 @@ pub async fn start(
     });
     let mail_task =
         tokio::spawn(Arc::clone(&state.mail).run(state.store.clone(), state.clock.clone()));
+    let live_task = tokio::spawn(live::drain::run(
+        state.store.clone(),
+        Arc::clone(&state.live),
+    ));
     Ok(RunningCloud {
         addr,
         state,
         shutdown: Some(sender),
         task: Some(task),
         mail_task: Some(mail_task),
+        live_task: Some(live_task),
     })
 }

@@ -15,6 +15,7 @@ mod health;
 mod imports;
 mod iqs;
 mod keys;
+mod live;
 mod locks;
 mod me;
 mod people;
@@ -51,6 +52,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(bearer_scheme())
         .routes(routes!(health::health))
         .routes(routes!(me::me, me::update_me))
+        .routes(routes!(live::live))
+        .routes(routes!(live::renew))
         .routes(routes!(sites::create_site))
         .routes(routes!(sites::get_site))
         .routes(routes!(people::list_people, people::add_person))

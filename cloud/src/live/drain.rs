@@ -148,3 +148,61 @@ pub async fn run(store: Store, hub: Arc<LiveHub>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    const SITE_WITH_TWO_PEOPLE: &str =
+        "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0), (2, 'b@x', 'B', 0);
+         INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+         INSERT INTO memberships (site_id, user_id, role, created_at, claimed_at)
+             VALUES (1, 1, 'owner', 0, 0), (1, 2, 'user', 0, 0);
+         INSERT INTO access_groups (id, site_id, name, created_at) VALUES (1, 1, 'G', 0);";
+
+    #[tokio::test]
+    async fn a_committed_change_leaves_one_notice_per_kind_and_a_rolled_back_one_none() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .run(|db| Ok::<_, ApiError>(db.execute_batch(SITE_WITH_TWO_PEOPLE)?))
+            .await
+            .unwrap();
+        store.run(|db| take(db)).await.unwrap();
+        let refused: Result<(), ApiError> = store
+            .transaction(|tx| {
+                tx.execute("INSERT INTO access_group_members VALUES (1, 2)", [])?;
+                Err(ApiError::Conflict("changed my mind".into()))
+            })
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(store.run(|db| take(db)).await.unwrap(), Drained::default());
+
+        store
+            .transaction(|tx| {
+                tx.execute("INSERT INTO access_group_members VALUES (1, 2)", [])?;
+                tx.execute(
+                    "UPDATE memberships SET remote_opening = 1 WHERE user_id = 2",
+                    [],
+                )?;
+                tx.execute(
+                    "UPDATE memberships SET remote_opening = 1 WHERE user_id = 2",
+                    [],
+                )?;
+                Ok::<_, ApiError>(())
+            })
+            .await
+            .unwrap();
+        let drained = store.run(|db| take(db)).await.unwrap();
+        assert_eq!(
+            drained.people,
+            BTreeMap::from([(2, BTreeSet::from([Kind::Keys, Kind::Remote]))]),
+            "merged, and only the person concerned"
+        );
+        assert_eq!(
+            store.run(|db| take(db)).await.unwrap(),
+            Drained::default(),
+            "taken once"
+        );
+    }
+}

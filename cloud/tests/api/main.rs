@@ -18,6 +18,7 @@ mod api_roles;
 mod endpoints;
 mod import_corpus;
 mod imports;
+mod live;
 mod oauth;
 mod people_paging;
 mod pods_api;
