@@ -11,7 +11,7 @@ use crate::http::{CallFailure, CloudHttp};
 use crate::local_store::LocalStore;
 use crate::platform::{DeviceSigner, SecureStore};
 use crate::unlock::BleTransport;
-use crate::{admin, devices, events, pods, remote, wallet, KeywayError};
+use crate::{admin, devices, events, live, pods, remote, wallet, KeywayError};
 
 /// How the app sets up the core.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -34,6 +34,8 @@ pub(crate) struct Context {
     pub(crate) store: LocalStore,
     pub(crate) signer: Arc<dyn DeviceSigner>,
     pub(crate) transport: Option<Arc<dyn BleTransport>>,
+    /// Held by a wallet sync while it runs.
+    pub(crate) wallet_sync: tokio::sync::Mutex<()>,
 }
 
 impl Context {
@@ -103,6 +105,7 @@ pub struct Keyway {
     admin: Arc<admin::AdminClient>,
     pods: Arc<pods::PodsClient>,
     remote: Arc<remote::RemoteClient>,
+    live: Arc<live::LiveClient>,
 }
 
 impl std::fmt::Debug for Keyway {
@@ -138,6 +141,7 @@ impl Keyway {
             store,
             signer: device_signer,
             transport: ble_transport,
+            wallet_sync: tokio::sync::Mutex::new(()),
         });
         Ok(Arc::new(Self {
             auth: Arc::new(AuthClient::new(http, session)),
@@ -150,6 +154,7 @@ impl Keyway {
                 Arc::clone(&context),
                 secure_store,
             )),
+            live: Arc::new(live::LiveClient::new(Arc::clone(&context))),
             context,
         }))
     }
@@ -187,6 +192,12 @@ impl Keyway {
     /// Remote opening through the IQ (PIN or biometric), IQ codes, keypad PINs.
     pub fn remote(&self) -> Arc<remote::RemoteClient> {
         Arc::clone(&self.remote)
+    }
+
+    /// The live channel: access changes reach the app within a second while it is in the
+    /// foreground (start and stop it with the app's lifecycle).
+    pub fn live(&self) -> Arc<live::LiveClient> {
+        Arc::clone(&self.live)
     }
 }
 

@@ -20,6 +20,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct CloudHttp {
     base: Url,
     client: reqwest::Client,
+    /// For event streams: a connect timeout, but no total one (a stream lasts minutes).
+    streaming: reqwest::Client,
 }
 
 impl CloudHttp {
@@ -36,13 +38,57 @@ impl CloudHttp {
             ));
         }
         install_tls_provider();
-        let client = reqwest::Client::builder()
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("keyway-core/", env!("CARGO_PKG_VERSION")))
+        };
+        let client = builder()
             .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("keyway-core/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| KeywayError::internal(format!("HTTP client: {e}")))?;
-        Ok(Self { base, client })
+        let streaming = builder()
+            .connect_timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| KeywayError::internal(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            base,
+            client,
+            streaming,
+        })
+    }
+
+    /// Opens `endpoint` (a GET answering an event stream) with the bearer `token`: the
+    /// answer's headers are read, its body is left to [`EventStreamBody::chunk`]. A refusal is
+    /// mapped as [`CloudHttp::call`] maps it.
+    pub async fn open_stream<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        token: &str,
+    ) -> Result<EventStreamBody, CallFailure> {
+        let url = self.url(endpoint).map_err(CallFailure::Other)?;
+        let send = self
+            .streaming
+            .request(method(E::ROUTE.method), url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send();
+        // The headers come at once; only the body is open-ended.
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, send)
+            .await
+            .map_err(|_| {
+                CallFailure::Other(KeywayError::Retry {
+                    detail: "the Keyway cloud did not answer in time".into(),
+                })
+            })?
+            .map_err(|e| CallFailure::Other(network(e)))?;
+        if response.status().is_success() {
+            return Ok(EventStreamBody(response));
+        }
+        Err(match E::ROUTE.errors {
+            ErrorFormat::Api => api_refusal(response).await,
+            ErrorFormat::OAuth => oauth_refusal(response).await,
+        })
     }
 
     /// The absolute URL of `endpoint`, its parameters and query filled in (the login page
@@ -88,6 +134,21 @@ impl CloudHttp {
             ErrorFormat::Api => api_refusal(response).await,
             ErrorFormat::OAuth => oauth_refusal(response).await,
         })
+    }
+}
+
+/// The body of an open event stream.
+#[derive(Debug)]
+pub struct EventStreamBody(Response);
+
+impl EventStreamBody {
+    /// The next bytes of the stream as they arrive; `None` once the cloud ended it.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, KeywayError> {
+        self.0
+            .chunk()
+            .await
+            .map(|chunk| chunk.map(|bytes| bytes.to_vec()))
+            .map_err(garbled)
     }
 }
 

@@ -5,9 +5,11 @@
 //!
 //! - [`Keyway`]: the client object, with sub-clients [`auth`](Keyway::auth),
 //!   [`devices`](Keyway::devices), [`wallet`](Keyway::wallet), [`events`](Keyway::events),
-//!   [`pods`](Keyway::pods), [`remote`](Keyway::remote);
+//!   [`pods`](Keyway::pods), [`remote`](Keyway::remote), [`live`](Keyway::live);
 //! - [`platform`]: the foreign traits the apps implement (secure store, device key);
 //! - [`unlock`]: the phone side of a BLE unlock over a [`unlock::BleTransport`];
+//! - [`live`]: the live channel and the [`live::ChangeObserver`] the app implements to hear
+//!   of access changes at once;
 //! - [`logging`]: the [`logging::LogSink`] the app installs to receive the core's logs;
 //! - [`ffi`]: stateless exports (IQ code, credential inspection) and shared records;
 //! - [`desktop`] (feature `desktop`): a file secure store and a software device key, for the
@@ -35,6 +37,7 @@ pub mod events;
 pub mod ffi;
 pub mod http;
 pub mod import;
+pub mod live;
 mod local_store;
 pub mod logging;
 pub mod platform;

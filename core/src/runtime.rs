@@ -80,3 +80,11 @@ pub(crate) fn spawn_detached(work: impl Future<Output = ()> + Send + 'static) {
         drop(runtime.spawn(work));
     }
 }
+
+/// Starts `work` on the core's runtime and hands back its handle, so the caller can abort it
+/// (the live channel: stopped by the app, or dropped with its client).
+pub(crate) fn spawn_task(
+    work: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, KeywayError> {
+    Ok(runtime()?.spawn(work))
+}

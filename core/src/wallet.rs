@@ -138,67 +138,9 @@ impl WalletClient {
     /// lists (revoked, removed from a group) leaves the phone.
     pub async fn sync(&self) -> Result<SyncSummary, KeywayError> {
         let context = Arc::clone(&self.context);
-        on_core_runtime(async move {
-            let device_id = registered_device_id(&context).await?;
-            let response = context.call(&SyncKeys { device_id }, &NoBody).await?;
-            let device_key = context.signer.public_key().await?;
-            let keys = response
-                .keys
-                .into_iter()
-                .map(|view| decode_key(view, &device_key))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mailbox = response
-                .mailbox
-                .iter()
-                .filter_map(|text| STANDARD.decode(text).ok())
-                .filter_map(|bytes| mailbox_site(&bytes).map(|site| (site, bytes)))
-                .collect::<Vec<_>>();
-            let before: Vec<u64> = context
-                .store
-                .keys()
-                .await?
-                .iter()
-                .map(|k| k.credential_id)
-                .collect();
-            let added = crate::convert::count(
-                keys.iter()
-                    .filter(|k| !before.contains(&k.credential_id))
-                    .count(),
-            );
-            let removed = crate::convert::count(
-                before
-                    .iter()
-                    .filter(|id| !keys.iter().any(|k| k.credential_id == **id))
-                    .count(),
-            );
-            let summary = SyncSummary {
-                keys: crate::convert::count(keys.len()),
-                added,
-                removed,
-                mailbox_updates: crate::convert::count(mailbox.len()),
-            };
-            for key in &keys {
-                tracing::debug!(
-                    credential_id = key.credential_id,
-                    site_id = key.site_id,
-                    locks = key.locks.len(),
-                    not_after = key.not_after,
-                    "key synced"
-                );
-            }
-            context.store.replace_wallet(keys, mailbox).await?;
-            tracing::info!(
-                device_id,
-                keys = summary.keys,
-                added = summary.added,
-                removed = summary.removed,
-                mailbox_updates = summary.mailbox_updates,
-                "wallet synced"
-            );
-            Ok(summary)
-        })
-        .await
-        .inspect_err(|error| logging::error("key sync", error))
+        on_core_runtime(async move { sync_wallet(&context).await })
+            .await
+            .inspect_err(|error| logging::error("key sync", error))
     }
 
     /// The keys in the wallet.
@@ -225,6 +167,70 @@ impl WalletClient {
             .await
             .inspect_err(|error| logging::error("unlock", error))
     }
+}
+
+/// Fetches this device's keys and replaces the wallet with them (on the core's runtime).
+pub(crate) async fn sync_wallet(context: &Context) -> Result<SyncSummary, KeywayError> {
+    // One sync at a time (the app's and the live channel's): a slower, older answer never
+    // overwrites a newer one.
+    let _one_at_a_time = context.wallet_sync.lock().await;
+    let device_id = registered_device_id(context).await?;
+    let response = context.call(&SyncKeys { device_id }, &NoBody).await?;
+    let device_key = context.signer.public_key().await?;
+    let keys = response
+        .keys
+        .into_iter()
+        .map(|view| decode_key(view, &device_key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mailbox = response
+        .mailbox
+        .iter()
+        .filter_map(|text| STANDARD.decode(text).ok())
+        .filter_map(|bytes| mailbox_site(&bytes).map(|site| (site, bytes)))
+        .collect::<Vec<_>>();
+    let before: Vec<u64> = context
+        .store
+        .keys()
+        .await?
+        .iter()
+        .map(|k| k.credential_id)
+        .collect();
+    let added = crate::convert::count(
+        keys.iter()
+            .filter(|k| !before.contains(&k.credential_id))
+            .count(),
+    );
+    let removed = crate::convert::count(
+        before
+            .iter()
+            .filter(|id| !keys.iter().any(|k| k.credential_id == **id))
+            .count(),
+    );
+    let summary = SyncSummary {
+        keys: crate::convert::count(keys.len()),
+        added,
+        removed,
+        mailbox_updates: crate::convert::count(mailbox.len()),
+    };
+    for key in &keys {
+        tracing::debug!(
+            credential_id = key.credential_id,
+            site_id = key.site_id,
+            locks = key.locks.len(),
+            not_after = key.not_after,
+            "key synced"
+        );
+    }
+    context.store.replace_wallet(keys, mailbox).await?;
+    tracing::info!(
+        device_id,
+        keys = summary.keys,
+        added = summary.added,
+        removed = summary.removed,
+        mailbox_updates = summary.mailbox_updates,
+        "wallet synced"
+    );
+    Ok(summary)
 }
 
 /// The site a mailbox update is addressed to (the signature is the lock's to check).

@@ -1,6 +1,6 @@
 //! How request bodies are encoded and response bodies decoded. Any serde type travels as
 //! JSON; the few other kinds have their own types: [`NoBody`], [`CsvFile`], [`Form`],
-//! [`NoContent`], [`TextBody`].
+//! [`NoContent`], [`TextBody`], [`EventStream`].
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -108,6 +108,19 @@ pub struct TextBody(pub String);
 impl ResponseBody for TextBody {
     fn decode(body: &[u8]) -> Result<Self, EndpointError> {
         Ok(Self(String::from_utf8_lossy(body).into_owned()))
+    }
+}
+
+/// A server-sent event stream (`text/event-stream`, the live channel): read as it arrives
+/// with [`crate::live::SseDecoder`], never as a whole body, so decoding one fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventStream;
+
+impl ResponseBody for EventStream {
+    fn decode(_: &[u8]) -> Result<Self, EndpointError> {
+        Err(EndpointError::Decode(
+            "an event stream is read as it arrives, not as one body".into(),
+        ))
     }
 }
 

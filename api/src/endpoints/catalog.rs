@@ -2,7 +2,7 @@
 //! endpoint each. A route the cloud serves to nobody of them is in
 //! [`super::SERVER_ONLY`] instead.
 
-use super::body::{CsvFile, Form, NoBody, NoContent, TextBody};
+use super::body::{CsvFile, EventStream, Form, NoBody, NoContent, TextBody};
 use super::define::endpoints;
 use crate::import::{ImportQuery, ImportReport, ImportStarted};
 use crate::oauth::{AuthorizeQuery, RevokeRequest, TokenGrant};
@@ -158,6 +158,13 @@ endpoints! {
         RedeemInvitationRequest => MyPodView;
     /// The pods the caller joined.
     MyPods {} Get "/api/v1/me/pods", Bearer, Api, NoBody => Vec<MyPodView>;
+
+    /// The live channel: server-sent notices of what changed for the caller (read as it
+    /// arrives, see `crate::live`).
+    Live {} Get "/api/v1/live", Bearer, Api, NoBody => EventStream;
+    /// Moves the end of a live stream to the expiry of the (refreshed) token this call carries.
+    RenewLive { stream_id: u64 } Post "/api/v1/live/{stream_id}/renew", Bearer, Api,
+        NoBody => NoContent;
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! The macro that turns one line of the catalog into an endpoint: a struct whose fields are
-//! the path's parameters (and its query), its [`super::Route`], and its [`super::Endpoint`]
+//! the path's parameters (`u32` unless the line names another type; and its query), its [`super::Route`], and its [`super::Endpoint`]
 //! implementation.
 
 /// Defines endpoints and the list [`super::ALL`] of their routes.
 macro_rules! endpoints {
     ($(
         $(#[doc = $doc:literal])+
-        $name:ident { $($param:ident),* $(,)? }
+        $name:ident { $($param:ident $(: $param_ty:ty)?),* $(,)? }
         $method:ident $path:literal, $auth:ident, $errors:ident,
         $request:ty => $response:ty
         $(, query $query_field:ident: $query_ty:ty)?
@@ -18,7 +18,7 @@ macro_rules! endpoints {
             pub struct $name {
                 $(
                     #[doc = concat!("The `{", stringify!($param), "}` of the path.")]
-                    pub $param: u32,
+                    pub $param: endpoints!(@param_ty $($param_ty)?),
                 )*
                 $(
                     /// The query string.
@@ -73,6 +73,9 @@ macro_rules! endpoints {
     (@query $self:ident, $path:ident ; ; $fixed:expr) => {
         $crate::endpoints::path::with_query($path, &$fixed)
     };
+
+    (@param_ty) => { u32 };
+    (@param_ty $param_ty:ty) => { $param_ty };
 
     (@query_name ; ) => { None };
     (@query_name $query_ty:ty ; ) => { Some(stringify!($query_ty)) };

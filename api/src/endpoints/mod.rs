@@ -23,7 +23,9 @@ mod route;
 mod server_only;
 mod table;
 
-pub use body::{CsvFile, Encoded, Form, NoBody, NoContent, RequestBody, ResponseBody, TextBody};
+pub use body::{
+    CsvFile, Encoded, EventStream, Form, NoBody, NoContent, RequestBody, ResponseBody, TextBody,
+};
 pub use catalog::*;
 pub use route::{Auth, ErrorFormat, Method, Route};
 pub use server_only::{ServerOnlyRoute, SERVER_ONLY};

@@ -31,16 +31,6 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "who a token belongs to, and their sites",
     ),
     route(
-        Method::Get,
-        "/api/v1/live",
-        "the live channel (server-sent events; the core's live client is to come)",
-    ),
-    route(
-        Method::Post,
-        "/api/v1/live/{stream_id}/renew",
-        "renewing a live stream with a refreshed token",
-    ),
-    route(
         Method::Patch,
         "/api/v1/me",
         "a person's own name and phone (no app screen for it yet)",

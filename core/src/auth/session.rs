@@ -48,8 +48,13 @@ impl Tokens {
     }
 
     fn fresh(&self, now: i64) -> bool {
+        self.stale_at() > now
+    }
+
+    /// The time from which the token is refreshed before use.
+    fn stale_at(&self) -> i64 {
         let margin = EXPIRY_MARGIN_SECONDS.min((self.expires_at - self.issued_at) / 2);
-        self.expires_at - margin > now
+        self.expires_at - margin
     }
 }
 
@@ -59,6 +64,9 @@ pub struct Session {
     store: Arc<dyn SecureStore>,
     tokens: Mutex<Option<Tokens>>,
     refreshes: std::sync::atomic::AtomicU64,
+    /// The number of the last successful refresh: the live channel renews its stream with
+    /// each new token.
+    refreshed: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -79,12 +87,25 @@ impl Session {
             store,
             tokens: Mutex::new(None),
             refreshes: Default::default(),
+            refreshed: tokio::sync::watch::Sender::new(0),
         }
     }
 
     /// How many refreshes this session performed (diagnostics and tests).
     pub fn refresh_count(&self) -> u64 {
         self.refreshes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Wakes whenever a refresh succeeded (the value is the refresh's number).
+    pub(crate) fn refreshed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.refreshed.subscribe()
+    }
+
+    /// When the current access token stops being fresh (Unix seconds, this phone's clock):
+    /// a call from then on refreshes it first. `None` when not logged in.
+    pub(crate) async fn stale_at(&self) -> Option<i64> {
+        let guard = self.tokens.lock().await;
+        guard.as_ref().map(Tokens::stale_at)
     }
 
     async fn load(&self) -> Result<Option<Tokens>, KeywayError> {
@@ -181,6 +202,7 @@ impl Session {
                 self.save(Some(&tokens)).await?;
                 let access = tokens.access_token.clone();
                 *guard = Some(tokens);
+                self.refreshed.send_replace(refresh);
                 Ok(access)
             }
             Err(CallFailure::OAuthRefused(body)) => {

@@ -17,6 +17,7 @@ mod cloud_flow;
 mod core_log_secrets;
 mod foreign_executor;
 mod import;
+mod live;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;
