@@ -62,6 +62,7 @@ pub trait ChangeObserver: Send + Sync {
 pub struct LiveClient {
     context: Arc<Context>,
     task: Mutex<Option<JoinHandle<()>>>,
+    idle_timeout: Mutex<Duration>,
 }
 
 impl std::fmt::Debug for LiveClient {
@@ -77,7 +78,17 @@ impl LiveClient {
         Self {
             context,
             task: Mutex::new(None),
+            idle_timeout: Mutex::new(IDLE_TIMEOUT),
         }
+    }
+
+    /// Sets how long a silent stream is trusted before it is taken for dead ([`IDLE_TIMEOUT`]
+    /// unless set; tests and tools). The next [`LiveClient::start`] uses it.
+    pub fn set_idle_timeout(&self, timeout: Duration) {
+        *self
+            .idle_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = timeout;
     }
 
     fn task(&self) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
@@ -95,7 +106,15 @@ impl LiveClient {
         if let Some(old) = task.take() {
             old.abort();
         }
-        *task = Some(spawn_task(run(Arc::clone(&self.context), observer))?);
+        let idle_timeout = *self
+            .idle_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *task = Some(spawn_task(run(
+            Arc::clone(&self.context),
+            observer,
+            idle_timeout,
+        ))?);
         tracing::info!("live channel started");
         Ok(())
     }
@@ -144,10 +163,10 @@ impl Ended {
 }
 
 /// The channel's task: connections one after the other until the session ends.
-async fn run(context: Arc<Context>, observer: Arc<dyn ChangeObserver>) {
+async fn run(context: Arc<Context>, observer: Arc<dyn ChangeObserver>, idle_timeout: Duration) {
     let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_MAX);
     loop {
-        match connection(&context, &observer, &mut backoff).await {
+        match connection(&context, &observer, &mut backoff, idle_timeout).await {
             Ended::SessionEnded => {
                 tracing::info!("live channel closed: the session ended");
                 notify(&observer, Change::SessionEnded).await;
@@ -185,6 +204,7 @@ async fn connection(
     context: &Context,
     observer: &Arc<dyn ChangeObserver>,
     backoff: &mut Backoff,
+    idle_timeout: Duration,
 ) -> Ended {
     let mut refreshed = context.session.refreshed();
     refreshed.mark_unchanged();
@@ -202,9 +222,9 @@ async fn connection(
     loop {
         let renew_in = renew_delay(context).await;
         let work = tokio::select! {
-            read = tokio::time::timeout(IDLE_TIMEOUT, body.chunk()) => {
+            read = tokio::time::timeout(idle_timeout, body.chunk()) => {
                 let bytes = match read {
-                    Err(_) => return Ended::Dropped("no byte for 45 s"),
+                    Err(_) => return Ended::Dropped("silent for too long (missed pings)"),
                     Ok(Err(_)) => return Ended::Dropped("the stream could not be read"),
                     Ok(Ok(None)) => return Ended::Dropped("the cloud ended the stream"),
                     Ok(Ok(Some(bytes))) => bytes,

@@ -94,7 +94,11 @@ async fn live_a_granted_and_a_revoked_key_reach_a_connected_phone_without_a_sync
 
     let group = site.grant_first_lock(user_id).await;
     let granted = until("the granted key", async || keys(&phone).await == 1).await;
-    assert!(recorder.keys.load(Ordering::SeqCst) > before[0]);
+    // The wallet is written first, then the app told.
+    until("the observer told", async || {
+        recorder.keys.load(Ordering::SeqCst) > before[0]
+    })
+    .await;
 
     let admin = site.owner.admin();
     admin
@@ -148,6 +152,11 @@ async fn live_a_change_on_one_site_never_reaches_a_person_of_another() {
     let (phone_b, recorder_b, user_b) = connected(&world, &site_b, "tenant@b.test").await;
     site_b.grant_first_lock(user_b).await;
     until("site B's own key", async || keys(&phone_b).await == 1).await;
+    // Told after the connect and after the grant: quiet from then on.
+    until("site B's person told", async || {
+        recorder_b.keys.load(Ordering::SeqCst) >= 2
+    })
+    .await;
     let quiet = recorder_b.counts();
 
     // A grant, then a revocation (a denylist notice for the whole of site A).
@@ -236,4 +245,95 @@ async fn live_a_session_that_ends_tells_the_observer_and_stops_the_channel() {
     })
     .await;
     until("the channel stopped", async || !phone.live().is_running()).await;
+}
+
+/// A cloud that opens every live stream with a `hello` and then says nothing, not even a
+/// ping, holding the connection open (a half-open connection after a network change looks
+/// like this to the phone). Counts the streams it opened.
+async fn silent_cloud() -> (String, Arc<AtomicU32>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let opened = Arc::new(AtomicU32::new(0));
+    let count = Arc::clone(&opened);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            if !request.starts_with(b"GET /api/v1/live ") {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+                continue;
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let hello = keyway_api::live::encode_event(&keyway_api::live::LiveNotice::Hello {
+                stream_id: u64::from(count.load(Ordering::SeqCst)),
+                renew_by: i64::MAX,
+            });
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                        cache-control: no-cache\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(hello.as_bytes()).await.unwrap();
+            // Never written to again, never closed.
+            held.push(socket);
+        }
+    });
+    (url, opened)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_a_silent_connection_is_taken_for_dead_and_reopened() {
+    let world = World::start().await;
+    let (url, opened) = silent_cloud().await;
+    // A phone logged in as far as it knows (its tokens fresh for an hour), on the silent cloud.
+    let dir = world.phone_dir("silent");
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = FileSecureStore::new(dir.join("secure-store.json"));
+    let now = chrono::Utc::now().timestamp();
+    let tokens = serde_json::json!({
+        "access_token": "not a real token",
+        "refresh_token": "nor this",
+        "expires_at": now + 3_600,
+        "issued_at": now,
+    });
+    store
+        .put("keyway.tokens".into(), serde_json::to_vec(&tokens).unwrap())
+        .unwrap();
+    let store: Arc<dyn SecureStore> = Arc::new(store);
+    let config = keyway_core::KeywayConfig {
+        server_url: url,
+        data_dir: dir.display().to_string(),
+        device_name: "silent".into(),
+        platform: "cli".into(),
+    };
+    let signer = keyway_core::platform::software_device_signer(Arc::clone(&store)).unwrap();
+    let phone = Keyway::new(config, store, signer, None).unwrap();
+    let recorder = Arc::new(Recorder::default());
+    phone.live().set_idle_timeout(Duration::from_millis(300));
+    phone
+        .live()
+        .start(Arc::clone(&recorder) as Arc<dyn ChangeObserver>)
+        .unwrap();
+
+    until("the first stream", async || {
+        opened.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    until("the silence noticed and the stream reopened", async || {
+        opened.load(Ordering::SeqCst) >= 3
+    })
+    .await;
+    // Each connection told the app to reload (the wallet sync itself fails: no device).
+    assert!(recorder.pods.load(Ordering::SeqCst) >= 2);
+    assert_eq!(recorder.ended.load(Ordering::SeqCst), 0);
+    phone.live().stop();
 }
