@@ -18,6 +18,7 @@ fun main() {
     cloudFlowTests(suite)
     loggingTests(suite)
     podsTests(suite)
+    liveTests(suite)
     System.getProperty("keyway.cloud")?.let { remoteOpeningTests(suite, it) }
     exitProcess(suite.finish())
 }
