@@ -100,7 +100,9 @@ impl LiveClient {
 impl LiveClient {
     /// Opens the live channel in the background and keeps it open (reconnecting as needed)
     /// until [`LiveClient::stop`], telling `observer` of every change. Returns at once (safe
-    /// on the UI thread). Starting a running client restarts it with the new observer.
+    /// on the UI thread). Starting a running client restarts it with the new observer. The
+    /// channel closes with [`ChangeObserver::session_ended`] when the session ends: a refresh
+    /// refused, a logout, or a start while logged out.
     pub fn start(&self, observer: Arc<dyn ChangeObserver>) -> Result<(), KeywayError> {
         let mut task = self.task();
         if let Some(old) = task.take() {
@@ -206,8 +208,8 @@ async fn connection(
     backoff: &mut Backoff,
     idle_timeout: Duration,
 ) -> Ended {
-    let mut refreshed = context.session.refreshed();
-    refreshed.mark_unchanged();
+    let mut token_changes = context.session.token_changes();
+    token_changes.mark_unchanged();
     let (mut body, mut token) = match open(context).await {
         Ok(opened) => opened,
         Err(error) => {
@@ -263,8 +265,9 @@ async fn connection(
                 }
                 Work::default()
             }
-            // Another call refreshed the token: renew below.
-            changed = refreshed.changed() => {
+            // Another call refreshed the token (renew below) or the person logged out (the
+            // renewal finds no token and the channel closes).
+            changed = token_changes.changed() => {
                 if changed.is_err() {
                     return Ended::SessionEnded;
                 }

@@ -64,9 +64,9 @@ pub struct Session {
     store: Arc<dyn SecureStore>,
     tokens: Mutex<Option<Tokens>>,
     refreshes: std::sync::atomic::AtomicU64,
-    /// The number of the last successful refresh: the live channel renews its stream with
-    /// each new token.
-    refreshed: tokio::sync::watch::Sender<u64>,
+    /// Bumped whenever the access token changes (a refresh, a login, a logout, a refresh
+    /// refused): the live channel renews its stream with the new token, or closes.
+    token_changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -87,7 +87,7 @@ impl Session {
             store,
             tokens: Mutex::new(None),
             refreshes: Default::default(),
-            refreshed: tokio::sync::watch::Sender::new(0),
+            token_changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -96,9 +96,13 @@ impl Session {
         self.refreshes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Wakes whenever a refresh succeeded (the value is the refresh's number).
-    pub(crate) fn refreshed(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.refreshed.subscribe()
+    /// Wakes whenever the access token changed (refreshed, or gone).
+    pub(crate) fn token_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.token_changes.subscribe()
+    }
+
+    fn token_changed(&self) {
+        self.token_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// When the current access token stops being fresh (Unix seconds, this phone's clock):
@@ -135,6 +139,7 @@ impl Session {
         let mut guard = self.tokens.lock().await;
         self.save(Some(&tokens)).await?;
         *guard = Some(tokens);
+        self.token_changed();
         Ok(())
     }
 
@@ -202,7 +207,7 @@ impl Session {
                 self.save(Some(&tokens)).await?;
                 let access = tokens.access_token.clone();
                 *guard = Some(tokens);
-                self.refreshed.send_replace(refresh);
+                self.token_changed();
                 Ok(access)
             }
             Err(CallFailure::OAuthRefused(body)) => {
@@ -213,6 +218,7 @@ impl Session {
                 );
                 self.save(None).await?;
                 *guard = None;
+                self.token_changed();
                 let detail = body.error_description.unwrap_or(body.error);
                 Err(KeywayError::ReLogin {
                     detail: format!("the session ended: {detail}"),
@@ -234,6 +240,7 @@ impl Session {
             None => self.load().await?,
         };
         self.save(None).await?;
+        self.token_changed();
         if let Some(tokens) = tokens {
             let request = Form(RevokeRequest {
                 token: tokens.refresh_token,

@@ -337,3 +337,16 @@ async fn live_a_silent_connection_is_taken_for_dead_and_reopened() {
     assert_eq!(recorder.ended.load(Ordering::SeqCst), 0);
     phone.live().stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_a_logout_closes_the_channel_at_once() {
+    let world = World::start().await;
+    let site = world.site("owner@logout.test", &["Door"]).await;
+    let (phone, recorder, _) = connected(&world, &site, "tenant@logout.test").await;
+    phone.auth().logout().await.unwrap();
+    until("the channel closed", async || {
+        !phone.live().is_running() && world.cloud.state.live.stream_count() == 0
+    })
+    .await;
+    assert_eq!(recorder.ended.load(Ordering::SeqCst), 1);
+}
