@@ -204,3 +204,18 @@ pub async fn log_in(phone: &Arc<Keyway>, email: &str) {
         .await
         .unwrap();
 }
+
+/// A radio with one link to `lock` at the smallest MTU and 60 ms a packet: an unlock's request
+/// alone takes about a second to write, so a test can cancel it mid-handshake.
+pub fn slow_radio(lock: &InstalledLock) -> Arc<dyn BleTransport> {
+    let slow = LinkConfig {
+        mtu: keyway_protocol::frame::MIN_ATT_MTU,
+        connect_latency: Duration::ZERO,
+        packet_latency: Duration::from_millis(60),
+    };
+    let links = HashMap::from([(
+        lock.lock_id,
+        SimulatedLink::new(Arc::clone(&lock.lock), slow),
+    )]);
+    Arc::new(SimulatedRadio::new(links))
+}

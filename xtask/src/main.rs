@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`) |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench live`: live notices' propagation and 10,000 idle streams (`cloud/benches/live.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -297,12 +297,17 @@ impl Ctx {
     /// `cargo xtask bench`: the handshake benchmark of keyway-protocol; `cargo xtask bench
     /// people`: the cloud's people list at 40,000 people on a site; `cargo xtask bench import`:
     /// the CSV user import of 40,000 rows over HTTP (`cloud/benches/import.rs`), one line on
-    /// stdout.
+    /// stdout; `cargo xtask bench live`: live notices' propagation and 10,000 idle streams
+    /// (`cloud/benches/live.rs`).
     fn bench(&mut self, extra: &[String]) -> Result<()> {
         let mut cmd = self.cargo_cmd();
         let extra = match extra.split_first() {
             Some((first, rest)) if first == "people" => {
                 cmd.args(["bench", "-p", "keyway-cloud", "--bench", "people"]);
+                rest
+            }
+            Some((first, rest)) if first == "live" => {
+                cmd.args(["bench", "--quiet", "-p", "keyway-cloud", "--bench", "live"]);
                 rest
             }
             Some((first, rest)) if first == "import" => {

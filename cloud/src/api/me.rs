@@ -3,30 +3,19 @@
 
 use axum::extract::State;
 use axum::Json;
-use keyway_api::{MeResponse, SiteMembershipView, UpdateMeRequest, UserView};
+use keyway_api::{MeResponse, SiteMembershipView, UpdateMeRequest};
 use rusqlite::Connection;
 
 use super::access::role_column;
 use super::extract::Body;
-use crate::auth::accounts::normalize_name;
+use crate::auth::accounts::{normalize_name, user_view};
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::phone::normalize_optional_phone;
 use crate::AppState;
 
 fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
-    let user = db.query_row(
-        "SELECT id, email, name, phone FROM users WHERE id = ?1",
-        [user_id],
-        |row| {
-            Ok(UserView {
-                user_id: row.get(0)?,
-                email: row.get(1)?,
-                name: row.get(2)?,
-                phone: row.get(3)?,
-            })
-        },
-    )?;
+    let user = user_view(db, user_id)?;
     let mut statement = db.prepare(
         "SELECT s.id, s.name, m.role FROM memberships m JOIN sites s ON s.id = m.site_id
          WHERE m.user_id = ?1 ORDER BY s.id",

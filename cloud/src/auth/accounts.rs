@@ -182,6 +182,22 @@ pub(crate) fn find_login(db: &Connection, email: &str) -> Result<Option<Login>, 
         .optional()?)
 }
 
+/// An account as its person sees it (`GET /api/v1/me`, the answer to a verification).
+pub(crate) fn user_view(db: &Connection, user_id: u32) -> Result<keyway_api::UserView, ApiError> {
+    Ok(db.query_row(
+        "SELECT id, email, name, phone FROM users WHERE id = ?1",
+        [user_id],
+        |row| {
+            Ok(keyway_api::UserView {
+                user_id: row.get(0)?,
+                email: row.get(1)?,
+                name: row.get(2)?,
+                phone: row.get(3)?,
+            })
+        },
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::accounts::normalize_name;
+use super::accounts::{normalize_name, user_view};
 use crate::email::{self, NewEmail, SECRET_PLACEHOLDER};
 use crate::error::{ApiError, ApiResult};
 
@@ -348,18 +348,7 @@ pub(crate) fn complete_signup(
         "UPDATE token_families SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
         params![now, signup.user_id],
     )?;
-    Ok(db.query_row(
-        "SELECT id, email, name, phone FROM users WHERE id = ?1",
-        [signup.user_id],
-        |row| {
-            Ok(UserView {
-                user_id: row.get(0)?,
-                email: row.get(1)?,
-                name: row.get(2)?,
-                phone: row.get(3)?,
-            })
-        },
-    )?)
+    user_view(db, signup.user_id)
 }
 
 /// The `/web/verify` page for `email` (its query string encoded).

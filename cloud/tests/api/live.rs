@@ -163,27 +163,8 @@ async fn without_a_valid_token_there_is_no_stream_and_streams_are_renewed_only_b
 
 /// A second access token of `user_id`'s that expires `seconds` from now on the cloud's clock.
 async fn short_token(cloud: &Cloud, user_id: u32, seconds: i64) -> Caller {
-    let (token, hash) = keyway_cloud::auth::tokens::new_token().unwrap();
     let expires_at = cloud.running.state.clock.now() + seconds;
-    cloud
-        .running
-        .state
-        .store
-        .run(move |db| {
-            db.execute(
-                "INSERT INTO token_families (user_id, created_at) VALUES (?1, 0)",
-                [user_id],
-            )?;
-            db.execute(
-                "INSERT INTO access_tokens (token_hash, family_id, user_id, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![hash, db.last_insert_rowid(), user_id, expires_at],
-            )?;
-            Ok::<_, keyway_cloud::StoreError>(())
-        })
-        .await
-        .unwrap();
-    Caller { user_id, token }
+    cloud.token_until(user_id, expires_at).await
 }
 
 #[tokio::test]

@@ -1,16 +1,10 @@
 //! Cancelling a call stops its work: an unlock dropped mid-handshake (the app cancelled it)
 //! closes the BLE link, leaves nothing half-written on the phone, and a later unlock works.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use keyway_core::admin::Role;
-use keyway_core::simulator::SimulatedRadio;
-use keyway_core::unlock::BleTransport;
-use keyway_e2e::{log_in, World};
-use keyway_protocol::frame::MIN_ATT_MTU;
-use keyway_sim::{LinkConfig, SimulatedLink};
+use keyway_e2e::{log_in, slow_radio, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unlock_cancelled_mid_handshake_closes_the_link_and_writes_nothing() {
@@ -18,19 +12,8 @@ async fn an_unlock_cancelled_mid_handshake_closes_the_link_and_writes_nothing() 
     let site = world.site("owner@cancel.test", &["Front"]).await;
     let tenant_id = site.add("tenant@cancel.test", Role::User).await;
     site.grant_first_lock(tenant_id).await;
-    // The smallest MTU and 60 ms a packet: the request alone takes about a second to write.
     let lock = &site.locks[0];
-    let slow = LinkConfig {
-        mtu: MIN_ATT_MTU,
-        connect_latency: Duration::ZERO,
-        packet_latency: Duration::from_millis(60),
-    };
-    let links = HashMap::from([(
-        lock.lock_id,
-        SimulatedLink::new(Arc::clone(&lock.lock), slow),
-    )]);
-    let radio = Arc::new(SimulatedRadio::new(links));
-    let phone = world.phone("tenant", Some(radio as Arc<dyn BleTransport>));
+    let phone = world.phone("tenant", Some(slow_radio(lock)));
     world.sign_up_verified(&phone, "tenant@cancel.test").await;
     log_in(&phone, "tenant@cancel.test").await;
     phone.devices().register().await.unwrap();

@@ -6,7 +6,6 @@
 //! mid-way still aborts its work on the core's runtime. The cloud and the simulators run on a
 //! runtime of their own, as a server elsewhere would.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,12 +14,11 @@ use futures::executor::block_on;
 use futures::future::{select, Either};
 use keyway_cloud::auth::verification;
 use keyway_core::admin::{PeopleListRequest, Role};
-use keyway_core::simulator::{log_in_with_password, SimulatedRadio, SimulatedSite};
+use keyway_core::simulator::{log_in_with_password, SimulatedSite};
 use keyway_core::unlock::BleTransport;
 use keyway_core::KeywayError;
-use keyway_e2e::{World, PASSWORD};
-use keyway_protocol::frame::MIN_ATT_MTU;
-use keyway_sim::{LinkConfig, SimulatedLink};
+use keyway_e2e::{slow_radio, World, PASSWORD};
+use keyway_sim::LinkConfig;
 
 /// The cloud's own runtime: it serves while the test's thread is outside it.
 fn cloud_runtime() -> tokio::runtime::Runtime {
@@ -123,19 +121,8 @@ fn dropping_a_call_a_plain_executor_polls_aborts_its_work() {
     let email = "tenant@foreign-cancel.test";
     let tenant_id = cloud.block_on(site.add(email, Role::User));
     cloud.block_on(site.grant_first_lock(tenant_id));
-    // The smallest MTU and 60 ms a packet: the request alone takes about a second to write.
     let lock = &site.locks[0];
-    let slow = LinkConfig {
-        mtu: MIN_ATT_MTU,
-        connect_latency: Duration::ZERO,
-        packet_latency: Duration::from_millis(60),
-    };
-    let links = HashMap::from([(
-        lock.lock_id,
-        SimulatedLink::new(Arc::clone(&lock.lock), slow),
-    )]);
-    let radio = Arc::new(SimulatedRadio::new(links));
-    let phone = world.phone("tenant", Some(radio as Arc<dyn BleTransport>));
+    let phone = world.phone("tenant", Some(slow_radio(lock)));
     cloud.block_on(world.sign_up_verified(&phone, email));
     assert_no_tokio_context();
     block_on(log_in_with_password(

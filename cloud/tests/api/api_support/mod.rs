@@ -133,6 +133,12 @@ impl Cloud {
 
     /// An access token for an existing account: a token family and an access token row.
     pub async fn token_for(&self, user_id: u32) -> Caller {
+        self.token_until(user_id, i64::MAX).await
+    }
+
+    /// An access token for an existing account that expires at `expires_at` (Unix seconds,
+    /// the cloud's clock).
+    pub async fn token_until(&self, user_id: u32, expires_at: i64) -> Caller {
         let (token, hash) = new_token().unwrap();
         self.running
             .state
@@ -145,7 +151,7 @@ impl Cloud {
                 db.execute(
                     "INSERT INTO access_tokens (token_hash, family_id, user_id, expires_at)
                      VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![hash, db.last_insert_rowid(), user_id, i64::MAX],
+                    rusqlite::params![hash, db.last_insert_rowid(), user_id, expires_at],
                 )?;
                 Ok::<_, StoreError>(())
             })
