@@ -350,3 +350,63 @@ async fn live_a_logout_closes_the_channel_at_once() {
     .await;
     assert_eq!(recorder.ended.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_joining_and_leaving_a_pod_tells_the_observer_and_moves_the_key() {
+    use keyway_core::pods::PodMemberInput;
+    let world = World::start().await;
+    let site = world.site("owner@pod.test", &["Apartment door"]).await;
+    let (phone, recorder, _) = connected(&world, &site, "member@pod.test").await;
+    let before = recorder.counts();
+
+    let pods = site.owner.pods();
+    let pod = pods
+        .create_pod(
+            site.info.site_id,
+            "Apartment 201".into(),
+            vec![PodMemberInput {
+                name: "Mia Member".into(),
+                email: "member@pod.test".into(),
+            }],
+            vec![site.locks[0].lock_id],
+        )
+        .await
+        .unwrap();
+    until("the pod's key and pods_changed", async || {
+        keys(&phone).await == 1 && recorder.pods.load(Ordering::SeqCst) > before[1]
+    })
+    .await;
+    assert_eq!(phone.pods().my_pods().await.unwrap().len(), 1);
+
+    let joined = recorder.counts();
+    pods.remove_member(pod.pod_id, pod.members[0].member_id)
+        .await
+        .unwrap();
+    until("the key gone and pods_changed", async || {
+        keys(&phone).await == 0 && recorder.pods.load(Ordering::SeqCst) > joined[1]
+    })
+    .await;
+    assert!(phone.pods().my_pods().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_a_remote_right_granted_tells_the_observer() {
+    let world = World::start().await;
+    let site = world.site("owner@remote.test", &["Door"]).await;
+    let (_phone, recorder, user_id) = connected(&world, &site, "tenant@remote.test").await;
+    let before = recorder.counts();
+    site.owner
+        .admin()
+        .set_remote_rights(site.info.site_id, user_id, true, false)
+        .await
+        .unwrap();
+    until("remote_locks_changed", async || {
+        recorder.remote.load(Ordering::SeqCst) > before[2]
+    })
+    .await;
+    assert_eq!(
+        recorder.pods.load(Ordering::SeqCst),
+        before[1],
+        "no pod changed"
+    );
+}
