@@ -13,14 +13,15 @@
 //!   changed while the phone was away is missed. Notices are idempotent.
 //! - A dropped connection (the stream ends, a read fails, or no byte, not even a keep-alive
 //!   ping, for [`IDLE_TIMEOUT`]) is reopened after an exponential backoff with full jitter
-//!   ([`BACKOFF_BASE`] doubling to [`BACKOFF_MAX`]).
+//!   ([`BACKOFF_BASE`] doubling to [`BACKOFF_MAX`]; back to the base once a stream stayed open
+//!   [`STABLE_AFTER`]).
 //! - When the access token refreshes (before its expiry, or because another call refreshed
 //!   it), the open stream is renewed in place with the new token
-//!   (`POST /api/v1/live/{stream_id}/renew`); when the session ends (the refresh is refused)
-//!   the core calls [`ChangeObserver::session_ended`] and the client stops.
+//!   (`POST /api/v1/live/{stream_id}/renew`); when the session ends (the refresh is refused,
+//!   or a logout) the core calls [`ChangeObserver::session_ended`] and the client stops.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use keyway_api::endpoints::{Live, NoBody, RenewLive};
 use keyway_api::live::{LiveNotice, SseDecoder};
@@ -39,6 +40,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// The bound doubles with each failed attempt up to this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A stream that stayed open this long was a success: the backoff starts again from
+/// [`BACKOFF_BASE`]. One that ends sooner after its `hello` (a cloud that accepts and drops)
+/// counts as a failed attempt, so a flapping cloud is not hammered.
+pub const STABLE_AFTER: Duration = Duration::from_secs(30);
 
 /// What the app implements to hear of changes while the live channel is open. Called on the
 /// core's blocking pool, one call at a time; each should only schedule the screen's refresh
@@ -168,7 +173,12 @@ impl Ended {
 async fn run(context: Arc<Context>, observer: Arc<dyn ChangeObserver>, idle_timeout: Duration) {
     let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_MAX);
     loop {
-        match connection(&context, &observer, &mut backoff, idle_timeout).await {
+        let mut opened_at = None;
+        let ended = connection(&context, &observer, &mut opened_at, idle_timeout).await;
+        if opened_at.is_some_and(|at: Instant| at.elapsed() >= STABLE_AFTER) {
+            backoff.reset();
+        }
+        match ended {
             Ended::SessionEnded => {
                 tracing::info!("live channel closed: the session ended");
                 notify(&observer, Change::SessionEnded).await;
@@ -201,11 +211,12 @@ impl Work {
 }
 
 /// One connection: open it, then read notices, renew the stream when the token refreshes,
-/// and sync what changed, until the connection ends.
+/// and sync what changed, until the connection ends. `opened_at` is set when the `hello`
+/// arrives.
 async fn connection(
     context: &Context,
     observer: &Arc<dyn ChangeObserver>,
-    backoff: &mut Backoff,
+    opened_at: &mut Option<Instant>,
     idle_timeout: Duration,
 ) -> Ended {
     let mut token_changes = context.session.token_changes();
@@ -241,7 +252,7 @@ async fn connection(
                         LiveNotice::Hello { stream_id: id, .. } => {
                             tracing::info!(stream_id = id, "live channel open");
                             stream_id = Some(id);
-                            backoff.reset();
+                            *opened_at = Some(Instant::now());
                             // Whatever changed while the phone was away.
                             work = Work::ALL;
                         }
