@@ -1,7 +1,8 @@
 //! No secret reaches the app's log sink, even at trace: a sink installed with
 //! `init_logging` collects every record while an account signs up and logs in, a phone syncs
-//! its keys, unlocks over the simulated radio and uploads the event, another opens remotely
-//! with the app PIN, the owner computes an IQ code and a token is refreshed; then every secret the test knows is
+//! its keys, unlocks over the simulated radio and uploads the event, holds the live channel
+//! open, another opens remotely with the app PIN, the owner computes an IQ code and a token
+//! is refreshed (the live stream renewed with it); then every secret the test knows is
 //! looked for in every record, as text, hex and base64.
 
 use crate::remote_support;
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_cloud::auth::verification;
+use keyway_core::live::ChangeObserver;
 use keyway_core::logging::{init_logging, LogLevel, LogRecord, LogSink};
 use keyway_core::remote::RemoteGate;
 use keyway_core::simulator::simulated_browser_login;
@@ -38,6 +40,27 @@ impl Collected {
             .map(|r| format!("{:?} {} {}", r.level, r.target, r.message))
             .collect()
     }
+}
+
+/// An observer of live changes that does nothing.
+struct Quiet;
+
+impl ChangeObserver for Quiet {
+    fn keys_changed(&self) {}
+    fn pods_changed(&self) {}
+    fn remote_locks_changed(&self) {}
+    fn session_ended(&self) {}
+}
+
+/// Waits (five seconds at most) until a record holds `text`.
+async fn wait_for_line(sink: &Collected, text: &str) {
+    for _ in 0..500 {
+        if sink.lines().iter().any(|line| line.contains(text)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no record with {text:?}");
 }
 
 /// A text secret, and the binary forms of its value when it is base64 (keys, IQ secrets).
@@ -138,6 +161,10 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
         .await
         .unwrap();
 
+    // The live channel, open for the rest of the flow (renewed with the refreshed token below).
+    phone.live().start(Arc::new(Quiet)).unwrap();
+    wait_for_line(&sink, "live channel open stream_id=").await;
+
     // A remote opening with the app PIN; the owner's IQ code.
     let gate = RemoteGate::Pin {
         pin: app_pin.into(),
@@ -154,6 +181,8 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
     r.advance(3600);
     phone.wallet().sync().await.unwrap();
     assert_eq!(phone.refresh_count(), 1);
+    wait_for_line(&sink, "live stream renewed").await;
+    phone.live().stop();
 
     let mut secrets: Vec<String> = vec![
         PASSWORD.into(),
@@ -219,6 +248,9 @@ async fn the_app_sink_receives_every_area_at_trace_and_no_secret() {
         ("keyway_core::client", "cloud call"),
         ("keyway_core::client", "access token rejected (401)"),
         ("keyway_core::auth::session", "access token refreshed"),
+        ("keyway_core::live", "live channel open stream_id="),
+        ("keyway_core::live", "live notice notice=hello"),
+        ("keyway_core::live", "live stream renewed"),
     ] {
         assert!(from(target, text), "no {target} record with {text:?}");
     }
