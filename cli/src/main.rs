@@ -33,6 +33,8 @@ enum Command {
     Admin(admin_cmd::AdminCommand),
     /// Sync and list your digital keys.
     Keys,
+    /// Keep your keys up to date live: print each access change until Ctrl-C.
+    Watch,
     /// Open a lock over BLE with your digital key.
     Unlock(tenant::UnlockArgs),
     /// The e-mails a cloud delivered to its local mailbox (`keyway mail list --data DIR`).
@@ -51,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Login(args) => tenant::login(args).await,
         Command::Admin(command) => admin_cmd::run(command).await,
         Command::Keys => tenant::keys().await,
+        Command::Watch => tenant::watch().await,
         Command::Unlock(args) => tenant::unlock(args).await,
         Command::Mail(command) => mail_cmd::run(command),
         Command::Sim(command) => sim_cmd::run(command).await,

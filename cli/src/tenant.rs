@@ -1,5 +1,5 @@
 //! Tenant commands for a real person at a terminal: `keyway login`, `keyway keys`,
-//! `keyway unlock`. The CLI is a phone like any other: same core, a 0600 file as secure
+//! `keyway watch`, `keyway unlock`. The CLI is a phone like any other: same core, a 0600 file as secure
 //! store, a software device key.
 
 use std::path::PathBuf;
@@ -139,6 +139,64 @@ pub async fn keys() -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// What the live channel told, for the terminal.
+#[derive(Debug, Clone, Copy)]
+enum Told {
+    Keys,
+    Pods,
+    Remote,
+    SessionEnded,
+}
+
+/// Hands the live channel's calls to the terminal's loop.
+struct Forward(tokio::sync::mpsc::UnboundedSender<Told>);
+
+impl keyway_core::live::ChangeObserver for Forward {
+    fn keys_changed(&self) {
+        let _ = self.0.send(Told::Keys);
+    }
+    fn pods_changed(&self) {
+        let _ = self.0.send(Told::Pods);
+    }
+    fn remote_locks_changed(&self) {
+        let _ = self.0.send(Told::Remote);
+    }
+    fn session_ended(&self) {
+        let _ = self.0.send(Told::SessionEnded);
+    }
+}
+
+/// `keyway watch`: holds the live channel open and prints the wallet whenever it changes,
+/// until Ctrl-C or the end of the session.
+pub async fn watch() -> anyhow::Result<()> {
+    let phone = open_phone(None, None)?;
+    let (sender, mut told) = tokio::sync::mpsc::unbounded_channel();
+    phone.live().start(Arc::new(Forward(sender)))?;
+    println!("Watching for access changes (Ctrl-C to stop).");
+    loop {
+        let next = tokio::select! {
+            next = told.recv() => next,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        match next {
+            Some(Told::Keys) => {
+                let keys = phone.wallet().keys().await?;
+                let locks: usize = keys.iter().map(|key| key.locks.len()).sum();
+                println!("keys: {} key(s), {locks} lock(s)", keys.len());
+            }
+            Some(Told::Pods) => println!("pods changed"),
+            Some(Told::Remote) => println!("remote locks changed"),
+            Some(Told::SessionEnded) => {
+                phone.live().stop();
+                return Err(anyhow!("the session ended: run `keyway login` again"));
+            }
+            None => break,
+        }
+    }
+    phone.live().stop();
     Ok(())
 }
 

@@ -224,8 +224,10 @@ async fn connection(
     let (mut body, mut token) = match open(context).await {
         Ok(opened) => opened,
         Err(error) => {
-            if let Some(detail) = error.loggable_detail() {
-                tracing::debug!(variant = error.variant(), detail, "live channel not opened");
+            let variant = error.variant();
+            match error.loggable_detail() {
+                Some(detail) => tracing::debug!(variant, detail, "live channel not opened"),
+                None => tracing::debug!(variant, "live channel not opened"),
             }
             return Ended::by(&error, "the channel could not be opened");
         }
