@@ -8,7 +8,9 @@
 package com.keyway.app
 
 import com.keyway.protocol.IqCode
+import com.keyway.core.ChangeObserver
 import com.keyway.core.CredentialInfo
+import com.keyway.core.Keyway
 import com.keyway.core.KeywayException
 import com.keyway.core.LogLevel
 import com.keyway.core.LogSink
@@ -48,6 +50,17 @@ object KeywayFacade {
      */
     fun startLogging(sink: LogSink, maxLevel: LogLevel = LogLevel.INFO): Boolean =
         initLogging(sink, maxLevel)
+
+    /**
+     * Opens the live channel: access changes reach [observer] within a second (the wallet is
+     * already synced when `keysChanged` comes). Call from the foreground (`onStart`); returns
+     * at once.
+     */
+    fun startLive(keyway: Keyway, observer: ChangeObserver): CoreResult<Unit> =
+        call { keyway.live().start(observer) }
+
+    /** Closes the live channel: call when the app leaves the foreground (`onStop`). */
+    fun stopLive(keyway: Keyway) = keyway.live().stop()
 
     /** The IQ code to show now for this person-and-IQ secret. */
     fun currentIqCode(secret: ByteArray): CoreResult<IqCode> = call { iqCodeNow(secret) }
