@@ -6,6 +6,8 @@
 
 #[path = "demo_import.rs"]
 mod demo_import;
+#[path = "demo_live.rs"]
+mod demo_live;
 #[path = "demo_mail.rs"]
 mod demo_mail;
 #[path = "demo_pods.rs"]
@@ -337,6 +339,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "    stored {}, duplicates {}, rejected {}",
         uploaded.stored, uploaded.duplicates, uploaded.rejected
     );
+
+    demo_live::run(
+        &mut steps,
+        demo_live::LiveDemo {
+            admin: &admin,
+            tenant: &tenant,
+            tenant_id,
+            site_id,
+            lock_id: storage.lock_id,
+        },
+    )
+    .await?;
 
     pods::run(
         &mut steps,
