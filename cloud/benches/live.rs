@@ -29,12 +29,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use api_support::{Caller, Cloud};
+use api_support::Cloud;
 use keyway_api::live::{LiveNotice, SseDecoder};
 use keyway_api::Role;
 use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::StoreError;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -202,17 +201,6 @@ async fn crowd(cloud: &Cloud, site_id: u32, n: usize) -> Vec<String> {
     tokens.into_iter().map(|(token, _)| token).collect()
 }
 
-async fn set_members(cloud: &Cloud, owner: &Caller, site_id: u32, group_id: u32, ids: &[u32]) {
-    let (status, body) = cloud
-        .put(
-            owner,
-            &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
-            json!({ "user_ids": ids }),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-}
-
 /// Reads `socket` until a `keys_changed`.
 async fn until_keys_changed(socket: &mut TcpStream, decoder: &mut SseDecoder) {
     let mut buffer = [0u8; 1024];
@@ -252,7 +240,9 @@ async fn parent() {
     for change in 0..CHANGES {
         let joins = change % 2 == 0;
         let members: &[u32] = if joins { &[tenant.user_id] } else { &[] };
-        set_members(&cloud, &owner, site.site_id, group.group_id, members).await;
+        cloud
+            .set_group_members(&owner, site.site_id, group.group_id, members)
+            .await;
         let returned = Instant::now();
         until_keys_changed(&mut socket, &mut decoder).await;
         let keys = cloud.sync(&tenant, device.device_id).await.keys.len();
@@ -270,14 +260,9 @@ async fn parent() {
     // Connections: 10,000 people of the site listening from a child process.
     let tokens = crowd(&cloud, site.site_id, CONNECTIONS).await;
     // The tenant holds a key again: removing it is the site-wide change.
-    set_members(
-        &cloud,
-        &owner,
-        site.site_id,
-        group.group_id,
-        &[tenant.user_id],
-    )
-    .await;
+    cloud
+        .set_group_members(&owner, site.site_id, group.group_id, &[tenant.user_id])
+        .await;
     cloud.sync(&tenant, device.device_id).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let idle_kib = rss_kib();
@@ -304,7 +289,9 @@ async fn parent() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let held = cloud.running.state.live.stream_count();
     let per_connection_kib = rss_kib().saturating_sub(idle_kib) as f64 / held as f64;
-    set_members(&cloud, &owner, site.site_id, group.group_id, &[]).await;
+    cloud
+        .set_group_members(&owner, site.site_id, group.group_id, &[])
+        .await;
     let returned = now_nanos();
     let last: u128 = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap())
         .await

@@ -71,17 +71,6 @@ impl Listener {
     }
 }
 
-async fn group_members(cloud: &Cloud, owner: &Caller, site_id: u32, group_id: u32, ids: &[u32]) {
-    let (status, body) = cloud
-        .put(
-            owner,
-            &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
-            json!({ "user_ids": ids }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 #[tokio::test]
 async fn a_grant_and_a_revocation_reach_the_person_and_nobody_on_another_site() {
     let cloud = Cloud::start().await;
@@ -104,20 +93,17 @@ async fn a_grant_and_a_revocation_reach_the_person_and_nobody_on_another_site() 
     let mut outsider_live = Listener::open(&cloud, &outsider).await;
 
     let started = std::time::Instant::now();
-    group_members(
-        &cloud,
-        &owner,
-        site.site_id,
-        group.group_id,
-        &[tenant.user_id],
-    )
-    .await;
+    cloud
+        .set_group_members(&owner, site.site_id, group.group_id, &[tenant.user_id])
+        .await;
     tenant_live.expect(&LiveNotice::KeysChanged).await;
     let granted_after = started.elapsed();
     assert!(granted_after < Duration::from_secs(1), "{granted_after:?}");
     assert_eq!(cloud.sync(&tenant, device.device_id).await.keys.len(), 1);
 
-    group_members(&cloud, &owner, site.site_id, group.group_id, &[]).await;
+    cloud
+        .set_group_members(&owner, site.site_id, group.group_id, &[])
+        .await;
     tenant_live.expect(&LiveNotice::KeysChanged).await;
     tenant_live
         .expect(&LiveNotice::DenylistChanged {

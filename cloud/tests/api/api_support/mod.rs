@@ -424,6 +424,24 @@ impl Cloud {
         typed(body)
     }
 
+    /// Sets an access group's members (as `owner`), which must answer 200.
+    pub async fn set_group_members(
+        &self,
+        owner: &Caller,
+        site_id: u32,
+        group_id: u32,
+        ids: &[u32],
+    ) {
+        let (status, body) = self
+            .put(
+                owner,
+                &format!("/api/v1/sites/{site_id}/access-groups/{group_id}/members"),
+                json!({ "user_ids": ids }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     /// Registers a device with a new key for `caller`.
     pub async fn device(&self, caller: &Caller) -> (DeviceView, SigningKey) {
         let device_key = key();
