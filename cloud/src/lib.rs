@@ -199,6 +199,10 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             axum::routing::get(move || async move { axum::Json((*json).clone()) }),
         )
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            live::drain_after_write,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             count_request,
         ))
@@ -360,10 +364,7 @@ pub async fn start(
     });
     let mail_task =
         tokio::spawn(Arc::clone(&state.mail).run(state.store.clone(), state.clock.clone()));
-    let live_task = tokio::spawn(live::drain::run(
-        state.store.clone(),
-        Arc::clone(&state.live),
-    ));
+    let live_task = tokio::spawn(live::drain::run(state.clone()));
     Ok(RunningCloud {
         addr,
         state,

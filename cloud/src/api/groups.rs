@@ -17,7 +17,6 @@ use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
 use crate::store::rows;
 use crate::AppState;
@@ -212,7 +211,6 @@ pub(super) async fn create_group(
             group(tx, site_id, group_id)
         })
         .await?;
-    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -265,7 +263,6 @@ pub(super) async fn set_members(
             group(tx, site_id, group_id)
         })
         .await?;
-    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }
 
@@ -300,6 +297,5 @@ pub(super) async fn delete_group(
                 .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
         })
         .await?;
-    push_site_config(&state, site_id).await;
     Ok(StatusCode::NO_CONTENT)
 }

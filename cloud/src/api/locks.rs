@@ -12,7 +12,6 @@ use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::store::rows;
 use crate::AppState;
 
@@ -140,7 +139,5 @@ pub(super) async fn attach_iq(
             lock(tx, site_id, lock_id)
         })
         .await?;
-    // The IQ that now serves the lock hands it its keypad table.
-    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }

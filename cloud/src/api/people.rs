@@ -17,7 +17,6 @@ use super::people_cursor::{PeopleCursor, PeopleFilter};
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::issuing::reconcile_person;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
 use crate::phone::normalize_optional_phone;
@@ -344,7 +343,6 @@ pub(super) async fn add_person(
         })
         .await?;
     state.mail.wake();
-    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -439,7 +437,7 @@ pub(super) async fn update_person(
     Body(request): Body<UpdatePersonRequest>,
 ) -> ApiResult<Json<PersonView>> {
     let now = state.clock.now();
-    let (before, view) = state
+    let view = state
         .store
         .transaction(move |tx| {
             let actor = Party {
@@ -473,13 +471,9 @@ pub(super) async fn update_person(
             if lost_a_key_right {
                 reconcile_person(tx, site_id, user_id, now)?;
             }
-            Ok::<_, ApiError>((before, person(tx, site_id, user_id)?))
+            person(tx, site_id, user_id)
         })
         .await?;
-    // Remote rights and privacy override are in the IQs' code secrets and keypad tables.
-    if flags(&view) != before {
-        push_site_config(&state, site_id).await;
-    }
     Ok(Json(view))
 }
 
@@ -540,6 +534,5 @@ pub(super) async fn remove_person(
         })
         .await?;
     state.mail.wake();
-    push_site_config(&state, site_id).await;
     Ok(StatusCode::NO_CONTENT)
 }

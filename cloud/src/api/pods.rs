@@ -16,7 +16,6 @@ use super::extract::{Body, Ids};
 use super::groups::check_locks;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::pods::access::{standing, Standing};
 use crate::pods::members::add_member;
 use crate::pods::people::leave;
@@ -112,7 +111,6 @@ pub(super) async fn create_pod(
         .await?;
     state.mail.wake();
     // Members with an account joined: they open remotely now.
-    push_site_config(&state, site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -271,7 +269,6 @@ pub(super) async fn clean_pod(
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<PodView>> {
     let view = change_pod(&state, caller.user_id, pod_id, clean).await?;
-    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }
 
@@ -306,6 +303,5 @@ pub(super) async fn delete_pod(
             Ok::<_, ApiError>(view)
         })
         .await?;
-    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }

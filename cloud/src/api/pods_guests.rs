@@ -12,7 +12,6 @@ use super::extract::{Body, Ids};
 use super::pods::load;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::pods::guests::invite_guest as invite;
 use crate::pods::people::{leave, set_blocked};
 use crate::pods::store::{guest_view, people_where, person_in_pod, Kind, PodPerson};
@@ -196,17 +195,14 @@ pub(super) async fn delete_guest(
     Ids((pod_id, guest_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<GuestView>> {
     let now = state.clock.now();
-    let (site_id, view) = state
+    let view = state
         .store
         .transaction(move |tx| {
             let guest = managed_guest(tx, pod_id, guest_id, caller.user_id)?;
             let view = guest_view(tx, &guest, now)?;
-            let site_id = guest.site_id;
             leave(tx, &[guest], now)?;
-            Ok::<_, ApiError>((site_id, view))
+            Ok::<_, ApiError>(view)
         })
         .await?;
-    // Leaving may end the guest's place on the site, and with it their keypad PIN.
-    push_site_config(&state, site_id).await;
     Ok(Json(view))
 }

@@ -8,7 +8,6 @@ use keyway_api::ApiErrorBody;
 use super::extract::Body;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
-use crate::iq::push_site_config;
 use crate::pods::invitations::redeem;
 use crate::pods::store::{my_pod_view, people_where};
 use crate::AppState;
@@ -43,7 +42,6 @@ pub(super) async fn redeem_invitation(
         })
         .await?;
     // The person joined the site's pod: as a member they open remotely now.
-    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }
 

@@ -10,7 +10,6 @@ use super::extract::{Body, Ids};
 use super::pods::change_pod;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
-use crate::iq::push_site_config;
 use crate::pods::members::add_member as add;
 use crate::pods::people::{leave, remove_from_site_pods};
 use crate::pods::store::{person_in_pod, Kind};
@@ -46,7 +45,6 @@ pub(super) async fn add_member(
     .await?;
     state.mail.wake();
     // A member with an account joined: they open remotely now.
-    push_site_config(&state, view.site_id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -80,6 +78,5 @@ pub(super) async fn remove_member(
     })
     .await?;
     state.mail.wake();
-    push_site_config(&state, view.site_id).await;
     Ok(Json(view))
 }

@@ -12,7 +12,6 @@ use super::{failed_csv, mail, store, BATCH_ROWS};
 use crate::api::access::role_on_site;
 use crate::email::{self, Attachment};
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
 use crate::pods::mail::site_info;
 use crate::AppState;
@@ -61,7 +60,6 @@ pub async fn run(state: AppState, job: Job) {
         tracing::error!(import_id, %error, "import report not recorded");
     }
     state.mail.wake();
-    push_site_config(&state, site_id).await;
 }
 
 async fn run_batches(

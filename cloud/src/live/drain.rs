@@ -1,25 +1,29 @@
 //! Draining the `live_outbox` table into notices once the writes that filled it committed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use keyway_api::live::LiveNotice;
 use rusqlite::Connection;
 
-use super::{LiveHub, NoticeBus};
+use super::NoticeBus;
 use crate::error::ApiError;
-use crate::store::{rows, Store};
+use crate::iq::push_site_config;
+use crate::store::rows;
+use crate::AppState;
 
 /// Rows one pass takes at most (a site-wide change writes one row per revoked key).
 const ROWS_PER_PASS: u32 = 10_000;
 
-/// What one pass found: each person once per kind, and the sites whose denylist changed.
+/// What one pass found: each person once per kind, the sites whose denylist changed, and the
+/// sites whose IQs need a fresh configuration.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Drained {
     /// Person → the kinds of change that concern them.
     pub people: BTreeMap<u32, BTreeSet<Kind>>,
     /// Sites whose denylist changed.
     pub denylists: BTreeSet<u32>,
+    /// Sites where something an IQ holds may have changed (every kind but `denylist`).
+    pub iq_sites: BTreeSet<u32>,
 }
 
 /// A kind of change, as the outbox's `kind` column names it.
@@ -70,11 +74,16 @@ pub fn take(db: &Connection) -> Result<Drained, ApiError> {
             "keys" => Kind::Keys,
             "pods" => Kind::Pods,
             "remote" => Kind::Remote,
-            _ => {
+            "denylist" => {
                 drained.denylists.extend(site_id);
                 continue;
             }
+            _ => {
+                drained.iq_sites.extend(site_id);
+                continue;
+            }
         };
+        drained.iq_sites.extend(site_id);
         if let Some(user_id) = user_id {
             drained.people.entry(user_id).or_default().insert(kind);
         }
@@ -100,16 +109,16 @@ fn connected_on_site(
     Ok(found)
 }
 
-/// One pass: takes the outbox and publishes its notices; a site-wide denylist notice goes to
-/// the people of the site who have a stream open on this instance. Returns whether it took
-/// anything (the next pass then runs at once: a pass takes at most a bounded number of rows).
-pub async fn pass(
-    store: &Store,
-    hub: &Arc<LiveHub>,
-    bus: &dyn NoticeBus,
-) -> Result<bool, ApiError> {
+/// One pass: takes the outbox, pushes a fresh configuration to the connected IQs of every site
+/// it names, and publishes its notices; a site-wide denylist notice goes to the people of the
+/// site who have a stream open on this instance. Returns whether it took anything (the next
+/// pass then runs at once: a pass takes at most a bounded number of rows).
+pub async fn pass(state: &AppState) -> Result<bool, ApiError> {
+    let hub = &state.live;
+    state.store.live_wake().clear();
     let connected = hub.connected_accounts();
-    let (drained, denylist_audiences) = store
+    let (drained, denylist_audiences) = state
+        .store
         .run(move |db| {
             let drained = take(db)?;
             let mut audiences = Vec::new();
@@ -119,7 +128,12 @@ pub async fn pass(
             Ok::<_, ApiError>((drained, audiences))
         })
         .await?;
-    let took = !drained.people.is_empty() || !drained.denylists.is_empty();
+    let took =
+        !drained.people.is_empty() || !drained.denylists.is_empty() || !drained.iq_sites.is_empty();
+    for site_id in &drained.iq_sites {
+        push_site_config(state, *site_id).await;
+    }
+    let bus: &dyn NoticeBus = hub.as_ref();
     for (user_id, kinds) in &drained.people {
         for kind in kinds {
             bus.publish(&[*user_id], &kind.notice());
@@ -131,21 +145,28 @@ pub async fn pass(
     Ok(took)
 }
 
-/// The drain task: a pass whenever a write left notices, until aborted.
-pub async fn run(store: Store, hub: Arc<LiveHub>) {
-    let wake = store.live_wake();
+/// Drains until the outbox is empty (the API runs it after each write, before answering, so
+/// that a change has reached the IQs and the open streams when its request returns).
+pub async fn drain_now(state: &AppState) {
     loop {
-        wake.notified().await;
-        loop {
-            match pass(&store, &hub, hub.as_ref()).await {
-                Ok(true) => continue,
-                Ok(false) => break,
-                Err(error) => {
-                    tracing::error!(%error, "live notices could not be drained");
-                    break;
-                }
+        match pass(state).await {
+            Ok(true) => continue,
+            Ok(false) => return,
+            Err(error) => {
+                tracing::error!(%error, "live notices could not be drained");
+                return;
             }
         }
+    }
+}
+
+/// The drain task, for writes made outside a request (background jobs): a pass whenever a
+/// write left notices, until aborted.
+pub async fn run(state: AppState) {
+    let wake = state.store.live_wake();
+    loop {
+        wake.notified().await;
+        drain_now(&state).await;
     }
 }
 
@@ -153,6 +174,7 @@ pub async fn run(store: Store, hub: Arc<LiveHub>) {
 mod tests {
     use super::*;
     use crate::error::ApiError;
+    use crate::store::Store;
 
     const SITE_WITH_TWO_PEOPLE: &str =
         "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0), (2, 'b@x', 'B', 0);

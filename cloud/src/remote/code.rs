@@ -20,7 +20,6 @@ use crate::api::extract::Ids;
 use crate::auth::throttle::{self, Reservation};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::iq::push_site_config;
 use crate::issuing::grants::own_device;
 use crate::store::rows;
 use crate::AppState;
@@ -58,12 +57,8 @@ pub(crate) fn secrets_for_iq(
 }
 
 /// The person's secrets for every IQ of the sites where they have a remote right, made on
-/// first use; returns them and the sites where one was made.
-fn secrets_for_person(
-    db: &Connection,
-    user_id: u32,
-    now: i64,
-) -> ApiResult<(Vec<IqCodeSecretView>, Vec<u32>)> {
+/// first use (a new one reaches its IQ through the live outbox's triggers, before the answer).
+fn secrets_for_person(db: &Connection, user_id: u32, now: i64) -> ApiResult<Vec<IqCodeSecretView>> {
     let iqs: Vec<(u32, u32, String, Option<Vec<u8>>)> = rows(
         db,
         "SELECT i.site_id, i.id, i.name,
@@ -76,7 +71,6 @@ fn secrets_for_person(
         |row| row.try_into(),
     )?;
     let mut views = Vec::with_capacity(iqs.len());
-    let mut changed = Vec::new();
     for (site_id, iq_id, iq_name, secret) in iqs {
         let secret = match secret {
             Some(secret) => secret,
@@ -90,7 +84,6 @@ fn secrets_for_person(
                      VALUES (?1, ?2, keyway_seal('iq_code_secrets.secret', ?3, ?1, ?2), ?4)",
                     params![user_id, iq_id, secret, now],
                 )?;
-                changed.push(site_id);
                 secret
             }
         };
@@ -101,9 +94,7 @@ fn secrets_for_person(
             secret: codec::encode(&secret),
         });
     }
-    changed.sort_unstable();
-    changed.dedup();
-    Ok((views, changed))
+    Ok(views)
 }
 
 /// The caller's IQ-code secrets, for one of their registered devices to keep in its secure
@@ -125,16 +116,13 @@ pub async fn device_secrets(
     Ids(device_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<IqCodeSecretView>>> {
     let now = state.clock.now();
-    let (views, changed) = state
+    let views = state
         .store
         .transaction(move |tx| {
             own_device(tx, caller.user_id, device_id)?;
             secrets_for_person(tx, caller.user_id, now)
         })
         .await?;
-    for site_id in changed {
-        push_site_config(&state, site_id).await;
-    }
     Ok(Json(views))
 }
 

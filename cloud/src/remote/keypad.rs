@@ -24,7 +24,6 @@ use crate::auth::Authenticated;
 use crate::email::{self, NewEmail, NewTextMessage, SECRET_PLACEHOLDER};
 use crate::error::{ApiError, ApiResult};
 use crate::iq::config::iq_lock_ids;
-use crate::iq::push_site_config;
 use crate::issuing::site_authority;
 use crate::pods::mail::site_info;
 use crate::roles::may_manage;
@@ -299,7 +298,6 @@ pub async fn generate_pin(
         })
         .await?;
     state.mail.wake();
-    push_site_config(&state, site_id).await;
     Ok((
         StatusCode::CREATED,
         Json(KeypadPinResponse {

@@ -142,7 +142,40 @@ pub fn rows<T>(
 #[derive(Clone)]
 pub struct Store {
     connection: Arc<Mutex<Connection>>,
-    live_wake: Arc<tokio::sync::Notify>,
+    live_wake: Arc<LiveWake>,
+}
+
+/// Set and signalled by `keyway_live_wake()`, the live-notice triggers' call.
+#[derive(Debug, Default)]
+pub struct LiveWake {
+    /// Notices may wait in the outbox.
+    pending: std::sync::atomic::AtomicBool,
+    /// Wakes the drain task.
+    notify: tokio::sync::Notify,
+}
+
+impl LiveWake {
+    /// Whether notices may wait in the outbox (cheap: every request's answer checks it).
+    pub fn pending(&self) -> bool {
+        self.pending.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Clears the flag before the outbox is read (a write after this sets it again).
+    pub fn clear(&self) {
+        self.pending
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Waits for the next write that leaves notices.
+    pub async fn notified(&self) {
+        self.notify.notified().await;
+    }
+
+    fn wake(&self) {
+        self.pending
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.notify.notify_one();
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -158,7 +191,7 @@ pub const DATABASE_FILE: &str = "keyway-cloud.sqlite3";
 /// when `None`: a connection without a live hub, such as the key rotation's).
 fn install_live_wake(
     connection: &Connection,
-    wake: Option<Arc<tokio::sync::Notify>>,
+    wake: Option<Arc<LiveWake>>,
 ) -> Result<(), StoreError> {
     connection.create_scalar_function(
         "keyway_live_wake",
@@ -166,7 +199,7 @@ fn install_live_wake(
         rusqlite::functions::FunctionFlags::SQLITE_UTF8,
         move |_| {
             if let Some(wake) = &wake {
-                wake.notify_one();
+                wake.wake();
             }
             Ok(0)
         },
@@ -235,7 +268,7 @@ impl Store {
 
     fn with_key(connection: Connection, kek: seal::Kek) -> Result<Self, StoreError> {
         sealed::install_functions(&connection, Arc::new(kek))?;
-        let live_wake = Arc::new(tokio::sync::Notify::new());
+        let live_wake = Arc::new(LiveWake::default());
         install_live_wake(&connection, Some(Arc::clone(&live_wake)))?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
@@ -246,7 +279,7 @@ impl Store {
     /// Woken by every write that left a live notice (migration 0013's triggers call
     /// `keyway_live_wake()`); the live hub's drain task waits on it. The drain needs the
     /// connection, so it runs once the write's transaction has ended.
-    pub fn live_wake(&self) -> Arc<tokio::sync::Notify> {
+    pub fn live_wake(&self) -> Arc<LiveWake> {
         Arc::clone(&self.live_wake)
     }
 

@@ -6,12 +6,16 @@
 -- cloud's live hub drains the table and sends each connected person one notice per kind
 -- (`keys`, `pods`, `remote`; `denylist` goes to everybody on `site_id`). The rows are the
 -- transactional outbox a broker-backed fan-out (several cloud instances) would relay.
+-- The same rows tell the site's IQs: every kind but `denylist` can change what an IQ holds
+-- (keypad tables, IQ-code secrets, its locks), and `iq` rows are written by the writes that
+-- change only that (a keypad PIN, a code secret, a lock attached to an IQ). The drain pushes a
+-- fresh configuration to the connected IQs of every site it saw.
 -- `keyway_live_wake()` only wakes the hub's drain task; it changes nothing.
 CREATE TABLE live_outbox (
     id      INTEGER PRIMARY KEY,
     user_id INTEGER,
     site_id INTEGER,
-    kind    TEXT NOT NULL CHECK (kind IN ('keys', 'pods', 'remote', 'denylist'))
+    kind    TEXT NOT NULL CHECK (kind IN ('keys', 'pods', 'remote', 'denylist', 'iq'))
 );
 
 -- Joining or leaving an access group.
@@ -140,5 +144,51 @@ BEGIN
     INSERT INTO live_outbox (user_id, site_id, kind)
         SELECT user_id, site_id, 'keys' FROM pod_people
         WHERE id = OLD.person_id AND user_id IS NOT NULL;
+    SELECT keyway_live_wake();
+END;
+
+-- What only the IQs hold: keypad PINs, IQ-code secrets, which locks an IQ serves.
+CREATE TRIGGER live_keypad_pin_added AFTER INSERT ON keypad_pins
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, NEW.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_keypad_pin_changed AFTER UPDATE ON keypad_pins
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, NEW.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_keypad_pin_removed AFTER DELETE ON keypad_pins
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, OLD.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_code_secret_added AFTER INSERT ON iq_code_secrets
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT NULL, site_id, 'iq' FROM iqs WHERE id = NEW.iq_id;
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_code_secret_changed AFTER UPDATE ON iq_code_secrets
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT NULL, site_id, 'iq' FROM iqs WHERE id = NEW.iq_id;
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_code_secret_removed AFTER DELETE ON iq_code_secrets
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT NULL, site_id, 'iq' FROM iqs WHERE id = OLD.iq_id;
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_lock_attached AFTER UPDATE OF iq_id ON locks
+WHEN OLD.iq_id IS NOT NEW.iq_id
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, NEW.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_lock_removed AFTER DELETE ON locks
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, OLD.site_id, 'iq');
     SELECT keyway_live_wake();
 END;
