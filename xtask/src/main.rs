@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench live`: live notices' propagation and 10,000 idle streams (`cloud/benches/live.rs`) |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -307,6 +307,17 @@ impl Ctx {
                 rest
             }
             Some((first, rest)) if first == "live" => {
+                // The core's propagation first, then the cloud's 10,000 streams.
+                let mut core = self.cargo_cmd();
+                core.args([
+                    "bench",
+                    "--quiet",
+                    "-p",
+                    "keyway-e2e",
+                    "--bench",
+                    "live_propagation",
+                ]);
+                run(&mut core)?;
                 cmd.args(["bench", "--quiet", "-p", "keyway-cloud", "--bench", "live"]);
                 rest
             }
