@@ -170,11 +170,11 @@ pub fn report(db: &Connection, site_id: u32, id: u32) -> ApiResult<Option<Import
     Ok(Some(report))
 }
 
-/// The (normalised) addresses of everyone on `site_id`.
+/// The (normalised) addresses of everyone on `site_id` who has one (tag profiles have none).
 pub fn addresses_on_site(db: &Connection, site_id: u32) -> ApiResult<HashSet<String>> {
     let mut statement = db.prepare(
         "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.site_id = ?1",
+         WHERE m.site_id = ?1 AND u.email IS NOT NULL",
     )?;
     let addresses = statement
         .query_map([site_id], |row| row.get(0))?

@@ -2,12 +2,14 @@
 //! manual's sentences (roles and profiles; site users: "The profile needs to be completed
 //! before getting digital key and for remote opening").
 
+use keyway_api::import::{ImportReport, ImportState};
 use keyway_api::{ErrorCode, PersonStatus, PersonView, Profile, Role};
 use keyway_cloud::remote::keypad::find_pin;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::api_support::{typed, Caller, Cloud};
+use crate::imports::{finished, upload, HEADER};
 
 fn code(body: &Value) -> ErrorCode {
     ErrorCode::parse(body["error"].as_str().unwrap_or_default())
@@ -375,4 +377,48 @@ async fn a_pin_goes_by_text_message_only_to_a_phone_the_site_may_trust() {
     assert_eq!(answer["delivery"], "text_message", "{answer}");
     let texts = texts_to(&cloud, "+33612345678").await;
     assert!(texts.iter().any(|text| find_pin(text).is_some()));
+}
+
+#[tokio::test]
+async fn a_site_with_tag_profiles_still_imports_and_lists_them_apart() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    add_tag_profile(
+        &cloud,
+        &owner,
+        site.site_id,
+        json!({ "name": "Ada Lovelace", "role": "user" }),
+    )
+    .await;
+    // A person of the same name, by e-mail: a user profile beside the tag profile.
+    let file = format!("{HEADER}Ada,Lovelace,ada@example.com,,User\n");
+    for dry_run in [true, false] {
+        let (status, body) = upload(&cloud, &owner, site.site_id, file.clone(), dry_run).await;
+        assert!(status.is_success(), "{body}");
+        let report = if dry_run {
+            typed::<ImportReport>(body)
+        } else {
+            finished(
+                &cloud,
+                &owner,
+                site.site_id,
+                body["import_id"].as_u64().unwrap(),
+            )
+            .await
+        };
+        assert_eq!(
+            (report.state, report.imported),
+            (ImportState::Done, 1),
+            "{report:?}"
+        );
+    }
+    let people = cloud.people(&owner, site.site_id).await;
+    let adas: Vec<Profile> = people
+        .iter()
+        .filter(|p| p.name.starts_with("Ada"))
+        .map(|p| p.profile)
+        .collect();
+    assert_eq!(adas.len(), 2);
+    assert!(adas.contains(&Profile::Tag) && adas.contains(&Profile::User));
 }
