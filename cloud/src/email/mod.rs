@@ -22,9 +22,9 @@ pub use mailbox::{
     mailbox_dir, read_mailbox, text_messages_dir, MailboxAttachment, MailboxMessage,
 };
 pub use outbox::{
-    prune_cap_log, queue, queue_capped, queue_text_message, queue_with_attachment, within_cap,
-    Attachment, Channel, NewEmail, NewTextMessage, MAILS_PER_HOUR, SECRET_PLACEHOLDER,
-    SIGNUP_MAILS_PER_HOUR,
+    prune_cap_log, queue, queue_capped, queue_text_message, queue_text_message_capped,
+    queue_with_attachment, within_cap, Attachment, Channel, NewEmail, NewTextMessage,
+    MAILS_PER_HOUR, SECRET_PLACEHOLDER, SIGNUP_MAILS_PER_HOUR, TEXTS_PER_HOUR,
 };
 
 /// Why e-mail could not be set up.

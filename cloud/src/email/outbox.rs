@@ -80,6 +80,27 @@ pub fn queue_text_message(
     insert(db, Channel::TextMessage, &email, None, now)
 }
 
+/// Queues a text message unless its phone already got `per_hour` capped messages within the
+/// last hour (anyone who runs a site can make the cloud text a number, so the number is
+/// capped); returns whether it was queued. The cap's log holds phones beside addresses.
+pub fn queue_text_message_capped(
+    db: &Connection,
+    message: &NewTextMessage,
+    now: i64,
+    per_hour: u32,
+) -> Result<bool, ApiError> {
+    if !within_cap(db, &message.to, now, per_hour)? {
+        return Ok(false);
+    }
+    db.prepare_cached("INSERT INTO mail_log (email, sent_at) VALUES (?1, ?2)")?
+        .execute(params![message.to, now])?;
+    queue_text_message(db, message, now)?;
+    Ok(true)
+}
+
+/// Text messages a phone gets per hour at most.
+pub const TEXTS_PER_HOUR: u32 = 5;
+
 /// A message to queue.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewEmail {

@@ -115,17 +115,22 @@ fn connected_on_site(
 /// pass then runs at once: a pass takes at most a bounded number of rows).
 pub async fn pass(state: &AppState) -> Result<bool, ApiError> {
     let hub = &state.live;
-    state.store.live_wake().clear();
+    // One pass at a time: a pass that finds nothing has waited for the one before it, whose
+    // pushes and notices are then out.
+    let _one_pass = hub.passes.lock().await;
+    let wake = state.store.live_wake();
+    let counted = std::sync::Arc::clone(&wake);
     let connected = hub.connected_accounts();
-    let (drained, denylist_audiences) = state
+    let (upto, drained, denylist_audiences) = state
         .store
         .run(move |db| {
+            let upto = counted.written();
             let drained = take(db)?;
             let mut audiences = Vec::new();
             for site_id in &drained.denylists {
                 audiences.push((*site_id, connected_on_site(db, *site_id, &connected)?));
             }
-            Ok::<_, ApiError>((drained, audiences))
+            Ok::<_, ApiError>((upto, drained, audiences))
         })
         .await?;
     let took =
@@ -142,6 +147,7 @@ pub async fn pass(state: &AppState) -> Result<bool, ApiError> {
     for (site_id, people) in denylist_audiences {
         bus.publish(&people, &LiveNotice::DenylistChanged { site_id });
     }
+    wake.mark_drained(upto);
     Ok(took)
 }
 
@@ -226,5 +232,17 @@ mod tests {
             Drained::default(),
             "taken once"
         );
+
+        // Deleting the group (its members go by cascade) still tells the member and the IQs.
+        store
+            .run(|db| Ok::<_, ApiError>(db.execute("DELETE FROM access_groups WHERE id = 1", [])?))
+            .await
+            .unwrap();
+        let drained = store.run(|db| take(db)).await.unwrap();
+        assert_eq!(
+            drained.people,
+            BTreeMap::from([(2, BTreeSet::from([Kind::Keys]))])
+        );
+        assert_eq!(drained.iq_sites, BTreeSet::from([1]));
     }
 }

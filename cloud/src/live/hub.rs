@@ -42,6 +42,8 @@ struct Streams {
 #[derive(Debug, Default)]
 pub struct LiveHub {
     streams: Mutex<Streams>,
+    /// Held through each drain pass (`super::drain::pass`), so passes never overlap.
+    pub(crate) passes: tokio::sync::Mutex<()>,
 }
 
 /// One open stream: what its response reads from. Dropping it closes the stream in the hub.

@@ -282,7 +282,11 @@ pub async fn generate_pin(
                 match (delivery, &recipient.trusted_phone, &recipient.email) {
                     (PinDelivery::TextMessage, Some(phone), _) => {
                         let message = pin_text_message(phone, &site.name, &pin);
-                        email::queue_text_message(tx, &message, now)?;
+                        let per_hour = email::TEXTS_PER_HOUR;
+                        if !email::queue_text_message_capped(tx, &message, now, per_hour)? {
+                            // Refused whole: the person keeps their PIN.
+                            return Err(ApiError::RateLimited(3_600));
+                        }
                     }
                     (PinDelivery::Emailed, _, Some(address)) => {
                         let message = pin_email(address, &recipient.name, &site.name, &pin);

@@ -145,25 +145,36 @@ pub struct Store {
     live_wake: Arc<LiveWake>,
 }
 
-/// Set and signalled by `keyway_live_wake()`, the live-notice triggers' call.
+/// Counted and signalled by `keyway_live_wake()`, the live-notice triggers' call: how many
+/// writes left notices, and up to which of them the drain has delivered everything.
 #[derive(Debug, Default)]
 pub struct LiveWake {
-    /// Notices may wait in the outbox.
-    pending: std::sync::atomic::AtomicBool,
+    /// Trigger calls so far.
+    written: std::sync::atomic::AtomicU64,
+    /// Every write up to this count is drained: its IQ pushes and notices went out.
+    drained: std::sync::atomic::AtomicU64,
     /// Wakes the drain task.
     notify: tokio::sync::Notify,
 }
 
 impl LiveWake {
-    /// Whether notices may wait in the outbox (cheap: every request's answer checks it).
+    /// Whether some write's notices are not all out yet (cheap: every request's answer checks
+    /// it).
     pub fn pending(&self) -> bool {
-        self.pending.load(std::sync::atomic::Ordering::Acquire)
+        self.drained.load(std::sync::atomic::Ordering::Acquire)
+            < self.written.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Clears the flag before the outbox is read (a write after this sets it again).
-    pub fn clear(&self) {
-        self.pending
-            .store(false, std::sync::atomic::Ordering::Release);
+    /// Trigger calls so far (read it under the connection, before taking the outbox: every
+    /// write counted is then committed or rolled back, and its rows are in what is taken).
+    pub fn written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records that everything up to `written` went out.
+    pub fn mark_drained(&self, written: u64) {
+        self.drained
+            .fetch_max(written, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Waits for the next write that leaves notices.
@@ -172,8 +183,8 @@ impl LiveWake {
     }
 
     fn wake(&self) {
-        self.pending
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.notify.notify_one();
     }
 }

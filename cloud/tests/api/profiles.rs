@@ -422,3 +422,37 @@ async fn a_site_with_tag_profiles_still_imports_and_lists_them_apart() {
     assert_eq!(adas.len(), 2);
     assert!(adas.contains(&Profile::Tag) && adas.contains(&Profile::User));
 }
+
+#[tokio::test]
+async fn a_site_owner_cannot_use_keypad_pins_to_flood_a_phone_with_texts() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let victim = "+15555550123";
+    let target = add_tag_profile(
+        &cloud,
+        &owner,
+        site.site_id,
+        json!({ "name": "Not a real cleaner", "role": "user", "phone": victim }),
+    )
+    .await;
+    let path = format!(
+        "/api/v1/sites/{}/people/{}/keypad-pin",
+        site.site_id, target.user_id
+    );
+    let mut refused = None;
+    for _ in 0..(keyway_cloud::email::TEXTS_PER_HOUR + 3) {
+        let (status, body) = cloud.post(&owner, &path, json!({})).await;
+        if status != StatusCode::CREATED {
+            refused = Some((status, body));
+            break;
+        }
+    }
+    let (status, body) = refused.expect("the texts were never capped");
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), ErrorCode::RateLimited);
+    assert_eq!(
+        texts_to(&cloud, victim).await.len(),
+        keyway_cloud::email::TEXTS_PER_HOUR as usize
+    );
+}

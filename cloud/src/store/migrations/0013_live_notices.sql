@@ -192,3 +192,14 @@ BEGIN
     INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, OLD.site_id, 'iq');
     SELECT keyway_live_wake();
 END;
+
+-- Deleting a group: its members, locks and windows go by cascade, after the group row, so the
+-- triggers above could no longer find its site. This one tells the members and the site's IQs
+-- while the group is still there.
+CREATE TRIGGER live_group_deleted BEFORE DELETE ON access_groups
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT user_id, OLD.site_id, 'keys' FROM access_group_members WHERE group_id = OLD.id;
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, OLD.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
