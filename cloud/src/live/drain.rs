@@ -24,6 +24,8 @@ pub struct Drained {
     pub denylists: BTreeSet<u32>,
     /// Sites where something an IQ holds may have changed (every kind but `denylist`).
     pub iq_sites: BTreeSet<u32>,
+    /// Accounts with a login revoked: their streams close.
+    pub revoked_logins: BTreeSet<u32>,
 }
 
 /// A kind of change, as the outbox's `kind` column names it.
@@ -78,6 +80,10 @@ pub fn take(db: &Connection) -> Result<Drained, ApiError> {
                 drained.denylists.extend(site_id);
                 continue;
             }
+            "session" => {
+                drained.revoked_logins.extend(user_id);
+                continue;
+            }
             _ => {
                 drained.iq_sites.extend(site_id);
                 continue;
@@ -121,9 +127,10 @@ pub async fn pass(state: &AppState) -> Result<bool, ApiError> {
     let wake = state.store.live_wake();
     let counted = std::sync::Arc::clone(&wake);
     let connected = hub.connected_accounts();
+    // One transaction: rows are deleted only with a pass that read everything it needs.
     let (upto, drained, denylist_audiences) = state
         .store
-        .run(move |db| {
+        .transaction(move |db| {
             let upto = counted.written();
             let drained = take(db)?;
             let mut audiences = Vec::new();
@@ -133,8 +140,13 @@ pub async fn pass(state: &AppState) -> Result<bool, ApiError> {
             Ok::<_, ApiError>((upto, drained, audiences))
         })
         .await?;
-    let took =
-        !drained.people.is_empty() || !drained.denylists.is_empty() || !drained.iq_sites.is_empty();
+    let took = !drained.people.is_empty()
+        || !drained.denylists.is_empty()
+        || !drained.iq_sites.is_empty()
+        || !drained.revoked_logins.is_empty();
+    for user_id in &drained.revoked_logins {
+        hub.close_account(*user_id);
+    }
     for site_id in &drained.iq_sites {
         push_site_config(state, *site_id).await;
     }
@@ -244,5 +256,19 @@ mod tests {
             BTreeMap::from([(2, BTreeSet::from([Kind::Keys]))])
         );
         assert_eq!(drained.iq_sites, BTreeSet::from([1]));
+
+        // A login revoked: the account's streams are to close.
+        store
+            .run(|db| {
+                db.execute_batch(
+                    "INSERT INTO token_families (id, user_id, created_at) VALUES (9, 2, 0);
+                     UPDATE token_families SET revoked_at = 5 WHERE id = 9;",
+                )?;
+                Ok::<_, ApiError>(())
+            })
+            .await
+            .unwrap();
+        let drained = store.run(|db| take(db)).await.unwrap();
+        assert_eq!(drained.revoked_logins, BTreeSet::from([2]));
     }
 }

@@ -36,6 +36,8 @@ struct StreamShared {
 struct Streams {
     next_id: u64,
     by_account: HashMap<u32, Vec<Outlet>>,
+    /// The cloud is shutting down: a stream opened now ends at once.
+    closing: bool,
 }
 
 /// This instance's open live streams.
@@ -103,6 +105,17 @@ impl LiveHub {
         let mut streams = self.lock();
         streams.next_id += 1;
         let stream_id = streams.next_id;
+        if streams.closing {
+            // Its sender is dropped here: the stream ends after its hello.
+            drop(streams);
+            return LiveStream {
+                stream_id,
+                user_id,
+                queue: receiver,
+                shared,
+                hub: Arc::clone(self),
+            };
+        }
         let outlets = streams.by_account.entry(user_id).or_default();
         if outlets.len() >= STREAMS_PER_ACCOUNT {
             // Dropping its sender ends the oldest stream.
@@ -172,9 +185,16 @@ impl LiveHub {
         self.lock().by_account.values().map(Vec::len).sum()
     }
 
+    /// Closes every stream of `user_id` (a login of theirs was revoked).
+    pub fn close_account(&self, user_id: u32) {
+        self.lock().by_account.remove(&user_id);
+    }
+
     /// Closes every stream (the cloud is shutting down: streams would hold it open).
     pub fn close_all(&self) {
-        self.lock().by_account.clear();
+        let mut streams = self.lock();
+        streams.closing = true;
+        streams.by_account.clear();
     }
 }
 
@@ -227,5 +247,10 @@ mod tests {
         streams.clear();
         assert_eq!(hub.stream_count(), 0);
         assert!(hub.connected_accounts().is_empty());
+        // Shutting down: a stream opened now ends at once instead of holding the cloud open.
+        hub.close_all();
+        let mut late = hub.open(1, 100);
+        assert_eq!(late.next().await, None);
+        assert_eq!(hub.stream_count(), 0);
     }
 }

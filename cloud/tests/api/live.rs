@@ -187,3 +187,31 @@ async fn a_stream_ends_with_its_token_unless_renewed_in_place() {
         "still open, nothing sent"
     );
 }
+
+#[tokio::test]
+async fn revoking_a_login_closes_the_account_streams_at_once() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let mut live = Listener::open(&cloud, &owner).await;
+    let user_id = owner.user_id;
+    cloud
+        .running
+        .state
+        .store
+        .run(move |db| {
+            db.execute(
+                "UPDATE token_families SET revoked_at = 1 WHERE user_id = ?1",
+                [user_id],
+            )
+            .map_err(keyway_cloud::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let waited = std::time::Instant::now();
+    assert_eq!(live.next(Duration::from_secs(5)).await, None);
+    assert!(
+        waited.elapsed() < Duration::from_secs(2),
+        "the stream ended with the login, not at the timeout"
+    );
+    assert_eq!(cloud.running.state.live.stream_count(), 0);
+}

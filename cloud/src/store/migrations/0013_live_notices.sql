@@ -15,7 +15,7 @@ CREATE TABLE live_outbox (
     id      INTEGER PRIMARY KEY,
     user_id INTEGER,
     site_id INTEGER,
-    kind    TEXT NOT NULL CHECK (kind IN ('keys', 'pods', 'remote', 'denylist', 'iq'))
+    kind    TEXT NOT NULL CHECK (kind IN ('keys', 'pods', 'remote', 'denylist', 'iq', 'session'))
 );
 
 -- Joining or leaving an access group.
@@ -201,5 +201,15 @@ BEGIN
     INSERT INTO live_outbox (user_id, site_id, kind)
         SELECT user_id, OLD.site_id, 'keys' FROM access_group_members WHERE group_id = OLD.id;
     INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NULL, OLD.site_id, 'iq');
+    SELECT keyway_live_wake();
+END;
+
+-- A login revoked (sign-out, a password set anew, a stolen refresh token spotted): the
+-- account's open streams close at once instead of running on to their token's expiry. (Its
+-- other phones reconnect with their own tokens.)
+CREATE TRIGGER live_login_revoked AFTER UPDATE OF revoked_at ON token_families
+WHEN OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NEW.user_id, NULL, 'session');
     SELECT keyway_live_wake();
 END;
