@@ -233,7 +233,7 @@ impl RunningCloud {
     pub async fn shutdown(mut self) {
         self.state.iqs.close_all();
         // Open live streams would hold the graceful shutdown forever.
-        self.state.live.close_all();
+        self.state.live.shut_down();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
@@ -253,7 +253,7 @@ impl Drop for RunningCloud {
     fn drop(&mut self) {
         self.state.iqs.close_all();
         // Open live streams would hold the graceful shutdown forever.
-        self.state.live.close_all();
+        self.state.live.shut_down();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }

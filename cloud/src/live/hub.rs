@@ -190,8 +190,14 @@ impl LiveHub {
         self.lock().by_account.remove(&user_id);
     }
 
-    /// Closes every stream (the cloud is shutting down: streams would hold it open).
+    /// Closes every open stream (the phones reconnect).
     pub fn close_all(&self) {
+        self.lock().by_account.clear();
+    }
+
+    /// Closes every stream for good: the cloud is shutting down, and a stream would hold its
+    /// graceful shutdown open; one opened from now on ends at once.
+    pub fn shut_down(&self) {
         let mut streams = self.lock();
         streams.closing = true;
         streams.by_account.clear();
@@ -248,7 +254,7 @@ mod tests {
         assert_eq!(hub.stream_count(), 0);
         assert!(hub.connected_accounts().is_empty());
         // Shutting down: a stream opened now ends at once instead of holding the cloud open.
-        hub.close_all();
+        hub.shut_down();
         let mut late = hub.open(1, 100);
         assert_eq!(late.next().await, None);
         assert_eq!(hub.stream_count(), 0);
