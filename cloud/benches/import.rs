@@ -11,13 +11,20 @@
 //! and the slowest of the health requests another client made during the import (the job
 //! leaves the store to other requests between batches).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use keyway_cloud::auth::tokens::new_token;
 use keyway_cloud::import::MAX_FILE_BYTES;
-use keyway_cloud::{start, CloudConfig, StoreError};
 use serde_json::{json, Value};
+
+use api_support::Cloud;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -144,44 +151,16 @@ fn status_kib(field: &str) -> Result<u64> {
     Ok(kib.parse()?)
 }
 
-async fn owner_token(cloud: &keyway_cloud::RunningCloud) -> Result<String> {
-    let (token, hash) = new_token()?;
-    cloud
-        .state
-        .store
-        .run(move |db| {
-            db.execute(
-                "INSERT INTO users (email, name, created_at, email_verified_at)
-                 VALUES ('owner@example.com', 'Owner', 0, 0)",
-                [],
-            )?;
-            let user_id = db.last_insert_rowid();
-            db.execute(
-                "INSERT INTO token_families (user_id, created_at) VALUES (?1, 0)",
-                [user_id],
-            )?;
-            db.execute(
-                "INSERT INTO access_tokens (token_hash, family_id, user_id, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![hash, db.last_insert_rowid(), user_id, i64::MAX],
-            )?;
-            Ok::<_, StoreError>(())
-        })
-        .await?;
-    Ok(token)
-}
+// The integration tests' helpers: this benchmark uses a few of them.
+#[allow(dead_code)]
+#[path = "../tests/api/api_support/mod.rs"]
+mod api_support;
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir()?;
-    let cloud = start(
-        CloudConfig::new(dir.path().join("data")),
-        "127.0.0.1:0".parse()?,
-    )
-    .await?;
-    let base = cloud.base_url();
-    let token = owner_token(&cloud).await?;
+    let cloud = Cloud::start().await;
+    let base = cloud.running.base_url();
+    let token = cloud.account_with_email("owner@example.com").await.token;
     let http = reqwest::Client::new();
     let site: Value = http
         .post(format!("{base}/api/v1/sites"))
@@ -278,6 +257,6 @@ async fn main() -> Result<()> {
         "import: {ROWS} rows ({bytes} bytes) in {import_ms} ms (dry run {dry_ms} ms), peak RSS \
          {peak_mib} MiB"
     );
-    cloud.shutdown().await;
+    cloud.stop().await;
     Ok(())
 }

@@ -54,6 +54,13 @@ pub(crate) fn normalize_optional_phone(text: Option<&str>) -> Result<Option<Stri
     }
 }
 
+/// A request's change of a phone: `None` when the field is absent (no change), `Some(None)`
+/// when it is blank (remove it), `Some(Some(phone))` for a new number in E.164.
+pub(crate) fn phone_change(text: Option<&str>) -> Result<Option<Option<String>>, ApiError> {
+    text.map(|text| normalize_optional_phone(Some(text)))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use keyway_api::ErrorCode;

@@ -11,7 +11,7 @@ use super::extract::Body;
 use crate::auth::accounts::{normalize_name, user_view};
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
-use crate::phone::normalize_optional_phone;
+use crate::phone::phone_change;
 use crate::AppState;
 
 fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
@@ -75,11 +75,7 @@ pub(super) async fn update_me(
     Body(request): Body<UpdateMeRequest>,
 ) -> ApiResult<Json<MeResponse>> {
     let name = request.name.as_deref().map(normalize_name).transpose()?;
-    let phone = request
-        .phone
-        .as_deref()
-        .map(|phone| normalize_optional_phone(Some(phone)))
-        .transpose()?;
+    let phone = phone_change(request.phone.as_deref())?;
     let response = state
         .store
         .transaction(move |tx| {

@@ -19,7 +19,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::reconcile_person;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
-use crate::phone::normalize_optional_phone;
+use crate::phone::{normalize_optional_phone, phone_change};
 use crate::pods::mail::site_info;
 use crate::pods::people::remove_from_site_pods;
 use crate::profile::{check_change, check_tag_profile_role, owned_by_person, DetailsOwner};
@@ -378,11 +378,7 @@ fn write_details(
     change: &UpdatePersonRequest,
 ) -> ApiResult<()> {
     let name = change.name.as_deref().map(normalize_name).transpose()?;
-    let phone = change
-        .phone
-        .as_deref()
-        .map(|phone| normalize_optional_phone(Some(phone)))
-        .transpose()?;
+    let phone = phone_change(change.phone.as_deref())?;
     if name.is_none() && phone.is_none() {
         return Ok(());
     }

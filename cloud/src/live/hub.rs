@@ -64,17 +64,25 @@ impl LiveStream {
     /// The next notice: `resync` first when notices were dropped; `None` once the hub closed
     /// the stream (a newer stream of the account, or the cloud shutting down).
     pub async fn next(&mut self) -> Option<LiveNotice> {
-        if self.shared.overflowed.swap(false, Ordering::AcqRel) {
-            // Whatever is queued is older than the resync: it is dropped with the rest.
-            while self.queue.try_recv().is_ok() {}
+        if self.take_overflow() {
             return Some(LiveNotice::Resync);
         }
         let notice = self.queue.recv().await?;
-        if self.shared.overflowed.swap(false, Ordering::AcqRel) {
+        Some(if self.take_overflow() {
+            LiveNotice::Resync
+        } else {
+            notice
+        })
+    }
+
+    /// Whether notices were dropped since the last look; if so, whatever is still queued is
+    /// older than the `resync` that replaces them, and is dropped too.
+    fn take_overflow(&mut self) -> bool {
+        let overflowed = self.shared.overflowed.swap(false, Ordering::AcqRel);
+        if overflowed {
             while self.queue.try_recv().is_ok() {}
-            return Some(LiveNotice::Resync);
         }
-        Some(notice)
+        overflowed
     }
 
     /// When the stream ends unless renewed (Unix seconds).

@@ -4,7 +4,7 @@
 //! logged.
 
 use crate::remote_support;
-use crate::secrets_support::{encodings, occurs};
+use crate::secrets_support::{assert_search_finds, encodings, occurs};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -145,12 +145,7 @@ async fn a_full_remote_opening_at_trace_level_logs_no_secret() {
     }
     assert!(secrets.len() > 20, "the test knows its secrets");
 
-    for secret in &secrets {
-        assert!(
-            occurs(&format!("frame {secret} sent"), secret),
-            "the search works"
-        );
-    }
+    assert_search_finds(&secrets, "frame {} sent");
     let log = captured.text();
     assert!(log.contains("TRACE"), "the log is at trace level");
     assert!(
