@@ -14,6 +14,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod email;
 pub mod error;
 pub mod import;
@@ -194,6 +195,7 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     let json = Arc::new(document.clone());
     let router = router
+        .merge(console::routes())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json((*json).clone()) }),

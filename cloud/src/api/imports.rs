@@ -46,10 +46,13 @@ pub(super) async fn import_template(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Response> {
-    IMPORTING_PEOPLE
-        .read(&state, site_id, caller.user_id, |_| Ok(()))
-        .await?;
-    Ok((
+    importer_role(&state, site_id, caller.user_id).await?;
+    Ok(template_download())
+}
+
+/// The template as a file download (the JSON API's route and the console's link).
+pub(crate) fn template_download() -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
@@ -59,7 +62,7 @@ pub(super) async fn import_template(
         ],
         template(),
     )
-        .into_response())
+        .into_response()
 }
 
 /// Imports people from a CSV file (the body, `Content-Type: text/csv`, at most 2 MB):
@@ -92,22 +95,78 @@ pub(super) async fn start_import(
     body: RawBody,
 ) -> ApiResult<Response> {
     require_csv(&headers)?;
-    let user_id = caller.user_id;
-    let actor = state
+    let actor = importer_role(&state, site_id, caller.user_id).await?;
+    let bytes = read_limited(&headers, body).await?;
+    let file = ImportFile {
+        site_id,
+        user_id: caller.user_id,
+        actor,
+        bytes,
+    };
+    Ok(match import_file(&state, file, query.dry_run).await? {
+        ImportOutcome::DryRun(report) => Json(report).into_response(),
+        ImportOutcome::Started(import_id) => {
+            (StatusCode::ACCEPTED, Json(ImportStarted { import_id })).into_response()
+        }
+    })
+}
+
+/// The role of `user_id` on `site_id` when it may import (404 or 403 otherwise): checked
+/// before a file is read.
+pub(crate) async fn importer_role(state: &AppState, site_id: u32, user_id: u32) -> ApiResult<Role> {
+    state
         .store
         .run(move |db| IMPORTING_PEOPLE.check(db, site_id, user_id))
-        .await?;
-    let bytes = read_limited(&headers, body).await?;
+        .await
+}
+
+/// A file to import, and who imports it where.
+pub(crate) struct ImportFile {
+    /// The site.
+    pub(crate) site_id: u32,
+    /// Who imports.
+    pub(crate) user_id: u32,
+    /// Their role there, from [`importer_role`].
+    pub(crate) actor: Role,
+    /// The file, at most [`MAX_FILE_BYTES`].
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// What [`import_file`] did.
+#[derive(Debug)]
+pub(crate) enum ImportOutcome {
+    /// A dry run: what importing would do, written nowhere.
+    DryRun(ImportReport),
+    /// The import runs: follow it by its id.
+    Started(u32),
+}
+
+/// Parses `file` and starts its import, or with `dry_run` reports what it would do (the
+/// JSON API and the console's upload form). A file refused whole answers its machine code
+/// and, unless a dry run, its requester is e-mailed why.
+pub(crate) async fn import_file(
+    state: &AppState,
+    file: ImportFile,
+    dry_run_only: bool,
+) -> ApiResult<ImportOutcome> {
+    let ImportFile {
+        site_id,
+        user_id,
+        actor,
+        bytes,
+    } = file;
     let parsed = tokio::task::spawn_blocking(move || parse(&bytes, actor))
         .await
         .map_err(|_| ApiError::Internal("import parsing task failed".into()))?;
     let parsed = match parsed {
         Ok(parsed) => parsed,
-        Err(problem) if query.dry_run => return Err(problem.into()),
-        Err(problem) => return Err(refuse(&state, site_id, user_id, problem).await),
+        Err(problem) if dry_run_only => return Err(problem.into()),
+        Err(problem) => return Err(refuse(state, site_id, user_id, problem).await),
     };
-    if query.dry_run {
-        return Ok(Json(dry_run(&state, site_id, parsed).await?).into_response());
+    if dry_run_only {
+        return Ok(ImportOutcome::DryRun(
+            dry_run(state, site_id, parsed).await?,
+        ));
     }
     let total = parsed.total_rows();
     let failures = parsed.failures.clone();
@@ -129,7 +188,7 @@ pub(super) async fn start_import(
             failures: parsed.failures,
         },
     ));
-    Ok((StatusCode::ACCEPTED, Json(ImportStarted { import_id })).into_response())
+    Ok(ImportOutcome::Started(import_id))
 }
 
 /// An import's progress and report (as soon as it ends: the counts and every failed row).
@@ -153,13 +212,24 @@ pub(super) async fn get_import(
     caller: Authenticated,
     Ids((site_id, import_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<ImportReport>> {
-    let report = IMPORTING_PEOPLE
-        .read(&state, site_id, caller.user_id, move |db| {
+    Ok(Json(
+        import_report(&state, caller.user_id, site_id, import_id).await?,
+    ))
+}
+
+/// An import's progress and report, for someone who may import on its site.
+pub(crate) async fn import_report(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    import_id: u32,
+) -> ApiResult<ImportReport> {
+    IMPORTING_PEOPLE
+        .read(state, site_id, user_id, move |db| {
             store::report(db, site_id, import_id)
         })
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no import {import_id} on this site")))?;
-    Ok(Json(report))
+        .ok_or_else(|| ApiError::NotFound(format!("no import {import_id} on this site")))
 }
 
 /// 415 unless the body is declared `text/csv`.
@@ -178,7 +248,8 @@ fn require_csv(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-fn too_large() -> ApiError {
+/// The refusal of a file over [`MAX_FILE_BYTES`].
+pub(crate) fn too_large() -> ApiError {
     ApiError::FileTooLarge(format!(
         "the file is larger than {} MB (about 40,000 people): split it and import each part",
         MAX_FILE_BYTES / (1024 * 1024)

@@ -14,7 +14,9 @@ use crate::error::ApiResult;
 use crate::phone::phone_change;
 use crate::AppState;
 
-fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
+/// The account of `user_id` and the sites they are on, by site id (`GET /api/v1/me` and the
+/// console's site switcher).
+pub(crate) fn me_response(db: &Connection, user_id: u32) -> ApiResult<MeResponse> {
     let user = user_view(db, user_id)?;
     let mut statement = db.prepare(
         "SELECT s.id, s.name, m.role FROM memberships m JOIN sites s ON s.id = m.site_id

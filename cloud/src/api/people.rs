@@ -262,9 +262,20 @@ pub(super) async fn list_people(
     Ids(site_id): Ids<u32>,
     Params(query): Params<PeopleQuery>,
 ) -> ApiResult<Json<PeoplePage>> {
+    Ok(Json(list(&state, caller.user_id, site_id, query).await?))
+}
+
+/// One page of the people of `site_id` as `user_id` may see them (the JSON list and the
+/// console's People page).
+pub(crate) async fn list(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    query: PeopleQuery,
+) -> ApiResult<PeoplePage> {
     // Input is judged only once the caller may see the list: outsiders learn nothing but 404.
-    let page = VIEWING_PEOPLE
-        .read(&state, site_id, caller.user_id, move |db| {
+    VIEWING_PEOPLE
+        .read(state, site_id, user_id, move |db| {
             let limit = page_size(&query)?;
             let filter = people_filter(&query)?;
             let after = query
@@ -274,8 +285,21 @@ pub(super) async fn list_people(
                 .transpose()?;
             people_page(db, site_id, &filter, after.as_ref(), limit)
         })
-        .await?;
-    Ok(Json(page))
+        .await
+}
+
+/// One person of `site_id`, for someone who may see the site's people.
+pub(crate) async fn one(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    person_id: u32,
+) -> ApiResult<PersonView> {
+    VIEWING_PEOPLE
+        .read(state, site_id, user_id, move |db| {
+            person(db, site_id, person_id)
+        })
+        .await
 }
 
 /// Adds a person to the site: by e-mail (a user profile) or without one (a tag profile, who
@@ -305,6 +329,17 @@ pub(super) async fn add_person(
     Ids(site_id): Ids<u32>,
     Body(request): Body<AddPersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
+    let view = add(&state, caller.user_id, site_id, request).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `user_id` adds a person to `site_id` (the JSON API and the console's form).
+pub(crate) async fn add(
+    state: &AppState,
+    caller_id: u32,
+    site_id: u32,
+    request: AddPersonRequest,
+) -> ApiResult<PersonView> {
     let email = request.email.as_deref().map(normalize_email).transpose()?;
     let name = normalize_name(&request.name)?;
     let phone = normalize_optional_phone(request.phone.as_deref())?;
@@ -314,7 +349,7 @@ pub(super) async fn add_person(
     let view = state
         .store
         .transaction(move |tx| {
-            let actor = role_on_site(tx, site_id, caller.user_id)?;
+            let actor = role_on_site(tx, site_id, caller_id)?;
             let Some(email) = email else {
                 check_add(actor, role)?;
                 check_tag_profile_role(role)?;
@@ -343,7 +378,7 @@ pub(super) async fn add_person(
         })
         .await?;
     state.mail.wake();
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok(view)
 }
 
 /// Makes a tag profile on `site_id`: a person row without an e-mail (it can never sign in)
@@ -432,13 +467,27 @@ pub(super) async fn update_person(
     Ids((site_id, user_id)): Ids<(u32, u32)>,
     Body(request): Body<UpdatePersonRequest>,
 ) -> ApiResult<Json<PersonView>> {
+    Ok(Json(
+        update(&state, caller.user_id, site_id, user_id, request).await?,
+    ))
+}
+
+/// `caller_id` changes the role or rights of `user_id` on `site_id` (the JSON API and the
+/// console's form).
+pub(crate) async fn update(
+    state: &AppState,
+    caller_id: u32,
+    site_id: u32,
+    user_id: u32,
+    request: UpdatePersonRequest,
+) -> ApiResult<PersonView> {
     let now = state.clock.now();
-    let view = state
+    state
         .store
         .transaction(move |tx| {
             let actor = Party {
-                user_id: caller.user_id,
-                role: role_on_site(tx, site_id, caller.user_id)?,
+                user_id: caller_id,
+                role: role_on_site(tx, site_id, caller_id)?,
             };
             let current = person(tx, site_id, user_id)?;
             let before = flags(&current);
@@ -469,8 +518,7 @@ pub(super) async fn update_person(
             }
             person(tx, site_id, user_id)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Removes a person from the site, with everything that hangs on them: their access groups,
@@ -496,13 +544,24 @@ pub(super) async fn remove_person(
     caller: Authenticated,
     Ids((site_id, user_id)): Ids<(u32, u32)>,
 ) -> ApiResult<StatusCode> {
+    remove(&state, caller.user_id, site_id, user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `caller_id` removes `user_id` from `site_id` (the JSON API and the console's form).
+pub(crate) async fn remove(
+    state: &AppState,
+    caller_id: u32,
+    site_id: u32,
+    user_id: u32,
+) -> ApiResult<()> {
     let now = state.clock.now();
     state
         .store
         .transaction(move |tx| {
             let actor = Party {
-                user_id: caller.user_id,
-                role: role_on_site(tx, site_id, caller.user_id)?,
+                user_id: caller_id,
+                role: role_on_site(tx, site_id, caller_id)?,
             };
             let target = Party {
                 user_id,
@@ -530,5 +589,5 @@ pub(super) async fn remove_person(
         })
         .await?;
     state.mail.wake();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

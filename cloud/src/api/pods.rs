@@ -132,17 +132,26 @@ pub(super) async fn list_pods(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<PodView>>> {
+    Ok(Json(site_pods(&state, caller.user_id, site_id).await?))
+}
+
+/// The pods of `site_id`, for its owner and admins (the JSON list and the console's Pods
+/// page).
+pub(crate) async fn site_pods(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<PodView>> {
     let now = state.clock.now();
-    let pods = MANAGING_PODS
-        .read(&state, site_id, caller.user_id, move |db| {
+    MANAGING_PODS
+        .read(state, site_id, user_id, move |db| {
             let sql = "SELECT id FROM pods WHERE site_id = ?1 ORDER BY id";
             rows(db, sql, [site_id], |row| row.get(0))?
                 .into_iter()
                 .map(|pod_id| pod_view(db, &store::pod(db, pod_id)?, now))
                 .collect()
         })
-        .await?;
-    Ok(Json(pods))
+        .await
 }
 
 /// A pod (its members and the site's owner and admins).
@@ -163,16 +172,20 @@ pub(super) async fn get_pod(
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<PodView>> {
+    Ok(Json(one_pod(&state, caller.user_id, pod_id).await?))
+}
+
+/// A pod as `user_id` may see it.
+pub(crate) async fn one_pod(state: &AppState, user_id: u32, pod_id: u32) -> ApiResult<PodView> {
     let now = state.clock.now();
-    let view = state
+    state
         .store
         .run(move |db| {
-            let (pod, standing) = load(db, pod_id, caller.user_id)?;
+            let (pod, standing) = load(db, pod_id, user_id)?;
             standing.require_view()?;
             pod_view(db, &pod, now)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Renames a pod.
@@ -196,12 +209,22 @@ pub(super) async fn update_pod(
     Ids(pod_id): Ids<u32>,
     Body(request): Body<UpdatePodRequest>,
 ) -> ApiResult<Json<PodView>> {
+    Ok(Json(update(&state, caller.user_id, pod_id, request).await?))
+}
+
+/// `user_id` renames a pod (the JSON API and the console's form).
+pub(crate) async fn update(
+    state: &AppState,
+    user_id: u32,
+    pod_id: u32,
+    request: UpdatePodRequest,
+) -> ApiResult<PodView> {
     let name = request
         .name
         .as_deref()
         .map(|name| codec::name("name", name))
         .transpose()?;
-    let view = change_pod(&state, caller.user_id, pod_id, move |tx, pod, _| {
+    change_pod(state, user_id, pod_id, move |tx, pod, _| {
         if let Some(name) = name {
             tx.execute(
                 "UPDATE pods SET name = ?1 WHERE id = ?2",
@@ -210,8 +233,7 @@ pub(super) async fn update_pod(
         }
         Ok(())
     })
-    .await?;
-    Ok(Json(view))
+    .await
 }
 
 /// Replaces a pod's locks: members follow, guests keep only the locks still in the pod, and
@@ -291,17 +313,22 @@ pub(super) async fn delete_pod(
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<PodView>> {
+    Ok(Json(delete(&state, caller.user_id, pod_id).await?))
+}
+
+/// `user_id` deletes a pod (the JSON API and the console's form); answers with the pod as it
+/// was.
+pub(crate) async fn delete(state: &AppState, user_id: u32, pod_id: u32) -> ApiResult<PodView> {
     let now = state.clock.now();
-    let view = state
+    state
         .store
         .transaction(move |tx| {
-            let (pod, standing) = load(tx, pod_id, caller.user_id)?;
+            let (pod, standing) = load(tx, pod_id, user_id)?;
             standing.require_admin()?;
             clean(tx, &pod, now)?;
             let view = pod_view(tx, &pod, now)?;
             tx.execute("DELETE FROM pods WHERE id = ?1", [pod.pod_id])?;
             Ok::<_, ApiError>(view)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }

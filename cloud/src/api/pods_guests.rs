@@ -49,11 +49,20 @@ pub(super) async fn list_guests(
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<GuestView>>> {
+    Ok(Json(guests(&state, caller.user_id, pod_id).await?))
+}
+
+/// The guests of a pod that `user_id` manages (the JSON list and the console's pod page).
+pub(crate) async fn guests(
+    state: &AppState,
+    user_id: u32,
+    pod_id: u32,
+) -> ApiResult<Vec<GuestView>> {
     let now = state.clock.now();
-    let guests = state
+    state
         .store
         .run(move |db| {
-            let (_, standing) = load(db, pod_id, caller.user_id)?;
+            let (_, standing) = load(db, pod_id, user_id)?;
             standing.require_view()?;
             people_where(db, "pod_id = ?1 AND kind = 'guest'", [pod_id])?
                 .iter()
@@ -61,8 +70,7 @@ pub(super) async fn list_guests(
                 .map(|guest| guest_view(db, guest, now))
                 .collect::<ApiResult<Vec<_>>>()
         })
-        .await?;
-    Ok(Json(guests))
+        .await
 }
 
 /// Invites a guest by e-mail (pod members): digital key only, on some of the pod's locks,
@@ -103,24 +111,25 @@ pub(super) async fn invite_guest(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-async fn block_or_unblock(
-    state: AppState,
-    caller: Authenticated,
+/// `user_id` blocks (or unblocks) a guest they manage (the JSON API and the console's
+/// forms).
+pub(crate) async fn block_or_unblock(
+    state: &AppState,
+    user_id: u32,
     (pod_id, guest_id): (u32, u32),
     blocked: bool,
-) -> ApiResult<Json<GuestView>> {
+) -> ApiResult<GuestView> {
     let now = state.clock.now();
-    let view = state
+    state
         .store
         .transaction(move |tx| {
-            let guest = managed_guest(tx, pod_id, guest_id, caller.user_id)?;
+            let guest = managed_guest(tx, pod_id, guest_id, user_id)?;
             if guest.blocked_at.is_some() != blocked {
                 set_blocked(tx, &guest, blocked, now)?;
             }
             guest_view(tx, &person_in_pod(tx, pod_id, guest_id, Kind::Guest)?, now)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Blocks a guest: their keys are revoked at once (gone from the phone at its next sync;
@@ -145,7 +154,9 @@ pub(super) async fn block_guest(
     caller: Authenticated,
     Ids(ids): Ids<(u32, u32)>,
 ) -> ApiResult<Json<GuestView>> {
-    block_or_unblock(state, caller, ids, true).await
+    Ok(Json(
+        block_or_unblock(&state, caller.user_id, ids, true).await?,
+    ))
 }
 
 /// Unblocks a guest: their next sync brings new keys (the blocked ones stay refused).
@@ -169,7 +180,9 @@ pub(super) async fn unblock_guest(
     caller: Authenticated,
     Ids(ids): Ids<(u32, u32)>,
 ) -> ApiResult<Json<GuestView>> {
-    block_or_unblock(state, caller, ids, false).await
+    Ok(Json(
+        block_or_unblock(&state, caller.user_id, ids, false).await?,
+    ))
 }
 
 /// Deletes a guest (an invitation not redeemed yet stops working); their keys are revoked.
@@ -192,17 +205,26 @@ pub(super) async fn unblock_guest(
 pub(super) async fn delete_guest(
     State(state): State<AppState>,
     caller: Authenticated,
-    Ids((pod_id, guest_id)): Ids<(u32, u32)>,
+    Ids(ids): Ids<(u32, u32)>,
 ) -> ApiResult<Json<GuestView>> {
+    Ok(Json(remove_guest(&state, caller.user_id, ids).await?))
+}
+
+/// `user_id` deletes a guest they manage (the JSON API and the console's form); answers with
+/// the guest as they were.
+pub(crate) async fn remove_guest(
+    state: &AppState,
+    user_id: u32,
+    (pod_id, guest_id): (u32, u32),
+) -> ApiResult<GuestView> {
     let now = state.clock.now();
-    let view = state
+    state
         .store
         .transaction(move |tx| {
-            let guest = managed_guest(tx, pod_id, guest_id, caller.user_id)?;
+            let guest = managed_guest(tx, pod_id, guest_id, user_id)?;
             let view = guest_view(tx, &guest, now)?;
             leave(tx, &[guest], now)?;
             Ok::<_, ApiError>(view)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }

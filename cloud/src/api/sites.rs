@@ -22,7 +22,7 @@ use keyway_api::Role;
 const UTC_OFFSETS: std::ops::RangeInclusive<i32> = -12 * 60..=14 * 60;
 
 /// A site as its members see it (never its private key).
-pub(super) fn site_view(db: &Connection, site_id: u32) -> ApiResult<SiteView> {
+pub(crate) fn site_view(db: &Connection, site_id: u32) -> ApiResult<SiteView> {
     let (name, utc_offset_minutes) = db.query_row(
         "SELECT name, utc_offset_minutes FROM sites WHERE id = ?1",
         [site_id],

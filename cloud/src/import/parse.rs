@@ -83,6 +83,23 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 8] = [
+        Self::MissingField,
+        Self::ExtraField,
+        Self::BadEmail,
+        Self::BadName,
+        Self::NameTooLong,
+        Self::UnknownRole,
+        Self::RoleNotAllowed,
+        Self::DuplicateInFile,
+    ];
+
+    /// The reason whose machine code is `code` (a report's `reason`).
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.code() == code)
+    }
+
     /// The machine code (the report's `reason`).
     pub fn code(self) -> &'static str {
         match self {

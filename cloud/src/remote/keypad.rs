@@ -251,11 +251,23 @@ pub async fn generate_pin(
     caller: Authenticated,
     Ids((site_id, user_id)): Ids<(u32, u32)>,
 ) -> ApiResult<(StatusCode, Json<KeypadPinResponse>)> {
+    let made = regenerate_pin(&state, caller.user_id, site_id, user_id).await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// `caller_id` makes a new keypad PIN for `user_id` on `site_id` (the JSON API and the
+/// console's button): it reaches only its person, as [`pin_delivery`] says.
+pub(crate) async fn regenerate_pin(
+    state: &AppState,
+    caller_id: u32,
+    site_id: u32,
+    user_id: u32,
+) -> ApiResult<KeypadPinResponse> {
     let now = state.clock.now();
     let (pin, delivery) = state
         .store
         .transaction(move |tx| {
-            check_pin_manager(tx, site_id, caller.user_id, user_id)?;
+            check_pin_manager(tx, site_id, caller_id, user_id)?;
             let key = site_key(tx, site_id)?;
             for _ in 0..GENERATION_TRIES {
                 let pin = random_pin()?;
@@ -277,7 +289,7 @@ pub async fn generate_pin(
                     params![site_id, user_id, verifier.as_slice(), now],
                 )?;
                 let recipient = pin_recipient(tx, site_id, user_id)?;
-                let delivery = pin_delivery(caller.user_id, user_id, &recipient);
+                let delivery = pin_delivery(caller_id, user_id, &recipient);
                 let site = site_info(tx, site_id)?;
                 match (delivery, &recipient.trusted_phone, &recipient.email) {
                     (PinDelivery::TextMessage, Some(phone), _) => {
@@ -302,14 +314,11 @@ pub async fn generate_pin(
         })
         .await?;
     state.mail.wake();
-    Ok((
-        StatusCode::CREATED,
-        Json(KeypadPinResponse {
-            user_id,
-            pin,
-            delivery,
-        }),
-    ))
+    Ok(KeypadPinResponse {
+        user_id,
+        pin,
+        delivery,
+    })
 }
 
 /// Whether a person has a keypad PIN, and since when (never the PIN itself).

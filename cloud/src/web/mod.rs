@@ -18,6 +18,7 @@
 pub mod csrf;
 mod pages;
 pub mod session;
+pub(crate) mod sign_in;
 mod verify;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -10,31 +10,16 @@ use keyway_api::ErrorCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::csrf::{
-    cleared_login_cookie, login_token_matches, new_login_token, same_origin, tokens_match,
-    LOGIN_FIELD,
-};
+use super::csrf::{new_login_token, same_origin, tokens_match, LOGIN_FIELD};
 use super::session::{self, WebSession};
-use crate::auth::html::{alert, error_alert, escape, internal_error_page, page, try_again_in};
-use crate::auth::login::{check_login, client_ip, PasswordCheck};
+use super::sign_in::{sign_in, LoginForm, Refusal};
+use crate::auth::html::{alert, error_alert, escape, internal_error_page, page};
 use crate::error::{set_retry_after, ApiError};
 use crate::remote::locks::remote_locks;
 use crate::remote::open::{run_order, Gate, Order};
 use crate::AppState;
 
 const TITLE: &str = "Keyway remote opening";
-
-/// The sign-in form as posted.
-#[derive(Deserialize, ToSchema)]
-pub(super) struct LoginForm {
-    /// Login e-mail.
-    email: String,
-    /// Password.
-    password: String,
-    /// The form's token, equal to the one in the sign-in cookie the form came with.
-    #[serde(default)]
-    login_csrf: String,
-}
 
 /// The opening form as posted.
 #[derive(Deserialize, ToSchema)]
@@ -199,69 +184,21 @@ pub(super) async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return login_page(
-            &state,
-            Some((ErrorCode::InvalidInput, "Enter your e-mail and password.")),
-            StatusCode::BAD_REQUEST,
-        );
-    };
-    // Login CSRF: another site's form, or one without this visitor's own token, signs no one
-    // in (and costs no password check).
-    if !same_origin(&state, &headers) || !login_token_matches(&state, &headers, &form.login_csrf) {
-        return login_page(
-            &state,
-            Some((
-                ErrorCode::Forbidden,
-                "This sign-in form is stale or came from another site: sign in again here.",
-            )),
-            StatusCode::FORBIDDEN,
-        );
-    }
-    match check_login(
-        &state,
-        &form.email,
-        form.password,
-        client_ip(&state, &headers, &extensions),
-    )
-    .await
-    {
-        Ok(PasswordCheck::Right(user_id)) => match session::start(&state, user_id).await {
-            Ok(cookie) => see_other("/web/remote", &[cookie, cleared_login_cookie(&state)]),
-            Err(error) => internal(error),
-        },
-        Ok(PasswordCheck::Wrong) => login_page(
-            &state,
-            Some((
-                ErrorCode::Unauthorized,
-                crate::auth::login::WRONG_CREDENTIALS,
-            )),
-            StatusCode::UNAUTHORIZED,
-        ),
-        Ok(PasswordCheck::Unverified) => login_page(
-            &state,
-            Some((
-                ErrorCode::Forbidden,
-                crate::auth::login::CONFIRM_ADDRESS_FIRST,
-            )),
-            StatusCode::FORBIDDEN,
-        ),
-        Ok(PasswordCheck::Throttled(seconds)) => {
-            let mut response = login_page(
-                &state,
-                Some((
-                    ErrorCode::RateLimited,
-                    &format!(
-                        "Too many failed sign-in attempts. {}",
-                        try_again_in(seconds)
-                    ),
-                )),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            set_retry_after(&mut response, seconds);
+    match sign_in(&state, &extensions, &headers, form).await {
+        Ok(cookies) => see_other("/web/remote", &cookies),
+        Err(Refusal::Shown {
+            code,
+            message,
+            status,
+            retry_after,
+        }) => {
+            let mut response = login_page(&state, Some((code, &message)), status);
+            if let Some(seconds) = retry_after {
+                set_retry_after(&mut response, seconds);
+            }
             response
         }
-        Err(error) => internal(error),
+        Err(Refusal::Internal(error)) => internal(error),
     }
 }
 

@@ -1,0 +1,573 @@
+//! The admin console (`/web/console`) as a browser and as an attacker use it: forms forged
+//! without the session's token or from another origin are refused and change nothing; a super
+//! user forcing an owner-only change through a hand-made form is refused with the rules' own
+//! code; each role is offered only what it may do; the pages do what the JSON API does.
+
+use crate::api_support;
+
+use api_support::{typed, Caller, Cloud};
+use keyway_api::pods::{GuestView, PodPersonStatus, PodView};
+use keyway_api::{PersonView, Role, UserView};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser signed in to the console: its session cookie and the forms' token.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    origin: String,
+    cookie: String,
+    csrf: String,
+}
+
+/// The value of `name="<field>" value="…"` in a page.
+fn hidden(page: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {field} in {page}"))
+        + marker.len();
+    page[start..][..page[start..].find('"').unwrap()].to_string()
+}
+
+/// The `name=value` of the first `Set-Cookie` of `response` with a value.
+fn cookie_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|value| {
+            value
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .find(|pair| !pair.ends_with('='))
+        .unwrap()
+}
+
+/// The machine code of the page's first error (`data-error`), if any.
+fn error_code(page: &str) -> Option<String> {
+    let start = page.find("data-error=\"")? + "data-error=\"".len();
+    Some(page[start..][..page[start..].find('"')?].to_string())
+}
+
+/// A verified account with a password, and an API token for it.
+async fn person(cloud: &Cloud) -> (String, Caller) {
+    let email = cloud.email();
+    assert_eq!(
+        cloud.sign_up(&email, PASSWORD).await.0,
+        StatusCode::ACCEPTED
+    );
+    let code = cloud.verification_code(&email).await.unwrap();
+    let (status, body) = cloud.verify(&email, &code, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let user: UserView = typed(body);
+    (email, cloud.token_for(user.user_id).await)
+}
+
+/// Someone the owner adds to the site with `role`.
+async fn on_site(cloud: &Cloud, owner: &Caller, site_id: u32, role: Role) -> (String, Caller) {
+    let (email, caller) = person(cloud).await;
+    let (status, body) = cloud
+        .post(
+            owner,
+            &format!("/api/v1/sites/{site_id}/people"),
+            json!({ "email": email, "name": format!("{role:?} person"), "role": role }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (email, caller)
+}
+
+impl Browser {
+    /// Signs in through the console's own form.
+    async fn sign_in(cloud: &Cloud, email: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let base = cloud.running.base_url();
+        let origin = cloud.running.state.config.public_origin().unwrap();
+        let form = http
+            .get(format!("{base}/web/console"))
+            .send()
+            .await
+            .unwrap();
+        let login_cookie = cookie_of(&form);
+        let token = hidden(&form.text().await.unwrap(), "login_csrf");
+        let signed = http
+            .post(format!("{base}/web/console/login"))
+            .header(COOKIE, login_cookie)
+            .header(ORIGIN, &origin)
+            .form(&[
+                ("email", email),
+                ("password", PASSWORD),
+                ("login_csrf", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(signed.headers()[LOCATION], "/web/console");
+        let cookie = cookie_of(&signed);
+        let mut browser = Self {
+            http,
+            base,
+            origin,
+            cookie,
+            csrf: String::new(),
+        };
+        let (status, home) = browser.get("/web/console").await;
+        assert_eq!(status, StatusCode::OK, "{home}");
+        browser.csrf = hidden(&home, "csrf");
+        browser
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts `fields` as the page's form would, from `origin`, with or without the token.
+    async fn post_as(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: &str,
+        with_token: bool,
+    ) -> (StatusCode, String) {
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        if with_token {
+            fields.push(("csrf", &self.csrf));
+        }
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(ORIGIN, origin)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        self.post_as(path, fields, &self.origin.clone(), true).await
+    }
+}
+
+struct Site {
+    cloud: Cloud,
+    owner: Caller,
+    owner_email: String,
+    site_id: u32,
+}
+
+async fn site() -> Site {
+    let cloud = Cloud::start().await;
+    let (owner_email, owner) = person(&cloud).await;
+    let site_id = cloud.site(&owner).await.site_id;
+    Site {
+        cloud,
+        owner,
+        owner_email,
+        site_id,
+    }
+}
+
+async fn person_view(cloud: &Cloud, owner: &Caller, site_id: u32, user_id: u32) -> PersonView {
+    cloud
+        .people(owner, site_id)
+        .await
+        .into_iter()
+        .find(|person| person.user_id == user_id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn forged_forms_without_the_token_or_from_another_origin_change_nothing() {
+    let s = site().await;
+    let target = s.cloud.member(&s.owner, s.site_id, Role::User).await;
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let rights = format!(
+        "/web/console/sites/{}/people/{}/rights",
+        s.site_id, target.user_id
+    );
+    let grant = [("remote_opening", "on"), ("privacy_override", "on")];
+
+    let (status, page) = owner.post_as(&rights, &grant, &owner.origin, false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+    assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    let (status, page) = owner
+        .post_as(&rights, &grant, "https://evil.example", true)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "foreign origin");
+    assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    let (status, _) = owner.post_as(&rights, &grant, "null", true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "opaque origin");
+    let removal = format!(
+        "/web/console/sites/{}/people/{}/remove",
+        s.site_id, target.user_id
+    );
+    let (status, _) = owner
+        .post_as(&removal, &[("csrf", "not-the-token")], &owner.origin, false)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another token");
+    let after = person_view(&s.cloud, &s.owner, s.site_id, target.user_id).await;
+    assert!(
+        !after.remote_opening && !after.privacy_override,
+        "{after:?}"
+    );
+
+    // Without a session nothing is posted at all.
+    let anonymous = Browser {
+        cookie: String::new(),
+        ..owner
+    };
+    let (status, page) = anonymous.post(&rights, &grant).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&page).as_deref(), Some("unauthorized"));
+
+    // The real form, from the page, works.
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let (status, _) = owner.post(&rights, &grant).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let after = person_view(&s.cloud, &s.owner, s.site_id, target.user_id).await;
+    assert!(after.remote_opening && after.privacy_override, "{after:?}");
+}
+
+#[tokio::test]
+async fn a_super_user_forcing_owner_only_changes_is_refused_and_is_not_offered_them() {
+    let s = site().await;
+    let (super_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::SuperUser).await;
+    let admin = s.cloud.member(&s.owner, s.site_id, Role::Admin).await;
+    let user = s.cloud.member(&s.owner, s.site_id, Role::User).await;
+    let browser = Browser::sign_in(&s.cloud, &super_email).await;
+    let person = |id: u32| format!("/web/console/sites/{}/people/{id}", s.site_id);
+
+    // The user's page offers remote opening but neither privacy override nor the admin role.
+    let (status, page) = browser.get(&person(user.user_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"remote_opening\""), "{page}");
+    assert!(!page.contains("name=\"privacy_override\""), "{page}");
+    assert!(!page.contains("value=\"admin\""), "{page}");
+    // An admin's page offers no change and no removal.
+    let (_, page) = browser.get(&person(admin.user_id)).await;
+    assert!(
+        !page.contains("/rights\"") && !page.contains("/remove\""),
+        "{page}"
+    );
+
+    // Forged forms: privacy override, promotion to admin, removing an admin.
+    for (path, fields) in [
+        (
+            format!("{}/rights", person(user.user_id)),
+            vec![("privacy_override", "on")],
+        ),
+        (
+            format!("{}/rights", person(user.user_id)),
+            vec![("role", "admin")],
+        ),
+        (
+            format!("{}/rights", person(user.user_id)),
+            vec![("role", "owner")],
+        ),
+        (format!("{}/remove", person(admin.user_id)), vec![]),
+        (
+            format!("{}/rights", person(s.owner.user_id)),
+            vec![("remote_opening", "off")],
+        ),
+    ] {
+        let (status, page) = browser.post(&path, &fields).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path} {fields:?}");
+        assert_eq!(error_code(&page).as_deref(), Some("forbidden"), "{path}");
+    }
+    let after = person_view(&s.cloud, &s.owner, s.site_id, user.user_id).await;
+    assert_eq!((after.role, after.privacy_override), (Role::User, false));
+    assert_eq!(
+        s.cloud.people(&s.owner, s.site_id).await.len(),
+        4,
+        "nobody removed"
+    );
+
+    // What they may do, they do: remote opening for the user.
+    let (status, _) = browser
+        .post(
+            &format!("{}/rights", person(user.user_id)),
+            &[("remote_opening", "on")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        person_view(&s.cloud, &s.owner, s.site_id, user.user_id)
+            .await
+            .remote_opening
+    );
+}
+
+#[tokio::test]
+async fn each_role_sees_only_its_own_sections_and_outsiders_see_no_site() {
+    let s = site().await;
+    let (user_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::User).await;
+    let (outsider_email, _) = person(&s.cloud).await;
+    let site = format!("/web/console/sites/{}", s.site_id);
+
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let (_, overview) = owner.get(&site).await;
+    assert!(
+        overview.contains(&s.owner_email),
+        "the owner's details: {overview}"
+    );
+    assert!(overview.contains(&format!("{site}/pods\"")));
+
+    let user = Browser::sign_in(&s.cloud, &user_email).await;
+    let (status, overview) = user.get(&site).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !overview.contains(&format!("{site}/people\"")),
+        "{overview}"
+    );
+    assert!(!overview.contains(&format!("{site}/pods\"")), "{overview}");
+    for section in ["people", "import", "pods"] {
+        let (status, page) = user.get(&format!("{site}/{section}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{section}");
+        assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    }
+
+    let outsider = Browser::sign_in(&s.cloud, &outsider_email).await;
+    for path in [site.clone(), format!("{site}/people")] {
+        let (status, page) = outsider.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(error_code(&page).as_deref(), Some("not_found"));
+    }
+
+    // Not signed in: to the sign-in form.
+    let anonymous = Browser {
+        cookie: String::new(),
+        ..owner
+    };
+    let response = anonymous
+        .http
+        .get(format!("{}{site}/people", anonymous.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/web/console");
+}
+
+#[tokio::test]
+async fn the_people_page_searches_and_pages_with_the_lists_own_cursor_and_adds_people() {
+    let s = site().await;
+    for n in 0..55 {
+        let (status, body) = s
+            .cloud
+            .post(
+                &s.owner,
+                &format!("/api/v1/sites/{}/people", s.site_id),
+                json!({ "name": format!("Tag {n:02}"), "role": "user" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let people = format!("/web/console/sites/{}/people", s.site_id);
+    let (_, first) = owner.get(&people).await;
+    assert!(first.contains("56 people match"), "{first}");
+    let next = first.find("rel=\"next\" href=\"").map(|at| {
+        let rest = &first[at + "rel=\"next\" href=\"".len()..];
+        rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+    });
+    let (_, second) = owner.get(&next.unwrap()).await;
+    assert!(
+        second.contains("Tag 54") && !second.contains("Tag 00"),
+        "{second}"
+    );
+    assert!(!second.contains("rel=\"next\""));
+
+    let (_, found) = owner.get(&format!("{people}?q=tag+07")).await;
+    assert!(
+        found.contains("1 people match") && found.contains("Tag 07"),
+        "{found}"
+    );
+    let (status, page) = owner.get(&format!("{people}?q={}", "x".repeat(101))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&page).as_deref(), Some("invalid_input"));
+
+    // Adding: a bad phone is the phone field's error; a tag profile is added.
+    let (status, page) = owner
+        .post(
+            &people,
+            &[
+                ("profile", "tag"),
+                ("name", "Door tag"),
+                ("role", "user"),
+                ("phone", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("id=\"phone-error\""), "{page}");
+    assert_eq!(error_code(&page).as_deref(), Some("invalid_phone"));
+    let (status, _) = owner
+        .post(
+            &people,
+            &[
+                ("profile", "tag"),
+                ("name", "Door tag"),
+                ("role", "user"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let everyone = s.cloud.people(&s.owner, s.site_id).await;
+    assert!(everyone.iter().any(|person| person.name == "Door tag"));
+}
+
+#[tokio::test]
+async fn an_uploaded_file_is_previewed_then_imported_with_its_failed_rows_reported() {
+    let s = site().await;
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let import = format!("/web/console/sites/{}/import", s.site_id);
+    let (status, template) = owner.get(&format!("{import}/template")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(template.starts_with("First name,Last name,Email,Alias,User role"));
+    let file = "First name,Last name,Email,Alias,User role\n\
+                Ann,Lee,ann@example.com,,User\n\
+                Bob,Ray,not-an-address,,User\n\
+                Cy,Fox,cy@example.com,,Emperor\n";
+    let upload = |mode: &'static str, token: String| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token)
+            .text("mode", mode)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(file.as_bytes().to_vec())
+                    .file_name("people.csv")
+                    .mime_str("text/csv")
+                    .unwrap(),
+            );
+        owner
+            .http
+            .post(format!("{}{import}", owner.base))
+            .header(COOKIE, &owner.cookie)
+            .header(ORIGIN, &owner.origin)
+            .multipart(form)
+            .send()
+    };
+    // A forged upload is refused before its file counts.
+    let forged = upload("import", "forged".into()).await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let preview = upload("preview", owner.csrf.clone()).await.unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let page = preview.text().await.unwrap();
+    assert!(
+        page.contains("data-reason=\"bad_email\"") && page.contains("data-reason=\"unknown_role\""),
+        "{page}"
+    );
+    assert_eq!(
+        s.cloud.people(&s.owner, s.site_id).await.len(),
+        1,
+        "a preview writes nothing"
+    );
+
+    let started = upload("import", owner.csrf.clone()).await.unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let job = started.headers()[LOCATION].to_str().unwrap().to_string();
+    let mut report = String::new();
+    for _ in 0..100 {
+        let (_, status) = owner.get(&format!("{job}/status")).await;
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        if status["state"] == "done" {
+            report = owner.get(&job).await.1;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(report.contains("data-done=\"import_done\""), "{report}");
+    assert!(report.contains("data-reason=\"bad_email\""), "{report}");
+    assert!(s
+        .cloud
+        .people(&s.owner, s.site_id)
+        .await
+        .iter()
+        .any(|p| p.email.as_deref() == Some("ann@example.com")));
+}
+
+#[tokio::test]
+async fn an_admin_blocks_a_pod_guest_from_the_pods_page() {
+    let s = site().await;
+    let lock = s.cloud.lock(&s.owner, s.site_id, "Gate").await.0.lock_id;
+    let (admin_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::Admin).await;
+    let member = s.cloud.account_with_email("mia@example.com").await;
+    let (status, body) = s
+        .cloud
+        .post(
+            &s.owner,
+            &format!("/api/v1/sites/{}/pods", s.site_id),
+            json!({ "name": "Apartment 201", "lock_ids": [lock],
+                    "members": [{ "name": "Mia", "email": "mia@example.com" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let pod: PodView = typed(body);
+    let now = chrono::Utc::now().timestamp();
+    let (status, body) = s
+        .cloud
+        .post(
+            &member,
+            &format!("/api/v1/pods/{}/guests", pod.pod_id),
+            json!({ "email": "gus@example.com", "name": "Gus", "lock_ids": [lock],
+                    "from": now - 60, "until": now + 3_600 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let guest: GuestView = typed(body);
+    let admin = Browser::sign_in(&s.cloud, &admin_email).await;
+    let pods = format!("/web/console/sites/{}/pods", s.site_id);
+    let (_, summary) = admin.get(&format!("{pods}?q=apartment")).await;
+    assert!(summary.contains("Apartment 201"), "{summary}");
+    let (_, none) = admin.get(&format!("{pods}?q=garage")).await;
+    assert!(!none.contains("Apartment 201"));
+
+    let block = format!("{pods}/{}/guests/{}/block", pod.pod_id, guest.guest_id);
+    let (status, _) = admin
+        .post_as(&block, &[], "https://evil.example", true)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin.post(&block, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body) = s
+        .cloud
+        .get(&s.owner, &format!("/api/v1/pods/{}/guests", pod.pod_id))
+        .await;
+    assert_eq!(
+        typed::<Vec<GuestView>>(body)[0].status,
+        PodPersonStatus::Blocked
+    );
+    let (_, page) = admin.get(&format!("{pods}/{}", pod.pod_id)).await;
+    assert!(page.contains("data-status=\"blocked\""), "{page}");
+
+    // Another site's pod is not found through this site's pages.
+    let other = s.cloud.site(&s.owner).await.site_id;
+    let (status, _) = admin
+        .get(&format!("/web/console/sites/{other}/pods/{}", pod.pod_id))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
