@@ -5,7 +5,7 @@
 //!
 //! | command | what it does |
 //! | --- | --- |
-//! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`) |
+//! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`), `web`: the admin console in headless Debian Chromium (playwright-core, axe-core; `web-tests/`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
 //! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
@@ -14,7 +14,8 @@
 //! loopback port started for the step and killed after it (`cloud.rs`).
 //!
 //! Whatever the tests need and the machine lacks is installed, and said so: Debian packages
-//! through `apt-get`, the Kotlin compiler from npm under `target/tools/`, and a Python venv
+//! through `apt-get` (`chromium` for the `web` step), the Kotlin compiler and the browser-test
+//! tools (`playwright-core`, `axe-core`) from npm under `target/tools/`, and a Python venv
 //! with pytest under `target/venv/`. Installs are skipped when already present.
 
 use std::collections::HashSet;
@@ -30,6 +31,11 @@ use std::time::{Duration, Instant};
 const SYSTEM_PACKAGES: &[&str] = &["pkg-config", "libdbus-1-dev", "libjna-java"];
 /// The npm package that ships `kotlinc` and the kotlinx-coroutines / kotlin-test jars.
 const KOTLIN_NPM_PACKAGE: &str = "kotlin-compiler@2";
+/// The npm packages of the browser tests (`web-tests/`): Playwright's driver without its
+/// browser downloads (the tests run Debian's `chromium`), and axe-core.
+const WEB_NPM_PACKAGES: &[&str] = &["playwright-core@1", "axe-core@4"];
+/// The Debian browser the `web` step drives.
+const WEB_BROWSER_PACKAGE: &str = "chromium";
 /// Python packages installed in the test venv.
 const PYTHON_PACKAGES: &[&str] = &["pytest", "pytest-asyncio", "cryptography"];
 /// The binding languages generated into `target/bindings/<language>`.
@@ -103,9 +109,10 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  test       fmt, clippy, cargo test, BLE tests, bindings, Kotlin JVM tests, Python tests
+  test       fmt, clippy, cargo test, BLE tests, bindings, Kotlin JVM tests, Python tests,
+             the admin console in headless Chromium
              (`cargo xtask test kotlin python` runs only the named steps:
-              fmt clippy test ble bindings kotlin python;
+              fmt clippy test ble bindings kotlin python web;
               `ble` = BLE tests, btleplug against a mocked BlueZ)
   bindings   build the debug core and generate Kotlin/Swift/Python into target/bindings/
   bench      cargo bench -p keyway-protocol --bench handshake [extra args]
@@ -185,6 +192,7 @@ impl Ctx {
             ("bindings", Ctx::bindings),
             ("kotlin", Ctx::step_kotlin),
             ("python", Ctx::step_python),
+            ("web", Ctx::step_web),
         ];
         if let Some(unknown) = only.iter().find(|name| !all.iter().any(|(n, _)| n == name)) {
             let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
@@ -531,9 +539,89 @@ impl Ctx {
         result
     }
 
+    /// Runs `web-tests/*.test.mjs` with `node --test`: the admin console in headless Debian
+    /// Chromium (playwright-core) against a real cloud (`cloud.rs`), axe-core on every page,
+    /// screenshots under `target/web-screenshots/`.
+    fn step_web(&mut self) -> Result<()> {
+        self.ensure_apt(&[WEB_BROWSER_PACKAGE])?;
+        if !on_path("node") {
+            self.ensure_apt(&["nodejs", "npm"])?;
+        }
+        let tools = self.ensure_web_tools()?;
+        let tests_dir = self.root.join("web-tests");
+        let mut tests: Vec<PathBuf> = fs::read_dir(&tests_dir)?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+            .collect();
+        tests.sort();
+        if tests.is_empty() {
+            return Err(err!("no web-tests/*.test.mjs"));
+        }
+        let screenshots = self.target.join("web-screenshots");
+        if screenshots.exists() {
+            fs::remove_dir_all(&screenshots)?;
+        }
+        let cloud = self.start_cloud("web")?;
+        let mut cmd = Command::new("node");
+        cmd.current_dir(&self.root)
+            .env("KEYWAY_CLOUD_URL", &cloud.url)
+            .env("KEYWAY_CLOUD_MAILBOX", cloud.mailbox())
+            .env("KEYWAY_WEB_TOOLS", &tools)
+            .env("KEYWAY_WEB_SCREENSHOTS", &screenshots)
+            // Playwright never fetches a browser here: the tests name Debian's.
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=120000"])
+            .args(&tests);
+        let result = run(&mut cmd);
+        cloud.finish(result.is_ok(), self);
+        if result.is_ok() {
+            println!("    screenshots in {}", self.rel(&screenshots));
+        }
+        result
+    }
+
     // ----------------------------------------------------------------------------------
     // tools
     // ----------------------------------------------------------------------------------
+
+    /// Returns `target/tools/web`, with [`WEB_NPM_PACKAGES`] installed from npm when needed.
+    fn ensure_web_tools(&mut self) -> Result<PathBuf> {
+        let prefix = self.target.join("tools").join("web");
+        let modules = prefix.join("node_modules");
+        let present = modules
+            .join("playwright-core")
+            .join("package.json")
+            .is_file()
+            && modules.join("axe-core").join("axe.min.js").is_file();
+        if present {
+            return Ok(prefix);
+        }
+        if !on_path("npm") {
+            return Err(err!(
+                "the browser tests need npm to install {WEB_NPM_PACKAGES:?}"
+            ));
+        }
+        println!(
+            "    installing the browser-test tools: npm {} into {}",
+            WEB_NPM_PACKAGES.join(" "),
+            self.rel(&prefix)
+        );
+        let t = Instant::now();
+        fs::create_dir_all(&prefix)?;
+        let mut cmd = Command::new("npm");
+        cmd.arg("install")
+            .arg("--prefix")
+            .arg(&prefix)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .args(["--no-audit", "--no-fund", "--loglevel=error"])
+            .args(WEB_NPM_PACKAGES);
+        run(&mut cmd)?;
+        println!(
+            "    installed the browser-test tools in {}",
+            secs(t.elapsed())
+        );
+        Ok(prefix)
+    }
 
     /// Installs the missing Debian `packages` with apt-get (one `apt-get update` per run).
     fn ensure_apt(&mut self, packages: &[&str]) -> Result<()> {

@@ -1,0 +1,187 @@
+// The admin console in a real browser (headless Chromium), signed in as the owner, an admin,
+// a super user and a user, doing the tasks through the pages: people, rights, the CSV import
+// with bad rows and its report, blocking a pod guest, and a super user's forged form.
+// Every page visited is checked with axe-core and screenshotted (support.mjs).
+
+import assert from "node:assert/strict";
+import { createECDH } from "node:crypto";
+import { after, before, test } from "node:test";
+
+import { account, api, check, cloudUrl, launch, pagesChecked, phonePage, signIn, WAIT_MS } from "./support.mjs";
+
+let chromium;
+const site = {};
+
+before(async () => {
+  chromium = await launch();
+  site.owner = await account("owner", "Olive Owner");
+  const owner = api(site.owner.token);
+  const created = await owner.post("/api/v1/sites", { name: "Harbour House", utc_offset_minutes: 60 });
+  site.id = created.site_id;
+  const people = `/api/v1/sites/${site.id}/people`;
+  for (const [key, role, name] of [
+    ["admin", "admin", "Ada Admin"], ["superUser", "super_user", "Sam Super"],
+    ["user", "user", "Uma User"], ["member", "user", "Mia Member"],
+  ]) {
+    site[key] = await account(key.toLowerCase(), name);
+    await owner.post(people, { email: site[key].email, name, role });
+  }
+  // A lock's own P-256 public key, as it reads at install (uncompressed point, base64).
+  const lockKey = createECDH("prime256v1");
+  const lock = await owner.post(`/api/v1/sites/${site.id}/locks`, {
+    name: "Front door", public_key: lockKey.generateKeys().toString("base64"),
+  });
+  site.lockId = lock.lock_id;
+  site.pod = await owner.post(`/api/v1/sites/${site.id}/pods`, {
+    name: "Apartment 201", lock_ids: [site.lockId],
+    members: [{ name: "Mia Member", email: site.member.email }],
+  });
+});
+
+after(async () => {
+  await chromium?.close();
+  console.log(`pages checked with axe and screenshotted: ${pagesChecked.length}`);
+});
+
+const console_ = (path = "") => `${cloudUrl}/web/console/sites/${site.id}${path}`;
+
+test("the owner signs in, switches to the site and sees its overview with the owner's details", async () => {
+  const page = await phonePage(chromium.browser);
+  await page.goto(`${cloudUrl}/web/console`);
+  await check(page, "sign-in");
+  await signIn(page, site.owner);
+  await check(page, "sites");
+  await page.getByRole("link", { name: "Harbour House" }).click();
+  await page.getByRole("heading", { name: "Harbour House", exact: true }).waitFor();
+  assert.ok((await page.locator("main").innerText()).includes(site.owner.email));
+  await check(page, "overview");
+  // The skip link is the first stop of the keyboard.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+});
+
+test("the owner searches People, adds a tag profile and changes a person's rights", async () => {
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.owner);
+  await page.goto(console_("/people"));
+  await check(page, "people");
+  await page.getByLabel("Search by name or e-mail").fill("uma");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("link", { name: "Uma User" }).waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 1);
+
+  await page.goto(console_("/people/new"));
+  await check(page, "person-new");
+  await page.getByLabel("Tag profile: no app or e-mail; opens with a tag or a keypad PIN").check();
+  await page.getByLabel("Name").fill("Cleaner tag");
+  await page.getByLabel(/^Phone/).fill("12");
+  await page.getByRole("button", { name: "Add person" }).click();
+  await page.locator('[data-error="invalid_phone"]').waitFor();
+  await check(page, "person-new-error");
+  await page.getByLabel(/^Phone/).fill("");
+  await page.getByRole("button", { name: "Add person" }).click();
+  await page.locator('[data-done="added"]').waitFor();
+
+  await page.goto(console_(`/people/${site.user.userId}`));
+  await page.getByLabel("Remote opening").selectOption("on");
+  await page.getByLabel("Privacy override").selectOption("on");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator('[data-done="saved"]').waitFor();
+  await check(page, "person");
+  const listed = await api(site.owner.token).get(`/api/v1/sites/${site.id}/people?q=uma`);
+  assert.equal(listed.people[0].remote_opening, true);
+  assert.equal(listed.people[0].privacy_override, true);
+});
+
+test("the owner imports a file with bad rows and reads the report", async () => {
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.owner);
+  await page.goto(console_("/import"));
+  await check(page, "import");
+  const rows = ["First name,Last name,Email,Alias,User role"];
+  for (let n = 0; n < 120; n += 1) rows.push(`Imported,Person ${n},imported${n}@example.com,,User`);
+  rows.push("Bad,Address,not-an-address,,User", "Odd,Role,odd@example.com,,Emperor");
+  const file = { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n") + "\n") };
+
+  await page.getByLabel(/^CSV file/).setInputFiles(file);
+  await page.getByRole("button", { name: "Preview (changes nothing)" }).click();
+  await page.locator('tr[data-reason="bad_email"]').waitFor();
+  assert.equal(await page.locator('[data-count="imported"]').innerText(), "120");
+  await check(page, "import-preview");
+
+  await page.getByLabel(/^CSV file/).setInputFiles(file);
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  // The progress page, then (its script reloads it) the report.
+  await page.locator('[data-done="import_done"]').waitFor({ timeout: 4 * WAIT_MS });
+  await check(page, "import-report");
+  assert.deepEqual(
+    await page.locator("tr[data-reason]").evaluateAll((rows) => rows.map((r) => r.dataset.reason)),
+    ["bad_email", "unknown_role"],
+  );
+  assert.equal(await page.locator('[data-count="imported"]').innerText(), "120");
+});
+
+test("an admin finds the pod by name and blocks its guest", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const guest = await api(site.member.token).post(`/api/v1/pods/${site.pod.pod_id}/guests`, {
+    email: "gus@example.com", name: "Gus Guest", lock_ids: [site.lockId],
+    from: now - 60, until: now + 3600,
+  });
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.admin);
+  await page.goto(console_("/pods"));
+  await page.getByLabel("Search pods by name").fill("apartment");
+  await page.getByRole("button", { name: "Search" }).click();
+  await check(page, "pods");
+  await page.getByRole("link", { name: "Apartment 201" }).click();
+  await page.getByRole("button", { name: "Block Gus Guest" }).click();
+  await page.locator('[data-done="blocked"]').waitFor();
+  await check(page, "pod");
+  assert.equal(await page.locator('tr[data-guest="gus@example.com"]').getAttribute("data-status"), "blocked");
+  const guests = await api(site.owner.token).get(`/api/v1/pods/${site.pod.pod_id}/guests`);
+  assert.equal(guests.find((g) => g.guest_id === guest.guest_id).status, "blocked");
+});
+
+test("a super user is not offered owner-only rights, and a forged form is refused", async () => {
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.superUser);
+  await page.goto(console_(`/people/${site.member.userId}`));
+  await check(page, "person-super-user");
+  assert.equal(await page.getByLabel("Privacy override").count(), 0);
+  assert.equal(await page.locator('select[name="role"] option[value="admin"]').count(), 0);
+  // The forged form: the page's own token, a field the page does not offer.
+  await page.evaluate(() => {
+    const real = document.querySelector('form[action$="/rights"]');
+    const forged = document.createElement("form");
+    forged.method = "post";
+    forged.action = real.action;
+    for (const [name, value] of [["privacy_override", "on"], ["role", "admin"],
+      ["csrf", real.querySelector('input[name="csrf"]').value]]) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      forged.append(input);
+    }
+    document.body.append(forged);
+    forged.submit();
+  });
+  await page.locator('[data-error="forbidden"]').waitFor();
+  await check(page, "person-forged-refused");
+  const listed = await api(site.owner.token).get(`/api/v1/sites/${site.id}/people?q=mia`);
+  assert.equal(listed.people[0].role, "user");
+  assert.equal(listed.people[0].privacy_override, false);
+});
+
+test("a user sees their site but no section to manage, and is refused People", async () => {
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.user);
+  await page.goto(console_());
+  await check(page, "overview-user");
+  assert.equal(await page.getByRole("link", { name: "People" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Remote opening" }).count(), 1);
+  const answer = await page.goto(console_("/people"));
+  assert.equal(answer.status(), 403);
+  await page.locator('[data-error="forbidden"]').waitFor();
+  await check(page, "people-refused");
+});
