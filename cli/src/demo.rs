@@ -123,6 +123,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         mtu: args.mtu,
         connect_latency: Duration::from_millis(30),
         packet_latency: Duration::from_millis(args.packet_latency_ms),
+        ..LinkConfig::default()
     };
 
     let cloud = steps

@@ -152,6 +152,9 @@ fn build_lock(args: &LockArgs) -> anyhow::Result<SimulatedLock> {
         authority_key,
         utc_offset_minutes: args.utc_offset_minutes,
         actuation: Duration::from_millis(args.actuation_ms),
+        // The `keyway sim lock` process has no IQ: a standalone lock.
+        paired_with_iq: false,
+        offline_capacity: keyway_sim::lock::DEFAULT_OFFLINE_CAPACITY,
     };
     let lock = match &args.lock_key_pkcs8 {
         Some(path) => {

@@ -54,6 +54,9 @@ impl LockPolicy for BenchLock {
     fn privacy_engaged(&self) -> bool {
         false
     }
+    fn revocation_fresh(&self) -> bool {
+        true
+    }
     fn apply_mailbox(&mut self, _: &MailboxUpdate) {}
 }
 

@@ -30,13 +30,19 @@ pub struct CredentialFlags {
     pub privacy_override: bool,
     /// May set and unset office mode on the lock.
     pub office_mode: bool,
+    /// Offline access (manual 003): the lock opens for it on its own signature even when it
+    /// cannot confirm revocations with its IQ. Without it, a lock paired with an IQ opens only
+    /// while its revocation state is fresh.
+    pub offline_access: bool,
 }
 
 impl CredentialFlags {
     const MASTER_KEY: u8 = 1 << 0;
     const PRIVACY_OVERRIDE: u8 = 1 << 1;
     const OFFICE_MODE: u8 = 1 << 2;
-    const KNOWN: u8 = Self::MASTER_KEY | Self::PRIVACY_OVERRIDE | Self::OFFICE_MODE;
+    const OFFLINE_ACCESS: u8 = 1 << 3;
+    const KNOWN: u8 =
+        Self::MASTER_KEY | Self::PRIVACY_OVERRIDE | Self::OFFICE_MODE | Self::OFFLINE_ACCESS;
 
     fn to_byte(self) -> u8 {
         let mut byte = 0;
@@ -49,6 +55,9 @@ impl CredentialFlags {
         if self.office_mode {
             byte |= Self::OFFICE_MODE;
         }
+        if self.offline_access {
+            byte |= Self::OFFLINE_ACCESS;
+        }
         byte
     }
 
@@ -60,6 +69,7 @@ impl CredentialFlags {
             master_key: byte & Self::MASTER_KEY != 0,
             privacy_override: byte & Self::PRIVACY_OVERRIDE != 0,
             office_mode: byte & Self::OFFICE_MODE != 0,
+            offline_access: byte & Self::OFFLINE_ACCESS != 0,
         })
     }
 }

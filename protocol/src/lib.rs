@@ -10,7 +10,10 @@
 //! - [`iq_code`]: the 5-character code for web remote opening;
 //! - [`iq`]: the IQ hub's messages, its login, remote grants and keypad tables;
 //! - [`event`]: the lock's signed, hash-chained event records;
-//! - [`mailbox`]: cloud-signed updates a phone carries to an offline lock.
+//! - [`mailbox`]: cloud-signed updates a phone carries to an offline lock;
+//! - [`tag`]: physical tags, their challenge-response and the locks' tag lists;
+//! - [`lock_settings`]: a lock's admin settings (door limit, near detection, easy office mode);
+//! - [`report`]: what a lock reports on its own (door, battery, privacy knob).
 //!
 //! With the `uniffi` feature (enabled by the phone core), the types the apps see as they are
 //! ([`ScheduleWindow`], [`RefusalReason`], [`iq_code::IqCode`]) derive UniFFI's traits, so the
@@ -36,11 +39,14 @@ pub mod handshake;
 pub mod iq;
 pub mod iq_code;
 pub mod keys;
+pub mod lock_settings;
 pub mod log_policy;
 pub mod mailbox;
 pub mod message;
 pub mod refusal;
+pub mod report;
 pub mod schedule;
+pub mod tag;
 mod wire;
 
 pub use command::Command;
@@ -51,7 +57,9 @@ pub use handshake::lock::{LockHandshake, LockPolicy, Verdict};
 pub use handshake::phone::{PhoneHandshake, PhoneOutcome};
 pub use handshake::session::LockAnswer;
 pub use keys::{PublicKey, SigningKey};
+pub use lock_settings::LockSettings;
 pub use refusal::RefusalReason;
+pub use report::LockReport;
 pub use schedule::ScheduleWindow;
 
 // With the `uniffi` feature, the types that derive UniFFI traits here are this crate's

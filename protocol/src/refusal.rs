@@ -40,11 +40,20 @@ pub enum RefusalReason {
     WrongPin = 16,
     /// Too many wrong PINs in a row: the keypad waits before it checks another.
     KeypadBlocked = 17,
+    /// The key has no offline access and the lock cannot confirm it is still valid: its IQ is
+    /// out of reach, or has not confirmed the site's revocations recently.
+    RevocationStale = 18,
+    /// The tag's answer to the lock's challenge does not verify: a copied tag id.
+    TagNotAuthentic = 19,
+    /// No list the lock may consult now holds this tag.
+    UnknownTag = 20,
+    /// Near Detection Mode is on and the phone's signal is too weak: come closer.
+    TooFar = 21,
 }
 
 impl RefusalReason {
     /// Every reason, in wire-code order.
-    pub const ALL: [RefusalReason; 17] = [
+    pub const ALL: [RefusalReason; 21] = [
         Self::MalformedFrame,
         Self::UnsupportedVersion,
         Self::BadAuthoritySignature,
@@ -62,6 +71,10 @@ impl RefusalReason {
         Self::BadMailboxSignature,
         Self::WrongPin,
         Self::KeypadBlocked,
+        Self::RevocationStale,
+        Self::TagNotAuthentic,
+        Self::UnknownTag,
+        Self::TooFar,
     ];
 
     /// The wire code.
@@ -94,6 +107,10 @@ impl RefusalReason {
             Self::BadMailboxSignature => "a carried lock update is not signed by this site",
             Self::WrongPin => "the PIN is not valid at this lock",
             Self::KeypadBlocked => "too many wrong PINs: the keypad waits",
+            Self::RevocationStale => "the lock cannot reach its IQ to confirm this key",
+            Self::TagNotAuthentic => "the tag is not the one registered",
+            Self::UnknownTag => "the tag does not open this lock",
+            Self::TooFar => "come closer to the lock",
         }
     }
 }

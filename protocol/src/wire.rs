@@ -1,5 +1,10 @@
 //! Byte-level reading and writing for the binary formats, with no panics on short input.
 
+use ring::rand::SecureRandom;
+
+use crate::credential::MAX_WINDOWS_PER_CREDENTIAL;
+use crate::keys::{PublicKey, SigningKey, SIGNATURE_LEN};
+use crate::schedule::ScheduleWindow;
 use crate::ProtocolError;
 
 /// Reads big-endian fields from a byte slice, failing cleanly when the input runs short.
@@ -135,4 +140,73 @@ impl Writer {
     pub(crate) fn into_vec(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// Writes a `u8` count and the weekly windows, each checked first.
+pub(crate) fn write_windows(
+    w: &mut Writer,
+    windows: &[ScheduleWindow],
+    what: &'static str,
+) -> Result<(), ProtocolError> {
+    if windows.len() > MAX_WINDOWS_PER_CREDENTIAL {
+        return Err(ProtocolError::TooLong(what));
+    }
+    windows.iter().try_for_each(ScheduleWindow::validate)?;
+    w.u8(u8::try_from(windows.len()).map_err(|_| ProtocolError::TooLong(what))?);
+    for window in windows {
+        w.u8(window.days)
+            .u16(window.start_minute)
+            .u16(window.end_minute);
+    }
+    Ok(())
+}
+
+/// Reads what [`write_windows`] wrote, checking each window.
+pub(crate) fn read_windows(
+    r: &mut Reader<'_>,
+    what: &'static str,
+) -> Result<Vec<ScheduleWindow>, ProtocolError> {
+    let count = usize::from(r.u8("window count")?);
+    if count > MAX_WINDOWS_PER_CREDENTIAL {
+        return Err(ProtocolError::TooLong(what));
+    }
+    (0..count)
+        .map(|_| {
+            ScheduleWindow::new(
+                r.u8("window days")?,
+                r.u16("window start")?,
+                r.u16("window end")?,
+            )
+        })
+        .collect()
+}
+
+/// Signs `label || body` with the site authority and appends the signature.
+pub(crate) fn seal_signed(
+    mut body: Writer,
+    label: &[u8],
+    authority: &SigningKey,
+    rng: &dyn SecureRandom,
+) -> Result<Vec<u8>, ProtocolError> {
+    let signature = authority.sign(&[label, body.as_slice()].concat(), rng)?;
+    body.bytes(&signature);
+    Ok(body.into_vec())
+}
+
+/// The body of an authority-signed message, once `label || body` verifies.
+pub(crate) fn open_signed<'a>(
+    bytes: &'a [u8],
+    label: &[u8],
+    authority: &PublicKey,
+    what: &'static str,
+) -> Result<&'a [u8], ProtocolError> {
+    let (body, signature) = bytes
+        .len()
+        .checked_sub(SIGNATURE_LEN)
+        .and_then(|split| bytes.get(..split).zip(bytes.get(split..)))
+        .ok_or(ProtocolError::Truncated(what))?;
+    if !authority.verify(&[label, body].concat(), signature) {
+        return Err(ProtocolError::BadSignature(what));
+    }
+    Ok(body)
 }

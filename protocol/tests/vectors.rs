@@ -364,6 +364,7 @@ fn master_credential(keys: &Keys) -> Credential {
             master_key: true,
             office_mode: true,
             privacy_override: false,
+            offline_access: false,
         },
         revocation_epoch: 2,
         ..plain_credential(keys)
@@ -488,6 +489,7 @@ fn generate_credential(keys: &Keys) -> CredentialVector {
         master_key: true,
         privacy_override: true,
         office_mode: true,
+        offline_access: false,
     };
     everything.not_before = -1;
     everything.revocation_epoch = 0xffff_fffe;

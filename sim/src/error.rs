@@ -35,6 +35,14 @@ pub enum SimError {
         /// What one write carries at this MTU.
         max: usize,
     },
+    /// An offline list longer than the lock's storage holds.
+    #[error("an offline list of {entries} entries does not fit the lock's {capacity}")]
+    OfflineStorageFull {
+        /// Entries in the list.
+        entries: usize,
+        /// What the lock stores.
+        capacity: usize,
+    },
     /// A thread panicked while holding the lock's state.
     #[error("the lock's state is poisoned by an earlier panic")]
     Poisoned,

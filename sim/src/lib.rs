@@ -8,7 +8,8 @@
 //! - [`clock`]: a lock's own real-time clock, offset from the system clock;
 //! - [`lock`]: the lock firmware model, fragments in and notification fragments out;
 //! - [`link`]: an in-process BLE link with an ATT MTU and latencies;
-//! - [`iq`]: the IQ hub, its WebSocket to the cloud, and its radio to the locks.
+//! - [`iq`]: the IQ hub, its WebSocket to the cloud, and its radio to the locks;
+//! - [`tag`]: a physical NFC tag with its own key.
 
 #![deny(unreachable_pub)]
 #![deny(
@@ -24,8 +25,10 @@ pub mod iq;
 pub mod link;
 pub mod lock;
 mod state;
+pub mod tag;
 
 pub use clock::LockClock;
 pub use error::SimError;
 pub use link::{LinkConfig, LinkSession, LinkStats, SimulatedLink};
 pub use lock::{LockConfig, LockReply, LockTiming, SimulatedLock};
+pub use tag::SimulatedTag;

@@ -19,15 +19,21 @@ pub struct LinkConfig {
     pub connect_latency: Duration,
     /// One-way time of one ATT packet (roughly a BLE connection interval).
     pub packet_latency: Duration,
+    /// The phone's signal strength at the lock, in dBm (Near Detection Mode reads it).
+    pub rssi_dbm: i8,
 }
 
+/// A phone held at a door: -50 dBm.
+pub const NEAR_RSSI_DBM: i8 = -50;
+
 impl Default for LinkConfig {
-    /// MTU 185, 30 ms to connect, 8 ms a packet.
+    /// MTU 185, 30 ms to connect, 8 ms a packet, a phone at the door.
     fn default() -> Self {
         Self {
             mtu: TYPICAL_ATT_MTU,
             connect_latency: Duration::from_millis(30),
             packet_latency: Duration::from_millis(8),
+            rssi_dbm: NEAR_RSSI_DBM,
         }
     }
 }
@@ -95,7 +101,7 @@ impl SimulatedLink {
         if lock.connection_id().is_some() {
             return Err(SimError::LockBusy);
         }
-        let pending = lock.on_connect(self.config.mtu)?;
+        let pending = lock.on_connect_at(self.config.mtu, self.config.rssi_dbm)?;
         let connection = lock.connection_id().ok_or(SimError::NotConnected)?;
         drop(lock);
         Ok(LinkSession {

@@ -1,5 +1,6 @@
 //! What a lock keeps between connections: its revocation state (denylist, epoch), the inside
-//! knob, office mode, and how often it opened.
+//! knob, office mode (and whether an easy office mode window set it), the door, the battery,
+//! and how often and when it last opened.
 
 use std::collections::BTreeSet;
 
@@ -7,13 +8,35 @@ use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate};
 use keyway_protocol::Command;
 
 /// The lock's stored and mechanical state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct LockState {
     denylist: BTreeSet<u64>,
     revocation_epoch: u32,
     privacy: bool,
     office_mode: bool,
+    office_mode_by_schedule: bool,
     unlock_count: u64,
+    last_opened_at: Option<i64>,
+    door_open_since: Option<i64>,
+    door_left_open_reported: bool,
+    battery: u8,
+}
+
+impl Default for LockState {
+    fn default() -> Self {
+        Self {
+            denylist: BTreeSet::new(),
+            revocation_epoch: 0,
+            privacy: false,
+            office_mode: false,
+            office_mode_by_schedule: false,
+            unlock_count: 0,
+            last_opened_at: None,
+            door_open_since: None,
+            door_left_open_reported: false,
+            battery: 100,
+        }
+    }
 }
 
 impl LockState {
@@ -60,13 +83,66 @@ impl LockState {
         self.unlock_count
     }
 
-    /// Carries out a granted command on the mechanism.
-    pub(crate) fn carry_out(&mut self, command: Command) {
+    /// Carries out a granted command on the mechanism at lock time `now`.
+    pub(crate) fn carry_out(&mut self, command: Command, now: i64) {
         match command {
-            Command::Unlock => self.unlock_count = self.unlock_count.saturating_add(1),
+            Command::Unlock => {
+                self.unlock_count = self.unlock_count.saturating_add(1);
+                self.last_opened_at = Some(now);
+            }
             Command::OfficeModeOn => self.office_mode = true,
-            Command::OfficeModeOff => self.office_mode = false,
+            Command::OfficeModeOff => self.end_office_mode(),
         }
+    }
+
+    /// Marks the office mode about to be set as set by an easy office mode window (it ends
+    /// with the window) or not (it lasts until someone ends it).
+    pub(crate) fn set_office_mode_by_schedule(&mut self, by_schedule: bool) {
+        self.office_mode_by_schedule = by_schedule;
+    }
+
+    pub(crate) fn office_mode_by_schedule(&self) -> bool {
+        self.office_mode && self.office_mode_by_schedule
+    }
+
+    pub(crate) fn end_office_mode(&mut self) {
+        self.office_mode = false;
+        self.office_mode_by_schedule = false;
+    }
+
+    pub(crate) fn last_opened_at(&self) -> Option<i64> {
+        self.last_opened_at
+    }
+
+    pub(crate) fn door_opened(&mut self, now: i64) {
+        if self.door_open_since.is_none() {
+            self.door_open_since = Some(now);
+            self.door_left_open_reported = false;
+        }
+    }
+
+    pub(crate) fn door_closed(&mut self) {
+        self.door_open_since = None;
+    }
+
+    pub(crate) fn door_open_since(&self) -> Option<i64> {
+        self.door_open_since
+    }
+
+    pub(crate) fn door_left_open_reported(&self) -> bool {
+        self.door_left_open_reported
+    }
+
+    pub(crate) fn mark_door_left_open_reported(&mut self) {
+        self.door_left_open_reported = true;
+    }
+
+    pub(crate) fn battery(&self) -> u8 {
+        self.battery
+    }
+
+    pub(crate) fn set_battery(&mut self, percent: u8) {
+        self.battery = percent;
     }
 }
 
@@ -94,11 +170,14 @@ mod tests {
     #[test]
     fn commands_change_the_mechanism() {
         let mut state = LockState::default();
-        state.carry_out(Command::Unlock);
-        state.carry_out(Command::OfficeModeOn);
+        state.carry_out(Command::Unlock, 10);
+        state.carry_out(Command::OfficeModeOn, 11);
         assert!(state.office_mode());
-        state.carry_out(Command::OfficeModeOff);
+        state.carry_out(Command::OfficeModeOff, 12);
         assert!(!state.office_mode());
-        assert_eq!(state.unlock_count(), 1);
+        assert_eq!(
+            (state.unlock_count(), state.last_opened_at()),
+            (1, Some(10))
+        );
     }
 }

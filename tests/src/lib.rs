@@ -183,6 +183,7 @@ impl Site {
             mtu: 185,
             connect_latency: Duration::ZERO,
             packet_latency: Duration::ZERO,
+            ..LinkConfig::default()
         };
         let links: HashMap<u32, SimulatedLink> = self
             .locks
@@ -212,6 +213,7 @@ pub fn slow_radio(lock: &InstalledLock) -> Arc<dyn BleTransport> {
         mtu: keyway_protocol::frame::MIN_ATT_MTU,
         connect_latency: Duration::ZERO,
         packet_latency: Duration::from_millis(60),
+        ..LinkConfig::default()
     };
     let links = HashMap::from([(
         lock.lock_id,

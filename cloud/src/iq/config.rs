@@ -30,6 +30,7 @@ pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
         lock_ids: iq_lock_ids(db, iq_id)?,
         code_secrets: code::secrets_for_iq(db, site_id, iq_id)?,
         keypad_tables: keypad::tables_for_iq(db, site_id, iq_id)?,
+        ..IqConfig::default()
     })
 }
 

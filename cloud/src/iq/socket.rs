@@ -83,7 +83,10 @@ async fn login(state: &AppState, socket: &mut WebSocket) -> Result<(u32, u32), A
     let answer = tokio::time::timeout(LOGIN_TIMEOUT, receive(socket))
         .await
         .map_err(|_| ApiError::Unauthorized("the IQ did not log in in time".into()))??;
-    let Some(IqToCloud::Auth { iq_id, signature }) = answer else {
+    let Some(IqToCloud::Auth {
+        iq_id, signature, ..
+    }) = answer
+    else {
         return Err(ApiError::Unauthorized("the IQ did not log in".into()));
     };
     let registered: Option<(u32, Vec<u8>)> = state

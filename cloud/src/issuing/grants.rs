@@ -141,6 +141,7 @@ pub fn wanted_grants(
         master_key: false,
         privacy_override,
         office_mode,
+        offline_access: false,
     };
     let grant = |key, stay| Grant {
         site_id,

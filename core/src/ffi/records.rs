@@ -21,6 +21,12 @@ pub enum RefusalAdvice {
     NotAllowed,
     /// The lock speaks a newer protocol: update the app.
     UpdateApp,
+    /// The key works only while the lock can confirm it with its IQ, and it cannot now (the
+    /// IQ is out of reach or offline): try again later, or ask the site's admin for offline
+    /// access on this key.
+    LockOffline,
+    /// Near Detection Mode: the phone is too far from the lock; hold it closer.
+    MoveCloser,
     /// Signatures do not match what the lock trusts: a device or site set-up problem that the
     /// site's administrator has to look at.
     ContactAdmin,
@@ -40,7 +46,11 @@ impl From<RefusalReason> for RefusalAdvice {
             RefusalReason::WrongSite
             | RefusalReason::NotInScope
             | RefusalReason::CommandNotAllowed
-            | RefusalReason::WrongPin => Self::NotAllowed,
+            | RefusalReason::WrongPin
+            | RefusalReason::TagNotAuthentic
+            | RefusalReason::UnknownTag => Self::NotAllowed,
+            RefusalReason::RevocationStale => Self::LockOffline,
+            RefusalReason::TooFar => Self::MoveCloser,
             RefusalReason::UnsupportedVersion => Self::UpdateApp,
             RefusalReason::BadAuthoritySignature
             | RefusalReason::BadDeviceSignature

@@ -54,6 +54,7 @@ impl SimulatedLocks {
             mtu: TYPICAL_ATT_MTU,
             connect_latency: Duration::ZERO,
             packet_latency: Duration::ZERO,
+            ..LinkConfig::default()
         };
         let radio = Arc::new(radio_to(&locks, &link));
         Self { locks, radio }
@@ -116,6 +117,7 @@ impl SimulatedLocks {
             mtu: keyway_protocol::frame::MIN_ATT_MTU,
             connect_latency: Duration::ZERO,
             packet_latency: Duration::from_millis(u64::from(packet_latency_ms)),
+            ..LinkConfig::default()
         };
         Arc::new(radio_to(&self.locks, &link)) as Arc<dyn BleTransport>
     }

@@ -46,6 +46,8 @@ pub async fn install_simulated_lock(
         authority_key,
         utc_offset_minutes,
         actuation,
+        paired_with_iq: false,
+        offline_capacity: keyway_sim::lock::DEFAULT_OFFLINE_CAPACITY,
     };
     let lock = SimulatedLock::with_key(config, factory_key).map_err(KeywayError::internal)?;
     Ok(InstalledLock {

@@ -131,6 +131,8 @@ impl SimulatedSite {
                 authority_key: authority.public_key(),
                 utc_offset_minutes: 0,
                 actuation,
+                paired_with_iq: false,
+                offline_capacity: keyway_sim::lock::DEFAULT_OFFLINE_CAPACITY,
             };
             let lock = Arc::new(Mutex::new(
                 SimulatedLock::new(config).map_err(KeywayError::internal)?,

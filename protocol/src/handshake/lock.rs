@@ -38,6 +38,10 @@ pub trait LockPolicy {
     fn is_denied(&self, credential_id: u64) -> bool;
     /// Whether privacy mode is engaged (from inside the room).
     fn privacy_engaged(&self) -> bool;
+    /// Whether the lock knows its revocation state is current: always for a standalone lock,
+    /// and for one paired with an IQ while the IQ is in reach and confirmed the site's
+    /// revocations recently. Keys without offline access open only then.
+    fn revocation_fresh(&self) -> bool;
     /// Applies a verified mailbox update addressed to this lock (idempotent: the same update
     /// may arrive again with another phone).
     fn apply_mailbox(&mut self, update: &MailboxUpdate);
@@ -245,6 +249,9 @@ impl LockHandshake {
             || lock.is_denied(credential.credential_id)
         {
             return Err(RefusalReason::Revoked);
+        }
+        if !credential.flags.offline_access && !lock.revocation_fresh() {
+            return Err(RefusalReason::RevocationStale);
         }
         if now < credential.not_before {
             return Err(RefusalReason::NotYetValid);

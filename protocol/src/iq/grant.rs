@@ -263,6 +263,9 @@ mod tests {
         fn privacy_engaged(&self) -> bool {
             self.privacy
         }
+        fn revocation_fresh(&self) -> bool {
+            true
+        }
         fn apply_mailbox(&mut self, _: &MailboxUpdate) {}
     }
 

@@ -3,9 +3,10 @@
 //!
 //! ```text
 //! cloud → IQ  hello { nonce }                      on connect
-//! IQ → cloud  auth { iq_id, signature }            the nonce signed with the IQ key
+//! IQ → cloud  auth { iq_id, signature, firmware }  the nonce signed with the IQ key
 //! cloud → IQ  welcome { site_id, lock_ids, .. }    or the socket closes
-//! cloud → IQ  config { serial, lock_ids, code_secrets, keypad }   now, and on every change
+//! cloud → IQ  config { serial, lock_ids, code_secrets, keypad_tables, tag_lists,
+//!                      lock_settings, revocations }   now, and on every change
 //! cloud → IQ  command { request_id, lock_id, grant, code? }
 //! IQ → cloud  result { request_id, outcome, event?, timings }
 //! IQ → cloud  events { batch, records }            lock events, until acknowledged
@@ -56,6 +57,9 @@ pub enum IqToCloud {
         iq_id: u32,
         /// Its key's signature over [`super::auth::auth_message`].
         signature: HexBytes,
+        /// Its firmware version, `major.minor.patch` (absent from old firmware).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        firmware: Option<String>,
     },
     /// The outcome of a relayed command.
     Result(RelayResult),
@@ -82,6 +86,17 @@ pub struct IqConfig {
     pub code_secrets: Vec<CodeSecret>,
     /// One authority-signed keypad table per lock of the IQ.
     pub keypad_tables: Vec<HexBytes>,
+    /// Authority-signed tag lists ([`crate::tag::TagList`]): per lock, the online one (the
+    /// IQ answers the lock from it) and the offline one (the lock stores it).
+    #[serde(default)]
+    pub tag_lists: Vec<HexBytes>,
+    /// One authority-signed [`crate::LockSettings`] per lock.
+    #[serde(default)]
+    pub lock_settings: Vec<HexBytes>,
+    /// The site's live revocation updates ([`crate::mailbox::MailboxUpdate`]), handed to
+    /// every lock so their denylists are current without a phone carrying them.
+    #[serde(default)]
+    pub revocations: Vec<HexBytes>,
 }
 
 /// A person's IQ-code secret (the phone holds the same one).

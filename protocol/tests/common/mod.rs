@@ -18,6 +18,8 @@ pub struct TestLock {
     pub denied: HashSet<u64>,
     pub privacy: bool,
     pub serial: u32,
+    /// Whether the lock's revocation state is current (an IQ-paired lock in reach).
+    pub revocation_fresh: bool,
 }
 
 impl TestLock {
@@ -29,6 +31,7 @@ impl TestLock {
             denied: HashSet::new(),
             privacy: false,
             serial: 0,
+            revocation_fresh: true,
         }
     }
 }
@@ -57,6 +60,9 @@ impl LockPolicy for TestLock {
     }
     fn privacy_engaged(&self) -> bool {
         self.privacy
+    }
+    fn revocation_fresh(&self) -> bool {
+        self.revocation_fresh
     }
     fn apply_mailbox(&mut self, update: &MailboxUpdate) {
         self.serial = update.serial;

@@ -241,7 +241,10 @@ async fn offline(
             _ = shutdown.changed() => return,
         }
         let _ = on_blocking(shared, |shared| {
-            shared.hub(|hub| hub.collect(&shared.locks))
+            shared.hub(|hub| {
+                hub.heartbeat(&shared.locks, false)?;
+                hub.collect(&shared.locks)
+            })
         })
         .await;
     }
@@ -305,6 +308,7 @@ async fn session(
 async fn collect_events(shared: &Arc<Shared>) -> Result<Vec<IqToCloud>, String> {
     on_blocking(shared, |shared| {
         shared.hub(|hub| {
+            hub.heartbeat(&shared.locks, true)?;
             hub.collect(&shared.locks)?;
             Ok(std::iter::from_fn(|| hub.next_events()).collect())
         })

@@ -10,6 +10,8 @@ use keyway_protocol::iq::auth::sign_auth;
 use keyway_protocol::iq::messages::{CodeCheck, IqConfig, RelayCommand, RelayOutcome, RelayResult};
 use keyway_protocol::iq::{CloudToIq, HexBytes, IqToCloud, KeypadTable};
 use keyway_protocol::iq_code::{iq_code_matching_step, iq_time_step};
+use keyway_protocol::tag::TagList;
+use keyway_protocol::LockSettings;
 use keyway_protocol::{SignedEvent, SigningKey};
 use ring::rand::SystemRandom;
 
@@ -18,11 +20,14 @@ use crate::SimError;
 
 /// Most records one `events` message carries.
 pub const EVENTS_PER_BATCH: usize = 100;
+/// The firmware a new simulated IQ reports.
+pub const DEFAULT_IQ_FIRMWARE: &str = "2.4.0";
 
 /// What the IQ knows and holds.
 pub struct IqHub {
     iq_id: u32,
     key: SigningKey,
+    firmware: String,
     rng: SystemRandom,
     site_id: Option<u32>,
     lock_ids: Vec<u32>,
@@ -52,6 +57,7 @@ impl IqHub {
         Self {
             iq_id,
             key,
+            firmware: DEFAULT_IQ_FIRMWARE.to_owned(),
             rng: SystemRandom::new(),
             site_id: None,
             lock_ids: Vec::new(),
@@ -63,6 +69,12 @@ impl IqHub {
             in_flight: BTreeMap::new(),
             next_batch: 1,
         }
+    }
+
+    /// The same IQ running another firmware version (`major.minor.patch`).
+    pub fn with_firmware(mut self, firmware: &str) -> Self {
+        self.firmware = firmware.to_owned();
+        self
     }
 
     /// The IQ's id.
@@ -103,6 +115,7 @@ impl IqHub {
                 Ok(vec![IqToCloud::Auth {
                     iq_id: self.iq_id,
                     signature: HexBytes(signature.to_vec()),
+                    firmware: Some(self.firmware.clone()),
                 }])
             }
             CloudToIq::Welcome {
@@ -147,6 +160,36 @@ impl IqHub {
             if let Some(lock_id) = KeypadTable::addressed_lock(table.as_slice()) {
                 radio.keypad_table(lock_id, table.as_slice())?;
             }
+        }
+        // One lock refusing what it was handed (a list longer than its storage, say) must not
+        // keep the others from theirs: the cloud sees what each lock stores in its reports.
+        for list in &config.tag_lists {
+            if let Some(lock_id) = TagList::addressed_lock(list.as_slice()) {
+                radio.tag_list(lock_id, list.as_slice()).unwrap_or(false);
+            }
+        }
+        for settings in &config.lock_settings {
+            if let Some(lock_id) = LockSettings::addressed_lock(settings.as_slice()) {
+                radio
+                    .settings(lock_id, settings.as_slice())
+                    .unwrap_or(false);
+            }
+        }
+        for lock_id in radio.lock_ids() {
+            for update in &config.revocations {
+                radio
+                    .revocation(lock_id, update.as_slice())
+                    .unwrap_or(false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells every lock the IQ is there and whether the cloud is (call it every poll, online
+    /// or not): a lock that stops hearing it falls back on what it stores.
+    pub fn heartbeat(&self, radio: &dyn LockRadio, cloud_connected: bool) -> Result<(), SimError> {
+        for lock_id in radio.lock_ids() {
+            radio.heartbeat(lock_id, cloud_connected)?;
         }
         Ok(())
     }
@@ -284,6 +327,8 @@ mod tests {
             authority_key: authority.public_key(),
             utc_offset_minutes: 0,
             actuation: Duration::ZERO,
+            paired_with_iq: true,
+            offline_capacity: crate::lock::DEFAULT_OFFLINE_CAPACITY,
         })
         .unwrap();
         lock.clock_mut().set(NOW);
@@ -337,7 +382,10 @@ mod tests {
                 &f.locks,
             )
             .unwrap();
-        let [IqToCloud::Auth { iq_id, signature }] = replies.as_slice() else {
+        let [IqToCloud::Auth {
+            iq_id, signature, ..
+        }] = replies.as_slice()
+        else {
             panic!("{replies:?}")
         };
         assert_eq!(*iq_id, 9);
@@ -400,6 +448,7 @@ mod tests {
                 secret: HexBytes(SECRET.to_vec()),
             }],
             keypad_tables: Vec::new(),
+            ..IqConfig::default()
         }
     }
 

@@ -19,6 +19,14 @@ pub trait LockRadio {
     fn keypad_table(&self, lock_id: u32, table: &[u8]) -> Result<bool, SimError>;
     /// The lock's event records after `seq`, oldest first.
     fn events_after(&self, lock_id: u32, seq: u64) -> Result<Vec<SignedEvent>, SimError>;
+    /// Hands a tag list to a lock; whether it took it.
+    fn tag_list(&self, lock_id: u32, list: &[u8]) -> Result<bool, SimError>;
+    /// Hands settings to a lock; whether it took them.
+    fn settings(&self, lock_id: u32, settings: &[u8]) -> Result<bool, SimError>;
+    /// Hands a revocation update to a lock; whether it applied.
+    fn revocation(&self, lock_id: u32, update: &[u8]) -> Result<bool, SimError>;
+    /// The IQ's periodic word to a lock: it is there, and whether the cloud is.
+    fn heartbeat(&self, lock_id: u32, cloud_connected: bool) -> Result<bool, SimError>;
 }
 
 /// The simulated locks an IQ reaches, by id.
@@ -33,6 +41,9 @@ fn with_lock<T>(
         return Ok(None);
     };
     let mut guard = lock.lock().map_err(|_| SimError::Poisoned)?;
+    if !guard.iq_radio_works() {
+        return Ok(None);
+    }
     work(&mut guard).map(Some)
 }
 
@@ -51,6 +62,22 @@ impl LockRadio for LockSet {
 
     fn keypad_table(&self, lock_id: u32, table: &[u8]) -> Result<bool, SimError> {
         Ok(with_lock(self, lock_id, |lock| lock.apply_keypad_table(table))?.unwrap_or(false))
+    }
+
+    fn tag_list(&self, lock_id: u32, list: &[u8]) -> Result<bool, SimError> {
+        Ok(with_lock(self, lock_id, |lock| lock.apply_tag_list(list))?.unwrap_or(false))
+    }
+
+    fn settings(&self, lock_id: u32, settings: &[u8]) -> Result<bool, SimError> {
+        Ok(with_lock(self, lock_id, |lock| lock.apply_settings(settings))?.unwrap_or(false))
+    }
+
+    fn revocation(&self, lock_id: u32, update: &[u8]) -> Result<bool, SimError> {
+        Ok(with_lock(self, lock_id, |lock| lock.apply_revocation(update))?.unwrap_or(false))
+    }
+
+    fn heartbeat(&self, lock_id: u32, cloud_connected: bool) -> Result<bool, SimError> {
+        Ok(with_lock(self, lock_id, |lock| lock.iq_heartbeat(cloud_connected))?.unwrap_or(false))
     }
 
     fn events_after(&self, lock_id: u32, seq: u64) -> Result<Vec<SignedEvent>, SimError> {

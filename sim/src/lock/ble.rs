@@ -19,6 +19,8 @@ pub(super) struct Connection {
     mtu: usize,
     handshake: LockHandshake,
     reassembler: Reassembler,
+    /// The phone's signal strength, in dBm, as the lock's radio measured it.
+    rssi_dbm: i8,
     /// Records in answers sent on this connection whose delivery is not confirmed yet.
     in_flight: Vec<SignedEvent>,
 }
@@ -27,9 +29,16 @@ pub(super) struct Connection {
 const MAX_UNDELIVERED: usize = 16;
 
 impl SimulatedLock {
-    /// A phone connected and subscribed: starts a handshake (fresh nonce and ephemeral key on
-    /// the lock's clock) and returns the challenge fragments. Replaces any earlier connection.
+    /// A phone at the door connected and subscribed (see [`Self::on_connect_at`]).
     pub fn on_connect(&mut self, mtu: usize) -> Result<Vec<Vec<u8>>, SimError> {
+        self.on_connect_at(mtu, crate::link::NEAR_RSSI_DBM)
+    }
+
+    /// A phone whose signal reaches the lock at `rssi_dbm` connected and subscribed: starts a
+    /// handshake (fresh nonce and ephemeral key on the lock's clock) and returns the challenge
+    /// fragments. Replaces any earlier connection. With Near Detection Mode on, a request from
+    /// a phone weaker than the lock's threshold is refused ([`RefusalReason::TooFar`]).
+    pub fn on_connect_at(&mut self, mtu: usize, rssi_dbm: i8) -> Result<Vec<Vec<u8>>, SimError> {
         if mtu < MIN_ATT_MTU {
             return Err(SimError::MtuTooSmall {
                 mtu,
@@ -45,6 +54,7 @@ impl SimulatedLock {
             mtu,
             handshake,
             reassembler: Reassembler::new(),
+            rssi_dbm,
             in_flight: Vec::new(),
         });
         Ok(fragments)
@@ -105,12 +115,20 @@ impl SimulatedLock {
         fragment: &[u8],
     ) -> Result<Vec<Vec<u8>>, SimError> {
         let started = Instant::now();
-        let verdict = match connection.reassembler.push(fragment) {
+        self.run_timers()?;
+        let mut verdict = match connection.reassembler.push(fragment) {
             Ok(None) => return Ok(Vec::new()),
             Ok(Some(message)) => Some(connection.handshake.on_request(&message, self)),
             // Unreadable frames: no request was read, so the handshake is not consulted.
             Err(_) => None,
         };
+        let too_far = self
+            .settings
+            .near_detection_min_rssi
+            .is_some_and(|min| connection.rssi_dbm < min);
+        if let Some(verdict) = verdict.as_mut().filter(|_| too_far) {
+            verdict.decision = Err(RefusalReason::TooFar);
+        }
         let (requester, decision) = verdict.as_ref().map_or(
             (Requester::default(), Err(RefusalReason::MalformedFrame)),
             |verdict| (verdict.requester, verdict.decision),
@@ -157,7 +175,8 @@ impl SimulatedLock {
         };
         let started = Instant::now();
         std::thread::sleep(self.config.actuation);
-        self.state.carry_out(command);
+        let now = self.clock.now();
+        self.state.carry_out(command, now);
         started.elapsed()
     }
 }

@@ -3,17 +3,24 @@
 //! chained event for every answer, refusals included.
 
 mod ble;
+mod iq_link;
 mod policy;
 mod remote;
+mod reports;
+mod tags;
 
 use std::time::Duration;
 
 use keyway_protocol::mailbox::ALL_LOCKS;
-use keyway_protocol::{PublicKey, SignedEvent, SigningKey};
+use keyway_protocol::{LockSettings, PublicKey, SignedEvent, SigningKey};
 use ring::rand::SystemRandom;
 
 use self::ble::Connection;
+pub use self::iq_link::{
+    DEFAULT_OFFLINE_CAPACITY, IQ_LINK_TIMEOUT_SECONDS, REVOCATION_FRESH_SECONDS,
+};
 pub use self::remote::{LockReply, KEYPAD_ATTEMPTS, KEYPAD_BLOCK_SECONDS};
+pub use self::reports::RELOCK_SECONDS;
 use crate::clock::LockClock;
 use crate::event_log::EventLog;
 use crate::state::LockState;
@@ -35,6 +42,12 @@ pub struct LockConfig {
     pub utc_offset_minutes: i32,
     /// How long the motor takes when the lock acts (150 ms in the demo, zero in tests).
     pub actuation: Duration,
+    /// Whether the lock is paired with an IQ. A standalone lock (`false`) treats every key as
+    /// offline-capable; a paired one opens keys without offline access only while its
+    /// revocation state is fresh (see [`SimulatedLock::revocation_is_fresh`]).
+    pub paired_with_iq: bool,
+    /// Offline tag list entries the lock model stores ([`DEFAULT_OFFLINE_CAPACITY`]).
+    pub offline_capacity: usize,
 }
 
 /// Where the lock spent its time on the last request.
@@ -70,6 +83,8 @@ pub struct SimulatedLock {
     connections_made: u64,
     last_timing: Option<LockTiming>,
     remote: remote::RemoteMemory,
+    iq: iq_link::IqLink,
+    settings: LockSettings,
     undelivered: Vec<SignedEvent>,
 }
 
@@ -107,6 +122,7 @@ impl SimulatedLock {
                 "UTC offset outside -12:00..=+14:00",
             ));
         }
+        let settings = LockSettings::defaults(config.site_id, config.lock_id);
         Ok(Self {
             config,
             lock_key,
@@ -118,6 +134,8 @@ impl SimulatedLock {
             connections_made: 0,
             last_timing: None,
             remote: remote::RemoteMemory::default(),
+            iq: iq_link::IqLink::default(),
+            settings,
             undelivered: Vec::new(),
         })
     }
@@ -145,11 +163,6 @@ impl SimulatedLock {
     /// The lock's clock, to set it or move it forward.
     pub fn clock_mut(&mut self) -> &mut LockClock {
         &mut self.clock
-    }
-
-    /// Turns the inside privacy knob.
-    pub fn set_privacy(&mut self, engaged: bool) {
-        self.state.set_privacy(engaged);
     }
 
     /// Whether the lock is in office mode (stays open).

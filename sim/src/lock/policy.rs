@@ -39,6 +39,10 @@ impl LockPolicy for SimulatedLock {
         self.state.privacy()
     }
 
+    fn revocation_fresh(&self) -> bool {
+        self.revocation_is_fresh()
+    }
+
     /// Applies an update (the handshake verified it); one meant for another lock or site is
     /// ignored, whoever calls.
     fn apply_mailbox(&mut self, update: &MailboxUpdate) {

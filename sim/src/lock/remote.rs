@@ -116,7 +116,7 @@ impl SimulatedLock {
         self.act_and_record(requester, decision, started)
     }
 
-    fn act_and_record(
+    pub(super) fn act_and_record(
         &mut self,
         requester: Requester,
         decision: Result<Command, RefusalReason>,

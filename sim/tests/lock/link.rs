@@ -106,6 +106,7 @@ fn latency_adds_up_over_connect_and_each_packet() {
         mtu: 185,
         connect_latency: Duration::from_millis(6),
         packet_latency: Duration::from_millis(3),
+        ..LinkConfig::default()
     };
     let site = Site::build(0, Duration::ZERO, link);
     let started = Instant::now();
@@ -121,7 +122,7 @@ fn latency_adds_up_over_connect_and_each_packet() {
 #[test]
 fn a_refused_request_is_still_answered_over_the_link() {
     let site = Site::new();
-    site.lock().set_privacy(true);
+    site.lock().set_privacy(true).unwrap();
     let outcome = site.unlock(site.sign(&site.credential()));
     assert_eq!(refusal(&outcome).0, Some(RefusalReason::PrivacyMode));
     assert_eq!(site.link.stats().notifications, 2);

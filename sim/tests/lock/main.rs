@@ -9,7 +9,9 @@
 
 mod support;
 
+mod door;
 mod link;
 mod refusals;
 mod remote_lock;
+mod tags;
 mod unlock;

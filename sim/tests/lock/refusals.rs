@@ -6,11 +6,7 @@ use crate::support;
 use keyway_protocol::mailbox::MailboxChange;
 use keyway_protocol::message::kind;
 use keyway_protocol::{Command, CredentialFlags, LockPolicy, PhoneOutcome, RefusalReason};
-use support::{abort, flip_signature_bit, refusal, Site, CREDENTIAL_ID, DAY, MONDAY_10_UTC};
-
-fn assert_granted(outcome: &PhoneOutcome) {
-    assert_eq!(refusal(outcome).0, None, "refused");
-}
+use support::{abort, assert_granted, flip_signature_bit, Site, CREDENTIAL_ID, DAY, MONDAY_10_UTC};
 
 #[test]
 fn flipped_bit_in_the_authority_signature_is_refused() {
@@ -282,7 +278,7 @@ fn request_after_the_challenge_went_stale_is_refused() {
 #[test]
 fn privacy_mode_refuses_unless_the_credential_overrides_it() {
     let site = Site::new();
-    site.lock().set_privacy(true);
+    site.lock().set_privacy(true).unwrap();
     let before = site.before();
     let outcome = site.unlock(site.sign(&site.credential()));
     site.assert_refusal(before, &outcome, RefusalReason::PrivacyMode);
@@ -450,6 +446,12 @@ fn every_refusal_reason_has_a_scenario() {
             RefusalReason::BadMailboxSignature => forged_mailbox_update_is_refused_and_not_applied,
             RefusalReason::WrongPin => a_wrong_keypad_pin_is_refused,
             RefusalReason::KeypadBlocked => the_keypad_waits_after_five_wrong_pins,
+            RefusalReason::RevocationStale => {
+                crate::tags::a_key_without_offline_access_is_refused_when_the_iq_is_gone
+            }
+            RefusalReason::TagNotAuthentic => crate::tags::a_copied_tag_id_does_not_open,
+            RefusalReason::UnknownTag => crate::tags::an_unlisted_tag_does_not_open,
+            RefusalReason::TooFar => crate::door::near_detection_refuses_a_far_phone,
         };
         scenario();
     }

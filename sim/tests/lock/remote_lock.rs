@@ -81,7 +81,7 @@ fn remote_office_mode_needs_the_right_and_privacy_mode_holds() {
         .on_remote_grant(&sign(grant(5, Command::OfficeModeOn, office)))
         .unwrap();
     assert!(site.lock().office_mode());
-    site.lock().set_privacy(true);
+    site.lock().set_privacy(true).unwrap();
     let before = site.before();
     site.lock()
         .on_remote_grant(&sign(grant(
@@ -107,7 +107,7 @@ fn keypad_pins_open_within_the_persons_schedule() {
     site.lock().keypad("246810").unwrap();
     site.assert_refused(before, RefusalReason::OutsideSchedule);
     site.lock().clock_mut().advance(-5 * 86_400);
-    site.lock().set_privacy(true);
+    site.lock().set_privacy(true).unwrap();
     let before = site.before();
     site.lock().keypad("246810").unwrap();
     site.assert_refused(before, RefusalReason::PrivacyMode);

@@ -72,6 +72,8 @@ fn a_lock_cannot_be_installed_with_an_impossible_configuration() {
         authority_key: site.authority.public_key(),
         utc_offset_minutes,
         actuation: Duration::ZERO,
+        paired_with_iq: false,
+        offline_capacity: keyway_sim::lock::DEFAULT_OFFLINE_CAPACITY,
     };
     assert!(matches!(
         SimulatedLock::new(config(0, 0)),

@@ -105,6 +105,7 @@ fn a_simulated_site_unlocks_when_a_plain_executor_polls_it() {
         mtu: 185,
         connect_latency: Duration::ZERO,
         packet_latency: Duration::ZERO,
+        ..LinkConfig::default()
     };
     let site = SimulatedSite::with_link(vec![1], link, Duration::ZERO).unwrap();
     let key = site.issue_key(vec![1], 3600).unwrap();

@@ -15,6 +15,7 @@ fn fast_site() -> SimulatedSite {
         mtu: 185,
         connect_latency: Duration::ZERO,
         packet_latency: Duration::ZERO,
+        ..LinkConfig::default()
     };
     SimulatedSite::with_link(vec![1, 2], link, Duration::ZERO).unwrap()
 }

@@ -13,11 +13,13 @@ use keyway_protocol::frame::{self, Reassembler};
 use keyway_protocol::iq::keypad::keypad_verifier;
 use keyway_protocol::iq::{KeypadEntry, KeypadTable};
 use keyway_protocol::mailbox::{MailboxChange, MailboxUpdate};
+use keyway_protocol::tag::{TagEntry, TagFlags, TagList, TagListKind};
 use keyway_protocol::{
-    Command, Credential, CredentialFlags, LockAnswer, PhoneHandshake, PhoneOutcome, RefusalReason,
-    ScheduleWindow, SignedEvent, SigningKey,
+    Command, Credential, CredentialFlags, LockAnswer, LockSettings, PhoneHandshake, PhoneOutcome,
+    RefusalReason, ScheduleWindow, SignedEvent, SigningKey,
 };
-use keyway_sim::{LinkConfig, LinkSession, LockConfig, SimulatedLink, SimulatedLock};
+use keyway_sim::lock::DEFAULT_OFFLINE_CAPACITY;
+use keyway_sim::{LinkConfig, LinkSession, LockConfig, SimulatedLink, SimulatedLock, SimulatedTag};
 use ring::rand::SystemRandom;
 
 pub const SITE_ID: u32 = 7;
@@ -66,6 +68,30 @@ impl Site {
     }
 
     pub fn build(utc_offset_minutes: i32, actuation: Duration, link: LinkConfig) -> Self {
+        Self::build_lock(
+            utc_offset_minutes,
+            actuation,
+            link,
+            false,
+            DEFAULT_OFFLINE_CAPACITY,
+        )
+    }
+
+    /// A site whose lock is paired with an IQ that has just spoken, cloud connected, and
+    /// stores `offline_capacity` offline entries.
+    pub fn paired(offline_capacity: usize) -> Self {
+        let site = Self::build_lock(0, Duration::ZERO, instant_link(), true, offline_capacity);
+        assert!(site.lock().iq_heartbeat(true).unwrap());
+        site
+    }
+
+    pub fn build_lock(
+        utc_offset_minutes: i32,
+        actuation: Duration,
+        link: LinkConfig,
+        paired_with_iq: bool,
+        offline_capacity: usize,
+    ) -> Self {
         let rng = SystemRandom::new();
         let (authority, _) = SigningKey::generate(&rng).unwrap();
         let (device, _) = SigningKey::generate(&rng).unwrap();
@@ -75,6 +101,8 @@ impl Site {
             authority_key: authority.public_key(),
             utc_offset_minutes,
             actuation,
+            paired_with_iq,
+            offline_capacity,
         })
         .unwrap();
         lock.clock_mut().set(MONDAY_10_UTC);
@@ -157,6 +185,49 @@ impl Site {
         };
         let bytes = table.sign(&self.authority, &self.rng).unwrap();
         assert!(self.lock().apply_keypad_table(&bytes).unwrap());
+    }
+
+    /// A list entry for `tag`, held by [`USER_ID`].
+    pub fn tag_entry(
+        &self,
+        tag: &SimulatedTag,
+        flags: TagFlags,
+        schedule: Vec<ScheduleWindow>,
+    ) -> TagEntry {
+        TagEntry {
+            tag_id: tag.tag_id(),
+            user_id: USER_ID,
+            tag_key: tag.public_key(),
+            flags,
+            schedule,
+        }
+    }
+
+    /// Signs a tag list for this lock; the lock takes it, as from its IQ.
+    pub fn tag_list(&self, kind: TagListKind, serial: u32, entries: Vec<TagEntry>) -> Vec<u8> {
+        let list = TagList {
+            kind,
+            site_id: SITE_ID,
+            lock_id: LOCK_ID,
+            serial,
+            entries,
+        };
+        list.sign(&self.authority, &self.rng).unwrap()
+    }
+
+    /// Hands the lock both tag lists, as its IQ would.
+    pub fn tag_lists(&self, serial: u32, online: Vec<TagEntry>, offline: Vec<TagEntry>) {
+        let mut lock = self.lock();
+        let online = self.tag_list(TagListKind::Online, serial, online);
+        assert!(lock.apply_tag_list(&online).unwrap());
+        let offline = self.tag_list(TagListKind::Offline, serial, offline);
+        assert!(lock.apply_tag_list(&offline).unwrap());
+    }
+
+    /// Hands the lock settings (serial taken from `settings`), as its IQ would.
+    pub fn settings(&self, settings: LockSettings) {
+        let bytes = settings.sign(&self.authority, &self.rng).unwrap();
+        assert!(self.lock().apply_settings(&bytes).unwrap());
     }
 
     /// Connects a phone that will present `credential` for `command`, carrying `mailbox`.
@@ -301,6 +372,11 @@ pub fn reassemble(fragments: Vec<Vec<u8>>) -> Vec<u8> {
         message = reassembler.push(fragment).unwrap();
     }
     message.expect("a complete message from the lock")
+}
+
+/// The phone was let in.
+pub fn assert_granted(outcome: &PhoneOutcome) {
+    assert_eq!(refusal(outcome).0, None, "refused");
 }
 
 /// The reason the lock gave, sealed or in clear, and the event it returned.
