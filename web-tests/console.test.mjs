@@ -93,32 +93,40 @@ test("the owner searches People, adds a tag profile and changes a person's right
   assert.equal(listed.people[0].privacy_override, true);
 });
 
-test("the owner imports a file with bad rows and reads the report", async () => {
+/// People in the import file: enough for its job to run a few seconds (a progress bar to see).
+const IMPORTED = 6000;
+
+test("the owner imports a file with bad rows, follows its progress and reads the report", async () => {
   const page = await phonePage(chromium.browser);
   await signIn(page, site.owner);
   await page.goto(console_("/import"));
   await check(page, "import");
   const rows = ["First name,Last name,Email,Alias,User role"];
-  for (let n = 0; n < 120; n += 1) rows.push(`Imported,Person ${n},imported${n}@example.com,,User`);
+  for (let n = 0; n < IMPORTED; n += 1) rows.push(`Imported,Person ${n},imported${n}@example.com,,User`);
   rows.push("Bad,Address,not-an-address,,User", "Odd,Role,odd@example.com,,Emperor");
   const file = { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n") + "\n") };
 
   await page.getByLabel(/^CSV file/).setInputFiles(file);
   await page.getByRole("button", { name: "Preview (changes nothing)" }).click();
   await page.locator('tr[data-reason="bad_email"]').waitFor();
-  assert.equal(await page.locator('[data-count="imported"]').innerText(), "120");
+  assert.equal(await page.locator('[data-count="imported"]').innerText(), String(IMPORTED));
   await check(page, "import-preview");
 
   await page.getByLabel(/^CSV file/).setInputFiles(file);
   await page.getByRole("button", { name: "Import", exact: true }).click();
-  // The progress page, then (its script reloads it) the report.
-  await page.locator('[data-done="import_done"]').waitFor({ timeout: 4 * WAIT_MS });
+  // The progress page: its bar fills as the script polls, then the script reloads the page
+  // with the report.
+  await page.waitForURL(/\/imports\/\d+$/);
+  const bar = page.locator("#import-progress");
+  await bar.waitFor();
+  await check(page, "import-progress");
+  await page.locator('[data-done="import_done"]').waitFor({ timeout: 6 * WAIT_MS });
   await check(page, "import-report");
   assert.deepEqual(
     await page.locator("tr[data-reason]").evaluateAll((rows) => rows.map((r) => r.dataset.reason)),
     ["bad_email", "unknown_role"],
   );
-  assert.equal(await page.locator('[data-count="imported"]').innerText(), "120");
+  assert.equal(await page.locator('[data-count="imported"]').innerText(), String(IMPORTED));
 });
 
 test("an admin finds the pod by name and blocks its guest", async () => {
