@@ -129,6 +129,37 @@ test("the owner imports a file with bad rows, follows its progress and reads the
   assert.equal(await page.locator('[data-count="imported"]').innerText(), String(IMPORTED));
 });
 
+test("an admin makes an access group with a weekly schedule and adds a person to it", async () => {
+  const page = await phonePage(chromium.browser);
+  await signIn(page, site.admin);
+  await page.goto(console_("/locks"));
+  await page.locator(`tr[data-lock="${site.lockId}"]`).waitFor();
+  await check(page, "locks");
+  await page.goto(console_("/groups"));
+  await page.getByRole("link", { name: "New access group" }).click();
+  await page.getByLabel("Name").fill("Cleaning staff");
+  await page.getByLabel("Front door").check();
+  const first = page.getByRole("group", { name: "Window 1" });
+  await first.getByLabel("Tuesday").check();
+  await first.getByLabel("Thursday").check();
+  await first.getByLabel("From").fill("06:00");
+  await first.getByLabel(/^Until/).fill("09:30");
+  await check(page, "group-new");
+  await page.getByRole("button", { name: "Make the group" }).click();
+  await page.locator('[data-done="created"]').waitFor();
+  assert.ok((await page.locator("main").innerText()).includes("Tuesday, Thursday 06:00–09:30"));
+  await page.getByLabel("Their e-mail on this site").fill(site.user.email);
+  await page.getByRole("button", { name: "Add to the group" }).click();
+  await page.locator('[data-done="added"]').waitFor();
+  await page.locator(`tr[data-member="${site.user.userId}"]`).waitFor();
+  await check(page, "group");
+  const groups = await api(site.owner.token).get(`/api/v1/sites/${site.id}/access-groups`);
+  const made = groups.find((g) => g.name === "Cleaning staff");
+  assert.deepEqual(made.user_ids, [site.user.userId]);
+  assert.deepEqual(made.lock_ids, [site.lockId]);
+  assert.deepEqual(made.schedule, [{ days: 0b1010, start_minute: 360, end_minute: 570 }]);
+});
+
 test("an admin finds the pod by name and blocks its guest", async () => {
   const now = Math.floor(Date.now() / 1000);
   const guest = await api(site.member.token).post(`/api/v1/pods/${site.pod.pod_id}/guests`, {

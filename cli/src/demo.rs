@@ -67,6 +67,10 @@ pub struct DemoArgs {
     /// One-way latency of each simulated BLE packet, in milliseconds.
     #[arg(long, default_value_t = 8)]
     packet_latency_ms: u64,
+    /// At the end, keep the cloud up (until Ctrl-C) and print the admin console's address, to
+    /// look around the demo's site in a browser.
+    #[arg(long)]
+    keep: bool,
 }
 
 /// Prints numbered steps with the time each took and the HTTP requests it cost.
@@ -112,6 +116,20 @@ impl Steps {
 
 fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// Keeps the cloud up until Ctrl-C, saying where its admin console is and who signs in.
+async fn keep_up(cloud: &RunningCloud) -> anyhow::Result<()> {
+    println!(
+        "\nThe admin console: {}/web/console\n    sign in as {} with the password {:?}\n             the cloud stays up until Ctrl-C",
+        cloud.base_url(),
+        ADMIN.0,
+        ADMIN.2
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
 }
 
 /// Runs the demo and prints what happened.
@@ -387,6 +405,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     print_log(front)?;
     println!("\nDone in {}.", ms(steps.started.elapsed()));
+    if args.keep {
+        keep_up(&cloud).await?;
+    }
     cloud.shutdown().await;
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`), `web`: the admin console in headless Debian Chromium (playwright-core, axe-core; `web-tests/`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`) |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench console`: the admin console's People page of a site of 40,000 (`cloud/benches/console.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -120,6 +120,8 @@ commands:
               site, first page and page 400 over HTTP)
   bench import
              40,000-row CSV user import over HTTP: one line, time and peak RSS
+  bench console
+             the admin console's People page, 40,000 people on a site: one line
   size       mobile-profile cdylib, stripped, size in bytes and KiB [extra cargo build args]";
 
 fn main() -> Result<()> {
@@ -327,6 +329,17 @@ impl Ctx {
                 ]);
                 run(&mut core)?;
                 cmd.args(["bench", "--quiet", "-p", "keyway-cloud", "--bench", "live"]);
+                rest
+            }
+            Some((first, rest)) if first == "console" => {
+                cmd.args([
+                    "bench",
+                    "--quiet",
+                    "-p",
+                    "keyway-cloud",
+                    "--bench",
+                    "console",
+                ]);
                 rest
             }
             Some((first, rest)) if first == "import" => {

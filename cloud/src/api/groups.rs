@@ -132,8 +132,18 @@ pub(super) async fn list_groups(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<AccessGroupView>>> {
-    let groups = MANAGING_ACCESS_GROUPS
-        .read(&state, site_id, caller.user_id, move |db| {
+    Ok(Json(site_groups(&state, caller.user_id, site_id).await?))
+}
+
+/// The access groups of `site_id`, for its owner and admins (the JSON list and the
+/// console's Access groups page).
+pub(crate) async fn site_groups(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<AccessGroupView>> {
+    MANAGING_ACCESS_GROUPS
+        .read(state, site_id, user_id, move |db| {
             rows(
                 db,
                 "SELECT id FROM access_groups WHERE site_id = ?1 ORDER BY id",
@@ -144,8 +154,21 @@ pub(super) async fn list_groups(
             .map(|group_id| group(db, site_id, group_id))
             .collect()
         })
-        .await?;
-    Ok(Json(groups))
+        .await
+}
+
+/// One access group of `site_id`, for its owner and admins.
+pub(crate) async fn one_group(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    group_id: u32,
+) -> ApiResult<AccessGroupView> {
+    MANAGING_ACCESS_GROUPS
+        .read(state, site_id, user_id, move |db| {
+            group(db, site_id, group_id)
+        })
+        .await
 }
 
 /// Creates an access group; its locks and people must be the site's.
@@ -169,13 +192,24 @@ pub(super) async fn create_group(
     Ids(site_id): Ids<u32>,
     Body(request): Body<CreateAccessGroupRequest>,
 ) -> ApiResult<(StatusCode, Json<AccessGroupView>)> {
+    let view = create(&state, caller.user_id, site_id, request).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `user_id` makes an access group on `site_id` (the JSON API and the console's form).
+pub(crate) async fn create(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    request: CreateAccessGroupRequest,
+) -> ApiResult<AccessGroupView> {
     let name = codec::name("name", &request.name)?;
     let schedule = windows(&request.schedule)?;
     let lock_ids: BTreeSet<u32> = request.lock_ids.into_iter().collect();
     let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
     let now = state.clock.now();
-    let view = MANAGING_ACCESS_GROUPS
-        .write(&state, site_id, caller.user_id, move |tx| {
+    MANAGING_ACCESS_GROUPS
+        .write(state, site_id, user_id, move |tx| {
             check_locks(tx, site_id, &lock_ids)?;
             check_people(tx, site_id, &user_ids)?;
             tx.execute(
@@ -210,8 +244,7 @@ pub(super) async fn create_group(
             }
             group(tx, site_id, group_id)
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+        .await
 }
 
 /// Replaces the group's people; those left out lose its keys at once.
@@ -238,10 +271,23 @@ pub(super) async fn set_members(
     Ids((site_id, group_id)): Ids<(u32, u32)>,
     Body(request): Body<SetGroupMembersRequest>,
 ) -> ApiResult<Json<AccessGroupView>> {
+    Ok(Json(
+        set_group_members(&state, caller.user_id, (site_id, group_id), request).await?,
+    ))
+}
+
+/// `caller_id` sets who is in an access group (the JSON API and the console's forms): those
+/// taken out lose the keys it gave them at once.
+pub(crate) async fn set_group_members(
+    state: &AppState,
+    caller_id: u32,
+    (site_id, group_id): (u32, u32),
+    request: SetGroupMembersRequest,
+) -> ApiResult<AccessGroupView> {
     let user_ids: BTreeSet<u32> = request.user_ids.into_iter().collect();
     let now = state.clock.now();
-    let view = MANAGING_ACCESS_GROUPS
-        .write(&state, site_id, caller.user_id, move |tx| {
+    MANAGING_ACCESS_GROUPS
+        .write(state, site_id, caller_id, move |tx| {
             let before: BTreeSet<u32> =
                 group(tx, site_id, group_id)?.user_ids.into_iter().collect();
             check_people(tx, site_id, &user_ids)?;
@@ -262,8 +308,7 @@ pub(super) async fn set_members(
             }
             group(tx, site_id, group_id)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Deletes an access group; its people lose its keys at once.
@@ -287,15 +332,26 @@ pub(super) async fn delete_group(
     caller: Authenticated,
     Ids((site_id, group_id)): Ids<(u32, u32)>,
 ) -> ApiResult<StatusCode> {
+    delete(&state, caller.user_id, site_id, group_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `user_id` deletes an access group (the JSON API and the console's form): its members lose
+/// the keys it gave them at once.
+pub(crate) async fn delete(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    group_id: u32,
+) -> ApiResult<()> {
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
-        .write(&state, site_id, caller.user_id, move |tx| {
+        .write(state, site_id, user_id, move |tx| {
             let people = group(tx, site_id, group_id)?.user_ids;
             tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
             people
                 .into_iter()
                 .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
         })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await
 }

@@ -43,13 +43,22 @@ pub(super) async fn list_iqs(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<IqView>>> {
-    let iqs = MANAGING_HARDWARE
-        .read(&state, site_id, caller.user_id, move |db| {
+    Ok(Json(site_iqs(&state, caller.user_id, site_id).await?))
+}
+
+/// The IQs of `site_id`, for its owner and admins (the JSON list and the console's Locks
+/// page).
+pub(crate) async fn site_iqs(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<IqView>> {
+    MANAGING_HARDWARE
+        .read(state, site_id, user_id, move |db| {
             let sql = format!("{IQ_COLUMNS} WHERE site_id = ?1 ORDER BY id");
             Ok(rows(db, &sql, [site_id], iq_from_row)?)
         })
-        .await?;
-    Ok(Json(iqs))
+        .await
 }
 
 /// Registers an installed IQ with its own public key.

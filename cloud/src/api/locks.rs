@@ -56,13 +56,22 @@ pub(super) async fn list_locks(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<LockView>>> {
-    let locks = MANAGING_HARDWARE
-        .read(&state, site_id, caller.user_id, move |db| {
+    Ok(Json(site_locks(&state, caller.user_id, site_id).await?))
+}
+
+/// The locks of `site_id`, for its owner and admins (the JSON list and the console's Locks
+/// page).
+pub(crate) async fn site_locks(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<LockView>> {
+    MANAGING_HARDWARE
+        .read(state, site_id, user_id, move |db| {
             let sql = format!("{LOCK_COLUMNS} WHERE site_id = ?1 ORDER BY id");
             Ok(rows(db, &sql, [site_id], lock_from_row)?)
         })
-        .await?;
-    Ok(Json(locks))
+        .await
 }
 
 /// Registers an installed lock with its own public key.

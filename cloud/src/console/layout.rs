@@ -27,6 +27,10 @@ pub(super) enum Section {
     Import,
     /// Pods.
     Pods,
+    /// Access groups.
+    Groups,
+    /// Locks and IQs.
+    Locks,
 }
 
 /// Who is looking at which site: what the navigation offers follows the role.
@@ -72,6 +76,8 @@ fn site_nav(nav: &SiteNav<'_>) -> Markup {
                     (nav_link(&paths::import(site_id), "Import CSV", nav.current == Section::Import))
                 }
                 @if may_manage_site(nav.role) {
+                    (nav_link(&paths::groups(site_id), "Access groups", nav.current == Section::Groups))
+                    (nav_link(&paths::locks(site_id), "Locks and IQs", nav.current == Section::Locks))
                     (nav_link(&paths::pods(site_id), "Pods", nav.current == Section::Pods))
                 }
                 (nav_link(paths::REMOTE_OPENING, "Remote opening", false))

@@ -18,13 +18,18 @@
 //! | `GET …/people/{user_id}`, `POST …/{rights,pin,remove}` | a person, and what may change |
 //! | `GET …/import`, `GET …/import/template`, `POST …/import` | the CSV import |
 //! | `GET …/imports/{import_id}`, `GET …/imports/{import_id}/status` | its progress and report |
+//! | `GET …/locks` | Locks and IQs |
+//! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
+//! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,delete}` | a group |
 //! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,delete}` | Pods |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
+mod groups;
 mod guard;
 mod home;
 mod import;
 mod layout;
+mod locks;
 mod paths;
 mod people;
 mod person;
@@ -90,6 +95,25 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{site}/imports/{{import_id}}/status"),
             get(import::status),
+        )
+        .route(&format!("{site}/locks"), get(locks::list))
+        .route(
+            &format!("{site}/groups"),
+            get(groups::list).post(groups::create),
+        )
+        .route(&format!("{site}/groups/new"), get(groups::new_form))
+        .route(&format!("{site}/groups/{{group_id}}"), get(groups::show))
+        .route(
+            &format!("{site}/groups/{{group_id}}/members"),
+            post(groups::add_member),
+        )
+        .route(
+            &format!("{site}/groups/{{group_id}}/remove-member"),
+            post(groups::remove_member),
+        )
+        .route(
+            &format!("{site}/groups/{{group_id}}/delete"),
+            post(groups::delete),
         )
         .route(&format!("{site}/pods"), get(pods::list))
         .route(&format!("{site}/pods/{{pod_id}}"), get(pods::show))

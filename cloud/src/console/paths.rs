@@ -78,3 +78,28 @@ pub(super) fn pod_action(site_id: u32, pod_id: u32, action: &str) -> String {
 pub(super) fn guest_action(site_id: u32, pod_id: u32, guest_id: u32, action: &str) -> String {
     format!("{}/guests/{guest_id}/{action}", pod(site_id, pod_id))
 }
+
+/// A site's Locks and IQs page.
+pub(super) fn locks(site_id: u32) -> String {
+    format!("{}/locks", site(site_id))
+}
+
+/// A site's Access groups page (and the new group form's target).
+pub(super) fn groups(site_id: u32) -> String {
+    format!("{}/groups", site(site_id))
+}
+
+/// The form that makes an access group.
+pub(super) fn new_group(site_id: u32) -> String {
+    format!("{}/new", groups(site_id))
+}
+
+/// An access group's page.
+pub(super) fn group(site_id: u32, group_id: u32) -> String {
+    format!("{}/{group_id}", groups(site_id))
+}
+
+/// One of an access group's forms (`members`, `remove-member`, `delete`).
+pub(super) fn group_action(site_id: u32, group_id: u32, action: &str) -> String {
+    format!("{}/{action}", group(site_id, group_id))
+}

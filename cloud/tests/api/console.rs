@@ -5,170 +5,13 @@
 
 use crate::api_support;
 
+use api_support::console::{error_code, on_site, person, Browser};
 use api_support::{typed, Caller, Cloud};
 use keyway_api::pods::{GuestView, PodPersonStatus, PodView};
-use keyway_api::{PersonView, Role, UserView};
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use keyway_api::{PersonView, Role};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 use reqwest::StatusCode;
 use serde_json::json;
-
-const PASSWORD: &str = "correct horse battery";
-
-/// A browser signed in to the console: its session cookie and the forms' token.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    origin: String,
-    cookie: String,
-    csrf: String,
-}
-
-/// The value of `name="<field>" value="…"` in a page.
-fn hidden(page: &str, field: &str) -> String {
-    let marker = format!("name=\"{field}\" value=\"");
-    let start = page
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {field} in {page}"))
-        + marker.len();
-    page[start..][..page[start..].find('"').unwrap()].to_string()
-}
-
-/// The `name=value` of the first `Set-Cookie` of `response` with a value.
-fn cookie_of(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|value| {
-            value
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .find(|pair| !pair.ends_with('='))
-        .unwrap()
-}
-
-/// The machine code of the page's first error (`data-error`), if any.
-fn error_code(page: &str) -> Option<String> {
-    let start = page.find("data-error=\"")? + "data-error=\"".len();
-    Some(page[start..][..page[start..].find('"')?].to_string())
-}
-
-/// A verified account with a password, and an API token for it.
-async fn person(cloud: &Cloud) -> (String, Caller) {
-    let email = cloud.email();
-    assert_eq!(
-        cloud.sign_up(&email, PASSWORD).await.0,
-        StatusCode::ACCEPTED
-    );
-    let code = cloud.verification_code(&email).await.unwrap();
-    let (status, body) = cloud.verify(&email, &code, PASSWORD).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let user: UserView = typed(body);
-    (email, cloud.token_for(user.user_id).await)
-}
-
-/// Someone the owner adds to the site with `role`.
-async fn on_site(cloud: &Cloud, owner: &Caller, site_id: u32, role: Role) -> (String, Caller) {
-    let (email, caller) = person(cloud).await;
-    let (status, body) = cloud
-        .post(
-            owner,
-            &format!("/api/v1/sites/{site_id}/people"),
-            json!({ "email": email, "name": format!("{role:?} person"), "role": role }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (email, caller)
-}
-
-impl Browser {
-    /// Signs in through the console's own form.
-    async fn sign_in(cloud: &Cloud, email: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let base = cloud.running.base_url();
-        let origin = cloud.running.state.config.public_origin().unwrap();
-        let form = http
-            .get(format!("{base}/web/console"))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = cookie_of(&form);
-        let token = hidden(&form.text().await.unwrap(), "login_csrf");
-        let signed = http
-            .post(format!("{base}/web/console/login"))
-            .header(COOKIE, login_cookie)
-            .header(ORIGIN, &origin)
-            .form(&[
-                ("email", email),
-                ("password", PASSWORD),
-                ("login_csrf", &token),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(signed.status(), StatusCode::SEE_OTHER);
-        assert_eq!(signed.headers()[LOCATION], "/web/console");
-        let cookie = cookie_of(&signed);
-        let mut browser = Self {
-            http,
-            base,
-            origin,
-            cookie,
-            csrf: String::new(),
-        };
-        let (status, home) = browser.get("/web/console").await;
-        assert_eq!(status, StatusCode::OK, "{home}");
-        browser.csrf = hidden(&home, "csrf");
-        browser
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.text().await.unwrap())
-    }
-
-    /// Posts `fields` as the page's form would, from `origin`, with or without the token.
-    async fn post_as(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        origin: &str,
-        with_token: bool,
-    ) -> (StatusCode, String) {
-        let mut fields: Vec<(&str, &str)> = fields.to_vec();
-        if with_token {
-            fields.push(("csrf", &self.csrf));
-        }
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .header(ORIGIN, origin)
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        self.post_as(path, fields, &self.origin.clone(), true).await
-    }
-}
 
 struct Site {
     cloud: Cloud,
@@ -570,4 +413,150 @@ async fn an_admin_blocks_a_pod_guest_from_the_pods_page() {
         .get(&format!("/web/console/sites/{other}/pods/{}", pod.pod_id))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The people of the site's one access group, through the JSON API.
+async fn group_members(s: &Site) -> Vec<u32> {
+    let path = format!("/api/v1/sites/{}/access-groups", s.site_id);
+    let (_, body) = s.cloud.get(&s.owner, &path).await;
+    typed::<Vec<keyway_api::AccessGroupView>>(body)[0]
+        .user_ids
+        .clone()
+}
+
+#[tokio::test]
+async fn an_access_group_is_made_with_its_weekly_schedule_and_its_people_come_and_go() {
+    let s = site().await;
+    let gate = s.cloud.lock(&s.owner, s.site_id, "Gate").await.0.lock_id;
+    let (member_email, member) = on_site(&s.cloud, &s.owner, s.site_id, Role::User).await;
+    let (super_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::SuperUser).await;
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let groups = format!("/web/console/sites/{}/groups", s.site_id);
+    let (_, form) = owner.get(&format!("{groups}/new")).await;
+    assert!(form.contains(&format!("name=\"lock{gate}\"")), "{form}");
+
+    let gate_field = format!("lock{gate}");
+    let (status, page) = owner
+        .post(
+            &groups,
+            &[
+                ("name", "Staff"),
+                (&gate_field, "on"),
+                ("w0_day0", "on"),
+                ("w0_from", "25:00"),
+                ("w0_until", "18:00"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&page).as_deref(), Some("invalid_input"));
+    let (status, _) = owner
+        .post(
+            &groups,
+            &[
+                ("name", "Staff"),
+                (&gate_field, "on"),
+                ("w0_day0", "on"),
+                ("w0_day4", "on"),
+                ("w0_from", "08:00"),
+                ("w0_until", "18:00"),
+                ("w1_from", "08:00"),
+                ("w1_until", "18:00"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body) = s
+        .cloud
+        .get(
+            &s.owner,
+            &format!("/api/v1/sites/{}/access-groups", s.site_id),
+        )
+        .await;
+    let made: Vec<keyway_api::AccessGroupView> = typed(body);
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].lock_ids, [gate]);
+    assert_eq!(
+        made[0].schedule,
+        [keyway_protocol::ScheduleWindow {
+            days: 0b1_0001,
+            start_minute: 480,
+            end_minute: 1080
+        }]
+    );
+    let group = format!("{groups}/{}", made[0].group_id);
+    let (_, page) = owner.get(&group).await;
+    assert!(page.contains("Monday, Friday 08:00–18:00"), "{page}");
+
+    // People by e-mail: somebody not on the site is the field's error.
+    let (status, page) = owner
+        .post(
+            &format!("{group}/members"),
+            &[("email", "nobody@example.com")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("id=\"email-error\""), "{page}");
+    let (status, _) = owner
+        .post(
+            &format!("{group}/members"),
+            &[("email", &member_email.to_uppercase())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(group_members(&s).await, [member.user_id]);
+
+    // A super user manages no access group: not offered, refused when forced.
+    let super_user = Browser::sign_in(&s.cloud, &super_email).await;
+    let (_, overview) = super_user
+        .get(&format!("/web/console/sites/{}", s.site_id))
+        .await;
+    assert!(!overview.contains(&format!("{groups}\"")), "{overview}");
+    let (status, _) = super_user.get(&group).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let member_id = member.user_id.to_string();
+    let (status, page) = super_user
+        .post(
+            &format!("{group}/remove-member"),
+            &[("user_id", &member_id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    assert_eq!(group_members(&s).await, [member.user_id]);
+
+    let (status, _) = owner
+        .post(
+            &format!("{group}/remove-member"),
+            &[("user_id", &member_id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(group_members(&s).await.is_empty());
+    let (status, _) = owner.post(&format!("{group}/delete"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body) = s
+        .cloud
+        .get(
+            &s.owner,
+            &format!("/api/v1/sites/{}/access-groups", s.site_id),
+        )
+        .await;
+    assert!(typed::<Vec<keyway_api::AccessGroupView>>(body).is_empty());
+}
+
+#[tokio::test]
+async fn the_locks_page_lists_locks_with_their_iq_for_the_owner_only() {
+    let s = site().await;
+    s.cloud.lock(&s.owner, s.site_id, "Front door").await;
+    let (admin_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::SuperUser).await;
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let locks = format!("/web/console/sites/{}/locks", s.site_id);
+    let (status, page) = owner.get(&locks).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Front door"), "{page}");
+    let super_user = Browser::sign_in(&s.cloud, &admin_email).await;
+    let (status, page) = super_user.get(&locks).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
 }

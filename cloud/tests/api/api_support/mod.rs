@@ -2,6 +2,8 @@
 //! with access tokens written straight into its store (the OAuth flow has its own tests), and
 //! small typed helpers over the JSON API. Not library code.
 
+pub mod console;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::engine::general_purpose::STANDARD;
