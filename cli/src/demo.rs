@@ -121,7 +121,7 @@ fn ms(duration: Duration) -> String {
 /// Keeps the cloud up until Ctrl-C, saying where its admin console is and who signs in.
 async fn keep_up(cloud: &RunningCloud) -> anyhow::Result<()> {
     println!(
-        "\nThe admin console: {}/web/console\n    sign in as {} with the password {:?}\n             the cloud stays up until Ctrl-C",
+        "\nThe admin console: {}/web/console\n    sign in as {} with the password {:?}\n    the cloud stays up until Ctrl-C",
         cloud.base_url(),
         ADMIN.0,
         ADMIN.2
