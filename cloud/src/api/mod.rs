@@ -24,6 +24,7 @@ pub(crate) mod pods;
 pub(crate) mod pods_guests;
 mod pods_invitations;
 mod pods_members;
+pub(crate) mod site_events;
 pub(crate) mod sites;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

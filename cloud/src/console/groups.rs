@@ -10,8 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use keyway_api::{
-    AccessGroupView, CreateAccessGroupRequest, LockView, PeopleQuery, PersonView,
-    SetGroupMembersRequest,
+    AccessGroupView, CreateAccessGroupRequest, LockView, PersonView, SetGroupMembersRequest,
 };
 use keyway_protocol::ScheduleWindow;
 use maud::{html, Markup};
@@ -22,6 +21,7 @@ use super::layout::{
     csrf_field, done_alert, error_alert, error_page, page, public_message, Section,
 };
 use super::paths;
+use super::people::person_by_email;
 use crate::api::{groups, locks, people};
 use crate::error::ApiError;
 use crate::AppState;
@@ -460,26 +460,6 @@ pub(super) async fn show(
         Ok(done_message(&done.done)),
     )
     .await
-}
-
-/// The person of the site with exactly this e-mail, through the site's people list.
-async fn person_by_email(
-    state: &AppState,
-    visitor: &OnSite,
-    email: &str,
-) -> Result<PersonView, ApiError> {
-    let wanted = email.trim().to_lowercase();
-    let query = PeopleQuery {
-        q: Some(wanted.clone()),
-        limit: Some(10),
-        ..Default::default()
-    };
-    people::list(state, visitor.user_id(), visitor.site_id(), query)
-        .await?
-        .people
-        .into_iter()
-        .find(|person| person.email.as_deref() == Some(wanted.as_str()))
-        .ok_or_else(|| ApiError::NotFound(format!("nobody on this site has the e-mail {wanted}")))
 }
 
 /// Changes the members of the group with `change`, then back to its page saying `done`.

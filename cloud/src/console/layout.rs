@@ -9,7 +9,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::paths;
 use crate::error::ApiError;
-use crate::roles::{may_manage_site, may_view_people};
+use crate::roles::{may_manage_site, may_view_events, may_view_people};
 
 /// What a console page may load: only the cloud's own stylesheet, script and calls.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
@@ -31,6 +31,8 @@ pub(super) enum Section {
     Groups,
     /// Locks and IQs.
     Locks,
+    /// Events.
+    Events,
 }
 
 /// Who is looking at which site: what the navigation offers follows the role.
@@ -74,6 +76,9 @@ fn site_nav(nav: &SiteNav<'_>) -> Markup {
                 @if may_view_people(nav.role) {
                     (nav_link(&paths::people(site_id), "People", nav.current == Section::People))
                     (nav_link(&paths::import(site_id), "Import CSV", nav.current == Section::Import))
+                }
+                @if may_view_events(nav.role) {
+                    (nav_link(&paths::events(site_id), "Events", nav.current == Section::Events))
                 }
                 @if may_manage_site(nav.role) {
                     (nav_link(&paths::groups(site_id), "Access groups", nav.current == Section::Groups))

@@ -19,11 +19,13 @@
 //! | `GET …/import`, `GET …/import/template`, `POST …/import` | the CSV import |
 //! | `GET …/imports/{import_id}`, `GET …/imports/{import_id}/status` | its progress and report |
 //! | `GET …/locks` | Locks and IQs |
+//! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
 //! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
 //! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,delete}` | a group |
 //! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,delete}` | Pods |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
+mod events;
 mod groups;
 mod guard;
 mod home;
@@ -97,6 +99,8 @@ pub fn routes() -> Router<AppState> {
             get(import::status),
         )
         .route(&format!("{site}/locks"), get(locks::list))
+        .route(&format!("{site}/events"), get(events::list))
+        .route(&format!("{site}/events.csv"), get(events::export))
         .route(
             &format!("{site}/groups"),
             get(groups::list).post(groups::create),

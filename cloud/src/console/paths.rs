@@ -103,3 +103,13 @@ pub(super) fn group(site_id: u32, group_id: u32) -> String {
 pub(super) fn group_action(site_id: u32, group_id: u32, action: &str) -> String {
     format!("{}/{action}", group(site_id, group_id))
 }
+
+/// A site's Events page.
+pub(super) fn events(site_id: u32) -> String {
+    format!("{}/events", site(site_id))
+}
+
+/// The Events page's CSV export.
+pub(super) fn events_csv(site_id: u32) -> String {
+    format!("{}/events.csv", site(site_id))
+}

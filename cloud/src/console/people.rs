@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use keyway_api::{
-    AddPersonRequest, ErrorCode, PeoplePage, PeopleQuery, PersonStatus, Profile, Role,
+    AddPersonRequest, ErrorCode, PeoplePage, PeopleQuery, PersonStatus, PersonView, Profile, Role,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -358,4 +358,24 @@ fn add_refused(visitor: &OnSite, form: &AddForm, error: &ApiError) -> Response {
     let nav = visitor.nav(Section::People);
     let body = add_form(visitor, Some(form), Some(error));
     page(error.status(), "Add a person", Some(&nav), body)
+}
+
+/// The person of the site with exactly this e-mail, through the site's people list.
+pub(super) async fn person_by_email(
+    state: &AppState,
+    visitor: &OnSite,
+    email: &str,
+) -> Result<PersonView, ApiError> {
+    let wanted = email.trim().to_lowercase();
+    let query = PeopleQuery {
+        q: Some(wanted.clone()),
+        limit: Some(10),
+        ..Default::default()
+    };
+    people::list(state, visitor.user_id(), visitor.site_id(), query)
+        .await?
+        .people
+        .into_iter()
+        .find(|person| person.email.as_deref() == Some(wanted.as_str()))
+        .ok_or_else(|| ApiError::NotFound(format!("nobody on this site has the e-mail {wanted}")))
 }

@@ -560,3 +560,107 @@ async fn the_locks_page_lists_locks_with_their_iq_for_the_owner_only() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
 }
+
+/// `count` events of `lock_id` by `user_id`, a minute apart, every second one refused
+/// (outside the schedule), signed with the lock's key and uploaded as a phone would.
+async fn lock_log(
+    s: &Site,
+    (lock_id, lock_key): (u32, &keyway_protocol::SigningKey),
+    user_id: u32,
+    count: u64,
+) {
+    use base64::Engine;
+    use keyway_protocol::event::GENESIS_HASH;
+    use keyway_protocol::{LockEvent, RefusalReason};
+    let rng = ring::rand::SystemRandom::new();
+    let mut prev_hash = GENESIS_HASH;
+    let mut records = Vec::new();
+    for seq in 1..=count {
+        let event = LockEvent {
+            lock_id,
+            seq,
+            time: 1_796_000_000 + i64::try_from(seq).unwrap() * 60,
+            user_id,
+            credential_id: seq,
+            command: 1,
+            refusal: (seq % 2 == 0).then_some(RefusalReason::OutsideSchedule),
+            prev_hash,
+        };
+        let record = event.sign(lock_key, &rng).unwrap();
+        prev_hash = record.hash();
+        records.push(base64::engine::general_purpose::STANDARD.encode(record.as_bytes()));
+    }
+    let (status, body) = s
+        .cloud
+        .post(&s.owner, "/api/v1/events", json!({ "records": records }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The rows of a page's events table: whether each was granted.
+fn event_rows(page: &str) -> Vec<bool> {
+    page.match_indices("data-granted=\"")
+        .map(|(at, marker)| page[at + marker.len()..].starts_with("true"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_events_page_filters_pages_and_exports_the_verified_log() {
+    let s = site().await;
+    let (gate, gate_key) = s.cloud.lock(&s.owner, s.site_id, "Gate").await;
+    let (member_email, member) = on_site(&s.cloud, &s.owner, s.site_id, Role::User).await;
+    lock_log(&s, (gate.lock_id, &gate_key), member.user_id, 60).await;
+    let (super_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::SuperUser).await;
+    let browser = Browser::sign_in(&s.cloud, &super_email).await;
+    let events = format!("/web/console/sites/{}/events", s.site_id);
+
+    let (status, first) = browser.get(&events).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(event_rows(&first).len(), 50, "{first}");
+    assert!(
+        first.contains("User person")
+            && first.contains("Refused: the key is outside its schedule now")
+    );
+    let older = first.find("rel=\"next\" href=\"").map(|at| {
+        let rest = &first[at + "rel=\"next\" href=\"".len()..];
+        rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+    });
+    let (_, second) = browser.get(&older.unwrap()).await;
+    assert_eq!(event_rows(&second).len(), 10);
+    assert!(!second.contains("rel=\"next\""));
+
+    let (_, refused) = browser.get(&format!("{events}?result=refused")).await;
+    assert_eq!(event_rows(&refused), vec![false; 30]);
+    let (_, theirs) = browser
+        .get(&format!("{events}?person={member_email}&result=granted"))
+        .await;
+    assert_eq!(event_rows(&theirs), vec![true; 30]);
+    let (status, page) = browser
+        .get(&format!("{events}?person=nobody@example.com"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("id=\"filter-error\""), "{page}");
+    let (_, later) = browser.get(&format!("{events}?from=2030-01-01")).await;
+    assert!(event_rows(&later).is_empty() && later.contains("No event matches"));
+    let (status, _) = browser.get(&format!("{events}?before=not-a-cursor")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, file) = browser.get(&format!("{events}.csv?result=refused")).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(lines.len(), 31, "{file}");
+    assert!(lines[0].starts_with("Time,Lock,Lock id,Seq,Person"));
+    assert!(
+        lines[1].contains(",Gate,") && lines[1].contains("Refused"),
+        "{}",
+        lines[1]
+    );
+
+    // A user reads no lock log.
+    let user = Browser::sign_in(&s.cloud, &member_email).await;
+    for path in [events.clone(), format!("{events}.csv")] {
+        let (status, page) = user.get(&path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    }
+}
