@@ -5,6 +5,10 @@
 use super::body::{CsvFile, EventStream, Form, NoBody, NoContent, TextBody};
 use super::define::endpoints;
 use crate::import::{ImportQuery, ImportReport, ImportStarted};
+use crate::lock_rules::{
+    LockSettingsView, OfflineStorageView, RegisterTagRequest, TagUid, TagView,
+    UpdateLockSettingsRequest, UpdateTagRequest,
+};
 use crate::oauth::{AuthorizeQuery, RevokeRequest, TokenGrant};
 use crate::pods::{
     CreatePodRequest, GuestView, InviteGuestRequest, MyPodView, PodMemberInput, PodView,
@@ -71,6 +75,31 @@ endpoints! {
     SetGroupMembers { site_id, group_id } Put
         "/api/v1/sites/{site_id}/access-groups/{group_id}/members", Bearer, Api,
         SetGroupMembersRequest => AccessGroupView;
+    /// The site's locks, with what each last reported (battery, door, privacy mode).
+    ListLocks { site_id } Get "/api/v1/sites/{site_id}/locks", Bearer, Api,
+        NoBody => Vec<LockView>;
+    /// Registers a tag read at an enrolment reader, optionally for a person.
+    RegisterTag { site_id } Post "/api/v1/sites/{site_id}/tags", Bearer, Api,
+        RegisterTagRequest => TagView;
+    /// The site's tags.
+    ListTags { site_id } Get "/api/v1/sites/{site_id}/tags", Bearer, Api, NoBody => Vec<TagView>;
+    /// Hands a tag over, or changes its offline access or master key.
+    UpdateTag { site_id, tag_id: TagUid } Patch "/api/v1/sites/{site_id}/tags/{tag_id}",
+        Bearer, Api, UpdateTagRequest => TagView;
+    /// Revokes a tag: no lock opens for it any more.
+    RevokeTag { site_id, tag_id: TagUid } Delete "/api/v1/sites/{site_id}/tags/{tag_id}",
+        Bearer, Api, NoBody => NoContent;
+    /// A lock's settings.
+    GetLockSettings { site_id, lock_id } Get "/api/v1/sites/{site_id}/locks/{lock_id}/settings",
+        Bearer, Api, NoBody => LockSettingsView;
+    /// Changes a lock's settings (Near Detection Mode, Easy Office Mode, door limit).
+    UpdateLockSettings { site_id, lock_id } Patch
+        "/api/v1/sites/{site_id}/locks/{lock_id}/settings", Bearer, Api,
+        UpdateLockSettingsRequest => LockSettingsView;
+    /// What the lock stores for offline use, and who does not fit.
+    LockOfflineStorage { site_id, lock_id } Get
+        "/api/v1/sites/{site_id}/locks/{lock_id}/offline", Bearer, Api,
+        NoBody => OfflineStorageView;
 
     /// The CSV template of the user import.
     ImportTemplate { site_id } Get "/api/v1/sites/{site_id}/imports/template", Bearer, Api,

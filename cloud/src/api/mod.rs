@@ -16,6 +16,7 @@ mod imports;
 mod iqs;
 mod keys;
 mod live;
+mod lock_settings;
 mod locks;
 mod me;
 mod people;
@@ -25,6 +26,7 @@ mod pods_guests;
 mod pods_invitations;
 mod pods_members;
 mod sites;
+mod tags;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApiBuilder};
@@ -63,6 +65,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::get_import))
         .routes(routes!(locks::list_locks, locks::create_lock))
         .routes(routes!(locks::attach_iq))
+        .routes(routes!(
+            lock_settings::get_settings,
+            lock_settings::update_settings
+        ))
+        .routes(routes!(lock_settings::offline_storage))
+        .routes(routes!(tags::list_tags, tags::register_tag))
+        .routes(routes!(tags::update_tag, tags::revoke_tag))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))
         .routes(routes!(groups::list_groups, groups::create_group))
         .routes(routes!(groups::set_members))
