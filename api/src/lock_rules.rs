@@ -169,6 +169,54 @@ pub struct LockStateView {
     pub reported_at: Option<i64>,
 }
 
+/// Who may use an XS4 locker lock (manual 000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LockerAssignment {
+    /// "A specific user … operates a specific locker lock": at most one person.
+    Fixed,
+    /// "Multiple users to operate a single locker."
+    Family,
+}
+
+/// `PUT /api/v1/sites/{site_id}/locks/{lock_id}/locker`: makes the lock a locker and sets
+/// who uses it (an empty list frees it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetLockerRequest {
+    /// Fixed (one person) or family (several).
+    pub assignment: LockerAssignment,
+    /// The people who use it.
+    pub user_ids: Vec<u32>,
+}
+
+/// A locker as the admin monitors it (manual 000: "Monitor online the status of the locker
+/// … the battery status … Know if the locker was opened").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockerView {
+    /// The lock.
+    pub lock_id: u32,
+    /// Its name.
+    pub name: String,
+    /// Fixed or family.
+    pub assignment: LockerAssignment,
+    /// Who uses it.
+    pub user_ids: Vec<u32>,
+    /// Someone is assigned to it.
+    pub occupied: bool,
+    /// What it last reported: door (open or locked), battery, privacy.
+    pub state: LockStateView,
+    /// Who last opened it, from its signed event log.
+    pub last_opened_by: Option<u32>,
+    /// When (lock time, Unix seconds).
+    pub last_opened_at: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

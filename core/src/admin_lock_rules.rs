@@ -7,15 +7,15 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::endpoints::{
-    GetLockSettings, ListLocks, ListTags, LockOfflineStorage, NoBody, NoContent, RegisterTag,
-    RevokeTag, UpdateLockSettings, UpdatePerson, UpdateTag,
+    GetLockSettings, ListLockers, ListLocks, ListTags, LockOfflineStorage, NoBody, NoContent,
+    RegisterTag, RevokeTag, SetLocker, UpdateLockSettings, UpdatePerson, UpdateTag,
 };
 use keyway_api::lock_rules::{RegisterTagRequest, TagUid};
 use keyway_api::UpdatePersonRequest;
 
 pub use keyway_api::lock_rules::{
-    LockSettingsView, LockStateView, OfflineEntryView, OfflineStorageView, TagView,
-    UpdateLockSettingsRequest, UpdateTagRequest,
+    LockSettingsView, LockStateView, LockerAssignment, LockerView, OfflineEntryView,
+    OfflineStorageView, SetLockerRequest, TagView, UpdateLockSettingsRequest, UpdateTagRequest,
 };
 pub use keyway_api::LockView;
 
@@ -131,6 +131,27 @@ impl AdminClient {
     ) -> Result<LockSettingsView, KeywayError> {
         self.call(UpdateLockSettings { site_id, lock_id }, change)
             .await
+    }
+
+    /// Makes a lock an XS4 locker used by one person (`Fixed`) or several (`Family`); an
+    /// empty list frees it.
+    pub async fn set_locker(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        assignment: LockerAssignment,
+        user_ids: Vec<u32>,
+    ) -> Result<LockerView, KeywayError> {
+        let request = SetLockerRequest {
+            assignment,
+            user_ids,
+        };
+        self.call(SetLocker { site_id, lock_id }, request).await
+    }
+
+    /// The site's lockers: who uses each, door and battery, who opened it last.
+    pub async fn list_lockers(&self, site_id: u32) -> Result<Vec<LockerView>, KeywayError> {
+        self.call(ListLockers { site_id }, NoBody).await
     }
 
     /// What a lock stores for offline use, and who is entitled but does not fit.

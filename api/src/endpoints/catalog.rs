@@ -6,8 +6,8 @@ use super::body::{CsvFile, EventStream, Form, NoBody, NoContent, TextBody};
 use super::define::endpoints;
 use crate::import::{ImportQuery, ImportReport, ImportStarted};
 use crate::lock_rules::{
-    LockSettingsView, OfflineStorageView, RegisterTagRequest, TagUid, TagView,
-    UpdateLockSettingsRequest, UpdateTagRequest,
+    LockSettingsView, LockerView, OfflineStorageView, RegisterTagRequest, SetLockerRequest, TagUid,
+    TagView, UpdateLockSettingsRequest, UpdateTagRequest,
 };
 use crate::oauth::{AuthorizeQuery, RevokeRequest, TokenGrant};
 use crate::pods::{
@@ -100,6 +100,16 @@ endpoints! {
     LockOfflineStorage { site_id, lock_id } Get
         "/api/v1/sites/{site_id}/locks/{lock_id}/offline", Bearer, Api,
         NoBody => OfflineStorageView;
+    /// Makes a lock an XS4 locker and sets who uses it.
+    SetLocker { site_id, lock_id } Put "/api/v1/sites/{site_id}/locks/{lock_id}/locker",
+        Bearer, Api, SetLockerRequest => LockerView;
+    /// The site's lockers with their status, battery and who opened them last.
+    ListLockers { site_id } Get "/api/v1/sites/{site_id}/lockers", Bearer, Api,
+        NoBody => Vec<LockerView>;
+    /// Opens a locker in an emergency (owner and admins), through its IQ, logged.
+    EmergencyOpenLocker { site_id, lock_id } Post
+        "/api/v1/sites/{site_id}/lockers/{lock_id}/emergency-open", Bearer, Api,
+        RemoteOpenRequest => RemoteOpenResponse;
 
     /// The CSV template of the user import.
     ImportTemplate { site_id } Get "/api/v1/sites/{site_id}/imports/template", Bearer, Api,

@@ -9,7 +9,7 @@ pub(crate) mod codec;
 mod devices;
 pub(crate) mod events;
 pub(crate) mod extract;
-mod groups;
+pub(crate) mod groups;
 mod hardware;
 mod health;
 mod imports;
@@ -17,6 +17,7 @@ mod iqs;
 mod keys;
 mod live;
 mod lock_settings;
+mod lockers;
 mod locks;
 mod me;
 mod people;
@@ -70,6 +71,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             lock_settings::update_settings
         ))
         .routes(routes!(lock_settings::offline_storage))
+        .routes(routes!(lockers::set_locker))
+        .routes(routes!(lockers::list_lockers))
         .routes(routes!(tags::list_tags, tags::register_tag))
         .routes(routes!(tags::update_tag, tags::revoke_tag))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))

@@ -19,6 +19,7 @@ mod foreign_executor;
 mod import;
 mod live;
 mod lock_rules;
+mod lockers;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;

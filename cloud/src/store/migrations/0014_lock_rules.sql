@@ -79,3 +79,14 @@ BEGIN
     INSERT INTO live_outbox (user_id, site_id, kind) VALUES (NEW.user_id, NEW.site_id, 'keys');
     SELECT keyway_live_wake();
 END;
+
+-- XS4 locker locks (manual 000): a lock of kind `locker`, assigned to one person (`fixed`) or
+-- several (`family`). The assignment is an access group the locker owns (`locker_lock_id`),
+-- so keys, tags, PINs and the IQ follow it like any group; the groups API cannot change it.
+ALTER TABLE locks ADD COLUMN kind TEXT NOT NULL DEFAULT 'door' CHECK (kind IN ('door', 'locker'));
+ALTER TABLE locks ADD COLUMN locker_assignment TEXT CHECK (locker_assignment IN ('fixed', 'family'));
+ALTER TABLE access_groups ADD COLUMN locker_lock_id INTEGER REFERENCES locks(id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX one_group_per_locker ON access_groups(locker_lock_id)
+    WHERE locker_lock_id IS NOT NULL;
+-- Emergency openings of lockers (admins only): who, when, and what the lock did.
+ALTER TABLE remote_openings ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;
