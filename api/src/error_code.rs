@@ -69,6 +69,15 @@ pub enum ErrorCode {
     ProfileIncomplete,
     /// 400: not a phone number in international form (`+` and 8 to 15 digits).
     InvalidPhone,
+    /// 409: a site owner's tag is their master key (manual 000): nobody changes that while
+    /// they own a site; it moves only with the ownership.
+    MasterKeyFixed,
+    /// 409: a lock already has the most master-key users it stores (39); the message names
+    /// the lock. Take the master key from someone else first, or leave this person out.
+    TooManyMasterKeys,
+    /// 409: the lock's IQ runs firmware too old for this (Near Detection Mode needs 2.3 or
+    /// later), or the lock has no IQ; update the IQ first.
+    IqFirmwareTooOld,
     /// A code this build does not know (a newer cloud): act on the HTTP status.
     #[serde(other)]
     Unknown,
@@ -105,6 +114,9 @@ impl ErrorCode {
         Self::ProfileOwnedByPerson,
         Self::ProfileIncomplete,
         Self::InvalidPhone,
+        Self::MasterKeyFixed,
+        Self::TooManyMasterKeys,
+        Self::IqFirmwareTooOld,
     ];
 
     /// The code as it travels (`"pin_not_set"`).
@@ -138,6 +150,9 @@ impl ErrorCode {
             Self::ProfileOwnedByPerson => "profile_owned_by_person",
             Self::ProfileIncomplete => "profile_incomplete",
             Self::InvalidPhone => "invalid_phone",
+            Self::MasterKeyFixed => "master_key_fixed",
+            Self::TooManyMasterKeys => "too_many_master_keys",
+            Self::IqFirmwareTooOld => "iq_firmware_too_old",
             Self::Unknown => "unknown",
         }
     }

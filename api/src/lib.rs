@@ -33,6 +33,8 @@ pub mod endpoints;
 
 pub mod live;
 
+pub mod lock_rules;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.
@@ -218,6 +220,9 @@ pub struct UpdatePersonRequest {
     pub office_mode: Option<bool>,
     /// May open remotely.
     pub remote_opening: Option<bool>,
+    /// Offline access on the person's digital keys (owner and admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
     /// New name: only while the site owns the person's details (a tag profile, or a place
     /// not claimed yet); a person who claimed their place owns theirs
     /// (`profile_owned_by_person`).
@@ -249,6 +254,9 @@ pub struct PersonView {
     pub office_mode: bool,
     /// May open remotely.
     pub remote_opening: bool,
+    /// Offline access on the person's digital keys (the owner always has it).
+    #[serde(default)]
+    pub offline_access: bool,
     /// Whether the person has claimed the membership with a verified account.
     pub status: PersonStatus,
     /// User profile (an account, the app) or tag profile (neither).
@@ -337,6 +345,7 @@ pub struct CreateLockRequest {
 
 /// A lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockView {
     /// Lock id (the id it advertises over BLE).
@@ -350,6 +359,9 @@ pub struct LockView {
     /// The IQ it is attached to, if any (remote opening goes through it).
     #[serde(default)]
     pub iq_id: Option<u32>,
+    /// What it last reported: battery, door, privacy mode.
+    #[serde(default)]
+    pub state: lock_rules::LockStateView,
 }
 
 /// `POST /api/v1/sites/{site_id}/iqs`: registers an installed IQ (hub).

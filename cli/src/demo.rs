@@ -10,6 +10,8 @@ mod demo_import;
 mod demo_live;
 #[path = "demo_mail.rs"]
 mod demo_mail;
+#[path = "demo_lock_rules.rs"]
+mod lock_rules;
 #[path = "demo_pods.rs"]
 mod pods;
 #[path = "demo_remote.rs"]
@@ -518,13 +520,24 @@ fn print_log(lock: &InstalledLock) -> anyhow::Result<()> {
         let time = chrono::DateTime::from_timestamp(event.time, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_else(|| event.time.to_string());
-        println!(
-            "    #{} {time}  user {} key #{}  {}",
-            event.seq,
-            event.user_id,
-            event.credential_id,
-            describe(record)
-        );
+        let what = if let Some((report, value)) = keyway_protocol::LockReport::of_event(event) {
+            format!("the lock reports {} ({value})", report.name())
+        } else if let Some(tag) = keyway_protocol::tag::tag_of_event_credential(event.credential_id)
+        {
+            format!(
+                "user {} tag {tag:014x}  {}",
+                event.user_id,
+                describe(record)
+            )
+        } else {
+            format!(
+                "user {} key #{}  {}",
+                event.user_id,
+                event.credential_id,
+                describe(record)
+            )
+        };
+        println!("    #{} {time}  {what}", event.seq);
     }
     Ok(())
 }

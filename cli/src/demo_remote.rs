@@ -2,7 +2,9 @@
 //! child module of `demo` (`#[path = "demo_remote.rs"] mod remote;`) sharing its steps:
 //! the admin installs an IQ for the locks; the tenant opens remotely with the app PIN, then
 //! with the (simulated) biometric key; the admin opens from the web page with the code the
-//! app shows; five wrong PINs show the delay; a keypad PIN opens the door with the IQ gone.
+//! app shows; five wrong PINs show the delay; tags and privacy mode (`demo_lock_rules.rs`); a
+//! keypad PIN opens the door with the IQ gone, and so do the master key and, once granted
+//! offline access, the tenant's key.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -219,6 +221,7 @@ pub async fn run(
             },
         )
         .await?;
+    let tags = super::lock_rules::online(steps, site_id, admin, tenant, front).await?;
     steps
         .run(
             "the admin makes the tenant a keypad PIN (e-mailed to the tenant, never shown to the \
@@ -249,5 +252,6 @@ pub async fn run(
             },
         )
         .await?;
+    super::lock_rules::iq_gone(steps, site_id, admin, tenant, front, &tags).await?;
     Ok(())
 }

@@ -62,6 +62,15 @@ pub enum ApiError {
     /// 400: not a phone number in international form.
     #[error("{0}")]
     InvalidPhone(String),
+    /// 409: the owner's tag is a master key while they own a site.
+    #[error("{0}")]
+    MasterKeyFixed(String),
+    /// 409: a lock already stores the most master keys; the message names it.
+    #[error("{0}")]
+    TooManyMasterKeys(String),
+    /// 409: the lock's IQ firmware is too old for the setting (or there is no IQ).
+    #[error("{0}")]
+    IqFirmwareTooOld(String),
     /// 500: the server failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -88,6 +97,9 @@ impl ApiError {
             Self::ProfileOwnedByPerson(_) => ErrorCode::ProfileOwnedByPerson,
             Self::ProfileIncomplete(_) => ErrorCode::ProfileIncomplete,
             Self::InvalidPhone(_) => ErrorCode::InvalidPhone,
+            Self::MasterKeyFixed(_) => ErrorCode::MasterKeyFixed,
+            Self::TooManyMasterKeys(_) => ErrorCode::TooManyMasterKeys,
+            Self::IqFirmwareTooOld(_) => ErrorCode::IqFirmwareTooOld,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -108,7 +120,11 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::ProfileOwnedByPerson(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::ProfileIncomplete(_) => StatusCode::CONFLICT,
+            Self::Conflict(_)
+            | Self::ProfileIncomplete(_)
+            | Self::MasterKeyFixed(_)
+            | Self::TooManyMasterKeys(_)
+            | Self::IqFirmwareTooOld(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -21,6 +21,7 @@ pub mod import;
 pub mod iq;
 pub mod issuing;
 pub mod live;
+pub mod lock_rules;
 mod log_filter;
 mod membership;
 mod phone;

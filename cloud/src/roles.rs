@@ -85,6 +85,8 @@ pub struct PersonFlags {
     pub office_mode: bool,
     /// May open remotely.
     pub remote_opening: bool,
+    /// Digital keys work offline (manual 003).
+    pub offline_access: bool,
 }
 
 fn forbidden(message: &str) -> ApiError {
@@ -159,7 +161,8 @@ pub fn check_update(
         && actor.role != Role::Owner
         && (raises(change.privacy_override, current.privacy_override)
             || raises(change.office_mode, current.office_mode)
-            || raises(change.remote_opening, current.remote_opening))
+            || raises(change.remote_opening, current.remote_opening)
+            || raises(change.offline_access, current.offline_access))
     {
         return Err(forbidden(
             "nobody raises their own rights: ask someone above you on this site",
@@ -170,6 +173,14 @@ pub fn check_update(
     {
         return Err(forbidden(
             "only the site owner and admins may grant privacy override",
+        ));
+    }
+    // Manual 003: "Only site admins can grant, revoke, and manage offline access".
+    if changes(change.offline_access, current.offline_access)
+        && !matches!(actor.role, Role::Owner | Role::Admin)
+    {
+        return Err(forbidden(
+            "only the site owner and admins may manage offline access",
         ));
     }
     if (changes(change.office_mode, current.office_mode)
@@ -203,6 +214,7 @@ pub fn check_update(
             privacy_override: change.privacy_override.unwrap_or(current.privacy_override),
             office_mode,
             remote_opening,
+            offline_access: change.offline_access.unwrap_or(current.offline_access),
         },
     ))
 }
@@ -375,6 +387,38 @@ mod tests {
             let (_, after) = check_update(party(7, role), party(7, role), held, &drop).unwrap();
             assert!(!after.remote_opening, "{role:?} may drop a right");
         }
+    }
+
+    #[test]
+    fn offline_access_only_from_owner_and_admins() {
+        let grant = UpdatePersonRequest {
+            offline_access: Some(true),
+            ..Default::default()
+        };
+        for (actor, allowed) in [
+            (Role::Owner, true),
+            (Role::Admin, true),
+            (Role::SuperUser, false),
+            (Role::User, false),
+        ] {
+            let result = check_update(
+                party(1, actor),
+                party(2, Role::User),
+                PersonFlags::default(),
+                &grant,
+            );
+            assert_eq!(result.is_ok(), allowed, "{actor:?}");
+        }
+        let own = check_update(
+            party(2, Role::Admin),
+            party(2, Role::Admin),
+            PersonFlags::default(),
+            &grant,
+        );
+        assert!(
+            matches!(own, Err(ApiError::Forbidden(_))),
+            "nobody raises their own"
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl AdminClient {
     }
 
     /// Calls `endpoint` with `body` on the core's runtime.
-    async fn call<E: Endpoint + 'static>(
+    pub(crate) async fn call<E: Endpoint + 'static>(
         &self,
         endpoint: E,
         body: E::Request,

@@ -256,7 +256,10 @@ pub fn error_for(
         | ErrorCode::NoIq
         | ErrorCode::GateRefused
         | ErrorCode::ProfileOwnedByPerson
-        | ErrorCode::ProfileIncomplete => KeywayError::NotAllowed { detail },
+        | ErrorCode::ProfileIncomplete
+        | ErrorCode::MasterKeyFixed
+        | ErrorCode::TooManyMasterKeys
+        | ErrorCode::IqFirmwareTooOld => KeywayError::NotAllowed { detail },
         ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
         ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
         ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
@@ -367,6 +370,9 @@ mod tests {
             (ProfileOwnedByPerson, "not allowed"),
             (ProfileIncomplete, "not allowed"),
             (InvalidPhone, "fix input"),
+            (MasterKeyFixed, "not allowed"),
+            (TooManyMasterKeys, "not allowed"),
+            (IqFirmwareTooOld, "not allowed"),
         ];
         assert_eq!(
             table.len(),

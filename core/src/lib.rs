@@ -26,6 +26,7 @@
 )]
 
 pub mod admin;
+pub mod admin_lock_rules;
 pub mod auth;
 mod client;
 mod convert;

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyway_api::endpoints::{
-    IqCodeSecrets, NewKeypadPin, NoBody, RegisterBiometricKey, RemoteChallenge, RemoteLocks,
-    RemoteOpen, RemotePin, SetRemotePin,
+    EmergencyOpenLocker, IqCodeSecrets, NewKeypadPin, NoBody, RegisterBiometricKey,
+    RemoteChallenge, RemoteLocks, RemoteOpen, RemotePin, SetRemotePin,
 };
 use keyway_api::remote::{
     biometric_enrolment_message, remote_gate_message, BiometricKeyView,
@@ -172,6 +172,18 @@ impl RemoteClient {
         command: RemoteCommand,
         gate: RemoteGate,
     ) -> Result<RemoteReport, KeywayError> {
+        self.order(site_id, lock_id, command, gate, false).await
+    }
+
+    /// A remote command, or an admin's emergency opening of a locker (`emergency`).
+    async fn order(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        command: RemoteCommand,
+        gate: RemoteGate,
+        emergency: bool,
+    ) -> Result<RemoteReport, KeywayError> {
         let context = Arc::clone(&self.context);
         let biometric = match gate {
             RemoteGate::Biometric => {
@@ -201,10 +213,15 @@ impl RemoteClient {
                     return Err(KeywayError::internal("biometric gate without a signer"))
                 }
             };
-            let endpoint = RemoteOpen { site_id, lock_id };
-            let response = context
-                .call(&endpoint, &RemoteOpenRequest { command, gate })
-                .await?;
+            let request = RemoteOpenRequest { command, gate };
+            let response = if emergency {
+                let endpoint = EmergencyOpenLocker { site_id, lock_id };
+                context.call(&endpoint, &request).await?
+            } else {
+                context
+                    .call(&RemoteOpen { site_id, lock_id }, &request)
+                    .await?
+            };
             let report = RemoteReport::from(response);
             log_report(&report, gate_kind, started);
             Ok(report)
@@ -374,6 +391,18 @@ impl RemoteClient {
         gate: RemoteGate,
     ) -> Result<RemoteReport, KeywayError> {
         self.command(site_id, lock_id, RemoteCommand::Unlock, gate)
+            .await
+    }
+
+    /// Opens an XS4 locker in an emergency (owner and admins), whoever it is assigned to and
+    /// whatever its privacy mode: logged at the cloud and in the lock's signed log.
+    pub async fn emergency_open_locker(
+        &self,
+        site_id: u32,
+        lock_id: u32,
+        gate: RemoteGate,
+    ) -> Result<RemoteReport, KeywayError> {
+        self.order(site_id, lock_id, RemoteCommand::Unlock, gate, true)
             .await
     }
 

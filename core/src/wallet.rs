@@ -37,6 +37,9 @@ pub struct KeyInfo {
     pub not_after: i64,
     /// Whether it is valid now on this phone's clock.
     pub valid_now: bool,
+    /// Offline access (manual 003): it opens even when the lock cannot reach its IQ. Without
+    /// it, a lock paired with an IQ opens only while it can confirm the key with its IQ.
+    pub works_offline: bool,
 }
 
 /// What a sync changed.
@@ -99,6 +102,8 @@ fn key_info(key: &StoredKey, now: i64) -> KeyInfo {
         not_before: key.not_before,
         not_after: key.not_after,
         valid_now: key.not_before <= now && now < key.not_after,
+        works_offline: SignedCredential::decode(&key.credential)
+            .is_ok_and(|signed| signed.credential().flags.offline_access),
     }
 }
 

@@ -5,6 +5,10 @@
 use super::body::{CsvFile, EventStream, Form, NoBody, NoContent, TextBody};
 use super::define::endpoints;
 use crate::import::{ImportQuery, ImportReport, ImportStarted};
+use crate::lock_rules::{
+    LockSettingsView, LockerView, OfflineStorageView, RegisterTagRequest, SetLockerRequest, TagUid,
+    TagView, UpdateLockSettingsRequest, UpdateTagRequest,
+};
 use crate::oauth::{AuthorizeQuery, RevokeRequest, TokenGrant};
 use crate::pods::{
     CreatePodRequest, GuestView, InviteGuestRequest, MyPodView, PodMemberInput, PodView,
@@ -71,6 +75,41 @@ endpoints! {
     SetGroupMembers { site_id, group_id } Put
         "/api/v1/sites/{site_id}/access-groups/{group_id}/members", Bearer, Api,
         SetGroupMembersRequest => AccessGroupView;
+    /// The site's locks, with what each last reported (battery, door, privacy mode).
+    ListLocks { site_id } Get "/api/v1/sites/{site_id}/locks", Bearer, Api,
+        NoBody => Vec<LockView>;
+    /// Registers a tag read at an enrolment reader, optionally for a person.
+    RegisterTag { site_id } Post "/api/v1/sites/{site_id}/tags", Bearer, Api,
+        RegisterTagRequest => TagView;
+    /// The site's tags.
+    ListTags { site_id } Get "/api/v1/sites/{site_id}/tags", Bearer, Api, NoBody => Vec<TagView>;
+    /// Hands a tag over, or changes its offline access or master key.
+    UpdateTag { site_id, tag_id: TagUid } Patch "/api/v1/sites/{site_id}/tags/{tag_id}",
+        Bearer, Api, UpdateTagRequest => TagView;
+    /// Revokes a tag: no lock opens for it any more.
+    RevokeTag { site_id, tag_id: TagUid } Delete "/api/v1/sites/{site_id}/tags/{tag_id}",
+        Bearer, Api, NoBody => NoContent;
+    /// A lock's settings.
+    GetLockSettings { site_id, lock_id } Get "/api/v1/sites/{site_id}/locks/{lock_id}/settings",
+        Bearer, Api, NoBody => LockSettingsView;
+    /// Changes a lock's settings (Near Detection Mode, Easy Office Mode, door limit).
+    UpdateLockSettings { site_id, lock_id } Patch
+        "/api/v1/sites/{site_id}/locks/{lock_id}/settings", Bearer, Api,
+        UpdateLockSettingsRequest => LockSettingsView;
+    /// What the lock stores for offline use, and who does not fit.
+    LockOfflineStorage { site_id, lock_id } Get
+        "/api/v1/sites/{site_id}/locks/{lock_id}/offline", Bearer, Api,
+        NoBody => OfflineStorageView;
+    /// Makes a lock an XS4 locker and sets who uses it.
+    SetLocker { site_id, lock_id } Put "/api/v1/sites/{site_id}/locks/{lock_id}/locker",
+        Bearer, Api, SetLockerRequest => LockerView;
+    /// The site's lockers with their status, battery and who opened them last.
+    ListLockers { site_id } Get "/api/v1/sites/{site_id}/lockers", Bearer, Api,
+        NoBody => Vec<LockerView>;
+    /// Opens a locker in an emergency (owner and admins), through its IQ, logged.
+    EmergencyOpenLocker { site_id, lock_id } Post
+        "/api/v1/sites/{site_id}/lockers/{lock_id}/emergency-open", Bearer, Api,
+        RemoteOpenRequest => RemoteOpenResponse;
 
     /// The CSV template of the user import.
     ImportTemplate { site_id } Get "/api/v1/sites/{site_id}/imports/template", Bearer, Api,

@@ -36,11 +36,6 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "a person's own name and phone (no app screen for it yet)",
     ),
     route(Method::Get, "/api/v1/sites/{site_id}", "one site"),
-    route(
-        Method::Get,
-        "/api/v1/sites/{site_id}/locks",
-        "a site's locks",
-    ),
     route(Method::Get, "/api/v1/sites/{site_id}/iqs", "a site's IQs"),
     route(
         Method::Get,

@@ -19,6 +19,7 @@ fun main() {
     loggingTests(suite)
     podsTests(suite)
     liveTests(suite)
+    lockRulesTests(suite)
     System.getProperty("keyway.cloud")?.let { remoteOpeningTests(suite, it) }
     exitProcess(suite.finish())
 }

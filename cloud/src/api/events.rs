@@ -126,11 +126,11 @@ fn store_record(db: &Connection, record: &SignedEvent, now: i64) -> ApiResult<Ou
             now
         ],
     )?;
-    Ok(if inserted == 0 {
-        Outcome::Duplicate
-    } else {
-        Outcome::Stored
-    })
+    if inserted == 0 {
+        return Ok(Outcome::Duplicate);
+    }
+    crate::lock_rules::reports::on_stored_event(db, event, now)?;
+    Ok(Outcome::Stored)
 }
 
 /// A refused record at `index`.

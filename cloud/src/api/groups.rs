@@ -18,6 +18,7 @@ use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::reconcile_person;
+use crate::lock_rules::tags::check_master_key_room;
 use crate::store::rows;
 use crate::AppState;
 
@@ -53,7 +54,11 @@ pub(super) fn check_locks(
     Ok(())
 }
 
-fn check_people(db: &Connection, site_id: u32, user_ids: &BTreeSet<u32>) -> ApiResult<()> {
+pub(crate) fn check_people(
+    db: &Connection,
+    site_id: u32,
+    user_ids: &BTreeSet<u32>,
+) -> ApiResult<()> {
     for user_id in user_ids {
         let member = db
             .query_row(
@@ -72,7 +77,7 @@ fn check_people(db: &Connection, site_id: u32, user_ids: &BTreeSet<u32>) -> ApiR
 }
 
 /// An access group of the site, or 404.
-fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupView> {
+pub(crate) fn group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<AccessGroupView> {
     let name: String = db
         .query_row(
             "SELECT name FROM access_groups WHERE id = ?1 AND site_id = ?2",
@@ -242,6 +247,7 @@ pub(crate) async fn create(
                     ],
                 )?;
             }
+            check_master_key_room(tx, site_id)?;
             group(tx, site_id, group_id)
         })
         .await
@@ -263,6 +269,7 @@ pub(crate) async fn create(
         (status = 400, body = ApiErrorBody),
         (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "A locker's assignment (`conflict`)"),
     )
 )]
 pub(super) async fn set_members(
@@ -288,27 +295,58 @@ pub(crate) async fn set_group_members(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, caller_id, move |tx| {
-            let before: BTreeSet<u32> =
-                group(tx, site_id, group_id)?.user_ids.into_iter().collect();
-            check_people(tx, site_id, &user_ids)?;
-            for user_id in before.difference(&user_ids) {
-                tx.execute(
-                    "DELETE FROM access_group_members WHERE group_id = ?1 AND user_id = ?2",
-                    [group_id, *user_id],
-                )?;
-            }
-            for user_id in user_ids.difference(&before) {
-                tx.execute(
-                    "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
-                    [group_id, *user_id],
-                )?;
-            }
-            for user_id in before.difference(&user_ids) {
-                reconcile_person(tx, site_id, *user_id, now)?;
-            }
-            group(tx, site_id, group_id)
+            check_not_a_locker(tx, group_id)?;
+            replace_members(tx, site_id, group_id, &user_ids, now)
         })
         .await
+}
+
+/// 409 for the group a locker owns: its people are the locker's assignment.
+fn check_not_a_locker(db: &Connection, group_id: u32) -> ApiResult<()> {
+    let locker: Option<u32> = db
+        .query_row(
+            "SELECT locker_lock_id FROM access_groups WHERE id = ?1",
+            [group_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    match locker {
+        None => Ok(()),
+        Some(lock_id) => Err(ApiError::Conflict(format!(
+            "this group is locker {lock_id}'s assignment: change the locker instead"
+        ))),
+    }
+}
+
+/// Replaces a group's people (who must be people of the site); those left out lose its keys
+/// at once. Refused when a lock would hold more than 39 master keys.
+pub(crate) fn replace_members(
+    tx: &Connection,
+    site_id: u32,
+    group_id: u32,
+    user_ids: &BTreeSet<u32>,
+    now: i64,
+) -> ApiResult<AccessGroupView> {
+    let before: BTreeSet<u32> = group(tx, site_id, group_id)?.user_ids.into_iter().collect();
+    check_people(tx, site_id, user_ids)?;
+    for user_id in before.difference(user_ids) {
+        tx.execute(
+            "DELETE FROM access_group_members WHERE group_id = ?1 AND user_id = ?2",
+            [group_id, *user_id],
+        )?;
+    }
+    for user_id in user_ids.difference(&before) {
+        tx.execute(
+            "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
+            [group_id, *user_id],
+        )?;
+    }
+    check_master_key_room(tx, site_id)?;
+    for user_id in before.difference(user_ids) {
+        reconcile_person(tx, site_id, *user_id, now)?;
+    }
+    group(tx, site_id, group_id)
 }
 
 /// Deletes an access group; its people lose its keys at once.
@@ -325,6 +363,7 @@ pub(crate) async fn set_group_members(
         (status = 204, description = "Deleted"),
         (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "A locker's assignment (`conflict`)"),
     )
 )]
 pub(super) async fn delete_group(
@@ -348,6 +387,7 @@ pub(crate) async fn delete(
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
             let people = group(tx, site_id, group_id)?.user_ids;
+            check_not_a_locker(tx, group_id)?;
             tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
             people
                 .into_iter()

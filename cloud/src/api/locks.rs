@@ -12,10 +12,12 @@ use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::lock_rules::reports::state_from_row;
 use crate::store::rows;
 use crate::AppState;
 
-const LOCK_COLUMNS: &str = "SELECT id, site_id, name, public_key, iq_id FROM locks";
+const LOCK_COLUMNS: &str = "SELECT id, site_id, name, public_key, iq_id, battery_percent, \
+    door_open, privacy_engaged, state_reported_at FROM locks";
 
 fn lock_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LockView> {
     Ok(LockView {
@@ -24,6 +26,7 @@ fn lock_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LockView> {
         name: row.get(2)?,
         public_key: codec::encode(&row.get::<_, Vec<u8>>(3)?),
         iq_id: row.get(4)?,
+        state: state_from_row(row, 5)?,
     })
 }
 

@@ -16,6 +16,8 @@ pub(crate) mod imports;
 pub(crate) mod iqs;
 mod keys;
 mod live;
+mod lock_settings;
+mod lockers;
 pub(crate) mod locks;
 pub(crate) mod me;
 pub(crate) mod people;
@@ -26,6 +28,7 @@ mod pods_invitations;
 mod pods_members;
 pub(crate) mod site_events;
 pub(crate) mod sites;
+mod tags;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApiBuilder};
@@ -64,6 +67,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::get_import))
         .routes(routes!(locks::list_locks, locks::create_lock))
         .routes(routes!(locks::attach_iq))
+        .routes(routes!(
+            lock_settings::get_settings,
+            lock_settings::update_settings
+        ))
+        .routes(routes!(lock_settings::offline_storage))
+        .routes(routes!(lockers::set_locker))
+        .routes(routes!(lockers::list_lockers))
+        .routes(routes!(tags::list_tags, tags::register_tag))
+        .routes(routes!(tags::update_tag, tags::revoke_tag))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))
         .routes(routes!(groups::list_groups, groups::create_group))
         .routes(routes!(groups::set_members))

@@ -46,7 +46,7 @@ const PERSON_COLUMNS: &str = concat!(
     ", m.role, m.privacy_override, m.office_mode, m.remote_opening, m.claimed_at IS NOT NULL,
     m.listed_name,
     CASE WHEN m.claimed_at IS NULL THEN m.invited_phone ELSE u.phone END,
-    u.email IS NULL
+    u.email IS NULL, m.offline_access OR m.role = 'owner'
     FROM memberships m JOIN users u ON u.id = m.user_id"
 );
 
@@ -80,6 +80,7 @@ fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonView> {
         } else {
             Profile::User
         },
+        offline_access: row.get(11)?,
     })
 }
 
@@ -99,6 +100,7 @@ fn flags(view: &PersonView) -> PersonFlags {
         privacy_override: view.privacy_override,
         office_mode: view.office_mode,
         remote_opening: view.remote_opening,
+        offline_access: view.offline_access,
     }
 }
 
@@ -501,18 +503,22 @@ pub(crate) async fn update(
             write_details(tx, site_id, &current, &request)?;
             tx.execute(
                 "UPDATE memberships SET role = ?1, privacy_override = ?2, office_mode = ?3,
-                 remote_opening = ?4 WHERE site_id = ?5 AND user_id = ?6",
+                 remote_opening = ?4, offline_access = ?5 WHERE site_id = ?6 AND user_id = ?7",
                 rusqlite::params![
                     role_name(role),
                     after.privacy_override,
                     after.office_mode,
                     after.remote_opening,
+                    after.offline_access,
                     site_id,
                     user_id
                 ],
             )?;
+            // A key with a right taken away must stop working: offline access too, or the
+            // old key would still open a lock cut off from its IQ.
             let lost_a_key_right = (before.privacy_override && !after.privacy_override)
-                || (before.office_mode && !after.office_mode);
+                || (before.office_mode && !after.office_mode)
+                || (before.offline_access && !after.offline_access);
             if lost_a_key_right {
                 reconcile_person(tx, site_id, user_id, now)?;
             }

@@ -7,6 +7,7 @@ use keyway_protocol::iq::CloudToIq;
 use rusqlite::Connection;
 
 use crate::error::{ApiError, ApiResult};
+use crate::lock_rules::lists;
 use crate::remote::{code, keypad};
 use crate::store::rows;
 use crate::AppState;
@@ -19,18 +20,22 @@ pub(crate) fn iq_lock_ids(db: &Connection, iq_id: u32) -> ApiResult<Vec<u32>> {
 
 /// The configuration of `iq_id` now, under the IQ's next configuration serial (call it inside
 /// the transaction that sends it). Keypad tables get a new serial each time too.
-pub(crate) fn iq_config(db: &Connection, iq_id: u32) -> ApiResult<IqConfig> {
+pub(crate) fn iq_config(db: &Connection, iq_id: u32, now: i64) -> ApiResult<IqConfig> {
     let sql = "UPDATE iqs SET config_serial = config_serial + 1 WHERE id = ?1 \
                RETURNING site_id, config_serial";
     let (site_id, serial): (u32, i64) =
         db.query_row(sql, [iq_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let lock_ids = iq_lock_ids(db, iq_id)?;
+    let (tag_lists, lock_settings) = lists::for_locks(db, site_id, &lock_ids)?;
     Ok(IqConfig {
         serial: u64::try_from(serial)
             .map_err(|_| ApiError::Internal(format!("IQ {iq_id} config serial {serial}")))?,
-        lock_ids: iq_lock_ids(db, iq_id)?,
+        lock_ids,
         code_secrets: code::secrets_for_iq(db, site_id, iq_id)?,
         keypad_tables: keypad::tables_for_iq(db, site_id, iq_id)?,
-        ..IqConfig::default()
+        tag_lists,
+        lock_settings,
+        revocations: lists::revocations(db, site_id, now)?,
     })
 }
 
@@ -46,10 +51,11 @@ pub async fn push_site_config(state: &AppState, site_id: u32) {
 }
 
 async fn try_push_site_config(state: &AppState, site_id: u32) -> ApiResult<()> {
+    let now = state.clock.now();
     for iq_id in state.iqs.online_of_site(site_id) {
         let config = state
             .store
-            .transaction(move |tx| iq_config(tx, iq_id))
+            .transaction(move |tx| iq_config(tx, iq_id, now))
             .await?;
         if !state.iqs.push(iq_id, CloudToIq::Config(config)) {
             tracing::info!(

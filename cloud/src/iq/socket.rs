@@ -84,7 +84,9 @@ async fn login(state: &AppState, socket: &mut WebSocket) -> Result<(u32, u32), A
         .await
         .map_err(|_| ApiError::Unauthorized("the IQ did not log in in time".into()))??;
     let Some(IqToCloud::Auth {
-        iq_id, signature, ..
+        iq_id,
+        signature,
+        firmware,
     }) = answer
     else {
         return Err(ApiError::Unauthorized("the IQ did not log in".into()));
@@ -106,7 +108,22 @@ async fn login(state: &AppState, socket: &mut WebSocket) -> Result<(u32, u32), A
             .is_ok_and(|key| verify_auth(&key, iq_id, &nonce, signature.as_slice()))
     });
     match verified {
-        Some((site_id, _)) => Ok((iq_id, site_id)),
+        Some((site_id, _)) => {
+            // Kept as the IQ says it, short and printable: only compared, never trusted more.
+            let firmware = firmware
+                .filter(|text| text.len() <= 32 && text.bytes().all(|b| b.is_ascii_graphic()));
+            state
+                .store
+                .run(move |db| {
+                    db.execute(
+                        "UPDATE iqs SET firmware = ?1 WHERE id = ?2",
+                        rusqlite::params![firmware, iq_id],
+                    )?;
+                    Ok::<_, ApiError>(())
+                })
+                .await?;
+            Ok((iq_id, site_id))
+        }
         None => Err(ApiError::Unauthorized(format!(
             "IQ {iq_id} is unknown or did not sign with its registered key"
         ))),
@@ -150,7 +167,7 @@ async fn session(
     let now = state.clock.now();
     let config = state
         .store
-        .transaction(move |tx| iq_config(tx, iq_id))
+        .transaction(move |tx| iq_config(tx, iq_id, now))
         .await?;
     send(
         socket,

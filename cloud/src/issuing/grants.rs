@@ -125,23 +125,24 @@ pub fn wanted_grants(
     device: &DeviceRef,
     site_id: u32,
 ) -> Result<Vec<Grant>, ApiError> {
-    let membership: Option<(bool, bool, u32)> = db
+    let membership: Option<(bool, bool, bool, u32)> = db
         .query_row(
-            "SELECT m.privacy_override, m.office_mode, s.revocation_epoch
+            "SELECT m.privacy_override, m.office_mode, m.offline_access OR m.role = 'owner',
+                    s.revocation_epoch
              FROM memberships m JOIN sites s ON s.id = m.site_id
              WHERE m.site_id = ?1 AND m.user_id = ?2",
             [site_id, device.user_id],
             |row| row.try_into(),
         )
         .optional()?;
-    let Some((privacy_override, office_mode, revocation_epoch)) = membership else {
+    let Some((privacy_override, office_mode, offline_access, revocation_epoch)) = membership else {
         return Ok(Vec::new());
     };
     let flags = CredentialFlags {
         master_key: false,
         privacy_override,
         office_mode,
-        offline_access: false,
+        offline_access,
     };
     let grant = |key, stay| Grant {
         site_id,

@@ -182,6 +182,11 @@ impl Grant {
             u8::from(self.flags.privacy_override),
             u8::from(self.flags.office_mode),
         ]);
+        // Appended only when set, so the digests of keys issued before offline access existed
+        // stay what they were (and those keys are not reissued for nothing).
+        if self.flags.offline_access {
+            bytes.extend_from_slice(b"offline");
+        }
         let mut lock_ids = self.key.lock_ids.clone();
         lock_ids.sort_unstable();
         bytes.extend_from_slice(&count(lock_ids.len()).to_be_bytes());

@@ -22,7 +22,8 @@ pub struct Drained {
     pub people: BTreeMap<u32, BTreeSet<Kind>>,
     /// Sites whose denylist changed.
     pub denylists: BTreeSet<u32>,
-    /// Sites where something an IQ holds may have changed (every kind but `denylist`).
+    /// Sites where something an IQ holds may have changed (every kind: IQs also hand the
+    /// site's revocations to their locks).
     pub iq_sites: BTreeSet<u32>,
     /// Accounts with a login revoked: their streams close.
     pub revoked_logins: BTreeSet<u32>,
@@ -78,6 +79,7 @@ pub fn take(db: &Connection) -> Result<Drained, ApiError> {
             "remote" => Kind::Remote,
             "denylist" => {
                 drained.denylists.extend(site_id);
+                drained.iq_sites.extend(site_id);
                 continue;
             }
             "session" => {

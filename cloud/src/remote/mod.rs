@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(biometric::register_key))
         .routes(routes!(biometric::create_challenge))
         .routes(routes!(open::remote_open))
+        .routes(routes!(open::emergency_open))
         .routes(routes!(locks::list))
         .routes(routes!(code::device_secrets))
         .routes(routes!(keypad::pin_status, keypad::generate_pin))

@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_live_notices",
         include_str!("migrations/0013_live_notices.sql"),
     ),
+    (
+        "0014_lock_rules",
+        include_str!("migrations/0014_lock_rules.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

@@ -255,6 +255,7 @@ pub(super) async fn open(
         lock_id,
         user_id: session.user_id,
         command: RemoteCommand::Unlock,
+        emergency: false,
     };
     let (outcome, status) = match run_order(&state, order, Gate::Code(code)).await {
         Ok(answer) if answer.granted => (alert("ok", "The door opened."), StatusCode::OK),

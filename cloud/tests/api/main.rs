@@ -20,6 +20,7 @@ mod endpoints;
 mod import_corpus;
 mod imports;
 mod live;
+mod lock_rules;
 mod oauth;
 mod people_paging;
 mod pods_api;

@@ -8,12 +8,8 @@ use keyway_cloud::remote::keypad::find_pin;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::api_support::{typed, Caller, Cloud};
+use crate::api_support::{code, typed, Caller, Cloud};
 use crate::imports::{finished, upload, HEADER};
-
-fn code(body: &Value) -> ErrorCode {
-    ErrorCode::parse(body["error"].as_str().unwrap_or_default())
-}
 
 async fn add(cloud: &Cloud, actor: &Caller, site_id: u32, body: Value) -> (StatusCode, Value) {
     cloud

@@ -31,6 +31,8 @@ pub struct CredentialInfo {
     pub privacy_override: bool,
     /// May set and unset office mode.
     pub office_mode: bool,
+    /// Offline access: opens a lock that cannot reach its IQ.
+    pub offline_access: bool,
     /// The revocation epoch it was issued in.
     pub revocation_epoch: u32,
     /// Its size in bytes.
@@ -51,6 +53,7 @@ impl From<&SignedCredential> for CredentialInfo {
             master_key: c.flags.master_key,
             privacy_override: c.flags.privacy_override,
             office_mode: c.flags.office_mode,
+            offline_access: c.flags.offline_access,
             revocation_epoch: c.revocation_epoch,
             size_bytes: u32::try_from(signed.as_bytes().len()).unwrap_or(u32::MAX),
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyway_protocol::SigningKey;
-use keyway_sim::iq::{IqConnection, IqHub, LockSet, SimulatedIq};
+use keyway_sim::iq::{IqConnection, IqHub, LockSet, SimulatedIq, DEFAULT_IQ_FIRMWARE};
 
 use super::provisioning::{install_instant_locks, InstalledLock};
 use crate::ffi::records::LockEventInfo;
@@ -44,6 +44,20 @@ pub async fn install_simulated_iq(
     name: &str,
     locks: &[InstalledLock],
 ) -> Result<SimulatedRemoteSite, KeywayError> {
+    install_simulated_iq_with_firmware(admin, cloud_url, site_id, name, locks, DEFAULT_IQ_FIRMWARE)
+        .await
+}
+
+/// [`install_simulated_iq`] with an IQ reporting `firmware` (`major.minor.patch`). The locks
+/// are paired with it: keys without offline access then open only while it is in reach.
+pub async fn install_simulated_iq_with_firmware(
+    admin: &Keyway,
+    cloud_url: &str,
+    site_id: u32,
+    name: &str,
+    locks: &[InstalledLock],
+    firmware: &str,
+) -> Result<SimulatedRemoteSite, KeywayError> {
     let (key, _) = SigningKey::generate(&ring::rand::SystemRandom::new())?;
     let iq_id = admin
         .admin()
@@ -59,10 +73,14 @@ pub async fn install_simulated_iq(
             .admin()
             .attach_lock_to_iq(site_id, lock.lock_id, iq_id)
             .await?;
+        lock.lock
+            .lock()
+            .map_err(|_| KeywayError::internal("a simulated lock is poisoned"))?
+            .pair_with_iq();
         set.insert(lock.lock_id, Arc::clone(&lock.lock));
     }
     let iq = SimulatedIq::start(
-        IqHub::new(iq_id, key),
+        IqHub::new(iq_id, key).with_firmware(firmware),
         set,
         IqConnection::to_cloud(cloud_url),
     );

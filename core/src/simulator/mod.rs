@@ -12,7 +12,10 @@ mod web;
 
 pub use biometric::{simulated_biometric, SimulatedBiometric};
 pub use browser::simulated_browser_login;
-pub use iq::{install_simulated_iq, install_simulated_remote_site, SimulatedRemoteSite};
+pub use iq::{
+    install_simulated_iq, install_simulated_iq_with_firmware, install_simulated_remote_site,
+    SimulatedRemoteSite,
+};
 pub use locks::{install_simulated_locks, SimulatedLocks};
 pub use provisioning::{
     install_instant_locks, install_simulated_lock, log_in_with_password, InstalledLock,

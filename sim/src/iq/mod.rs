@@ -11,5 +11,5 @@ pub mod hub;
 pub mod radio;
 
 pub use driver::{IqConnection, SimulatedIq};
-pub use hub::IqHub;
+pub use hub::{IqHub, DEFAULT_IQ_FIRMWARE};
 pub use radio::{LockRadio, LockSet};

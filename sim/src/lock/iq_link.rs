@@ -50,6 +50,12 @@ impl IqLink {
 }
 
 impl SimulatedLock {
+    /// The installer paired the lock with an IQ: from now on keys without offline access open
+    /// only while its revocation state is fresh ([`Self::revocation_is_fresh`]).
+    pub fn pair_with_iq(&mut self) {
+        self.config.paired_with_iq = true;
+    }
+
     /// Whether the radio to the IQ works (a test's jammer or an unplugged IQ: `false`). While
     /// it does not, the IQ reaches nothing here and the lock hears nothing from it.
     pub fn set_iq_radio(&mut self, works: bool) {

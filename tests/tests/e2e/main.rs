@@ -18,6 +18,8 @@ mod core_log_secrets;
 mod foreign_executor;
 mod import;
 mod live;
+mod lock_rules;
+mod lockers;
 mod log_secrets;
 mod offline_unlock;
 mod outbox;

@@ -22,6 +22,11 @@ use ring::rand::SystemRandom;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+/// The machine code of an error body.
+pub fn code(body: &Value) -> keyway_api::ErrorCode {
+    keyway_api::ErrorCode::parse(body["error"].as_str().unwrap_or_default())
+}
+
 /// Someone calling the API with a bearer token.
 #[derive(Debug, Clone)]
 pub struct Caller {

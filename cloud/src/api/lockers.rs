@@ -1,0 +1,75 @@
+//! XS4 locker locks (owner and admins): assign a locker, monitor them. The rules are in
+//! [`crate::lock_rules::lockers`]; the emergency opening is a remote command
+//! ([`crate::remote::open::emergency_open`]).
+
+use axum::extract::State;
+use axum::Json;
+use keyway_api::lock_rules::{LockerView, SetLockerRequest};
+use keyway_api::ApiErrorBody;
+
+use super::access::MANAGING_HARDWARE;
+use super::extract::{Body, Ids};
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use crate::lock_rules::lockers;
+use crate::AppState;
+
+/// Makes a lock an XS4 locker and sets who uses it: one person (`fixed`) or several
+/// (`family`); an empty list frees it. Those taken off lose their keys at once.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{site_id}/locks/{lock_id}/locker",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("lock_id" = u32, Path, description = "Lock id"),
+    ),
+    request_body = SetLockerRequest,
+    responses(
+        (status = 200, body = LockerView),
+        (status = 400, body = ApiErrorBody, description = "A fixed locker for several people, or someone not of the site"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn set_locker(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, lock_id)): Ids<(u32, u32)>,
+    Body(request): Body<SetLockerRequest>,
+) -> ApiResult<Json<LockerView>> {
+    let now = state.clock.now();
+    let view = MANAGING_HARDWARE
+        .write(&state, site_id, caller.user_id, move |tx| {
+            lockers::set_locker(tx, site_id, lock_id, &request, now)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// The site's lockers: who uses each, its door and battery, who opened it last.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site_id}/lockers",
+    tag = "hardware",
+    security(("bearer" = [])),
+    params(("site_id" = u32, Path, description = "Site id")),
+    responses(
+        (status = 200, body = Vec<LockerView>),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn list_lockers(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids(site_id): Ids<u32>,
+) -> ApiResult<Json<Vec<LockerView>>> {
+    let view = MANAGING_HARDWARE
+        .read(&state, site_id, caller.user_id, move |db| {
+            lockers::list(db, site_id)
+        })
+        .await?;
+    Ok(Json(view))
+}

@@ -1,0 +1,110 @@
+//! A lock's own reports (door, battery, privacy knob), as they arrive in its event records
+//! through the IQ or a phone: kept as the lock's state for the admins, and, for a door left
+//! open, a forced door or a low battery, an alert e-mail to the site owner (manual 000: only
+//! the owner receives notifications), at most [`ALERTS_PER_HOUR`] an hour.
+
+use keyway_api::lock_rules::LockStateView;
+use keyway_protocol::{LockEvent, LockReport};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::email::outbox::{queue_capped, NewEmail};
+use crate::error::ApiResult;
+
+/// Alert e-mails one owner gets an hour, at most (a lock gone mad must not flood them).
+pub const ALERTS_PER_HOUR: u32 = 30;
+
+/// What a lock row holds of its last reports: `battery_percent, door_open, privacy_engaged,
+/// state_reported_at` from column `first` on.
+pub(crate) fn state_from_row(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<LockStateView> {
+    Ok(LockStateView {
+        battery_percent: row.get(first)?,
+        door_open: row.get(first + 1)?,
+        privacy_engaged: row.get(first + 2)?,
+        reported_at: row.get(first + 3)?,
+    })
+}
+
+/// Applies a newly stored record if it is a report; older reports than the state's do not
+/// overwrite it (a phone may bring old records late), but still alert once.
+pub(crate) fn on_stored_event(db: &Connection, event: &LockEvent, now: i64) -> ApiResult<()> {
+    let Some((report, value)) = LockReport::of_event(event) else {
+        return Ok(());
+    };
+    let column = match report {
+        LockReport::Battery | LockReport::BatteryLow => Some((
+            "battery_percent",
+            i64::try_from(value.min(100)).unwrap_or(100),
+        )),
+        LockReport::DoorOpened | LockReport::DoorForced | LockReport::DoorLeftOpen => {
+            Some(("door_open", 1))
+        }
+        LockReport::DoorClosed => Some(("door_open", 0)),
+        LockReport::PrivacyEngaged => Some(("privacy_engaged", 1)),
+        LockReport::PrivacyReleased => Some(("privacy_engaged", 0)),
+        LockReport::OfficeModeEnded => None,
+    };
+    if let Some((column, value)) = column {
+        db.execute(
+            &format!(
+                "UPDATE locks SET {column} = ?1, state_reported_at = ?2
+                 WHERE id = ?3 AND COALESCE(state_reported_at, ?2) <= ?2"
+            ),
+            rusqlite::params![value, event.time, event.lock_id],
+        )?;
+    }
+    if report.alerts_owner() {
+        alert_owner(db, event, report, value, now)?;
+    }
+    Ok(())
+}
+
+fn alert_owner(
+    db: &Connection,
+    event: &LockEvent,
+    report: LockReport,
+    value: u64,
+    now: i64,
+) -> ApiResult<()> {
+    let owner: Option<(String, String, String)> = db
+        .query_row(
+            "SELECT u.email, l.name, s.name FROM locks l JOIN sites s ON s.id = l.site_id
+             JOIN memberships m ON m.site_id = l.site_id AND m.role = 'owner'
+             JOIN users u ON u.id = m.user_id
+             WHERE l.id = ?1 AND u.email IS NOT NULL",
+            [event.lock_id],
+            |row| row.try_into(),
+        )
+        .optional()?;
+    let Some((to, lock, site)) = owner else {
+        return Ok(());
+    };
+    let (subject, what) = match report {
+        LockReport::DoorLeftOpen => (
+            format!("Door left open: {lock}"),
+            format!("The door of {lock} has stayed open longer than its limit."),
+        ),
+        LockReport::DoorForced => (
+            format!("Door forced: {lock}"),
+            format!("The door of {lock} was opened while it was locked and nobody was let in."),
+        ),
+        _ => (
+            format!("Low battery: {lock}"),
+            format!("The battery of {lock} is at {value}%: replace it soon."),
+        ),
+    };
+    let email = NewEmail {
+        to,
+        subject: format!("Keyway alert: {subject}"),
+        body: format!(
+            "{what}\n\nSite: {site}\nLock: {lock} (id {})\nLock time: {} (Unix seconds)\n\n\
+             This alert is in the lock's event log too.\n",
+            event.lock_id, event.time
+        ),
+        secret: None,
+    };
+    queue_capped(db, &email, now, ALERTS_PER_HOUR)?;
+    Ok(())
+}
