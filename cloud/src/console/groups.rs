@@ -210,10 +210,12 @@ fn schedule_editor(form: Option<&Pairs>) -> Markup {
             @for row in 0..SCHEDULE_ROWS {
                 fieldset {
                     legend { "Window " (row + 1) }
-                    @for (day, name) in DAYS.iter().enumerate() {
-                        label.check {
-                            input type="checkbox" name=(format!("w{row}_day{day}")) checked[checked(format!("w{row}_day{day}"))];
-                            (name)
+                    div.days {
+                        @for (day, name) in DAYS.iter().enumerate() {
+                            label.check {
+                                input type="checkbox" name=(format!("w{row}_day{day}")) checked[checked(format!("w{row}_day{day}"))];
+                                (name)
+                            }
                         }
                     }
                     label for=(format!("w{row}_from")) { "From" }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::guard::{on_site, posted, see_other, OnSite, WithToken};
 use super::layout::{
-    csrf_field, error_alert, error_page, page, public_message, role_label, Section,
+    csrf_field, done_alert, error_alert, error_page, page, public_message, role_label, Section,
 };
 use super::paths;
 use crate::api::people;
@@ -44,6 +44,9 @@ pub(super) struct Search {
     /// Where the page starts (the list's own cursor).
     #[serde(default)]
     cursor: String,
+    /// What the last form did (`removed`).
+    #[serde(default)]
+    done: String,
 }
 
 /// The stored name of `role` (`super_user`), as the forms send it.
@@ -77,8 +80,8 @@ impl Search {
         }
     }
 
-    /// The address of the next page: the same filters, from `cursor`.
-    fn next_page(&self, site_id: u32, cursor: &str) -> String {
+    /// The address of a page with the same filters, from `cursor` (the first page without).
+    fn page_link(&self, site_id: u32, cursor: &str) -> String {
         let pairs = [
             ("q", self.q.as_str()),
             ("role", self.role.as_str()),
@@ -166,8 +169,8 @@ pub(super) async fn list(
     };
     let nav = visitor.nav(Section::People);
     let listed = people::list(&state, visitor.user_id(), site_id, search.query()).await;
-    let (listing, status) = match listed {
-        Ok(listing) => (Some(listing), StatusCode::OK),
+    let listing = match listed {
+        Ok(listing) => listing,
         // A bad search is the search field's error; a refusal is the page's.
         Err(error @ ApiError::InvalidInput(_)) => {
             let body = html! { (search_form(site_id, &search, Some(&error))) };
@@ -176,22 +179,21 @@ pub(super) async fn list(
         Err(error) => return error_page(&error, Some(&nav)),
     };
     let body = html! {
+        @if search.done == "removed" { (done_alert("removed", "Removed from the site.")) }
         p { a href=(paths::new_person(site_id)) { "Add a person" } " · "
             a href=(paths::import(site_id)) { "Import people from a CSV file" } }
         (search_form(site_id, &search, None))
-        @if let Some(listing) = &listing {
-            (people_table(site_id, listing))
-            nav aria-label="Pages" {
-                @if !search.cursor.is_empty() {
-                    a href=(search.next_page(site_id, "")) { "First page" } " "
-                }
-                @if let Some(cursor) = &listing.next_cursor {
-                    a rel="next" href=(search.next_page(site_id, cursor)) { "Next page" }
-                }
+        (people_table(site_id, &listing))
+        nav aria-label="Pages" {
+            @if !search.cursor.is_empty() {
+                a href=(search.page_link(site_id, "")) { "First page" } " "
+            }
+            @if let Some(cursor) = &listing.next_cursor {
+                a rel="next" href=(search.page_link(site_id, cursor)) { "Next page" }
             }
         }
     };
-    page(status, "People", Some(&nav), body)
+    page(StatusCode::OK, "People", Some(&nav), body)
 }
 
 /// The add form as posted.

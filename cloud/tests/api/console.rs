@@ -160,6 +160,20 @@ async fn a_super_user_forcing_owner_only_changes_is_refused_and_is_not_offered_t
             .await
             .remote_opening
     );
+    // And removing a user: back to People, which says so.
+    let (status, _) = browser
+        .post(&format!("{}/remove", person(user.user_id)), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, people) = browser
+        .get(&format!(
+            "/web/console/sites/{}/people?done=removed",
+            s.site_id
+        ))
+        .await;
+    assert!(people.contains("data-done=\"removed\""), "{people}");
+    let everyone = s.cloud.people(&s.owner, s.site_id).await;
+    assert!(everyone.iter().all(|p| p.user_id != user.user_id));
 }
 
 #[tokio::test]
