@@ -163,7 +163,7 @@ test("an admin makes an access group with a weekly schedule and adds a person to
   assert.deepEqual(made.schedule, [{ days: 0b1010, start_minute: 360, end_minute: 570 }]);
 });
 
-test("an admin finds the pod by name and blocks its guest", async () => {
+test("an admin finds the pod by name, blocks its guest, then cleans the pod", async () => {
   const now = Math.floor(Date.now() / 1000);
   const guest = await api(site.member.token).post(`/api/v1/pods/${site.pod.pod_id}/guests`, {
     email: "gus@example.com", name: "Gus Guest", lock_ids: [site.lockId],
@@ -182,6 +182,12 @@ test("an admin finds the pod by name and blocks its guest", async () => {
   assert.equal(await page.locator('tr[data-guest="gus@example.com"]').getAttribute("data-status"), "blocked");
   const guests = await api(site.owner.token).get(`/api/v1/pods/${site.pod.pod_id}/guests`);
   assert.equal(guests.find((g) => g.guest_id === guest.guest_id).status, "blocked");
+  // The tenants leave: the pod is cleaned, its lock stays.
+  await page.getByRole("button", { name: "Clean Apartment 201" }).click();
+  await page.locator('[data-done="cleaned"]').waitFor();
+  await check(page, "pod-cleaned");
+  const cleaned = await api(site.owner.token).get(`/api/v1/pods/${site.pod.pod_id}`);
+  assert.deepEqual([cleaned.members.length, cleaned.locks.length], [0, 1]);
 });
 
 test("a super user is not offered owner-only rights, a forged form is refused, and reads the events", async () => {

@@ -290,8 +290,13 @@ pub(super) async fn clean_pod(
     caller: Authenticated,
     Ids(pod_id): Ids<u32>,
 ) -> ApiResult<Json<PodView>> {
-    let view = change_pod(&state, caller.user_id, pod_id, clean).await?;
-    Ok(Json(view))
+    Ok(Json(clean_up(&state, caller.user_id, pod_id).await?))
+}
+
+/// `user_id` cleans a pod (the JSON API and the console's form): its members and guests
+/// leave it and lose the keys it gave them; its locks stay.
+pub(crate) async fn clean_up(state: &AppState, user_id: u32, pod_id: u32) -> ApiResult<PodView> {
+    change_pod(state, user_id, pod_id, clean).await
 }
 
 /// Deletes a pod: cleaned first (everyone in it loses their keys through it), then removed.

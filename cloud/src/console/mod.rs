@@ -22,7 +22,7 @@
 //! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
 //! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
 //! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,delete}` | a group |
-//! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,delete}` | Pods |
+//! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,clean,delete}` | Pods |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
 mod events;
@@ -125,6 +125,7 @@ pub fn routes() -> Router<AppState> {
             &format!("{site}/pods/{{pod_id}}/rename"),
             post(pods::rename),
         )
+        .route(&format!("{site}/pods/{{pod_id}}/clean"), post(pods::clean))
         .route(
             &format!("{site}/pods/{{pod_id}}/delete"),
             post(pods::delete),

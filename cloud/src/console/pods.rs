@@ -1,6 +1,6 @@
 //! The Pods pages (owner and admins): the summary the manual describes, searchable by name
 //! (members, locks, invited and active guests), and a pod's page: its members and locks,
-//! its guests with block, unblock and delete, rename, delete. The work is the JSON API's own
+//! its guests with block, unblock and delete, rename, clean, delete. The work is the JSON API's own
 //! ([`crate::api::pods`], [`crate::api::pods_guests`]).
 
 use axum::extract::rejection::FormRejection;
@@ -35,7 +35,7 @@ pub(super) struct PodSearch {
 /// What a pod's page says after a form worked.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PodDone {
-    /// `renamed`, `blocked`, `unblocked`, `guest_deleted`.
+    /// `renamed`, `blocked`, `unblocked`, `guest_deleted`, `cleaned`.
     #[serde(default)]
     done: String,
 }
@@ -217,6 +217,13 @@ fn pod_page(
             (csrf_field(csrf))
             button type="submit" { "Rename" }
         }
+        h2 { "Clean the pod" }
+        form method="post" action=(paths::pod_action(site_id, pod.pod_id, "clean")) {
+            p.hint { "When its tenants leave: every member and guest leaves it and loses the keys \
+                it gave them; its locks stay, ready for the next tenants." }
+            (csrf_field(csrf))
+            button.danger type="submit" { "Clean " (pod.name) }
+        }
         h2 { "Delete the pod" }
         form method="post" action=(paths::pod_action(site_id, pod.pod_id, "delete")) {
             p.hint { "Members and guests leave it; every key it gave is revoked." }
@@ -248,6 +255,10 @@ fn done_message(done: &str) -> Option<(&'static str, &'static str)> {
         "blocked" => ("blocked", "The guest is blocked: their keys are revoked."),
         "unblocked" => ("unblocked", "The guest is unblocked."),
         "guest_deleted" => ("guest_deleted", "The guest is deleted."),
+        "cleaned" => (
+            "cleaned",
+            "The pod is clean: its members and guests left it.",
+        ),
         _ => return None,
     })
 }
@@ -322,6 +333,25 @@ pub(super) async fn rename(
     };
     on_pod(&state, &visitor, pod_id, "renamed", || async {
         pods::update(&state, visitor.user_id(), pod_id, request)
+            .await
+            .map(drop)
+    })
+    .await
+}
+
+/// `POST …/pods/{pod_id}/clean`: members and guests leave the pod.
+pub(super) async fn clean(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((site_id, pod_id)): Path<(u32, u32)>,
+    form: Result<Form<PodTokenForm>, FormRejection>,
+) -> Response {
+    let (visitor, _) = match posted(&state, &headers, site_id, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    on_pod(&state, &visitor, pod_id, "cleaned", || async {
+        pods::clean_up(&state, visitor.user_id(), pod_id)
             .await
             .map(drop)
     })

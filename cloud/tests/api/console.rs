@@ -421,6 +421,22 @@ async fn an_admin_blocks_a_pod_guest_from_the_pods_page() {
     let (_, page) = admin.get(&format!("{pods}/{}", pod.pod_id)).await;
     assert!(page.contains("data-status=\"blocked\""), "{page}");
 
+    // Cleaning: the guest and the member leave; the lock stays.
+    let (status, _) = admin
+        .post(&format!("{pods}/{}/clean", pod.pod_id), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body) = s
+        .cloud
+        .get(&s.owner, &format!("/api/v1/pods/{}", pod.pod_id))
+        .await;
+    let cleaned: PodView = typed(body);
+    assert!(
+        cleaned.members.is_empty() && cleaned.guests_active == 0,
+        "{cleaned:?}"
+    );
+    assert_eq!(cleaned.locks.len(), 1);
+
     // Another site's pod is not found through this site's pages.
     let other = s.cloud.site(&s.owner).await.site_id;
     let (status, _) = admin
