@@ -169,8 +169,8 @@ impl SimulatedLock {
     /// by an easy office mode window is over once the window is, whether or not anything
     /// has called into the lock since (its timer relocks it; [`Self::run_timers`] logs it).
     pub fn office_mode(&self) -> bool {
-        self.state.office_mode()
-            && !(self.state.office_mode_by_schedule() && !self.in_easy_office_window())
+        let window_over = self.state.office_mode_by_schedule() && !self.in_easy_office_window();
+        self.state.office_mode() && !window_over
     }
 
     /// How many times the lock actually opened for an `Unlock`.
