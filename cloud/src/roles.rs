@@ -390,8 +390,12 @@ mod tests {
     }
 
     #[test]
-    fn offline_access_only_from_owner_and_admins() {
+    fn privacy_override_and_offline_access_only_from_owner_and_admins() {
         let grant = UpdatePersonRequest {
+            privacy_override: Some(true),
+            ..Default::default()
+        };
+        let offline = UpdatePersonRequest {
             offline_access: Some(true),
             ..Default::default()
         };
@@ -401,46 +405,26 @@ mod tests {
             (Role::SuperUser, false),
             (Role::User, false),
         ] {
-            let result = check_update(
-                party(1, actor),
-                party(2, Role::User),
-                PersonFlags::default(),
-                &grant,
-            );
-            assert_eq!(result.is_ok(), allowed, "{actor:?}");
+            for change in [&grant, &offline] {
+                let result = check_update(
+                    party(1, actor),
+                    party(2, Role::User),
+                    PersonFlags::default(),
+                    change,
+                );
+                assert_eq!(result.is_ok(), allowed, "{actor:?} {change:?}");
+            }
         }
         let own = check_update(
             party(2, Role::Admin),
             party(2, Role::Admin),
             PersonFlags::default(),
-            &grant,
+            &offline,
         );
         assert!(
             matches!(own, Err(ApiError::Forbidden(_))),
-            "nobody raises their own"
+            "nobody raises their own offline access"
         );
-    }
-
-    #[test]
-    fn privacy_override_only_from_owner_and_admins() {
-        let grant = UpdatePersonRequest {
-            privacy_override: Some(true),
-            ..Default::default()
-        };
-        for (actor, allowed) in [
-            (Role::Owner, true),
-            (Role::Admin, true),
-            (Role::SuperUser, false),
-            (Role::User, false),
-        ] {
-            let result = check_update(
-                party(1, actor),
-                party(2, Role::User),
-                PersonFlags::default(),
-                &grant,
-            );
-            assert_eq!(result.is_ok(), allowed, "{actor:?}");
-        }
         // Repeating the current value is not a change.
         let current = PersonFlags {
             privacy_override: true,

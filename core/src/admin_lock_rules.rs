@@ -27,6 +27,17 @@ fn tag_uid(tag_id: &str) -> Result<TagUid, KeywayError> {
         .ok_or_else(|| KeywayError::invalid(format!("{tag_id:?} is not a tag id (14 hex digits)")))
 }
 
+impl AdminClient {
+    async fn update_person(
+        &self,
+        site_id: u32,
+        user_id: u32,
+        request: UpdatePersonRequest,
+    ) -> Result<PersonView, KeywayError> {
+        self.call(UpdatePerson { site_id, user_id }, request).await
+    }
+}
+
 #[uniffi::export]
 impl AdminClient {
     /// The site's locks with what each last reported: battery, door, privacy mode.
@@ -93,7 +104,7 @@ impl AdminClient {
             offline_access: Some(enabled),
             ..UpdatePersonRequest::default()
         };
-        self.call(UpdatePerson { site_id, user_id }, request).await
+        self.update_person(site_id, user_id, request).await
     }
 
     /// Privacy override (owner and admins): the person opens locks whose privacy mode is
@@ -109,7 +120,7 @@ impl AdminClient {
             privacy_override: Some(enabled),
             ..UpdatePersonRequest::default()
         };
-        self.call(UpdatePerson { site_id, user_id }, request).await
+        self.update_person(site_id, user_id, request).await
     }
 
     /// A lock's settings.

@@ -127,6 +127,11 @@ pub struct LinkSession {
 }
 
 impl LinkSession {
+    /// The phone's signal at the lock, in dBm.
+    pub fn rssi_dbm(&self) -> i8 {
+        self.config.rssi_dbm
+    }
+
     /// The negotiated ATT MTU.
     pub fn mtu(&self) -> usize {
         self.config.mtu

@@ -20,6 +20,7 @@ pub(crate) struct LockState {
     door_open_since: Option<i64>,
     door_left_open_reported: bool,
     battery: u8,
+    battery_low_reported: bool,
 }
 
 impl Default for LockState {
@@ -35,6 +36,7 @@ impl Default for LockState {
             door_open_since: None,
             door_left_open_reported: false,
             battery: 100,
+            battery_low_reported: false,
         }
     }
 }
@@ -143,6 +145,14 @@ impl LockState {
 
     pub(crate) fn set_battery(&mut self, percent: u8) {
         self.battery = percent;
+    }
+
+    pub(crate) fn battery_low_reported(&self) -> bool {
+        self.battery_low_reported
+    }
+
+    pub(crate) fn set_battery_low_reported(&mut self, reported: bool) {
+        self.battery_low_reported = reported;
     }
 }
 

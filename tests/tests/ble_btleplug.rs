@@ -510,6 +510,11 @@ async fn connect_reports_the_mtu_bluez_negotiated_and_the_challenge_arrives() {
     let transport = transport(SCAN_TIMEOUT).await;
     let mtu = transport.connect(2).await.unwrap();
     assert_eq!(mtu, MTU, "btleplug reads BlueZ's characteristic MTU");
+    assert_eq!(
+        transport.signal_dbm().await,
+        Some(-58),
+        "the RSSI BlueZ reports for the lock's advertisement"
+    );
     let fragment = transport.receive(5_000).await.unwrap();
     let challenge = Challenge::decode(&reassemble(&[fragment])).unwrap();
     assert_eq!(challenge.lock_id, 2);
@@ -518,6 +523,7 @@ async fn connect_reports_the_mtu_bluez_negotiated_and_the_challenge_arrives() {
         Err(keyway_core::unlock::TransportError::Timeout { timeout_ms: 200 })
     ));
     transport.disconnect().await;
+    assert_eq!(transport.signal_dbm().await, None, "no link, no reading");
     assert!(matches!(
         transport.write(vec![1, 0x80, 0, 1, 0]).await,
         Err(keyway_core::unlock::TransportError::LinkLost { .. })

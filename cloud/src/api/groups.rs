@@ -50,6 +50,11 @@ pub(super) fn check_locks(
                 "lock {lock_id} is not a lock of this site"
             )));
         }
+        if crate::lock_rules::lockers::is_locker(db, *lock_id)? {
+            return Err(ApiError::InvalidInput(format!(
+                "lock {lock_id} is a locker: who opens it is its assignment"
+            )));
+        }
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::reconcile_person;
+use crate::lock_rules::tags::release_tags;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
 use crate::phone::{normalize_optional_phone, phone_change};
 use crate::pods::mail::site_info;
@@ -584,6 +585,7 @@ pub(crate) async fn remove(
                 [site_id, user_id],
             )?;
             remove_from_site_pods(tx, site_id, user_id, None, now)?;
+            release_tags(tx, site_id, user_id)?;
             reconcile_person(tx, site_id, user_id, now)?;
             // A tag profile is nobody's account: with its only place gone, nothing is kept.
             tx.execute(

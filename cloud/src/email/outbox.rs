@@ -209,11 +209,23 @@ pub fn queue_capped(
     now: i64,
     per_hour: u32,
 ) -> Result<bool, ApiError> {
-    if !within_cap(db, &email.to, now, per_hour)? {
+    queue_capped_as(db, email, &email.to, now, per_hour)
+}
+
+/// [`queue_capped`], counted under `cap_key` rather than the recipient (a kind of mail with a
+/// cap of its own, such as lock alerts, so it neither spends nor is spent by the others').
+pub fn queue_capped_as(
+    db: &Connection,
+    email: &NewEmail,
+    cap_key: &str,
+    now: i64,
+    per_hour: u32,
+) -> Result<bool, ApiError> {
+    if !within_cap(db, cap_key, now, per_hour)? {
         return Ok(false);
     }
     db.prepare_cached("INSERT INTO mail_log (email, sent_at) VALUES (?1, ?2)")?
-        .execute(params![email.to, now])?;
+        .execute(params![cap_key, now])?;
     queue(db, email, now)?;
     Ok(true)
 }

@@ -35,7 +35,8 @@ type TagRow = (i64, u32, Vec<u8>, bool, bool, bool, bool);
 fn held_tags(db: &Connection, site_id: u32) -> ApiResult<Vec<HeldTag>> {
     let raw: Vec<TagRow> = rows(
         db,
-        "SELECT t.tag_uid, t.user_id, t.public_key, t.offline_access OR m.role = 'owner',
+        "SELECT t.tag_uid, t.user_id, t.public_key,
+                t.offline_access OR t.master_key OR m.role = 'owner',
                 t.master_key OR m.role = 'owner', m.privacy_override, m.office_mode
          FROM tags t JOIN memberships m ON m.site_id = t.site_id AND m.user_id = t.user_id
          WHERE t.site_id = ?1

@@ -24,7 +24,20 @@ fn assignment_name(assignment: LockerAssignment) -> &'static str {
     }
 }
 
-/// Makes the lock a locker and sets who uses it (the caller checked the role).
+/// Whether the lock is a locker (its assignment alone says who opens it).
+pub fn is_locker(db: &Connection, lock_id: u32) -> ApiResult<bool> {
+    Ok(db
+        .query_row(
+            "SELECT kind = 'locker' FROM locks WHERE id = ?1",
+            [lock_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Makes the lock a locker and sets who uses it (the caller checked the role). A lock that
+/// ordinary access groups or pods open is refused: take it out of them first.
 pub fn set_locker(
     tx: &Connection,
     site_id: u32,
@@ -46,6 +59,22 @@ pub fn set_locker(
         )
         .optional()?
         .ok_or_else(|| ApiError::NotFound(format!("no lock {lock_id} on this site")))?;
+    let shared: Option<String> = tx
+        .query_row(
+            "SELECT g.name FROM access_group_locks gl JOIN access_groups g ON g.id = gl.group_id
+             WHERE gl.lock_id = ?1 AND g.locker_lock_id IS NULL
+             UNION ALL SELECT p.name FROM pod_locks pl JOIN pods p ON p.id = pl.pod_id
+             WHERE pl.lock_id = ?1 LIMIT 1",
+            [lock_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(other) = shared {
+        return Err(ApiError::Conflict(format!(
+            "lock {lock_id} is opened through \"{other}\": take it out of that group or pod \
+             before making it a locker"
+        )));
+    }
     tx.execute(
         "UPDATE locks SET kind = 'locker', locker_assignment = ?1 WHERE id = ?2",
         rusqlite::params![assignment_name(request.assignment), lock_id],

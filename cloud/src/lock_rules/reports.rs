@@ -1,13 +1,14 @@
 //! A lock's own reports (door, battery, privacy knob), as they arrive in its event records
 //! through the IQ or a phone: kept as the lock's state for the admins, and, for a door left
 //! open, a forced door or a low battery, an alert e-mail to the site owner (manual 000: only
-//! the owner receives notifications), at most [`ALERTS_PER_HOUR`] an hour.
+//! the owner receives notifications): one per lock and kind an hour, and at most
+//! [`ALERTS_PER_HOUR`] an hour for one owner, counted apart from their other mail.
 
 use keyway_api::lock_rules::LockStateView;
 use keyway_protocol::{LockEvent, LockReport};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::email::outbox::{queue_capped, NewEmail};
+use crate::email::outbox::{queue_capped_as, NewEmail};
 use crate::error::ApiResult;
 
 /// Alert e-mails one owner gets an hour, at most (a lock gone mad must not flood them).
@@ -27,8 +28,14 @@ pub(crate) fn state_from_row(
     })
 }
 
-/// Applies a newly stored record if it is a report; older reports than the state's do not
-/// overwrite it (a phone may bring old records late), but still alert once.
+/// How far ahead of the cloud's clock a lock's report may be and still change its state (a
+/// lock whose clock ran far ahead must not freeze it).
+pub const REPORT_CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Applies a newly stored record if it is a report. Each part of the state (battery, door,
+/// privacy) keeps the time of its latest report: an older one of that part, brought late by a
+/// phone, does not overwrite it. Reports from beyond the cloud's clock change nothing. Alerts
+/// go out either way.
 pub(crate) fn on_stored_event(db: &Connection, event: &LockEvent, now: i64) -> ApiResult<()> {
     let Some((report, value)) = LockReport::of_event(event) else {
         return Ok(());
@@ -36,21 +43,24 @@ pub(crate) fn on_stored_event(db: &Connection, event: &LockEvent, now: i64) -> A
     let column = match report {
         LockReport::Battery | LockReport::BatteryLow => Some((
             "battery_percent",
+            "battery_at",
             i64::try_from(value.min(100)).unwrap_or(100),
         )),
         LockReport::DoorOpened | LockReport::DoorForced | LockReport::DoorLeftOpen => {
-            Some(("door_open", 1))
+            Some(("door_open", "door_at", 1))
         }
-        LockReport::DoorClosed => Some(("door_open", 0)),
-        LockReport::PrivacyEngaged => Some(("privacy_engaged", 1)),
-        LockReport::PrivacyReleased => Some(("privacy_engaged", 0)),
+        LockReport::DoorClosed => Some(("door_open", "door_at", 0)),
+        LockReport::PrivacyEngaged => Some(("privacy_engaged", "privacy_at", 1)),
+        LockReport::PrivacyReleased => Some(("privacy_engaged", "privacy_at", 0)),
         LockReport::OfficeModeEnded => None,
     };
-    if let Some((column, value)) = column {
+    let believable = event.time <= now.saturating_add(REPORT_CLOCK_SKEW_SECONDS);
+    if let Some((column, at, value)) = column.filter(|_| believable) {
         db.execute(
             &format!(
-                "UPDATE locks SET {column} = ?1, state_reported_at = ?2
-                 WHERE id = ?3 AND COALESCE(state_reported_at, ?2) <= ?2"
+                "UPDATE locks SET {column} = ?1, {at} = ?2,
+                    state_reported_at = MAX(COALESCE(state_reported_at, ?2), ?2)
+                 WHERE id = ?3 AND COALESCE({at}, ?2) <= ?2"
             ),
             rusqlite::params![value, event.time, event.lock_id],
         )?;
@@ -81,6 +91,17 @@ fn alert_owner(
     let Some((to, lock, site)) = owner else {
         return Ok(());
     };
+    // One alert per lock and kind an hour: a door forced again, or a battery hovering at the
+    // threshold, must not bury the others (the records stay in the log).
+    let seen: i64 = db.query_row(
+        "SELECT COUNT(*) FROM lock_events WHERE lock_id = ?1 AND command = ?2
+         AND received_at > ?3",
+        rusqlite::params![event.lock_id, report.code(), now - 3600],
+        |row| row.get(0),
+    )?;
+    if seen > 1 {
+        return Ok(());
+    }
     let (subject, what) = match report {
         LockReport::DoorLeftOpen => (
             format!("Door left open: {lock}"),
@@ -105,6 +126,7 @@ fn alert_owner(
         ),
         secret: None,
     };
-    queue_capped(db, &email, now, ALERTS_PER_HOUR)?;
+    let cap_key = format!("alerts:{}", email.to);
+    queue_capped_as(db, &email, &cap_key, now, ALERTS_PER_HOUR)?;
     Ok(())
 }

@@ -112,7 +112,8 @@ pub fn register(
 }
 
 /// Hands a tag over, takes it back, or changes its offline access or master key. The owner's
-/// tag stays theirs and a master key while they own the site.
+/// tag stays theirs and a master key while they own the site; a tag that changes hands
+/// loses its offline access and master key unless an admin sets them in the same change.
 pub fn update(
     db: &Connection,
     site_id: u32,
@@ -127,18 +128,23 @@ pub fn update(
         ));
     }
     let current = tag(db, site_id, uid)?;
+    let moves = change.unassign || change.user_id.is_some_and(|to| Some(to) != current.user_id);
+    // A tag that changes hands loses its offline access and master key: only the owner and
+    // admins give them, so a handover by a super user cannot pass them on.
+    let (offline_now, master_now) = if moves {
+        (false, false)
+    } else {
+        (current.offline_access, current.master_key)
+    };
     let rights_change = change
         .offline_access
-        .is_some_and(|wanted| wanted != current.offline_access)
-        || change
-            .master_key
-            .is_some_and(|wanted| wanted != current.master_key);
+        .is_some_and(|wanted| wanted != offline_now)
+        || change.master_key.is_some_and(|wanted| wanted != master_now);
     if rights_change && !may_manage_site(role) {
         return Err(ApiError::Forbidden(
             "only the site owner and admins may change offline access and master keys".into(),
         ));
     }
-    let moves = change.unassign || change.user_id.is_some_and(|to| Some(to) != current.user_id);
     if current.master_key_fixed && (moves || change.master_key == Some(false)) {
         return Err(ApiError::MasterKeyFixed(
             "this tag is the site owner's master key: it moves only with the ownership".into(),
@@ -162,15 +168,16 @@ pub fn update(
     };
     db.execute(
         "UPDATE tags SET user_id = ?1,
-            offline_access = COALESCE(?2, offline_access),
-            master_key = COALESCE(?3, master_key)
+            offline_access = COALESCE(?2, CASE WHEN ?6 THEN 0 ELSE offline_access END),
+            master_key = COALESCE(?3, CASE WHEN ?6 THEN 0 ELSE master_key END)
          WHERE site_id = ?4 AND tag_uid = ?5",
         rusqlite::params![
             holder,
             change.offline_access,
             change.master_key,
             site_id,
-            stored_uid(uid)?
+            stored_uid(uid)?,
+            moves
         ],
     )?;
     check_master_key_room(db, site_id)?;
@@ -198,6 +205,18 @@ pub fn revoke(db: &Connection, site_id: u32, actor: u32, uid: TagUid) -> ApiResu
     db.execute(
         "DELETE FROM tags WHERE site_id = ?1 AND tag_uid = ?2",
         rusqlite::params![site_id, stored_uid(uid)?],
+    )?;
+    Ok(())
+}
+
+/// Takes back the tags of someone leaving the site: they stay registered to it, held by
+/// nobody, their offline access and master key cleared (a person added back later does not
+/// get them back by themselves).
+pub fn release_tags(db: &Connection, site_id: u32, user_id: u32) -> ApiResult<()> {
+    db.execute(
+        "UPDATE tags SET user_id = NULL, offline_access = 0, master_key = 0
+         WHERE site_id = ?1 AND user_id = ?2",
+        [site_id, user_id],
     )?;
     Ok(())
 }

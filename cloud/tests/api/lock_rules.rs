@@ -280,6 +280,20 @@ async fn offline_storage_lists_master_keys_first_and_who_does_not_fit() {
     .await;
     register(&cloud, &owner, site.site_id, 0xD2, Some(owner.user_id)).await;
     register(&cloud, &owner, site.site_id, 0xD3, Some(outsider.user_id)).await;
+    let flagged = cloud.member(&owner, site.site_id, Role::User).await;
+    register(&cloud, &owner, site.site_id, 0xD4, Some(flagged.user_id)).await;
+    patch_tag(
+        &cloud,
+        &owner,
+        site.site_id,
+        0xD4,
+        json!({ "master_key": true }),
+    )
+    .await;
+    let members = [owner.user_id, user.user_id, flagged.user_id];
+    cloud
+        .set_group_members(&owner, site.site_id, group.group_id, &members)
+        .await;
     patch_tag(
         &cloud,
         &owner,
@@ -302,12 +316,17 @@ async fn offline_storage_lists_master_keys_first_and_who_does_not_fit() {
         .collect();
     assert_eq!(
         stored,
-        [("000000000000d2", true), ("000000000000d1", false)],
-        "no lock outside the groups"
+        [
+            ("000000000000d2", true),
+            ("000000000000d4", true),
+            ("000000000000d1", false)
+        ],
+        "master keys first, an admin's master key stored without offline access, no lock \
+         outside the groups"
     );
     assert_eq!(storage.capacity, 200);
     assert!(storage.not_stored.is_empty());
-    assert_eq!(storage.stored_bytes, 2 * 79);
+    assert_eq!(storage.stored_bytes, 3 * 79);
     // Removed from the access group: the offline right goes at once.
     cloud
         .set_group_members(&owner, site.site_id, group.group_id, &[owner.user_id])
@@ -368,6 +387,7 @@ async fn near_detection_needs_an_iq_and_settings_are_for_admins() {
 }
 
 fn report(
+    time: i64,
     lock_key: &SigningKey,
     lock_id: u32,
     seq: u64,
@@ -378,7 +398,7 @@ fn report(
     LockEvent {
         lock_id,
         seq,
-        time: 1_800_000_000 + i64::try_from(seq).unwrap(),
+        time,
         user_id: 0,
         credential_id: value,
         command: report.code(),
@@ -399,16 +419,31 @@ async fn lock_reports_become_its_state_and_alert_only_the_owner() {
     let (lock, lock_key) = cloud.lock(&owner, site.site_id, "Back door").await;
     let mut prev = GENESIS_HASH;
     let mut records = Vec::new();
-    for (seq, (kind, value)) in [
-        (LockReport::Battery, 12),
-        (LockReport::BatteryLow, 12),
-        (LockReport::DoorForced, 0),
-        (LockReport::PrivacyEngaged, 0),
+    let now = cloud.running.state.clock.now();
+    for (seq, (kind, value, time)) in [
+        (LockReport::Battery, 12, now - 100),
+        (LockReport::BatteryLow, 12, now - 99),
+        (LockReport::DoorForced, 0, now - 98),
+        (LockReport::PrivacyEngaged, 0, now - 97),
+        // A forced door again: in the log, but no second alert within the hour.
+        (LockReport::DoorForced, 0, now - 96),
+        // A battery report older than the one above changes nothing (a clock gone back).
+        (LockReport::Battery, 90, now - 500),
+        // A lock whose clock runs a year ahead cannot freeze its state.
+        (LockReport::PrivacyReleased, 0, now + 365 * 86_400),
     ]
     .into_iter()
     .enumerate()
     {
-        let record = report(&lock_key, lock.lock_id, seq as u64 + 1, prev, kind, value);
+        let record = report(
+            time,
+            &lock_key,
+            lock.lock_id,
+            seq as u64 + 1,
+            prev,
+            kind,
+            value,
+        );
         prev = record.hash();
         records.push(STANDARD.encode(record.as_bytes()));
     }
@@ -427,7 +462,8 @@ async fn lock_reports_become_its_state_and_alert_only_the_owner() {
             state.door_open,
             state.privacy_engaged
         ),
-        (Some(12), Some(true), true)
+        (Some(12), Some(true), true),
+        "an older battery report and a report from a clock a year ahead change nothing"
     );
     let alerts: Vec<(String, String)> = cloud
         .running
@@ -452,5 +488,113 @@ async fn lock_reports_become_its_state_and_alert_only_the_owner() {
             ),
         ],
         "manual 000: only the owner receives notifications; a battery level alone alerts nobody"
+    );
+}
+
+#[tokio::test]
+async fn a_handed_over_tag_loses_its_rights_and_a_leavers_tags_come_back_to_the_site() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let super_user = cloud.member(&owner, site.site_id, Role::SuperUser).await;
+    let user = cloud.member(&owner, site.site_id, Role::User).await;
+    register(&cloud, &owner, site.site_id, 0xE1, Some(user.user_id)).await;
+    let rights = json!({ "offline_access": true, "master_key": true });
+    let (status, _) = patch_tag(&cloud, &owner, site.site_id, 0xE1, rights.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    // A super user hands the admin-granted master key to themselves: it arrives without rights.
+    let (status, body) = patch_tag(
+        &cloud,
+        &super_user,
+        site.site_id,
+        0xE1,
+        json!({ "user_id": super_user.user_id }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tag: TagView = typed(body);
+    assert!(!tag.master_key && !tag.offline_access, "{tag:?}");
+    let (status, body) = patch_tag(
+        &cloud,
+        &super_user,
+        site.site_id,
+        0xE1,
+        json!({ "user_id": user.user_id, "master_key": true }),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
+    );
+
+    // The holder leaves the site: the tag stays the site's, held by nobody, and can be revoked.
+    let (_, _) = patch_tag(
+        &cloud,
+        &owner,
+        site.site_id,
+        0xE1,
+        json!({ "user_id": user.user_id }),
+    )
+    .await;
+    patch_tag(&cloud, &owner, site.site_id, 0xE1, rights).await;
+    let (status, _) = cloud
+        .delete(
+            &owner,
+            &format!("/api/v1/sites/{}/people/{}", site.site_id, user.user_id),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, body) = cloud
+        .get(&owner, &format!("/api/v1/sites/{}/tags", site.site_id))
+        .await;
+    let tags: Vec<TagView> = typed(body);
+    assert_eq!(
+        (tags[0].user_id, tags[0].master_key, tags[0].offline_access),
+        (None, false, false)
+    );
+    let (status, _) = cloud
+        .delete(
+            &owner,
+            &format!("/api/v1/sites/{}/tags/{:014x}", site.site_id, 0xE1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_locker_is_opened_only_through_its_assignment() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let (locker, _) = cloud.lock(&owner, site.site_id, "Locker 7").await;
+    let (door, _) = cloud.lock(&owner, site.site_id, "Door").await;
+    let user = cloud.member(&owner, site.site_id, Role::User).await;
+    let locker_path =
+        |lock_id: u32| format!("/api/v1/sites/{}/locks/{lock_id}/locker", site.site_id);
+    let assign = json!({ "assignment": "fixed", "user_ids": [user.user_id] });
+    let (status, body) = cloud
+        .put(&owner, &locker_path(locker.lock_id), assign.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // An ordinary group cannot open the locker behind its assignment's back.
+    let (status, body) = cloud
+        .post(
+            &owner,
+            &format!("/api/v1/sites/{}/access-groups", site.site_id),
+            json!({ "name": "Sneaky", "lock_ids": [locker.lock_id], "user_ids": [owner.user_id], "schedule": [] }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidInput)
+    );
+    // A door that a group opens does not become a locker quietly.
+    cloud
+        .group(&owner, site.site_id, &[door.lock_id], &[owner.user_id], &[])
+        .await;
+    let (status, body) = cloud.put(&owner, &locker_path(door.lock_id), assign).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, ErrorCode::Conflict)
     );
 }

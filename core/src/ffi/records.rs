@@ -84,6 +84,9 @@ pub struct UnlockReport {
     pub writes: u32,
     /// Bytes the lock notified.
     pub bytes_notified: u32,
+    /// The lock's signal at the phone (RSSI, dBm), if the radio reports it: with a
+    /// `MoveCloser` refusal, how far off the phone was.
+    pub signal_dbm: Option<i16>,
 }
 
 impl UnlockReport {
@@ -102,6 +105,7 @@ impl UnlockReport {
             bytes_written: outcome.traffic.bytes_written,
             writes: outcome.traffic.writes,
             bytes_notified: outcome.traffic.bytes_notified,
+            signal_dbm: outcome.signal_dbm,
         }
     }
 }

@@ -110,6 +110,13 @@ impl BleTransport for SimulatedRadio {
         .await
     }
 
+    async fn signal_dbm(&self) -> Option<i16> {
+        let guard = self.session.lock().ok()?;
+        guard
+            .as_ref()
+            .map(|session| i16::from(session.link.rssi_dbm()))
+    }
+
     async fn disconnect(&self) {
         let closed = self.session.lock().ok().and_then(|mut guard| guard.take());
         if let Some(session) = closed {

@@ -341,6 +341,11 @@ impl BleTransport for BtleplugTransport {
         }
     }
 
+    async fn signal_dbm(&self) -> Option<i16> {
+        let peripheral = self.link.lock().await.as_ref()?.peripheral.clone();
+        peripheral.properties().await.ok()??.rssi
+    }
+
     async fn disconnect(&self) {
         let closed = self.link.lock().await.take();
         if let Some(link) = closed {

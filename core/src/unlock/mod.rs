@@ -43,6 +43,8 @@ pub struct UnlockOutcome {
     pub exchange: Duration,
     /// Fragments and bytes each way after connect.
     pub traffic: Traffic,
+    /// The lock's signal at the phone when connected (dBm), if the radio reports it.
+    pub signal_dbm: Option<i16>,
 }
 
 /// Bytes over the air after connect, fragment headers included.
@@ -112,9 +114,11 @@ pub async fn unlock(
         .connect(lock_id)
         .await
         .map_err(|error| link_failed("connect", started, error))?;
+    let signal_dbm = transport.signal_dbm().await;
     tracing::debug!(
         lock_id,
         mtu,
+        signal_dbm,
         connect_ms = started.elapsed().as_millis(),
         "BLE: connected"
     );
@@ -125,7 +129,13 @@ pub async fn unlock(
         traffic: Traffic::default(),
     };
     let handshake = PhoneHandshake::new(credential, command, mailbox);
-    let result = session.run(handshake, signer, started).await;
+    let result = session
+        .run(handshake, signer, started)
+        .await
+        .map(|outcome| UnlockOutcome {
+            signal_dbm,
+            ..outcome
+        });
     transport.disconnect().await;
     let traffic = session.traffic;
     match &result {
@@ -259,6 +269,7 @@ impl Session<'_> {
             connect,
             exchange,
             traffic: self.traffic,
+            signal_dbm: None,
         })
     }
 

@@ -48,4 +48,7 @@ pub trait BleTransport: Send + Sync {
     async fn receive(&self, timeout_ms: u32) -> Result<Vec<u8>, TransportError>;
     /// Closes the connection (a dead link is already closed).
     async fn disconnect(&self);
+    /// The connected lock's signal strength as this phone's radio last measured it (RSSI, in
+    /// dBm), if the radio reports one. Near Detection Mode locks refuse a weak one.
+    async fn signal_dbm(&self) -> Option<i16>;
 }

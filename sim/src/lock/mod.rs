@@ -20,7 +20,7 @@ pub use self::iq_link::{
     DEFAULT_OFFLINE_CAPACITY, IQ_LINK_TIMEOUT_SECONDS, REVOCATION_FRESH_SECONDS,
 };
 pub use self::remote::{LockReply, KEYPAD_ATTEMPTS, KEYPAD_BLOCK_SECONDS};
-pub use self::reports::RELOCK_SECONDS;
+pub use self::reports::{BATTERY_REARM_PERCENT, RELOCK_SECONDS};
 use crate::clock::LockClock;
 use crate::event_log::EventLog;
 use crate::state::LockState;
@@ -165,9 +165,12 @@ impl SimulatedLock {
         &mut self.clock
     }
 
-    /// Whether the lock is in office mode (stays open).
+    /// Whether the lock is in office mode (stays open) now, on its own clock: office mode set
+    /// by an easy office mode window is over once the window is, whether or not anything
+    /// has called into the lock since (its timer relocks it; [`Self::run_timers`] logs it).
     pub fn office_mode(&self) -> bool {
-        self.state.office_mode()
+        let window_over = self.state.office_mode_by_schedule() && !self.in_easy_office_window();
+        self.state.office_mode() && !window_over
     }
 
     /// How many times the lock actually opened for an `Unlock`.

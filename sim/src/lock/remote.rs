@@ -52,6 +52,7 @@ impl SimulatedLock {
     /// office-mode right, privacy mode), acts, and logs a signed event either way.
     pub fn on_remote_grant(&mut self, grant: &[u8]) -> Result<LockReply, SimError> {
         let started = Instant::now();
+        self.run_timers()?;
         let now = self.clock.now();
         self.remote
             .used_grants
@@ -92,6 +93,7 @@ impl SimulatedLock {
     /// [`KEYPAD_BLOCK_SECONDS`].
     pub fn keypad(&mut self, digits: &str) -> Result<LockReply, SimError> {
         let started = Instant::now();
+        self.run_timers()?;
         let now = self.clock.now();
         let (requester, decision) = if now < self.remote.keypad_blocked_until {
             let requester = Requester {

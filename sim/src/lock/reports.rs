@@ -13,6 +13,9 @@ use crate::SimError;
 
 /// After a granted opening, the door may be opened for this long before the lock relocks.
 pub const RELOCK_SECONDS: i64 = 6;
+/// A low battery is reported again only after the level came back to this (a new battery),
+/// so a gauge hovering at the threshold does not report it over and over.
+pub const BATTERY_REARM_PERCENT: u8 = 25;
 
 impl SimulatedLock {
     fn report(&mut self, report: LockReport, value: u64) -> Result<SignedEvent, SimError> {
@@ -60,13 +63,16 @@ impl SimulatedLock {
     }
 
     /// The battery gauge read `percent`: reported, and once as low when it falls to
-    /// [`LOW_BATTERY_PERCENT`].
+    /// [`LOW_BATTERY_PERCENT`] (again only after it came back to [`BATTERY_REARM_PERCENT`]).
     pub fn set_battery(&mut self, percent: u8) -> Result<(), SimError> {
         let percent = percent.min(100);
-        let was = self.state.battery();
         self.state.set_battery(percent);
         self.report(LockReport::Battery, u64::from(percent))?;
-        if percent <= LOW_BATTERY_PERCENT && was > LOW_BATTERY_PERCENT {
+        if percent >= BATTERY_REARM_PERCENT {
+            self.state.set_battery_low_reported(false);
+        }
+        if percent <= LOW_BATTERY_PERCENT && !self.state.battery_low_reported() {
+            self.state.set_battery_low_reported(true);
             self.report(LockReport::BatteryLow, u64::from(percent))?;
         }
         Ok(())
@@ -96,19 +102,22 @@ impl SimulatedLock {
         self.state.privacy()
     }
 
+    /// Whether the lock's clock is inside one of its easy office mode windows.
+    pub(crate) fn in_easy_office_window(&self) -> bool {
+        let local = LocalMinute::from_unix(self.clock.now(), self.config.utc_offset_minutes);
+        !self.settings.easy_office_schedule.is_empty()
+            && schedule_allows(&self.settings.easy_office_schedule, local)
+    }
+
     /// The lock's own timer, on its own clock: ends easy office mode when its window is over,
     /// and reports a door open longer than the limit (once per opening). Real firmware runs it
-    /// every second; the simulator runs it on each IQ heartbeat and each entry point.
+    /// every second; the simulator runs it on each IQ heartbeat and at every entry point (BLE,
+    /// keypad, tag, remote grant, door), and [`Self::office_mode`] reads the window itself.
     pub fn run_timers(&mut self) -> Result<(), SimError> {
         let now = self.clock.now();
-        if self.state.office_mode_by_schedule() {
-            let local = LocalMinute::from_unix(now, self.config.utc_offset_minutes);
-            let in_window = !self.settings.easy_office_schedule.is_empty()
-                && schedule_allows(&self.settings.easy_office_schedule, local);
-            if !in_window {
-                self.state.end_office_mode();
-                self.report(LockReport::OfficeModeEnded, 0)?;
-            }
+        if self.state.office_mode_by_schedule() && !self.in_easy_office_window() {
+            self.state.end_office_mode();
+            self.report(LockReport::OfficeModeEnded, 0)?;
         }
         let limit = i64::from(self.settings.door_open_limit_seconds);
         if let Some(since) = self.state.door_open_since() {

@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use keyway_protocol::schedule::{schedule_allows, LocalMinute};
 use keyway_protocol::tag::{
     check_tag, TagPresentation, TagSource, OFFICE_MODE_HOLD_SECONDS, TAG_NONCE_LEN,
 };
@@ -38,11 +37,7 @@ impl SimulatedLock {
             (TagSource::Fallback, self.iq.offline_tags.as_ref())
         };
         let entry = list.and_then(|list| list.entry(tag.tag_id()));
-        let easy_office = !self.settings.easy_office_schedule.is_empty()
-            && schedule_allows(
-                &self.settings.easy_office_schedule,
-                LocalMinute::from_unix(now, self.config.utc_offset_minutes),
-            );
+        let easy_office = self.in_easy_office_window();
         let switches = entry.is_some_and(|entry| entry.flags.office_mode)
             && (easy_office || held_seconds >= OFFICE_MODE_HOLD_SECONDS);
         let command = match (switches, self.state.office_mode()) {

@@ -67,17 +67,32 @@ fn the_door_limit_comes_from_the_locks_settings() {
 fn a_low_battery_is_reported_once_as_it_falls() {
     let site = Site::new();
     let start = site.lock().events().len();
-    for percent in [40, LOW_BATTERY_PERCENT, 10] {
+    // A gauge hovering at the threshold reports low once; a new battery re-arms it.
+    for percent in [
+        40,
+        LOW_BATTERY_PERCENT,
+        16,
+        LOW_BATTERY_PERCENT,
+        10,
+        100,
+        12,
+    ] {
         site.lock().set_battery(percent).unwrap();
     }
-    assert_eq!(site.lock().battery(), 10);
+    assert_eq!(site.lock().battery(), 12);
+    let low = u64::from(LOW_BATTERY_PERCENT);
     assert_eq!(
         reports(&site, start),
         [
             (LockReport::Battery, 40),
-            (LockReport::Battery, u64::from(LOW_BATTERY_PERCENT)),
-            (LockReport::BatteryLow, u64::from(LOW_BATTERY_PERCENT)),
+            (LockReport::Battery, low),
+            (LockReport::BatteryLow, low),
+            (LockReport::Battery, 16),
+            (LockReport::Battery, low),
             (LockReport::Battery, 10),
+            (LockReport::Battery, 100),
+            (LockReport::Battery, 12),
+            (LockReport::BatteryLow, 12),
         ]
     );
 }

@@ -254,6 +254,11 @@ async fn near_detection_needs_iq_firmware_2_3_and_refuses_a_far_phone() {
     let far = phone.wallet().unlock(lock_id).await.unwrap();
     assert_eq!(far.refusal, Some(RefusalReason::TooFar));
     assert_eq!(far.advice, Some(RefusalAdvice::MoveCloser));
+    assert_eq!(
+        far.signal_dbm,
+        Some(-80),
+        "the phone says how weak the signal was"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

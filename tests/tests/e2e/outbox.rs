@@ -86,6 +86,9 @@ impl BleTransport for DropsBeforeTheAnswer {
         self.wrote.store(false, std::sync::atomic::Ordering::SeqCst);
         self.radio.connect(lock_id).await
     }
+    async fn signal_dbm(&self) -> Option<i16> {
+        self.radio.signal_dbm().await
+    }
     async fn write(&self, fragment: Vec<u8>) -> Result<(), keyway_core::unlock::TransportError> {
         self.wrote.store(true, std::sync::atomic::Ordering::SeqCst);
         self.radio.write(fragment).await

@@ -28,6 +28,11 @@ ALTER TABLE locks ADD COLUMN battery_percent INTEGER;
 ALTER TABLE locks ADD COLUMN door_open INTEGER;
 ALTER TABLE locks ADD COLUMN privacy_engaged INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE locks ADD COLUMN state_reported_at INTEGER;
+-- When each part of the state was reported (lock time), so a late older report of one part
+-- does not overwrite a newer one, nor is dropped because another part is newer.
+ALTER TABLE locks ADD COLUMN battery_at INTEGER;
+ALTER TABLE locks ADD COLUMN door_at INTEGER;
+ALTER TABLE locks ADD COLUMN privacy_at INTEGER;
 CREATE TABLE lock_easy_office_windows (
     lock_id      INTEGER NOT NULL REFERENCES locks(id) ON DELETE CASCADE,
     days         INTEGER NOT NULL,

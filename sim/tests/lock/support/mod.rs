@@ -61,6 +61,13 @@ pub struct Before {
     events: usize,
 }
 
+impl Before {
+    /// How many records the lock had logged.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+}
+
 impl Site {
     /// A site whose lock runs on UTC, set to Monday 10:00.
     pub fn new() -> Self {
