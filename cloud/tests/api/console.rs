@@ -694,3 +694,51 @@ async fn the_events_page_filters_pages_and_exports_the_verified_log() {
         assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
     }
 }
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_the_file_fields_error_and_a_user_may_not_import() {
+    let s = site().await;
+    let (user_email, _) = on_site(&s.cloud, &s.owner, s.site_id, Role::User).await;
+    let import = format!("/web/console/sites/{}/import", s.site_id);
+    let upload = |browser: &Browser, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", browser.csrf.clone())
+            .text("mode", "import")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name("people.csv")
+                    .mime_str("text/csv")
+                    .unwrap(),
+            );
+        browser
+            .http
+            .post(format!("{}{import}", browser.base))
+            .header(COOKIE, &browser.cookie)
+            .header(ORIGIN, &browser.origin)
+            .multipart(form)
+            .send()
+    };
+    let owner = Browser::sign_in(&s.cloud, &s.owner_email).await;
+    let mut large = b"First name,Last name,Email,Alias,User role\n".to_vec();
+    large.resize(2 * 1024 * 1024 + 1, b'x');
+    let answer = upload(&owner, large).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("id=\"file-error\""), "{page}");
+    assert_eq!(error_code(&page).as_deref(), Some("file_too_large"));
+    let (status, page) = owner.get(&format!("{import}/template")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+
+    let user = Browser::sign_in(&s.cloud, &user_email).await;
+    let file = b"First name,Last name,Email,Alias,User role\nAnn,Lee,ann@example.com,,User\n";
+    let answer = upload(&user, file.to_vec()).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let (status, _) = user.get(&format!("{import}/template")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.cloud.people(&s.owner, s.site_id).await.len(),
+        2,
+        "nobody imported"
+    );
+}
