@@ -85,12 +85,14 @@ test("the owner searches People, adds a tag profile and changes a person's right
   await page.goto(console_(`/people/${site.user.userId}`));
   await page.getByLabel("Remote opening").selectOption("on");
   await page.getByLabel("Privacy override").selectOption("on");
+  await page.getByLabel("Offline access").selectOption("on");
   await page.getByRole("button", { name: "Save" }).click();
   await page.locator('[data-done="saved"]').waitFor();
   await check(page, "person");
   const listed = await api(site.owner.token).get(`/api/v1/sites/${site.id}/people?q=uma`);
   assert.equal(listed.people[0].remote_opening, true);
   assert.equal(listed.people[0].privacy_override, true);
+  assert.equal(listed.people[0].offline_access, true);
 });
 
 /// People in the import file: enough for its job to run a few seconds (a progress bar to see).
@@ -196,6 +198,7 @@ test("a super user is not offered owner-only rights, a forged form is refused, a
   await page.goto(console_(`/people/${site.member.userId}`));
   await check(page, "person-super-user");
   assert.equal(await page.getByLabel("Privacy override").count(), 0);
+  assert.equal(await page.getByLabel("Offline access").count(), 0);
   assert.equal(await page.locator('select[name="role"] option[value="admin"]').count(), 0);
   // The forged form: the page's own token, a field the page does not offer.
   await page.evaluate(() => {

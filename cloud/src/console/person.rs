@@ -1,5 +1,5 @@
 //! A person's page: who they are, and what the visitor's role lets them change: role,
-//! remote opening, remote office mode, privacy override (one form, as `PATCH
+//! remote opening, remote office mode, privacy override, offline access (one form, as `PATCH
 //! /api/v1/sites/{site_id}/people/{user_id}`), a new keypad PIN, removal. What the rules in
 //! [`crate::roles`] refuse is not offered; a forced form is refused by the same rules.
 
@@ -45,6 +45,8 @@ pub(super) struct RightsForm {
     office_mode: Option<String>,
     /// `on` or `off`.
     privacy_override: Option<String>,
+    /// `on` or `off`.
+    offline_access: Option<String>,
     /// The session's form token.
     #[serde(default)]
     csrf: String,
@@ -84,8 +86,8 @@ struct Offer {
     rights: bool,
     /// The roles they may give (empty: the role is not offered).
     roles: Vec<Role>,
-    /// Privacy override (owner and admins).
-    privacy_override: bool,
+    /// Privacy override and offline access (owner and admins).
+    owner_and_admin_rights: bool,
     /// A new keypad PIN.
     pin: bool,
     /// Removal.
@@ -119,7 +121,7 @@ fn offer(visitor: &OnSite, person: &PersonView) -> Offer {
     Offer {
         rights: rights && actor != Role::User,
         roles,
-        privacy_override: matches!(actor, Role::Owner | Role::Admin),
+        owner_and_admin_rights: matches!(actor, Role::Owner | Role::Admin),
         pin: is_self || manages,
         remove,
     }
@@ -172,9 +174,13 @@ fn rights_form(
                 (on_off("office_mode", "Remote office mode", person.office_mode,
                     "Leaves doors open from the app; needs remote opening."))
             }
-            @if offer.privacy_override {
+            @if offer.owner_and_admin_rights {
                 (on_off("privacy_override", "Privacy override", person.privacy_override,
                     "Opens locks that are in privacy mode."))
+                @if !tag {
+                    (on_off("offline_access", "Offline access", person.offline_access,
+                        "Their digital keys open even when the lock cannot reach its IQ."))
+                }
             }
             (csrf_field(&visitor.session.csrf))
             button type="submit" { "Save" }
@@ -192,6 +198,7 @@ fn details(person: &PersonView) -> Markup {
             dt { "Remote opening" } dd { (yes_no(person.remote_opening)) }
             dt { "Remote office mode" } dd { (yes_no(person.office_mode)) }
             dt { "Privacy override" } dd { (yes_no(person.privacy_override)) }
+            dt { "Offline access" } dd { (yes_no(person.offline_access)) }
         }
     }
 }
@@ -314,6 +321,7 @@ fn rights_change(form: &RightsForm) -> Result<UpdatePersonRequest, ApiError> {
         remote_opening: switch(form.remote_opening.as_deref())?,
         office_mode: switch(form.office_mode.as_deref())?,
         privacy_override: switch(form.privacy_override.as_deref())?,
+        offline_access: switch(form.offline_access.as_deref())?,
         ..Default::default()
     })
 }

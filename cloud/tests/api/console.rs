@@ -50,7 +50,11 @@ async fn forged_forms_without_the_token_or_from_another_origin_change_nothing() 
         "/web/console/sites/{}/people/{}/rights",
         s.site_id, target.user_id
     );
-    let grant = [("remote_opening", "on"), ("privacy_override", "on")];
+    let grant = [
+        ("remote_opening", "on"),
+        ("privacy_override", "on"),
+        ("offline_access", "on"),
+    ];
 
     let (status, page) = owner.post_as(&rights, &grant, &owner.origin, false).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no token");
@@ -72,7 +76,7 @@ async fn forged_forms_without_the_token_or_from_another_origin_change_nothing() 
     assert_eq!(status, StatusCode::FORBIDDEN, "another token");
     let after = person_view(&s.cloud, &s.owner, s.site_id, target.user_id).await;
     assert!(
-        !after.remote_opening && !after.privacy_override,
+        !after.remote_opening && !after.privacy_override && !after.offline_access,
         "{after:?}"
     );
 
@@ -90,7 +94,10 @@ async fn forged_forms_without_the_token_or_from_another_origin_change_nothing() 
     let (status, _) = owner.post(&rights, &grant).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let after = person_view(&s.cloud, &s.owner, s.site_id, target.user_id).await;
-    assert!(after.remote_opening && after.privacy_override, "{after:?}");
+    assert!(
+        after.remote_opening && after.privacy_override && after.offline_access,
+        "{after:?}"
+    );
 }
 
 #[tokio::test]
@@ -107,6 +114,7 @@ async fn a_super_user_forcing_owner_only_changes_is_refused_and_is_not_offered_t
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("name=\"remote_opening\""), "{page}");
     assert!(!page.contains("name=\"privacy_override\""), "{page}");
+    assert!(!page.contains("name=\"offline_access\""), "{page}");
     assert!(!page.contains("value=\"admin\""), "{page}");
     // An admin's page offers no change and no removal.
     let (_, page) = browser.get(&person(admin.user_id)).await;
@@ -120,6 +128,10 @@ async fn a_super_user_forcing_owner_only_changes_is_refused_and_is_not_offered_t
         (
             format!("{}/rights", person(user.user_id)),
             vec![("privacy_override", "on")],
+        ),
+        (
+            format!("{}/rights", person(user.user_id)),
+            vec![("offline_access", "on")],
         ),
         (
             format!("{}/rights", person(user.user_id)),
