@@ -18,6 +18,7 @@ mod api_roles;
 mod endpoints;
 mod import_corpus;
 mod imports;
+mod integrations;
 mod live;
 mod lock_rules;
 mod oauth;
