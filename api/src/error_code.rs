@@ -78,6 +78,10 @@ pub enum ErrorCode {
     /// 409: the lock's IQ runs firmware too old for this (Near Detection Mode needs 2.3 or
     /// later), or the lock has no IQ; update the IQ first.
     IqFirmwareTooOld,
+    /// 403: the API key lacks the scope this call needs; the message names it.
+    InsufficientScope,
+    /// 422: this `Idempotency-Key` was used with another request; use a new key.
+    IdempotencyKeyReused,
     /// A code this build does not know (a newer cloud): act on the HTTP status.
     #[serde(other)]
     Unknown,
@@ -117,6 +121,8 @@ impl ErrorCode {
         Self::MasterKeyFixed,
         Self::TooManyMasterKeys,
         Self::IqFirmwareTooOld,
+        Self::InsufficientScope,
+        Self::IdempotencyKeyReused,
     ];
 
     /// The code as it travels (`"pin_not_set"`).
@@ -153,6 +159,8 @@ impl ErrorCode {
             Self::MasterKeyFixed => "master_key_fixed",
             Self::TooManyMasterKeys => "too_many_master_keys",
             Self::IqFirmwareTooOld => "iq_firmware_too_old",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Unknown => "unknown",
         }
     }

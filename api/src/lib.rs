@@ -35,6 +35,8 @@ pub mod live;
 
 pub mod lock_rules;
 
+pub mod integrations;
+
 /// The OAuth2 client id of the Keyway apps and CLI (a public native client, RFC 8252).
 pub const APP_CLIENT_ID: &str = "keyway-app";
 /// The custom-scheme redirect URI the mobile apps register.

@@ -71,6 +71,12 @@ pub enum ApiError {
     /// 409: the lock's IQ firmware is too old for the setting (or there is no IQ).
     #[error("{0}")]
     IqFirmwareTooOld(String),
+    /// 403: the API key lacks the scope the call needs.
+    #[error("{0}")]
+    InsufficientScope(String),
+    /// 422: an `Idempotency-Key` reused with another request.
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     /// 500: the server failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -100,6 +106,8 @@ impl ApiError {
             Self::MasterKeyFixed(_) => ErrorCode::MasterKeyFixed,
             Self::TooManyMasterKeys(_) => ErrorCode::TooManyMasterKeys,
             Self::IqFirmwareTooOld(_) => ErrorCode::IqFirmwareTooOld,
+            Self::InsufficientScope(_) => ErrorCode::InsufficientScope,
+            Self::IdempotencyKeyReused(_) => ErrorCode::IdempotencyKeyReused,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -118,7 +126,10 @@ impl ApiError {
             Self::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::ProfileOwnedByPerson(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::ProfileOwnedByPerson(_) | Self::InsufficientScope(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_)
             | Self::ProfileIncomplete(_)

@@ -18,6 +18,7 @@ pub mod console;
 pub mod email;
 pub mod error;
 pub mod import;
+pub mod integrations;
 pub mod iq;
 pub mod issuing;
 pub mod live;
@@ -74,6 +75,10 @@ pub struct CloudConfig {
     /// real deployment, plain http only on a loopback host. `None`: `http://<bound address>`
     /// ([`start`] fills it in, and refuses it unless that address is loopback).
     pub public_url: Option<url::Url>,
+    /// Calls an API key may make at once (`/api/v1/integrations`).
+    pub integration_burst: u32,
+    /// Calls an API key may make each second, sustained.
+    pub integration_per_second: u32,
 }
 
 impl CloudConfig {
@@ -91,6 +96,8 @@ impl CloudConfig {
             credential_ttl: 7 * 86_400,
             trusted_proxies: Vec::new(),
             public_url: None,
+            integration_burst: 60,
+            integration_per_second: 20,
         }
     }
 
@@ -125,6 +132,8 @@ pub struct AppState {
     pub mail: Arc<email::Mailer>,
     /// The open live streams of this instance (`GET /api/v1/live`).
     pub live: Arc<live::LiveHub>,
+    /// Calls per API key (`/api/v1/integrations`).
+    pub integration_limits: Arc<integrations::caller::RateLimiter>,
 }
 
 impl AppState {
@@ -331,6 +340,7 @@ pub async fn start(
             source,
         })?;
     config.public_url = Some(resolve_public_url(config.public_url.take(), addr)?);
+    let config_limits = (config.integration_burst, config.integration_per_second);
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -339,6 +349,10 @@ pub async fn start(
         mail: Arc::new(mail),
         iqs: Arc::default(),
         live: Arc::default(),
+        integration_limits: Arc::new(integrations::caller::RateLimiter::new(
+            config_limits.0,
+            config_limits.1,
+        )),
     };
     let now = state.clock.now();
     let interrupted = state

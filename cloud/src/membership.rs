@@ -13,6 +13,9 @@ use rusqlite::Connection;
 use crate::auth::verification::{account_for_address, added_to_site_email};
 use crate::email;
 use crate::error::ApiResult;
+use crate::issuing::reconcile_person;
+use crate::lock_rules::tags::release_tags;
+use crate::pods::people::remove_from_site_pods;
 use crate::roles::{check_add, role_name};
 
 /// The site a person is added to, as the e-mail names it.
@@ -83,6 +86,32 @@ pub(crate) fn add_by_email(
     );
     email::queue_capped(db, &note, now, email::MAILS_PER_HOUR)?;
     Ok(Some(user_id))
+}
+
+/// Removes a person from the site (the caller checked who may), with everything that hangs
+/// on them: their access groups, their pod memberships and the guests they invited (told by
+/// e-mail), their tags (released to the site), and their keys (revoked through the denylist).
+/// A tag profile left with no place is deleted.
+pub(crate) fn remove(db: &Connection, site_id: u32, user_id: u32, now: i64) -> ApiResult<()> {
+    db.execute(
+        "DELETE FROM access_group_members WHERE user_id = ?1
+         AND group_id IN (SELECT id FROM access_groups WHERE site_id = ?2)",
+        [user_id, site_id],
+    )?;
+    db.execute(
+        "DELETE FROM memberships WHERE site_id = ?1 AND user_id = ?2",
+        [site_id, user_id],
+    )?;
+    remove_from_site_pods(db, site_id, user_id, None, now)?;
+    release_tags(db, site_id, user_id)?;
+    reconcile_person(db, site_id, user_id, now)?;
+    // A tag profile is nobody's account: with its only place gone, nothing is kept.
+    db.execute(
+        "DELETE FROM users WHERE id = ?1 AND email IS NULL
+         AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    Ok(())
 }
 
 /// A role as the manuals name it.

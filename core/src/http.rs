@@ -251,7 +251,8 @@ pub fn error_for(
         | ErrorCode::NoRows
         | ErrorCode::FileTooLarge
         | ErrorCode::UnsupportedMediaType
-        | ErrorCode::InvalidPhone => KeywayError::InvalidInput { detail },
+        | ErrorCode::InvalidPhone
+        | ErrorCode::IdempotencyKeyReused => KeywayError::InvalidInput { detail },
         ErrorCode::Forbidden
         | ErrorCode::NoIq
         | ErrorCode::GateRefused
@@ -259,7 +260,8 @@ pub fn error_for(
         | ErrorCode::ProfileIncomplete
         | ErrorCode::MasterKeyFixed
         | ErrorCode::TooManyMasterKeys
-        | ErrorCode::IqFirmwareTooOld => KeywayError::NotAllowed { detail },
+        | ErrorCode::IqFirmwareTooOld
+        | ErrorCode::InsufficientScope => KeywayError::NotAllowed { detail },
         ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
         ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
         ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
@@ -373,6 +375,8 @@ mod tests {
             (MasterKeyFixed, "not allowed"),
             (TooManyMasterKeys, "not allowed"),
             (IqFirmwareTooOld, "not allowed"),
+            (InsufficientScope, "not allowed"),
+            (IdempotencyKeyReused, "fix input"),
         ];
         assert_eq!(
             table.len(),

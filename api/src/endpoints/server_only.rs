@@ -36,6 +36,41 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "a person's own name and phone (no app screen for it yet)",
     ),
     route(Method::Get, "/api/v1/sites/{site_id}", "one site"),
+    route(
+        Method::Post,
+        "/api/v1/sites/{site_id}/api-keys",
+        "an API key for a connected system (admin console)",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/api-keys",
+        "a site's API keys (admin console)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/sites/{site_id}/api-keys/{key_id}",
+        "revoking an API key (admin console)",
+    ),
+    route(
+        Method::Put,
+        "/api/v1/integrations/people/{external_id}",
+        "a connected system adds or updates a person (API key)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/integrations/people/{external_id}",
+        "a connected system removes a person (API key)",
+    ),
+    route(
+        Method::Put,
+        "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
+        "a connected system grants an access group (API key)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
+        "a connected system revokes an access group (API key)",
+    ),
     route(Method::Get, "/api/v1/sites/{site_id}/iqs", "a site's IQs"),
     route(
         Method::Get,

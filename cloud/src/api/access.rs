@@ -56,6 +56,9 @@ pub(crate) const MANAGING_HARDWARE: SiteRule = SiteRule::new(may_manage_site, "m
 /// Access groups: the owner and admins.
 pub(crate) const MANAGING_ACCESS_GROUPS: SiteRule =
     SiteRule::new(may_manage_site, "managing access groups");
+/// API keys of connected systems: the owner and admins.
+pub(crate) const MANAGING_SITE: SiteRule =
+    SiteRule::new(may_manage_site, "managing the site's API keys");
 /// Pods: the owner and admins.
 pub(crate) const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
 /// The list of people: everyone but users.

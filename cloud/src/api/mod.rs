@@ -5,6 +5,7 @@
 //! checks and writes run in one transaction, so refused input changes nothing.
 
 pub(crate) mod access;
+mod api_keys;
 pub(crate) mod codec;
 mod devices;
 pub(crate) mod events;
@@ -13,6 +14,7 @@ pub(crate) mod groups;
 mod hardware;
 mod health;
 pub(crate) mod imports;
+mod integrations;
 pub(crate) mod iqs;
 mod keys;
 mod live;
@@ -37,7 +39,9 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
-/// The OpenAPI security scheme the routes name: an OAuth2 access token as a bearer token.
+/// The OpenAPI security schemes the routes name: an OAuth2 access token as a bearer token,
+/// and a site API key (`kwk_…`) as a bearer token for the integration routes, whose scopes
+/// each route lists.
 fn bearer_scheme() -> utoipa::openapi::OpenApi {
     OpenApiBuilder::new()
         .components(Some(
@@ -45,6 +49,19 @@ fn bearer_scheme() -> utoipa::openapi::OpenApi {
                 .security_scheme(
                     "bearer",
                     SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+                )
+                .security_scheme(
+                    "api_key",
+                    SecurityScheme::Http(
+                        HttpBuilder::new()
+                            .scheme(HttpAuthScheme::Bearer)
+                            .bearer_format("kwk_ site API key")
+                            .description(Some(
+                                "A site API key; scopes: people:write, access:write, \
+                                 pins:write, events:read, webhooks:manage",
+                            ))
+                            .build(),
+                    ),
                 )
                 .build(),
         ))
@@ -75,6 +92,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lockers::set_locker))
         .routes(routes!(lockers::list_lockers))
         .routes(routes!(tags::list_tags, tags::register_tag))
+        .routes(routes!(api_keys::create_key, api_keys::list_keys))
+        .routes(routes!(api_keys::revoke_key))
+        .routes(routes!(
+            integrations::upsert_person,
+            integrations::remove_person
+        ))
+        .routes(routes!(
+            integrations::grant_group,
+            integrations::revoke_group
+        ))
         .routes(routes!(tags::update_tag, tags::revoke_tag))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))
         .routes(routes!(groups::list_groups, groups::create_group))

@@ -18,11 +18,9 @@ use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::issuing::reconcile_person;
-use crate::lock_rules::tags::release_tags;
 use crate::membership::{add_by_email, Newcomer, TargetSite};
 use crate::phone::{normalize_optional_phone, phone_change};
 use crate::pods::mail::site_info;
-use crate::pods::people::remove_from_site_pods;
 use crate::profile::{check_change, check_tag_profile_role, owned_by_person, DetailsOwner};
 use crate::roles::{check_add, check_remove, check_update, role_name, Party, PersonFlags};
 use crate::store::rows;
@@ -575,25 +573,7 @@ pub(crate) async fn remove(
                 role: person(tx, site_id, user_id)?.role,
             };
             check_remove(actor, target)?;
-            tx.execute(
-                "DELETE FROM access_group_members WHERE user_id = ?1
-                 AND group_id IN (SELECT id FROM access_groups WHERE site_id = ?2)",
-                [user_id, site_id],
-            )?;
-            tx.execute(
-                "DELETE FROM memberships WHERE site_id = ?1 AND user_id = ?2",
-                [site_id, user_id],
-            )?;
-            remove_from_site_pods(tx, site_id, user_id, None, now)?;
-            release_tags(tx, site_id, user_id)?;
-            reconcile_person(tx, site_id, user_id, now)?;
-            // A tag profile is nobody's account: with its only place gone, nothing is kept.
-            tx.execute(
-                "DELETE FROM users WHERE id = ?1 AND email IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1)",
-                [user_id],
-            )?;
-            Ok::<(), ApiError>(())
+            crate::membership::remove(tx, site_id, user_id, now)
         })
         .await?;
     state.mail.wake();

@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_lock_rules",
         include_str!("migrations/0014_lock_rules.sql"),
     ),
+    (
+        "0015_integrations",
+        include_str!("migrations/0015_integrations.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.

@@ -19,6 +19,7 @@ mod console;
 mod endpoints;
 mod import_corpus;
 mod imports;
+mod integrations;
 mod live;
 mod lock_rules;
 mod oauth;

@@ -1,0 +1,146 @@
+//! Bodies of the integration API: site API keys for connected systems (a self-storage or
+//! coworking system, manuals 001 and 004) and the calls such a system makes under
+//! `/api/v1/integrations/...` with a key, each honouring an `Idempotency-Key` header.
+
+use serde::{Deserialize, Serialize};
+
+/// What a key may do. A call needs the scope its route names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Scope {
+    /// Add, update and remove people.
+    #[serde(rename = "people:write")]
+    PeopleWrite,
+    /// Grant and revoke access-group membership.
+    #[serde(rename = "access:write")]
+    AccessWrite,
+    /// Set people's keypad PIN policy.
+    #[serde(rename = "pins:write")]
+    PinsWrite,
+    /// Read lock events.
+    #[serde(rename = "events:read")]
+    EventsRead,
+    /// Manage webhook subscriptions.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 5] = [
+        Self::PeopleWrite,
+        Self::AccessWrite,
+        Self::PinsWrite,
+        Self::EventsRead,
+        Self::WebhooksManage,
+    ];
+
+    /// The scope as it travels and is stored (`people:write`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PeopleWrite => "people:write",
+            Self::AccessWrite => "access:write",
+            Self::PinsWrite => "pins:write",
+            Self::EventsRead => "events:read",
+            Self::WebhooksManage => "webhooks:manage",
+        }
+    }
+
+    /// The scope of a stored name, if known.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == text)
+    }
+}
+
+/// `POST /api/v1/sites/{site_id}/api-keys`: a key for a connected system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateApiKeyRequest {
+    /// What the key is for ("Storeganise").
+    pub name: String,
+    /// What it may do; at least one.
+    pub scopes: Vec<Scope>,
+}
+
+/// A site API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKeyView {
+    /// The key's id.
+    pub key_id: u32,
+    /// Its name.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// When it was made (Unix seconds).
+    pub created_at: i64,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<i64>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// The answer to creating a key: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiKey {
+    /// The key.
+    pub key: ApiKeyView,
+    /// `Authorization: Bearer <secret>` for the integration calls; stored hashed, never shown
+    /// again.
+    pub secret: String,
+}
+
+/// `PUT /api/v1/integrations/people/{external_id}`: adds or updates the person the system
+/// knows by its own id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpsertPersonRequest {
+    /// Full name (manual 004: "full name as alias").
+    pub name: String,
+    /// E-mail: an existing Keyway person with it is matched, never duplicated; a new one is
+    /// invited.
+    pub email: String,
+}
+
+/// A person as the connected system sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IntegrationPersonView {
+    /// The system's own id for them.
+    pub external_id: String,
+    /// Their Keyway account id.
+    pub user_id: u32,
+    /// The alias the site lists them under: the name with the system's id appended
+    /// (manual 001).
+    pub alias: String,
+    /// Whether they were added by this call (`false`: matched or updated).
+    pub created: bool,
+}
+
+/// `PUT /api/v1/integrations/people/{external_id}/access-groups/{group_id}`: the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MembershipView {
+    /// The system's id for the person.
+    pub external_id: String,
+    /// The access group.
+    pub group_id: u32,
+    /// Whether the person is in it now.
+    pub member: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_travel_as_their_names() {
+        for scope in Scope::ALL {
+            let json = serde_json::to_string(&scope).unwrap();
+            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("people:read"), None);
+    }
+}

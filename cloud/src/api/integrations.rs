@@ -1,0 +1,216 @@
+//! The calls a connected system makes with its site API key (`Authorization: Bearer kwk_…`),
+//! each honouring an `Idempotency-Key` header. The rules are in [`crate::integrations`].
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use keyway_api::integrations::{IntegrationPersonView, MembershipView, Scope, UpsertPersonRequest};
+use keyway_api::ApiErrorBody;
+
+use super::extract::{Body, Ids};
+use crate::error::{ApiError, ApiResult};
+use crate::integrations::caller::IntegrationCaller;
+use crate::integrations::idempotency::{apply_once, request_hash, Answer};
+use crate::integrations::people;
+use crate::AppState;
+
+/// The header that makes a retried call apply once.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::InvalidInput("Idempotency-Key must be ASCII".into()))
+        })
+        .transpose()
+}
+
+fn respond(answer: Answer) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let status = StatusCode::from_u16(answer.status)
+        .map_err(|_| ApiError::Internal(format!("kept status {}", answer.status)))?;
+    Ok((status, Json(answer.body)))
+}
+
+/// Adds or updates the person the system knows as `external_id` (scope `people:write`):
+/// matched by that id, else by e-mail among the site's people, else invited by e-mail.
+#[utoipa::path(
+    put,
+    path = "/api/v1/integrations/people/{external_id}",
+    tag = "integrations",
+    security(("api_key" = ["people:write"])),
+    params(
+        ("external_id" = String, Path, description = "The system's own id for the person"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    request_body = UpsertPersonRequest,
+    responses(
+        (status = 201, body = IntegrationPersonView, description = "Added and invited"),
+        (status = 200, body = IntegrationPersonView, description = "Matched or updated"),
+        (status = 400, body = ApiErrorBody),
+        (status = 401, body = ApiErrorBody, description = "Unknown or revoked key"),
+        (status = 403, body = ApiErrorBody, description = "The key lacks `people:write` (`insufficient_scope`)"),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody, description = "Too many calls for this key (`Retry-After`)"),
+    )
+)]
+pub(super) async fn upsert_person(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(external_id): Ids<String>,
+    Body(request): Body<UpsertPersonRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::PeopleWrite)?;
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash("upsert_person", &[&external_id], &request)?;
+    let now = state.clock.now();
+    let public_url = state.public_url();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                let view =
+                    people::upsert_person(tx, &caller, &external_id, &request, &public_url, now)?;
+                Answer::json(if view.created { 201 } else { 200 }, &view)
+            })
+        })
+        .await?;
+    state.mail.wake();
+    respond(answer)
+}
+
+/// Removes the person the system knows as `external_id` from the site (scope
+/// `people:write`); their keys are revoked at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/integrations/people/{external_id}",
+    tag = "integrations",
+    security(("api_key" = ["people:write"])),
+    params(
+        ("external_id" = String, Path, description = "The system's own id for the person"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    responses(
+        (status = 200, description = "Removed"),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`, or the owner or an admin"),
+        (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn remove_person(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(external_id): Ids<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::PeopleWrite)?;
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash("remove_person", &[&external_id], &())?;
+    let now = state.clock.now();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                people::remove_person(tx, &caller, &external_id, now)?;
+                Answer::json(200, &serde_json::json!({ "removed": external_id }))
+            })
+        })
+        .await?;
+    state.mail.wake();
+    respond(answer)
+}
+
+async fn membership(
+    state: AppState,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    (external_id, group_id): (String, u32),
+    member: bool,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::AccessWrite)?;
+    let key = idempotency_key(&headers)?;
+    let route = if member {
+        "grant_group"
+    } else {
+        "revoke_group"
+    };
+    let hash = request_hash(route, &[&external_id, &group_id.to_string()], &())?;
+    let now = state.clock.now();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                let view =
+                    people::set_membership(tx, &caller, &external_id, group_id, member, now)?;
+                Answer::json(200, &view)
+            })
+        })
+        .await?;
+    respond(answer)
+}
+
+/// Puts the person in the access group (scope `access:write`): their phones get its keys.
+#[utoipa::path(
+    put,
+    path = "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
+    tag = "integrations",
+    security(("api_key" = ["access:write"])),
+    params(
+        ("external_id" = String, Path, description = "The system's own id for the person"),
+        ("group_id" = u32, Path, description = "Access group id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    responses(
+        (status = 200, body = MembershipView),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody, description = "No such person or group on the key's site"),
+        (status = 409, body = ApiErrorBody, description = "A locker's assignment, or a 40th master key at a lock"),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn grant_group(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(ids): Ids<(String, u32)>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    membership(state, caller, headers, ids, true).await
+}
+
+/// Takes the person out of the access group (scope `access:write`): its keys are revoked at
+/// once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
+    tag = "integrations",
+    security(("api_key" = ["access:write"])),
+    params(
+        ("external_id" = String, Path, description = "The system's own id for the person"),
+        ("group_id" = u32, Path, description = "Access group id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    responses(
+        (status = 200, body = MembershipView),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn revoke_group(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(ids): Ids<(String, u32)>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    membership(state, caller, headers, ids, false).await
+}

@@ -1,0 +1,154 @@
+//! Who calls an integration route: `Authorization: Bearer kwk_…`, a live key of one site
+//! (a revoked or unknown key is `401`), with the scope the route needs (`403
+//! insufficient_scope` otherwise), within its rate (`429` with `Retry-After`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use keyway_api::integrations::Scope;
+use rusqlite::OptionalExtension;
+
+use super::keys::{parse_scopes, KEY_PREFIX};
+use crate::auth::tokens::token_hash;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// A connected system calling with one of its site's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationCaller {
+    /// The key.
+    pub key_id: u32,
+    /// Its site: every call acts there only.
+    pub site_id: u32,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+}
+
+impl IntegrationCaller {
+    /// `403 insufficient_scope` unless the key has `scope`.
+    pub fn require(&self, scope: Scope) -> ApiResult<()> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(format!(
+                "this API key lacks the {} scope",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+/// Calls per key: a bucket of `burst` calls refilled at `per_second`.
+#[derive(Debug)]
+pub struct RateLimiter {
+    burst: f64,
+    per_second: f64,
+    buckets: Mutex<HashMap<u32, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `burst` calls at once and `per_second` sustained, per key.
+    pub fn new(burst: u32, per_second: u32) -> Self {
+        Self {
+            burst: f64::from(burst.max(1)),
+            per_second: f64::from(per_second.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one call from the key's bucket, or says how many seconds until one is there.
+    pub fn take(&self, key_id: u32) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let (tokens, since) = buckets.entry(key_id).or_insert((self.burst, now));
+        let refilled =
+            (*tokens + now.duration_since(*since).as_secs_f64() * self.per_second).min(self.burst);
+        if refilled >= 1.0 {
+            *tokens = refilled - 1.0;
+            *since = now;
+            Ok(())
+        } else {
+            let wait = ((1.0 - refilled) / self.per_second).ceil();
+            // One call's refill time: at most a second at the slowest rate.
+            Err(std::time::Duration::try_from_secs_f64(wait).map_or(1, |d| d.as_secs().max(1)))
+        }
+    }
+}
+
+impl Default for RateLimiter {
+    /// 60 calls at once, 20 a second sustained.
+    fn default() -> Self {
+        Self::new(60, 20)
+    }
+}
+
+impl FromRequestParts<AppState> for IntegrationCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|secret| secret.starts_with(KEY_PREFIX))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("integration calls need 'Bearer <API key>'".into())
+            })?;
+        let hash = token_hash(secret);
+        let now = state.clock.now();
+        let found: Option<(u32, u32, String)> = state
+            .store
+            .run(move |db| {
+                let found = db
+                    .prepare_cached(
+                        "SELECT id, site_id, scopes FROM api_keys
+                         WHERE secret_hash = ?1 AND revoked_at IS NULL",
+                    )?
+                    .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    .optional()?;
+                if let Some((key_id, _, _)) = &found {
+                    db.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")?
+                        .execute(rusqlite::params![now, key_id])?;
+                }
+                Ok::<_, ApiError>(found)
+            })
+            .await?;
+        let (key_id, site_id, scopes) =
+            found.ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".into()))?;
+        state
+            .integration_limits
+            .take(key_id)
+            .map_err(ApiError::RateLimited)?;
+        Ok(Self {
+            key_id,
+            site_id,
+            scopes: parse_scopes(&scopes),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_gets_its_burst_then_waits() {
+        let limiter = RateLimiter::new(3, 1);
+        for _ in 0..3 {
+            assert_eq!(limiter.take(7), Ok(()));
+        }
+        assert_eq!(limiter.take(7), Err(1));
+        assert_eq!(limiter.take(8), Ok(()), "another key has its own bucket");
+    }
+}

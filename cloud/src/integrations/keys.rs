@@ -1,0 +1,116 @@
+//! Site API keys: `kwk_` and 43 characters of base64url (256 random bits). The cloud keeps
+//! the SHA-256 of the secret only. At most [`LIVE_KEYS_PER_SITE`] keys are live at once: a
+//! system rotates by making the second key, switching to it, then revoking the first.
+
+use keyway_api::integrations::{ApiKeyView, CreateApiKeyRequest, CreatedApiKey, Scope};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::auth::tokens::{new_token, token_hash};
+use crate::error::{ApiError, ApiResult};
+use crate::store::rows;
+
+/// Live keys one site may have: the one in use and the one replacing it.
+pub const LIVE_KEYS_PER_SITE: i64 = 2;
+/// What every key's secret starts with, so it is recognised (and never taken for a login
+/// token).
+pub const KEY_PREFIX: &str = "kwk_";
+
+/// Scopes as stored.
+pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
+    let mut names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(" ")
+}
+
+/// Scopes of their stored text (unknown names are dropped).
+pub(crate) fn parse_scopes(text: &str) -> Vec<Scope> {
+    text.split_whitespace().filter_map(Scope::parse).collect()
+}
+
+fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyView> {
+    Ok(ApiKeyView {
+        key_id: row.get(0)?,
+        name: row.get(1)?,
+        scopes: parse_scopes(&row.get::<_, String>(2)?),
+        created_at: row.get(3)?,
+        last_used_at: row.get(4)?,
+        revoked_at: row.get(5)?,
+    })
+}
+
+const KEY_COLUMNS: &str =
+    "SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_keys";
+
+/// Makes a key for the site (the caller checked the role). `409` when two are live already.
+pub fn create(
+    db: &Connection,
+    site_id: u32,
+    created_by: u32,
+    name: &str,
+    request: &CreateApiKeyRequest,
+    now: i64,
+) -> ApiResult<CreatedApiKey> {
+    if request.scopes.is_empty() {
+        return Err(ApiError::InvalidInput(
+            "a key needs at least one scope".into(),
+        ));
+    }
+    let live: i64 = db.query_row(
+        "SELECT COUNT(*) FROM api_keys WHERE site_id = ?1 AND revoked_at IS NULL",
+        [site_id],
+        |row| row.get(0),
+    )?;
+    if live >= LIVE_KEYS_PER_SITE {
+        return Err(ApiError::Conflict(format!(
+            "this site has {LIVE_KEYS_PER_SITE} live keys: revoke the one being replaced first"
+        )));
+    }
+    let (token, _) = new_token()?;
+    let secret = format!("{KEY_PREFIX}{token}");
+    db.execute(
+        "INSERT INTO api_keys (site_id, name, secret_hash, scopes, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            site_id,
+            name,
+            token_hash(&secret),
+            scopes_text(&request.scopes),
+            created_by,
+            now
+        ],
+    )?;
+    let key_id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("key id out of range".into()))?;
+    Ok(CreatedApiKey {
+        key: key(db, site_id, key_id)?,
+        secret,
+    })
+}
+
+/// A key of the site, or 404.
+pub fn key(db: &Connection, site_id: u32, key_id: u32) -> ApiResult<ApiKeyView> {
+    db.query_row(
+        &format!("{KEY_COLUMNS} WHERE id = ?1 AND site_id = ?2"),
+        [key_id, site_id],
+        key_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::NotFound(format!("no API key {key_id} on this site")))
+}
+
+/// The site's keys, newest first, revoked ones included.
+pub fn list(db: &Connection, site_id: u32) -> ApiResult<Vec<ApiKeyView>> {
+    let sql = format!("{KEY_COLUMNS} WHERE site_id = ?1 ORDER BY id DESC");
+    Ok(rows(db, &sql, [site_id], key_from_row)?)
+}
+
+/// Revokes a key: its next call is `401`.
+pub fn revoke(db: &Connection, site_id: u32, key_id: u32, now: i64) -> ApiResult<ApiKeyView> {
+    key(db, site_id, key_id)?;
+    db.execute(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+        rusqlite::params![now, key_id],
+    )?;
+    key(db, site_id, key_id)
+}

@@ -1,0 +1,236 @@
+//! What a connected system does to a site's people: upsert a person by its own id (manual
+//! 001: the system's id appended to the alias; manual 004: the full name as alias and the
+//! e-mail), remove them, grant and revoke access-group membership. Existing Keyway people are
+//! matched by e-mail, never duplicated; new ones get the invitation e-mail. Every change is
+//! audited with the key that made it.
+
+use std::collections::BTreeSet;
+
+use keyway_api::integrations::{IntegrationPersonView, MembershipView, UpsertPersonRequest};
+use keyway_api::Role;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::caller::IntegrationCaller;
+use crate::api::groups::{group, replace_members};
+use crate::auth::accounts::{normalize_email, normalize_name};
+use crate::error::{ApiError, ApiResult};
+use crate::membership::{add_by_email, Newcomer, TargetSite};
+
+/// The longest external id.
+pub const MAX_EXTERNAL_ID_LEN: usize = 64;
+
+/// Checks a system's id for a person: 1 to 64 of `A-Z a-z 0-9 . _ : -`.
+pub fn check_external_id(external_id: &str) -> ApiResult<()> {
+    let fine = !external_id.is_empty()
+        && external_id.len() <= MAX_EXTERNAL_ID_LEN
+        && external_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if fine {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidInput(format!(
+            "an external id is 1 to {MAX_EXTERNAL_ID_LEN} letters, digits, '.', '_', ':' or '-'"
+        )))
+    }
+}
+
+/// Records what a key changed.
+pub fn audit(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    route: &str,
+    change: &str,
+    now: i64,
+) -> ApiResult<()> {
+    db.execute(
+        "INSERT INTO integration_audit (site_id, api_key_id, route, change, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![caller.site_id, caller.key_id, route, change, now],
+    )?;
+    Ok(())
+}
+
+fn mapped_person(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<Option<u32>> {
+    Ok(db
+        .query_row(
+            "SELECT i.user_id FROM integration_people i
+             JOIN memberships m ON m.site_id = i.site_id AND m.user_id = i.user_id
+             WHERE i.site_id = ?1 AND i.external_id = ?2",
+            rusqlite::params![site_id, external_id],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// The person the system calls `external_id`, or 404.
+fn person_of(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<u32> {
+    mapped_person(db, site_id, external_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no person {external_id:?} on this site")))
+}
+
+/// Adds or updates the person the system calls `external_id`.
+pub fn upsert_person(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    external_id: &str,
+    request: &UpsertPersonRequest,
+    public_url: &str,
+    now: i64,
+) -> ApiResult<IntegrationPersonView> {
+    check_external_id(external_id)?;
+    let name = normalize_name(&request.name)?;
+    let email = normalize_email(&request.email)?;
+    let alias = format!("{name} {external_id}");
+    let site_id = caller.site_id;
+    let matched = match mapped_person(db, site_id, external_id)? {
+        Some(user_id) => Some(user_id),
+        None => db
+            .query_row(
+                "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.site_id = ?1 AND u.email = ?2",
+                rusqlite::params![site_id, email],
+                |row| row.get(0),
+            )
+            .optional()?,
+    };
+    let (user_id, created) = match matched {
+        Some(user_id) => {
+            // The typed name stays the site's only until the person claims the place.
+            db.execute(
+                "UPDATE memberships SET alias = ?1,
+                    invited_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE invited_name END,
+                    listed_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE listed_name END
+                 WHERE site_id = ?3 AND user_id = ?4",
+                rusqlite::params![alias, name, site_id, user_id],
+            )?;
+            (user_id, false)
+        }
+        None => {
+            let site_name: String =
+                db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
+                    row.get(0)
+                })?;
+            let site = TargetSite {
+                site_id,
+                name: &site_name,
+                public_url,
+            };
+            let newcomer = Newcomer {
+                email: &email,
+                name: &name,
+                alias: Some(&alias),
+                role: Role::User,
+                phone: None,
+            };
+            let user_id = add_by_email(db, Role::Admin, site, newcomer, now)?
+                .ok_or_else(|| ApiError::Internal("a new person was already on the site".into()))?;
+            (user_id, true)
+        }
+    };
+    db.execute(
+        "INSERT INTO integration_people (site_id, external_id, user_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (site_id, external_id) DO UPDATE SET user_id = excluded.user_id",
+        rusqlite::params![site_id, external_id, user_id],
+    )?;
+    let change = if created { "added" } else { "updated" };
+    audit(
+        db,
+        caller,
+        "upsert_person",
+        &format!("person {external_id} (user {user_id}) {change}"),
+        now,
+    )?;
+    Ok(IntegrationPersonView {
+        external_id: external_id.to_string(),
+        user_id,
+        alias,
+        created,
+    })
+}
+
+/// Removes the person the system calls `external_id` from the site, as an admin would: their
+/// keys are revoked at once. The owner and admins cannot be removed this way.
+pub fn remove_person(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    external_id: &str,
+    now: i64,
+) -> ApiResult<()> {
+    check_external_id(external_id)?;
+    let user_id = person_of(db, caller.site_id, external_id)?;
+    let role: String = db.query_row(
+        "SELECT role FROM memberships WHERE site_id = ?1 AND user_id = ?2",
+        [caller.site_id, user_id],
+        |row| row.get(0),
+    )?;
+    if role == "owner" || role == "admin" {
+        return Err(ApiError::Forbidden(
+            "an API key may not remove the site's owner or admins".into(),
+        ));
+    }
+    crate::membership::remove(db, caller.site_id, user_id, now)?;
+    db.execute(
+        "DELETE FROM integration_people WHERE site_id = ?1 AND external_id = ?2",
+        rusqlite::params![caller.site_id, external_id],
+    )?;
+    audit(
+        db,
+        caller,
+        "remove_person",
+        &format!("person {external_id} (user {user_id}) removed"),
+        now,
+    )
+}
+
+/// Puts the person in the access group (`member`) or takes them out; taken out, their keys
+/// for it are revoked at once.
+pub fn set_membership(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    external_id: &str,
+    group_id: u32,
+    member: bool,
+    now: i64,
+) -> ApiResult<MembershipView> {
+    check_external_id(external_id)?;
+    let user_id = person_of(db, caller.site_id, external_id)?;
+    let locker: Option<u32> = db
+        .query_row(
+            "SELECT locker_lock_id FROM access_groups WHERE id = ?1 AND site_id = ?2",
+            [group_id, caller.site_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
+    if let Some(lock_id) = locker {
+        return Err(ApiError::Conflict(format!(
+            "group {group_id} is locker {lock_id}'s assignment: an admin sets it"
+        )));
+    }
+    let mut members: BTreeSet<u32> = group(db, caller.site_id, group_id)?
+        .user_ids
+        .into_iter()
+        .collect();
+    let changed = if member {
+        members.insert(user_id)
+    } else {
+        members.remove(&user_id)
+    };
+    if changed {
+        replace_members(db, caller.site_id, group_id, &members, now)?;
+        let what = if member { "joined" } else { "left" };
+        audit(
+            db,
+            caller,
+            "set_membership",
+            &format!("person {external_id} (user {user_id}) {what} group {group_id}"),
+            now,
+        )?;
+    }
+    Ok(MembershipView {
+        external_id: external_id.to_string(),
+        group_id,
+        member,
+    })
+}
