@@ -130,6 +130,76 @@ pub struct MembershipView {
     pub member: bool,
 }
 
+/// The event types a webhook endpoint may ask for.
+pub const WEBHOOK_EVENT_TYPES: [&str; 4] = [
+    "lock.event",
+    "lock.alert",
+    "access.changed",
+    "import.finished",
+];
+
+/// `POST /api/v1/integrations/webhooks`: an endpoint for the site's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateWebhookRequest {
+    /// Where the messages go: `https://…` (plain http only to a loopback host, when the
+    /// cloud allows it for development).
+    pub url: String,
+    /// Some of [`WEBHOOK_EVENT_TYPES`]; empty for all.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+}
+
+/// A webhook endpoint, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookView {
+    /// The endpoint's id.
+    pub webhook_id: u32,
+    /// Its URL.
+    pub url: String,
+    /// The event types it gets (empty: all).
+    pub event_types: Vec<String>,
+    /// When it was made (Unix seconds).
+    pub created_at: i64,
+}
+
+/// The answer to making an endpoint: its signing secret, shown this once (Standard Webhooks:
+/// `whsec_` and the base64 of the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedWebhook {
+    /// The endpoint.
+    pub webhook: WebhookView,
+    /// The secret that signs every message to it.
+    pub secret: String,
+}
+
+/// A message that could not be delivered within a day: kept until replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadLetterView {
+    /// The message id (`webhook-id`), the same when replayed.
+    pub message_id: String,
+    /// Its event type.
+    pub event_type: String,
+    /// Tries made.
+    pub attempts: u32,
+    /// What the last try got.
+    pub last_error: Option<String>,
+    /// When the event happened (Unix seconds).
+    pub created_at: i64,
+}
+
+/// `POST /api/v1/integrations/webhooks/{webhook_id}/replay`: how many dead letters are queued
+/// again, in their order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplayView {
+    /// Messages queued again.
+    pub replayed: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

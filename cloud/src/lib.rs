@@ -33,6 +33,7 @@ pub mod remote;
 pub mod roles;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,6 +80,9 @@ pub struct CloudConfig {
     pub integration_burst: u32,
     /// Calls an API key may make each second, sustained.
     pub integration_per_second: u32,
+    /// Whether webhook endpoints may be plain `http://` to a loopback host (development and
+    /// tests; never in a deployment).
+    pub webhooks_allow_loopback_http: bool,
 }
 
 impl CloudConfig {
@@ -98,6 +102,7 @@ impl CloudConfig {
             public_url: None,
             integration_burst: 60,
             integration_per_second: 20,
+            webhooks_allow_loopback_http: false,
         }
     }
 
@@ -233,6 +238,7 @@ pub struct RunningCloud {
     task: Option<tokio::task::JoinHandle<()>>,
     mail_task: Option<tokio::task::JoinHandle<()>>,
     live_task: Option<tokio::task::JoinHandle<()>>,
+    webhooks_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningCloud {
@@ -252,9 +258,13 @@ impl RunningCloud {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        for task in [self.mail_task.take(), self.live_task.take()]
-            .into_iter()
-            .flatten()
+        for task in [
+            self.mail_task.take(),
+            self.live_task.take(),
+            self.webhooks_task.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
         }
@@ -269,9 +279,13 @@ impl Drop for RunningCloud {
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
-        for task in [self.mail_task.take(), self.live_task.take()]
-            .into_iter()
-            .flatten()
+        for task in [
+            self.mail_task.take(),
+            self.live_task.take(),
+            self.webhooks_task.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
         }
@@ -382,6 +396,7 @@ pub async fn start(
     let mail_task =
         tokio::spawn(Arc::clone(&state.mail).run(state.store.clone(), state.clock.clone()));
     let live_task = tokio::spawn(live::drain::run(state.clone()));
+    let webhooks_task = tokio::spawn(webhooks::deliver::run(state.clone()));
     Ok(RunningCloud {
         addr,
         state,
@@ -389,5 +404,6 @@ pub async fn start(
         task: Some(task),
         mail_task: Some(mail_task),
         live_task: Some(live_task),
+        webhooks_task: Some(webhooks_task),
     })
 }

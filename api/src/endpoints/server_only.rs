@@ -71,6 +71,31 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
         "a connected system revokes an access group (API key)",
     ),
+    route(
+        Method::Post,
+        "/api/v1/integrations/webhooks",
+        "a connected system's webhook endpoint (API key)",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/integrations/webhooks",
+        "a connected system's webhook endpoints (API key)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/integrations/webhooks/{webhook_id}",
+        "deleting a webhook endpoint (API key)",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/integrations/webhooks/{webhook_id}/dead-letters",
+        "a webhook endpoint's dead letters (API key)",
+    ),
+    route(
+        Method::Post,
+        "/api/v1/integrations/webhooks/{webhook_id}/replay",
+        "replaying a webhook endpoint's dead letters (API key)",
+    ),
     route(Method::Get, "/api/v1/sites/{site_id}/iqs", "a site's IQs"),
     route(
         Method::Get,

@@ -31,6 +31,7 @@ mod pods_members;
 pub(crate) mod site_events;
 pub(crate) mod sites;
 mod tags;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApiBuilder};
@@ -102,6 +103,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             integrations::grant_group,
             integrations::revoke_group
         ))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::dead_letters))
+        .routes(routes!(webhooks::replay))
         .routes(routes!(tags::update_tag, tags::revoke_tag))
         .routes(routes!(iqs::list_iqs, iqs::create_iq))
         .routes(routes!(groups::list_groups, groups::create_group))

@@ -143,6 +143,7 @@ pub fn rows<T>(
 pub struct Store {
     connection: Arc<Mutex<Connection>>,
     live_wake: Arc<LiveWake>,
+    webhooks_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Counted and signalled by `keyway_live_wake()`, the live-notice triggers' call: how many
@@ -203,6 +204,7 @@ pub const DATABASE_FILE: &str = "keyway-cloud.sqlite3";
 fn install_live_wake(
     connection: &Connection,
     wake: Option<Arc<LiveWake>>,
+    webhooks: Option<Arc<tokio::sync::Notify>>,
 ) -> Result<(), StoreError> {
     connection.create_scalar_function(
         "keyway_live_wake",
@@ -211,6 +213,18 @@ fn install_live_wake(
         move |_| {
             if let Some(wake) = &wake {
                 wake.wake();
+            }
+            Ok(0)
+        },
+    )?;
+    // The webhook triggers' call (migration 0015): wakes the delivery task.
+    connection.create_scalar_function(
+        "keyway_webhooks_wake",
+        0,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        move |_| {
+            if let Some(webhooks) = &webhooks {
+                webhooks.notify_one();
             }
             Ok(0)
         },
@@ -240,7 +254,7 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     connection.pragma_update(None, "wal_autocheckpoint", 8_192)?;
     // Room for the statements a bulk job repeats (an import's per-person inserts).
     connection.set_prepared_statement_cache_capacity(64);
-    install_live_wake(&connection, None)?;
+    install_live_wake(&connection, None, None)?;
     migrations::migrate(&mut connection)?;
     Ok(connection)
 }
@@ -280,11 +294,23 @@ impl Store {
     fn with_key(connection: Connection, kek: seal::Kek) -> Result<Self, StoreError> {
         sealed::install_functions(&connection, Arc::new(kek))?;
         let live_wake = Arc::new(LiveWake::default());
-        install_live_wake(&connection, Some(Arc::clone(&live_wake)))?;
+        let webhooks_wake = Arc::new(tokio::sync::Notify::new());
+        install_live_wake(
+            &connection,
+            Some(Arc::clone(&live_wake)),
+            Some(Arc::clone(&webhooks_wake)),
+        )?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             live_wake,
+            webhooks_wake,
         })
+    }
+
+    /// Woken by every write that queued a webhook message (migration 0015's triggers); the
+    /// delivery task waits on it.
+    pub fn webhooks_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.webhooks_wake)
     }
 
     /// Woken by every write that left a live notice (migration 0013's triggers call

@@ -65,6 +65,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         column: "sealed_attachment",
         row_key: &["id", "recipient"],
     },
+    SealedColumn {
+        table: "webhook_endpoints",
+        column: "secret",
+        row_key: &["id", "site_id"],
+    },
 ];
 
 /// What the key check value holds and where.

@@ -31,3 +31,4 @@ mod profiles;
 mod remote_api;
 mod secrets_at_rest;
 mod web_security;
+mod webhooks;
