@@ -130,6 +130,20 @@ pub struct MembershipView {
     pub member: bool,
 }
 
+/// `POST /api/v1/integrations/people/{external_id}/keypad-pin`: the person has one keypad PIN
+/// for every lock of the site (manual 001: "If a customer has 2 units, they will have the
+/// same access code for both units"). It goes to the person, never to the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeypadPinPolicyView {
+    /// The system's id for the person.
+    pub external_id: String,
+    /// Whether this call made the PIN (`false`: they had one, and keep it).
+    pub created: bool,
+    /// How the new PIN reached them, when it was made.
+    pub delivery: Option<crate::remote::PinDelivery>,
+}
+
 /// The event types a webhook endpoint may ask for.
 pub const WEBHOOK_EVENT_TYPES: [&str; 4] = [
     "lock.event",

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `test` | fmt check, clippy, `cargo test`, BLE (btleplug vs mocked BlueZ, `ble.rs`), bindings, Kotlin, Python tests (against a real cloud, `cloud.rs`), `web`: the admin console in headless Debian Chromium (playwright-core, axe-core; `web-tests/`) |
 //! | `bindings` | builds the debug `libkeyway_core.so` (and `keyway`) and generates Kotlin, Swift and Python |
-//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench console`: the admin console's People page of a site of 40,000 (`cloud/benches/console.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`) |
+//! | `bench` | `cargo bench -p keyway-protocol --bench handshake`; `bench people`: the cloud's people list, 40,000 on a site, over HTTP (`cargo bench -p keyway-cloud --bench people`); `bench import`: the 40,000-row CSV user import over HTTP (`cloud/benches/import.rs`); `bench console`: the admin console's People page of a site of 40,000 (`cloud/benches/console.rs`); `bench live`: live notices' propagation through the core (`tests/benches/live_propagation.rs`) and 10,000 idle streams (`cloud/benches/live.rs`); `bench integrations`: an integration call to the phone's wallet, and webhook deliveries per second (`tests/benches/integrations.rs`) |
 //! | `size` | `mobile`-profile build of the core cdylib (as apps ship it), stripped, size in bytes and KiB |
 //!
 //! The Kotlin and Python steps run against a real cloud, `keyway cloud serve` on a free
@@ -339,6 +339,17 @@ impl Ctx {
                     "keyway-cloud",
                     "--bench",
                     "console",
+                ]);
+                rest
+            }
+            Some((first, rest)) if first == "integrations" => {
+                cmd.args([
+                    "bench",
+                    "--quiet",
+                    "-p",
+                    "keyway-e2e",
+                    "--bench",
+                    "integrations",
                 ]);
                 rest
             }

@@ -73,6 +73,11 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
     ),
     route(
         Method::Post,
+        "/api/v1/integrations/people/{external_id}/keypad-pin",
+        "a connected system gives a person their keypad PIN (API key)",
+    ),
+    route(
+        Method::Post,
         "/api/v1/integrations/webhooks",
         "a connected system's webhook endpoint (API key)",
     ),

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use keyway_api::integrations::{IntegrationPersonView, MembershipView, Scope, UpsertPersonRequest};
+use keyway_api::integrations::{
+    IntegrationPersonView, KeypadPinPolicyView, MembershipView, Scope, UpsertPersonRequest,
+};
 use keyway_api::ApiErrorBody;
 
 use super::extract::{Body, Ids};
@@ -213,4 +215,47 @@ pub(super) async fn revoke_group(
     Ids(ids): Ids<(String, u32)>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     membership(state, caller, headers, ids, false).await
+}
+
+/// Gives the person a keypad PIN unless they have one (scope `pins:write`): one PIN for every
+/// lock of the site, sent to the person, never to the system.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/people/{external_id}/keypad-pin",
+    tag = "integrations",
+    security(("api_key" = ["pins:write"])),
+    params(
+        ("external_id" = String, Path, description = "The system's own id for the person"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    responses(
+        (status = 200, body = KeypadPinPolicyView),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "Nowhere to send the PIN"),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn ensure_pin(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(external_id): Ids<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::PinsWrite)?;
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash("ensure_pin", &[&external_id], &())?;
+    let now = state.clock.now();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                Answer::json(200, &people::ensure_pin(tx, &caller, &external_id, now)?)
+            })
+        })
+        .await?;
+    state.mail.wake();
+    respond(answer)
 }

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use keyway_api::integrations::{IntegrationPersonView, MembershipView, UpsertPersonRequest};
+use keyway_api::integrations::{
+    IntegrationPersonView, KeypadPinPolicyView, MembershipView, UpsertPersonRequest,
+};
 use keyway_api::Role;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -232,5 +234,50 @@ pub fn set_membership(
         external_id: external_id.to_string(),
         group_id,
         member,
+    })
+}
+
+/// Gives the person a keypad PIN unless they have one: one PIN for every lock of the site,
+/// sent to them (by e-mail or text message), never to the system.
+pub fn ensure_pin(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    external_id: &str,
+    now: i64,
+) -> ApiResult<KeypadPinPolicyView> {
+    check_external_id(external_id)?;
+    let user_id = person_of(db, caller.site_id, external_id)?;
+    let has: Option<i64> = db
+        .query_row(
+            "SELECT created_at FROM keypad_pins WHERE site_id = ?1 AND user_id = ?2",
+            [caller.site_id, user_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if has.is_some() {
+        return Ok(KeypadPinPolicyView {
+            external_id: external_id.to_string(),
+            created: false,
+            delivery: None,
+        });
+    }
+    // Caller 0 is nobody: the PIN is never shown to the system.
+    let (shown, delivery) = crate::remote::keypad::new_pin(db, caller.site_id, 0, user_id, now)?;
+    if shown.is_some() {
+        return Err(ApiError::Conflict(
+            "this person has no e-mail or phone to send a PIN to: an admin hands it over".into(),
+        ));
+    }
+    audit(
+        db,
+        caller,
+        "ensure_pin",
+        &format!("keypad PIN made for person {external_id} (user {user_id})"),
+        now,
+    )?;
+    Ok(KeypadPinPolicyView {
+        external_id: external_id.to_string(),
+        created: true,
+        delivery: Some(delivery),
     })
 }

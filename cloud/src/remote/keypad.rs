@@ -268,49 +268,7 @@ pub(crate) async fn regenerate_pin(
         .store
         .transaction(move |tx| {
             check_pin_manager(tx, site_id, caller_id, user_id)?;
-            let key = site_key(tx, site_id)?;
-            for _ in 0..GENERATION_TRIES {
-                let pin = random_pin()?;
-                let verifier = keypad_verifier(&key, &pin);
-                let taken: Option<u32> = tx
-                    .query_row(
-                        "SELECT user_id FROM keypad_pins WHERE site_id = ?1 AND verifier = ?2",
-                        params![site_id, verifier.as_slice()],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if taken.is_some() {
-                    continue;
-                }
-                tx.execute(
-                    "INSERT INTO keypad_pins (site_id, user_id, verifier, created_at)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(site_id, user_id) DO UPDATE SET verifier = ?3, created_at = ?4",
-                    params![site_id, user_id, verifier.as_slice(), now],
-                )?;
-                let recipient = pin_recipient(tx, site_id, user_id)?;
-                let delivery = pin_delivery(caller_id, user_id, &recipient);
-                let site = site_info(tx, site_id)?;
-                match (delivery, &recipient.trusted_phone, &recipient.email) {
-                    (PinDelivery::TextMessage, Some(phone), _) => {
-                        let message = pin_text_message(phone, &site.name, &pin);
-                        let per_hour = email::TEXTS_PER_HOUR;
-                        if !email::queue_text_message_capped(tx, &message, now, per_hour)? {
-                            // Refused whole: the person keeps their PIN.
-                            return Err(ApiError::RateLimited(3_600));
-                        }
-                    }
-                    (PinDelivery::Emailed, _, Some(address)) => {
-                        let message = pin_email(address, &recipient.name, &site.name, &pin);
-                        email::queue(tx, &message, now)?;
-                    }
-                    _ => return Ok((Some(pin), PinDelivery::Shown)),
-                }
-                return Ok((None, delivery));
-            }
-            Err(ApiError::Conflict(
-                "no free PIN found on this site; try again".into(),
-            ))
+            new_pin(tx, site_id, caller_id, user_id, now)
         })
         .await?;
     state.mail.wake();
@@ -319,6 +277,61 @@ pub(crate) async fn regenerate_pin(
         pin,
         delivery,
     })
+}
+
+/// Makes `user_id` a new keypad PIN on `site_id` (replacing theirs), at `caller`'s request,
+/// and sends it to them ([`pin_delivery`]): returns the PIN only when it is shown to the
+/// caller (the person themselves, or a tag profile with no phone).
+pub(crate) fn new_pin(
+    tx: &Connection,
+    site_id: u32,
+    caller: u32,
+    user_id: u32,
+    now: i64,
+) -> ApiResult<(Option<String>, PinDelivery)> {
+    let key = site_key(tx, site_id)?;
+    for _ in 0..GENERATION_TRIES {
+        let pin = random_pin()?;
+        let verifier = keypad_verifier(&key, &pin);
+        let taken: Option<u32> = tx
+            .query_row(
+                "SELECT user_id FROM keypad_pins WHERE site_id = ?1 AND verifier = ?2",
+                params![site_id, verifier.as_slice()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO keypad_pins (site_id, user_id, verifier, created_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(site_id, user_id) DO UPDATE SET verifier = ?3, created_at = ?4",
+            params![site_id, user_id, verifier.as_slice(), now],
+        )?;
+        let recipient = pin_recipient(tx, site_id, user_id)?;
+        let delivery = pin_delivery(caller, user_id, &recipient);
+        let site = site_info(tx, site_id)?;
+        match (delivery, &recipient.trusted_phone, &recipient.email) {
+            (PinDelivery::TextMessage, Some(phone), _) => {
+                let message = pin_text_message(phone, &site.name, &pin);
+                let per_hour = email::TEXTS_PER_HOUR;
+                if !email::queue_text_message_capped(tx, &message, now, per_hour)? {
+                    // Refused whole: the person keeps their PIN.
+                    return Err(ApiError::RateLimited(3_600));
+                }
+            }
+            (PinDelivery::Emailed, _, Some(address)) => {
+                let message = pin_email(address, &recipient.name, &site.name, &pin);
+                email::queue(tx, &message, now)?;
+            }
+            _ => return Ok((Some(pin), PinDelivery::Shown)),
+        }
+        return Ok((None, delivery));
+    }
+    Err(ApiError::Conflict(
+        "no free PIN found on this site; try again".into(),
+    ))
 }
 
 /// Whether a person has a keypad PIN, and since when (never the PIN itself).

@@ -33,3 +33,4 @@ mod remote_opening;
 mod remote_unreachable;
 mod sessions;
 mod startup;
+mod storage_flow;
