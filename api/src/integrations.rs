@@ -144,6 +144,53 @@ pub struct KeypadPinPolicyView {
     pub delivery: Option<crate::remote::PinDelivery>,
 }
 
+/// One person in a resync: who the system says they are and which of its groups they are in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResyncPerson {
+    /// The system's own id for them.
+    pub external_id: String,
+    /// Full name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// The access groups (of `ResyncRequest::groups`) they should be in.
+    #[serde(default)]
+    pub groups: Vec<u32>,
+}
+
+/// `POST /api/v1/integrations/resync`: the system's full list. People it added before and no
+/// longer lists are removed; in the groups it names, membership becomes what it lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResyncRequest {
+    /// The access groups the system manages (others are left alone).
+    pub groups: Vec<u32>,
+    /// Everybody it knows.
+    pub people: Vec<ResyncPerson>,
+    /// Report the difference without changing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a resync changed (or, in a dry run, would change).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResyncReport {
+    /// Whether nothing was changed.
+    pub dry_run: bool,
+    /// External ids added to the site.
+    pub added: Vec<String>,
+    /// External ids whose name or e-mail changed.
+    pub updated: Vec<String>,
+    /// External ids removed from the site.
+    pub removed: Vec<String>,
+    /// `(external id, group)` put in.
+    pub granted: Vec<(String, u32)>,
+    /// `(external id, group)` taken out.
+    pub revoked: Vec<(String, u32)>,
+}
+
 /// The event types a webhook endpoint may ask for.
 pub const WEBHOOK_EVENT_TYPES: [&str; 4] = [
     "lock.event",

@@ -78,6 +78,11 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
     ),
     route(
         Method::Post,
+        "/api/v1/integrations/resync",
+        "a connected system's full list reconciled (API key)",
+    ),
+    route(
+        Method::Post,
         "/api/v1/integrations/webhooks",
         "a connected system's webhook endpoint (API key)",
     ),

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use keyway_api::integrations::{
-    IntegrationPersonView, KeypadPinPolicyView, MembershipView, Scope, UpsertPersonRequest,
+    IntegrationPersonView, KeypadPinPolicyView, MembershipView, ResyncReport, ResyncRequest, Scope,
+    UpsertPersonRequest,
 };
 use keyway_api::ApiErrorBody;
 
@@ -13,7 +14,7 @@ use super::extract::{Body, Ids};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::caller::IntegrationCaller;
 use crate::integrations::idempotency::{apply_once, request_hash, Answer};
-use crate::integrations::people;
+use crate::integrations::{people, resync};
 use crate::AppState;
 
 /// The header that makes a retried call apply once.
@@ -253,6 +254,52 @@ pub(super) async fn ensure_pin(
         .transaction(move |tx| {
             apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
                 Answer::json(200, &people::ensure_pin(tx, &caller, &external_id, now)?)
+            })
+        })
+        .await?;
+    state.mail.wake();
+    respond(answer)
+}
+
+/// The manual resync (scope `people:write` and `access:write`): the system's full list of
+/// people and the groups it manages; the answer reports what was added, updated, removed,
+/// granted and revoked (`dry_run`: what would be, changing nothing).
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/resync",
+    tag = "integrations",
+    security(("api_key" = ["people:write", "access:write"])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Applies the call once")),
+    request_body = ResyncRequest,
+    responses(
+        (status = 200, body = ResyncReport),
+        (status = 400, body = ApiErrorBody, description = "A bad id, a person listed twice, or a group the resync does not manage"),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody, description = "A group not of the key's site"),
+        (status = 409, body = ApiErrorBody, description = "A locker's group, or a 40th master key at a lock"),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn resync(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Body(request): Body<ResyncRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::PeopleWrite)?;
+    caller.require(Scope::AccessWrite)?;
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash("resync", &[], &request)?;
+    let now = state.clock.now();
+    let public_url = state.public_url();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                let report = resync::resync(tx, &caller, &request, &public_url, now)?;
+                Answer::json(200, &report)
             })
         })
         .await?;

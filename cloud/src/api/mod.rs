@@ -104,6 +104,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             integrations::revoke_group
         ))
         .routes(routes!(integrations::ensure_pin))
+        .routes(routes!(integrations::resync))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::dead_letters))

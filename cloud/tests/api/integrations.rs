@@ -356,3 +356,119 @@ async fn a_key_calling_too_fast_is_told_when_to_retry() {
     );
     assert_eq!(retry_after.as_deref(), Some("1"));
 }
+
+#[tokio::test]
+async fn a_resync_reports_the_difference_and_applies_it_unless_dry() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let key = api_key(&cloud, &owner, site.site_id, &ALL_SCOPES).await;
+    let (lock, _) = cloud.lock(&owner, site.site_id, "Door").await;
+    let a = cloud
+        .group(&owner, site.site_id, &[lock.lock_id], &[], &[])
+        .await
+        .group_id;
+    let b = cloud
+        .group(&owner, site.site_id, &[lock.lock_id], &[], &[])
+        .await
+        .group_id;
+    for (id, groups) in [("p1", vec![a]), ("p2", vec![a, b])] {
+        let path = format!("/api/v1/integrations/people/{id}");
+        call(
+            &cloud,
+            &key,
+            Method::PUT,
+            &path,
+            None,
+            person(id, &format!("{id}@x.test")),
+        )
+        .await;
+        for group in groups {
+            call(
+                &cloud,
+                &key,
+                Method::PUT,
+                &format!("{path}/access-groups/{group}"),
+                None,
+                None,
+            )
+            .await;
+        }
+    }
+    let list = |dry_run: bool| {
+        json!({
+            "groups": [a, b],
+            "dry_run": dry_run,
+            "people": [
+                { "external_id": "p1", "name": "p1", "email": "p1@x.test", "groups": [b] },
+                { "external_id": "p3", "name": "p3", "email": "p3@x.test", "groups": [a] },
+            ],
+        })
+    };
+    let members = "SELECT COUNT(*) FROM access_group_members";
+    let before = cloud.count(members).await;
+    let (status, dry, _) = call(
+        &cloud,
+        &key,
+        Method::POST,
+        "/api/v1/integrations/resync",
+        None,
+        Some(list(true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    let expected = json!({
+        "dry_run": true,
+        "added": ["p3"],
+        "updated": [],
+        "removed": ["p2"],
+        "granted": [["p1", b], ["p3", a]],
+        "revoked": [["p1", a]],
+    });
+    assert_eq!(dry, expected);
+    assert_eq!(
+        cloud.count(members).await,
+        before,
+        "a dry run changes nothing"
+    );
+    let (status, applied, _) = call(
+        &cloud,
+        &key,
+        Method::POST,
+        "/api/v1/integrations/resync",
+        None,
+        Some(list(false)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(applied["removed"], json!(["p2"]));
+    assert_eq!(cloud.count(members).await, 2, "p1 in b, p3 in a");
+    let (_, again, _) = call(
+        &cloud,
+        &key,
+        Method::POST,
+        "/api/v1/integrations/resync",
+        None,
+        Some(list(false)),
+    )
+    .await;
+    for field in ["added", "updated", "removed", "granted", "revoked"] {
+        assert_eq!(again[field], json!([]), "in step: {field}");
+    }
+    let stray = json!({ "groups": [a], "people": [
+        { "external_id": "p1", "name": "p1", "email": "p1@x.test", "groups": [b] }
+    ] });
+    let (status, body, _) = call(
+        &cloud,
+        &key,
+        Method::POST,
+        "/api/v1/integrations/resync",
+        None,
+        Some(stray),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, ErrorCode::InvalidInput)
+    );
+}
