@@ -10,7 +10,28 @@ use crate::error::ApiResult;
 use crate::AppState;
 
 use super::sign::signature;
-use super::store::{delivered, due_heads, failed, Due};
+use super::store::{delivered, due_heads, failed, private, Due};
+
+/// Resolves endpoint host names, keeping only public addresses: a name that points into a
+/// private network (or at the cloud itself) is not reached, whatever its DNS says at delivery
+/// time. IP literals were checked when the endpoint was made.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| !private(addr.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
 
 /// How long a message is tried before it is a dead letter.
 pub const RETRY_FOR_SECONDS: i64 = 86_400;
@@ -41,6 +62,7 @@ pub async fn run(state: AppState) {
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
         .build()
     {
         Ok(client) => client,

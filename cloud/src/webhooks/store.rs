@@ -17,7 +17,14 @@ use crate::store::rows;
 /// Endpoints one site may have.
 pub const MAX_ENDPOINTS_PER_SITE: i64 = 10;
 
-fn private(ip: IpAddr) -> bool {
+/// Whether a webhook may not reach `ip`: loopback, private, link-local, unspecified or
+/// unique-local (and IPv4-mapped forms of those).
+pub(crate) fn private(ip: IpAddr) -> bool {
+    if let IpAddr::V6(v6) = ip {
+        if let Some(v4) = v6.to_ipv4_mapped() {
+            return private(IpAddr::V4(v4));
+        }
+    }
     match ip {
         IpAddr::V4(v4) => {
             v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
@@ -26,6 +33,13 @@ fn private(ip: IpAddr) -> bool {
             v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00
         }
     }
+}
+
+fn host_is_local_name(url: &url::Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        host == "localhost" || host.ends_with(".localhost")
+    })
 }
 
 /// Checks an endpoint URL (see the module's rules).
@@ -46,7 +60,7 @@ pub fn check_url(text: &str, allow_loopback_http: bool) -> ApiResult<url::Url> {
     let loopback = ip.is_some_and(|ip| ip.is_loopback());
     match url.scheme() {
         "http" if loopback && allow_loopback_http => Ok(url),
-        "https" if ip.is_none_or(|ip| !private(ip)) => Ok(url),
+        "https" if ip.is_none_or(|ip| !private(ip)) && !host_is_local_name(&url) => Ok(url),
         "https" => Err(ApiError::InvalidInput(
             "the webhook url points into a private network".into(),
         )),
@@ -286,4 +300,29 @@ pub fn failed(
         rusqlite::params![error, retry_at, dead, now, delivery_id],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_local_targets_are_refused() {
+        for url in [
+            "https://127.0.0.1/h",
+            "https://[::ffff:127.0.0.1]/h",
+            "https://[::ffff:10.1.2.3]/h",
+            "https://0.0.0.0/h",
+            "https://169.254.169.254/latest",
+            "https://[fd00::1]/h",
+            "https://localhost./h",
+            "https://api.localhost/h",
+            "http://example.com/h",
+        ] {
+            assert!(check_url(url, false).is_err(), "{url}");
+        }
+        assert!(check_url("https://hooks.example.com/h", false).is_ok());
+        assert!(check_url("http://127.0.0.1:9/h", true).is_ok());
+        assert!(private("10.0.0.1".parse().unwrap()) && !private("93.184.216.34".parse().unwrap()));
+    }
 }
