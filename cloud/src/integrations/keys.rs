@@ -105,11 +105,22 @@ pub fn list(db: &Connection, site_id: u32) -> ApiResult<Vec<ApiKeyView>> {
     Ok(rows(db, &sql, [site_id], key_from_row)?)
 }
 
-/// Revokes a key: its next call is `401`.
+/// Revokes a key: its next call is `401`, and the webhook endpoints it made stop at once
+/// (nothing more is sent to a system whose key was taken away).
 pub fn revoke(db: &Connection, site_id: u32, key_id: u32, now: i64) -> ApiResult<ApiKeyView> {
     key(db, site_id, key_id)?;
     db.execute(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+        rusqlite::params![now, key_id],
+    )?;
+    db.execute(
+        "DELETE FROM webhook_deliveries WHERE delivered_at IS NULL AND endpoint_id IN
+         (SELECT id FROM webhook_endpoints WHERE api_key_id = ?1)",
+        [key_id],
+    )?;
+    db.execute(
+        "UPDATE webhook_endpoints SET deleted_at = COALESCE(deleted_at, ?1)
+         WHERE api_key_id = ?2",
         rusqlite::params![now, key_id],
     )?;
     key(db, site_id, key_id)

@@ -350,3 +350,48 @@ async fn endpoints_must_be_https_and_public_and_need_the_scope() {
         .await;
     assert_eq!(stored, 0, "sealed at rest");
 }
+
+#[tokio::test]
+async fn revoking_the_key_stops_its_webhooks() {
+    let s = setup().await;
+    call(&s.cloud, &s.key, Method::PUT, &s.grant, None).await;
+    assert_eq!(s.receiver.wait_for(1).await.len(), 1);
+    let key_id = s
+        .cloud
+        .count("SELECT id FROM api_keys WHERE revoked_at IS NULL")
+        .await;
+    let site_id = s.cloud.count("SELECT site_id FROM api_keys").await;
+    let owner_id = s
+        .cloud
+        .count("SELECT user_id FROM memberships WHERE role = 'owner'")
+        .await;
+    let owner = s.cloud.token_for(u32::try_from(owner_id).unwrap()).await;
+    let (status, _) = s
+        .cloud
+        .delete(
+            &owner,
+            &format!("/api/v1/sites/{site_id}/api-keys/{key_id}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The group changes again: nothing more goes to the system whose key was taken away.
+    s.cloud
+        .running
+        .state
+        .store
+        .run(|db| {
+            db.execute("DELETE FROM access_group_members", [])?;
+            Ok::<_, keyway_cloud::StoreError>(())
+        })
+        .await
+        .unwrap();
+    s.cloud.running.state.store.webhooks_wake().notify_one();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.receiver.got.lock().unwrap().len(), 1);
+    assert_eq!(
+        s.cloud
+            .count("SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL")
+            .await,
+        0
+    );
+}
