@@ -22,29 +22,13 @@ use keyway_api::integrations::{CreateApiKeyRequest, Scope};
 use keyway_cloud::integrations::keys;
 use keyway_cloud::StoreError;
 use keyway_core::admin::Role;
-use keyway_core::live::ChangeObserver;
+use keyway_e2e::bench::{percentile, WalletWatcher};
 use keyway_e2e::World;
 use serde_json::json;
 use tokio::sync::mpsc;
 
 const CHANGES: usize = 100;
 const DELIVERIES: usize = 1_000;
-
-struct WalletWatcher(mpsc::UnboundedSender<Instant>);
-
-impl ChangeObserver for WalletWatcher {
-    fn keys_changed(&self) {
-        let _ = self.0.send(Instant::now());
-    }
-    fn pods_changed(&self) {}
-    fn remote_locks_changed(&self) {}
-    fn session_ended(&self) {}
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 async fn receiver(count: Arc<AtomicUsize>) -> String {
     let app = axum::Router::new().route(

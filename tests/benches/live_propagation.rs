@@ -16,29 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyway_core::admin::Role;
-use keyway_core::live::ChangeObserver;
+use keyway_e2e::bench::{percentile, WalletWatcher};
 use keyway_e2e::World;
 use tokio::sync::mpsc;
 
 /// Changes timed.
 const CHANGES: usize = 100;
-
-/// Tells the benchmark each time the core synced the wallet after a notice.
-struct WalletWatcher(mpsc::UnboundedSender<Instant>);
-
-impl ChangeObserver for WalletWatcher {
-    fn keys_changed(&self) {
-        let _ = self.0.send(Instant::now());
-    }
-    fn pods_changed(&self) {}
-    fn remote_locks_changed(&self) {}
-    fn session_ended(&self) {}
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 #[tokio::main]
 async fn main() {

@@ -221,3 +221,31 @@ pub fn slow_radio(lock: &InstalledLock) -> Arc<dyn BleTransport> {
     )]);
     Arc::new(SimulatedRadio::new(links))
 }
+
+/// What the propagation benchmarks share: an observer that reports each wallet sync, and a
+/// percentile of sorted samples.
+pub mod bench {
+    use std::time::Instant;
+
+    use keyway_core::live::ChangeObserver;
+    use tokio::sync::mpsc;
+
+    /// Tells a benchmark each time the phone's core synced its wallet after a live notice.
+    pub struct WalletWatcher(pub mpsc::UnboundedSender<Instant>);
+
+    impl ChangeObserver for WalletWatcher {
+        fn keys_changed(&self) {
+            let _ = self.0.send(Instant::now());
+        }
+        fn pods_changed(&self) {}
+        fn remote_locks_changed(&self) {}
+        fn session_ended(&self) {}
+    }
+
+    /// The `p` quantile (0 to 1) of `sorted`, which must not be empty.
+    pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+        let last = sorted.len().saturating_sub(1);
+        let rank = ((last as f64 * p).round() as usize).min(last);
+        sorted.get(rank).copied().unwrap_or(f64::NAN)
+    }
+}

@@ -9,6 +9,7 @@ use keyway_api::integrations::{
     UpsertPersonRequest,
 };
 use keyway_api::ApiErrorBody;
+use rusqlite::Connection;
 
 use super::extract::{Body, Ids};
 use crate::error::{ApiError, ApiResult};
@@ -36,6 +37,30 @@ fn respond(answer: Answer) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let status = StatusCode::from_u16(answer.status)
         .map_err(|_| ApiError::Internal(format!("kept status {}", answer.status)))?;
     Ok((status, Json(answer.body)))
+}
+
+/// Runs `work` as one idempotent integration call: in one transaction, once per
+/// `Idempotency-Key` (the request told apart by `hash`), then wakes the mail (an invitation or
+/// a PIN may be queued) and answers with what `work` returned.
+async fn once(
+    state: &AppState,
+    caller: IntegrationCaller,
+    headers: &HeaderMap,
+    hash: Vec<u8>,
+    work: impl FnOnce(&Connection, &IntegrationCaller, i64) -> ApiResult<Answer> + Send + 'static,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let key = idempotency_key(headers)?;
+    let now = state.clock.now();
+    let answer = state
+        .store
+        .transaction(move |tx| {
+            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
+                work(tx, &caller, now)
+            })
+        })
+        .await?;
+    state.mail.wake();
+    respond(answer)
 }
 
 /// Adds or updates the person the system knows as `external_id` (scope `people:write`):
@@ -68,22 +93,13 @@ pub(super) async fn upsert_person(
     Body(request): Body<UpsertPersonRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::PeopleWrite)?;
-    let key = idempotency_key(&headers)?;
     let hash = request_hash("upsert_person", &[&external_id], &request)?;
-    let now = state.clock.now();
     let public_url = state.public_url();
-    let answer = state
-        .store
-        .transaction(move |tx| {
-            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
-                let view =
-                    people::upsert_person(tx, &caller, &external_id, &request, &public_url, now)?;
-                Answer::json(if view.created { 201 } else { 200 }, &view)
-            })
-        })
-        .await?;
-    state.mail.wake();
-    respond(answer)
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        let view = people::upsert_person(tx, caller, &external_id, &request, &public_url, now)?;
+        Answer::json(if view.created { 201 } else { 200 }, &view)
+    })
+    .await
 }
 
 /// Removes the person the system knows as `external_id` from the site (scope
@@ -113,20 +129,12 @@ pub(super) async fn remove_person(
     Ids(external_id): Ids<String>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::PeopleWrite)?;
-    let key = idempotency_key(&headers)?;
     let hash = request_hash("remove_person", &[&external_id], &())?;
-    let now = state.clock.now();
-    let answer = state
-        .store
-        .transaction(move |tx| {
-            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
-                people::remove_person(tx, &caller, &external_id, now)?;
-                Answer::json(200, &serde_json::json!({ "removed": external_id }))
-            })
-        })
-        .await?;
-    state.mail.wake();
-    respond(answer)
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        people::remove_person(tx, caller, &external_id, now)?;
+        Answer::json(200, &serde_json::json!({ "removed": external_id }))
+    })
+    .await
 }
 
 async fn membership(
@@ -137,25 +145,17 @@ async fn membership(
     member: bool,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::AccessWrite)?;
-    let key = idempotency_key(&headers)?;
     let route = if member {
         "grant_group"
     } else {
         "revoke_group"
     };
     let hash = request_hash(route, &[&external_id, &group_id.to_string()], &())?;
-    let now = state.clock.now();
-    let answer = state
-        .store
-        .transaction(move |tx| {
-            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
-                let view =
-                    people::set_membership(tx, &caller, &external_id, group_id, member, now)?;
-                Answer::json(200, &view)
-            })
-        })
-        .await?;
-    respond(answer)
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        let view = people::set_membership(tx, caller, &external_id, group_id, member, now)?;
+        Answer::json(200, &view)
+    })
+    .await
 }
 
 /// Puts the person in the access group (scope `access:write`): their phones get its keys.
@@ -246,19 +246,11 @@ pub(super) async fn ensure_pin(
     Ids(external_id): Ids<String>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::PinsWrite)?;
-    let key = idempotency_key(&headers)?;
     let hash = request_hash("ensure_pin", &[&external_id], &())?;
-    let now = state.clock.now();
-    let answer = state
-        .store
-        .transaction(move |tx| {
-            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
-                Answer::json(200, &people::ensure_pin(tx, &caller, &external_id, now)?)
-            })
-        })
-        .await?;
-    state.mail.wake();
-    respond(answer)
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        Answer::json(200, &people::ensure_pin(tx, caller, &external_id, now)?)
+    })
+    .await
 }
 
 /// The manual resync (scope `people:write` and `access:write`): the system's full list of
@@ -290,19 +282,13 @@ pub(super) async fn resync(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::PeopleWrite)?;
     caller.require(Scope::AccessWrite)?;
-    let key = idempotency_key(&headers)?;
     let hash = request_hash("resync", &[], &request)?;
-    let now = state.clock.now();
     let public_url = state.public_url();
-    let answer = state
-        .store
-        .transaction(move |tx| {
-            apply_once(tx, caller.key_id, key.as_deref(), &hash, now, |tx| {
-                let report = resync::resync(tx, &caller, &request, &public_url, now)?;
-                Answer::json(200, &report)
-            })
-        })
-        .await?;
-    state.mail.wake();
-    respond(answer)
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        Answer::json(
+            200,
+            &resync::resync(tx, caller, &request, &public_url, now)?,
+        )
+    })
+    .await
 }

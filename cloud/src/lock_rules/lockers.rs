@@ -108,13 +108,12 @@ pub fn set_locker(
 }
 
 const LOCKER_COLUMNS: &str = "SELECT l.id, l.name, l.locker_assignment, l.battery_percent,
-    l.door_open, l.privacy_engaged, l.state_reported_at,
-    (SELECT e.user_id FROM lock_events e WHERE e.lock_id = l.id AND e.granted AND e.user_id != 0
-     ORDER BY e.seq DESC LIMIT 1),
-    (SELECT e.time FROM lock_events e WHERE e.lock_id = l.id AND e.granted AND e.user_id != 0
-     ORDER BY e.seq DESC LIMIT 1),
+    l.door_open, l.privacy_engaged, l.state_reported_at, e.user_id, e.time,
     (SELECT g.id FROM access_groups g WHERE g.locker_lock_id = l.id)
-    FROM locks l WHERE l.kind = 'locker'";
+    FROM locks l LEFT JOIN lock_events e ON e.lock_id = l.id AND e.seq = (
+        SELECT MAX(seq) FROM lock_events
+        WHERE lock_id = l.id AND granted AND user_id != 0)
+    WHERE l.kind = 'locker'";
 
 fn locker_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(LockerView, Option<u32>)> {
     let assignment: String = row.get(2)?;
