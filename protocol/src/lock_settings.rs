@@ -107,9 +107,6 @@ impl LockSettings {
     /// The lock signed settings name, read without checking anything (to route them).
     pub fn addressed_lock(bytes: &[u8]) -> Option<u32> {
         // version u8 | site_id u32 | lock_id u32 | ...
-        bytes
-            .get(5..9)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
+        crate::wire::u32_at(bytes, 5)
     }
 }

@@ -248,10 +248,7 @@ impl TagList {
     /// checks the signature).
     pub fn addressed_lock(bytes: &[u8]) -> Option<u32> {
         // version u8 | kind u8 | site_id u32 | lock_id u32 | ...
-        bytes
-            .get(6..10)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
+        crate::wire::u32_at(bytes, 6)
     }
 
     /// The entry for a tag id, if listed.

@@ -210,3 +210,12 @@ pub(crate) fn open_signed<'a>(
     }
     Ok(body)
 }
+
+/// The big-endian `u32` at `offset`, read without checking anything else (to route a signed
+/// message by the lock it names; the lock checks the signature).
+pub(crate) fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
+    bytes
+        .get(offset..offset.checked_add(4)?)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+}

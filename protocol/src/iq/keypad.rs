@@ -15,10 +15,10 @@ use ring::rand::SecureRandom;
 
 use crate::credential::MAX_WINDOWS_PER_CREDENTIAL;
 use crate::handshake::lock::Requester;
-use crate::keys::{PublicKey, SigningKey, SIGNATURE_LEN};
+use crate::keys::{PublicKey, SigningKey};
 use crate::refusal::RefusalReason;
 use crate::schedule::{schedule_allows, LocalMinute, ScheduleWindow};
-use crate::wire::{Reader, Writer};
+use crate::wire::{open_signed, seal_signed, Reader, Writer};
 use crate::{Command, LockPolicy, ProtocolError};
 
 /// Keypad table format version.
@@ -141,22 +141,12 @@ impl KeypadTable {
                     .u16(window.end_minute);
             }
         }
-        let signature = authority.sign(&[TABLE_LABEL, w.as_slice()].concat(), rng)?;
-        w.bytes(&signature);
-        Ok(w.into_vec())
+        seal_signed(w, TABLE_LABEL, authority, rng)
     }
 
     /// Parses a table and checks the authority signature.
     pub fn decode_verified(bytes: &[u8], authority: &PublicKey) -> Result<Self, ProtocolError> {
-        let body = bytes
-            .len()
-            .checked_sub(SIGNATURE_LEN)
-            .and_then(|split| bytes.get(..split).zip(bytes.get(split..)))
-            .ok_or(ProtocolError::Truncated("keypad table"))?;
-        let (body, signature) = body;
-        if !authority.verify(&[TABLE_LABEL, body].concat(), signature) {
-            return Err(ProtocolError::BadSignature("keypad table"));
-        }
+        let body = open_signed(bytes, TABLE_LABEL, authority, "keypad table")?;
         let mut r = Reader::new(body);
         let version = r.u8("keypad version")?;
         if version != KEYPAD_VERSION {
@@ -190,10 +180,7 @@ impl KeypadTable {
     /// checks the signature).
     pub fn addressed_lock(bytes: &[u8]) -> Option<u32> {
         // version u8 | site_id u32 | lock_id u32 | ...
-        bytes
-            .get(5..9)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
+        crate::wire::u32_at(bytes, 5)
     }
 
     /// The entry whose verifier matches `pin`, if any.
