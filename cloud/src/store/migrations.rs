@@ -53,6 +53,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_integrations",
         include_str!("migrations/0015_integrations.sql"),
     ),
+    (
+        "0016_timed_access",
+        include_str!("migrations/0016_timed_access.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
