@@ -237,8 +237,8 @@ pub(crate) struct ChainStatus {
 }
 
 fn chain_status_of(db: &Connection, lock_id: u32) -> ApiResult<ChainStatus> {
-    let (records, first, latest): (i64, Option<i64>, Option<i64>) = db.query_row(
-        "SELECT COUNT(*), MIN(seq), MAX(seq) FROM lock_events WHERE lock_id = ?1",
+    let (records, latest): (i64, Option<i64>) = db.query_row(
+        "SELECT COUNT(*), MAX(seq) FROM lock_events WHERE lock_id = ?1",
         [lock_id],
         |row| row.try_into(),
     )?;
@@ -255,11 +255,16 @@ fn chain_status_of(db: &Connection, lock_id: u32) -> ApiResult<ChainStatus> {
         )
         .optional()?;
     let position = |seq: i64| seq.unsigned_abs(); // stored seqs are ≥ 1
-    let verified_through = match first_break {
-        None => latest.map_or(0, position),
-        Some(at) if Some(at) == first => 0,
-        Some(at) => position(at) - 1,
+                                                  // Up to the break, every record links to the one before it, down to the first.
+    let through = match first_break {
+        None => latest,
+        Some(at) => db.query_row(
+            "SELECT MAX(seq) FROM lock_events WHERE lock_id = ?1 AND seq < ?2",
+            rusqlite::params![lock_id, at],
+            |row| row.get(0),
+        )?,
     };
+    let verified_through = through.map_or(0, position);
     Ok(ChainStatus {
         records: records.unsigned_abs(),
         latest: latest.map(position),
