@@ -95,7 +95,9 @@ pub(super) fn settings_form(
             p.hint id="near-hint" { "The lock answers only a phone held close to it; needs its IQ at firmware 2.3 or later." }
             (alert(Field::NearDetection, "near-error"))
             (alert(Field::EasyOffice, "easy-office-error"))
-            (schedule_editor("Easy Office Mode windows (none: off): a tag with the office-mode right leaves the door open in them, and the lock locks itself when one ends", Some(schedule)))
+            p.hint { "Easy Office Mode: in its windows a tag with the office-mode right leaves the door \
+                open; the lock locks itself when a window ends." }
+            (schedule_editor("Easy Office Mode windows (none: off)", Some(schedule)))
             p { "Offline storage: " (settings.offline_capacity) " entries." }
             (csrf_field(&visitor.session.csrf))
             button type="submit" { "Save the settings" }
