@@ -134,7 +134,7 @@ async fn filter(
 }
 
 /// The event's time on the site's clock.
-fn local_time(time: i64, utc_offset_minutes: i32) -> String {
+pub(super) fn local_time(time: i64, utc_offset_minutes: i32) -> String {
     DateTime::<Utc>::from_timestamp(time + i64::from(utc_offset_minutes) * 60, 0).map_or_else(
         || time.to_string(),
         |at| at.format("%Y-%m-%d %H:%M:%S").to_string(),

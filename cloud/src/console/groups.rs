@@ -47,14 +47,16 @@ const MINUTES_PER_DAY: u16 = 24 * 60;
 pub(super) struct Pairs(Vec<(String, String)>);
 
 impl Pairs {
-    fn value(&self, name: &str) -> Option<&str> {
+    /// The first value posted under `name`.
+    pub(super) fn value(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
 
-    fn checked(&self, name: &str) -> bool {
+    /// Whether a checkbox named `name` was ticked.
+    pub(super) fn checked(&self, name: &str) -> bool {
         self.value(name).is_some()
     }
 }

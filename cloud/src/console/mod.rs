@@ -19,12 +19,16 @@
 //! | `GET …/import`, `GET …/import/template`, `POST …/import` | the CSV import |
 //! | `GET …/imports/{import_id}`, `GET …/imports/{import_id}/status` | its progress and report |
 //! | `GET …/locks` | Locks and IQs |
+//! | `GET …/api-keys`, `POST …/api-keys`, `POST …/api-keys/{key_id}/revoke` | API keys |
+//! | `GET …/webhooks`, `POST …/webhooks`, `GET …/webhooks/{webhook_id}` | Webhooks |
+//! | `POST …/webhooks/{webhook_id}/{replay,delete}` | an endpoint's dead letters, deletion |
 //! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
 //! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
 //! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,delete}` | a group |
 //! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,clean,delete}` | Pods |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
+mod api_keys;
 mod events;
 mod groups;
 mod guard;
@@ -36,6 +40,7 @@ mod paths;
 mod people;
 mod person;
 mod pods;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
@@ -99,6 +104,26 @@ pub fn routes() -> Router<AppState> {
             get(import::status),
         )
         .route(&format!("{site}/locks"), get(locks::list))
+        .route(
+            &format!("{site}/api-keys"),
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            &format!("{site}/api-keys/{{key_id}}/revoke"),
+            post(api_keys::revoke),
+        )
+        .route(
+            &format!("{site}/webhooks"),
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            &format!("{site}/webhooks/{{webhook_id}}"),
+            get(webhooks::show),
+        )
+        .route(
+            &format!("{site}/webhooks/{{webhook_id}}/{{action}}"),
+            post(webhooks::action),
+        )
         .route(&format!("{site}/events"), get(events::list))
         .route(&format!("{site}/events.csv"), get(events::export))
         .route(
