@@ -46,9 +46,6 @@ after(async () => {
 
 const console_ = (path = "") => `${cloudUrl}/web/console/sites/${site.id}${path}`;
 
-/// How many keys and locks a `keys: N key(s), M lock(s)` line of `keyway watch` says.
-const WALLET = /^keys: (\d+) key\(s\), (\d+) lock\(s\)$/;
-
 test("an admin takes a person out of a group and back in; their phone's key goes and comes back live", async () => {
   const tenantPhone = await phone(chromium.browser, site.tenant);
   const listed = await tenantPhone.run("keys");
@@ -62,15 +59,14 @@ test("an admin takes a person out of a group and back in; their phone's key goes
   await page.getByRole("button", { name: "Take out Tia Tenant" }).click();
   await page.locator('[data-done="taken_out"]').waitFor();
   await check(page, "phone-group-taken-out");
-  const gone = await watch.line(WALLET, { from: 0 });
-  // The first wallet line after the change: no key left for the bike store.
-  assert.deepEqual([gone.match[1], gone.match[2]], ["0", "0"], watch.lines.join("\n"));
+  // The wallet as the live channel leaves it: no key left for the bike store (the channel may
+  // first report the wallet it found when it connected).
+  const gone = await watch.line(/^keys: 0 key\(s\), 0 lock\(s\)$/);
 
   await page.getByLabel("Their e-mail on this site").fill(site.tenant.email);
   await page.getByRole("button", { name: "Add to the group" }).click();
   await page.locator('[data-done="added"]').waitFor();
-  const back = await watch.line(WALLET, { from: gone.index + 1 });
-  assert.deepEqual([back.match[1], back.match[2]], ["1", "1"], watch.lines.join("\n"));
+  await watch.line(/^keys: 1 key\(s\), 1 lock\(s\)$/, { from: gone.index + 1 });
   const relisted = await tenantPhone.run("keys");
   assert.ok(relisted.some((line) => line.includes(`lock ${String(site.bikeLock).padStart(6)}`)), relisted.join("\n"));
   await watch.stop();

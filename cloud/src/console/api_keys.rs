@@ -75,7 +75,7 @@ fn create_form(visitor: &OnSite, form: Option<&Pairs>, error: Option<&ApiError>)
                 @for scope in Scope::ALL {
                     label.check {
                         input type="checkbox" name=(scope_field(scope)) checked[checked(scope)];
-                        code { (scope.as_str()) } ": " (scope_text(scope))
+                        span { code { (scope.as_str()) } ": " (scope_text(scope)) }
                     }
                 }
             }
@@ -101,7 +101,7 @@ fn keys_page(
             At most two are live at once: make the new one, switch the system to it, then \
             revoke the old one." }
         @if keys.is_empty() { p { "No API key yet." } } @else {
-            div.table-wrap { table.keys {
+            div.table-wrap tabindex="0" role="region" aria-label="API keys" { table.keys {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Scopes" }
                     th scope="col" { "Made" } th scope="col" { "Last used" }
                     th scope="col" { "State" } } }

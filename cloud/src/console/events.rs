@@ -266,7 +266,7 @@ pub(super) async fn list(
         p { a href=(search.link(&paths::events_csv(site_id), "")) download {
             "Download these events as CSV (the newest " (MAX_SITE_EVENTS) ")" } }
         @if listing.events.is_empty() { p.empty { "No event matches." } } @else {
-            div.table-wrap { table.events {
+            div.table-wrap tabindex="0" role="region" aria-label="Events" { table.events {
                 caption { "Newest first; times are the site's" }
                 thead { tr { th scope="col" { "Time" } th scope="col" { "Lock" }
                     th scope="col" { "Person" } th scope="col" { "Action" } th scope="col" { "Outcome" } } }

@@ -81,7 +81,7 @@ fn create_form(
                         label.check {
                             input type="checkbox" name=(event_field(event_type))
                                 checked[form.is_some_and(|form| form.checked(&event_field(event_type)))];
-                            code { (event_type) } ": " (event_type_text(event_type))
+                            span { code { (event_type) } ": " (event_type_text(event_type)) }
                         }
                     }
                 }
@@ -109,7 +109,7 @@ fn list_page(
             endpoints, signed with each endpoint's secret; a message not delivered within a \
             day of tries is kept as a dead letter, to replay." }
         @if endpoints.is_empty() { p { "No endpoint yet." } } @else {
-            div.table-wrap { table.webhooks {
+            div.table-wrap tabindex="0" role="region" aria-label="Endpoints" { table.webhooks {
                 thead { tr { th scope="col" { "URL" } th scope="col" { "Events" }
                     th scope="col" { "Made" } } }
                 tbody { @for endpoint in endpoints {
@@ -257,7 +257,7 @@ pub(super) async fn show(
         }
         h2 { "Dead letters" }
         @if dead.is_empty() { p { "None: every message was delivered or is still being tried." } } @else {
-            div.table-wrap { table.dead-letters {
+            div.table-wrap tabindex="0" role="region" aria-label="Dead letters" { table.dead-letters {
                 thead { tr { th scope="col" { "Message" } th scope="col" { "Event" }
                     th scope="col" { "When" } th scope="col" { "Tries" }
                     th scope="col" { "Last error" } } }
