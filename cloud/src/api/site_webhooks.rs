@@ -4,7 +4,9 @@
 //! belongs to one of the site's live API keys (the connected system it serves): revoking
 //! that key stops it, as for an endpoint the key made itself.
 
-use keyway_api::integrations::{CreateWebhookRequest, CreatedWebhook, DeadLetterView, WebhookView};
+use keyway_api::integrations::{
+    CreateWebhookRequest, CreatedWebhook, DeadLetterView, Scope, WebhookView,
+};
 
 use super::access::MANAGING_WEBHOOKS;
 use crate::error::{ApiError, ApiResult};
@@ -41,8 +43,9 @@ pub(crate) async fn one_webhook(
 }
 
 /// Makes an endpoint for the connected system whose key is `api_key_id` (a live key of this
-/// site: another site's is `404`, a revoked one `invalid_input`); the signing secret is in
-/// the answer only.
+/// site: another site's is `404`, a revoked one `invalid_input`); lock events (`lock.event`,
+/// `lock.alert`, or all types) only for a key with `events:read`, as through the API
+/// (`insufficient_scope`). The signing secret is in the answer only.
 pub(crate) async fn create(
     state: &AppState,
     user_id: u32,
@@ -54,10 +57,20 @@ pub(crate) async fn create(
     let loopback = state.config.webhooks_allow_loopback_http;
     MANAGING_WEBHOOKS
         .write(state, site_id, user_id, move |tx| {
-            if keys::key(tx, site_id, api_key_id)?.revoked_at.is_some() {
+            let key = keys::key(tx, site_id, api_key_id)?;
+            if key.revoked_at.is_some() {
                 return Err(ApiError::InvalidInput(
                     "that API key is revoked: choose a live one".into(),
                 ));
+            }
+            // What the system may read through the API bounds what it is sent.
+            if store::carries_lock_events(&request.event_types)
+                && !key.scopes.contains(&Scope::EventsRead)
+            {
+                return Err(ApiError::InsufficientScope(format!(
+                    "lock events go only to a system whose key has {}",
+                    Scope::EventsRead.as_str()
+                )));
             }
             store::create(tx, site_id, api_key_id, &request, loopback, now)
         })

@@ -256,7 +256,11 @@ async fn an_endpoint_made_from_the_page_shows_its_secret_once_and_its_dead_lette
         .browser
         .post(
             &s.page("/webhooks"),
-            &[("url", "http://hooks.example.com/h"), ("api_key", &key_id)],
+            &[
+                ("url", "http://hooks.example.com/h"),
+                ("api_key", &key_id),
+                ("type-access-changed", "on"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -265,6 +269,16 @@ async fn an_endpoint_made_from_the_page_shows_its_secret_once_and_its_dead_lette
         page.contains("id=\"webhook-error\"")
             && page.contains("value=\"http://hooks.example.com/h\"")
     );
+    // Lock events (all types, or named) for a key without `events:read`: refused, as through
+    // the API.
+    for types in [vec![], vec![("type-lock-event", "on")]] {
+        let mut fields = vec![("url", url.as_str()), ("api_key", key_id.as_str())];
+        fields.extend(types);
+        let (status, page) = s.browser.post(&s.page("/webhooks"), &fields).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(error_code(&page).as_deref(), Some("insufficient_scope"));
+        assert!(secret_in(&page, "webhook").is_none());
+    }
 
     let (status, page) = s
         .browser
@@ -380,7 +394,7 @@ async fn another_sites_key_and_endpoint_are_not_found_through_this_sites_pages()
             &their_key,
             Method::POST,
             "/api/v1/integrations/webhooks",
-            Some(json!({ "url": "https://hooks.example.com/theirs" })),
+            Some(json!({ "url": "https://hooks.example.com/theirs", "event_types": ["access.changed"] })),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
