@@ -7,6 +7,7 @@ mod demo;
 mod mail_cmd;
 mod paths;
 mod sim_cmd;
+mod sim_iq;
 mod tenant;
 
 use clap::{Parser, Subcommand};
@@ -35,12 +36,15 @@ enum Command {
     Keys,
     /// Keep your keys up to date live: print each access change until Ctrl-C.
     Watch,
+    /// Print the current 5-character code of each IQ, for the remote-opening web page.
+    Codes,
     /// Open a lock over BLE with your digital key.
     Unlock(tenant::UnlockArgs),
     /// The e-mails a cloud delivered to its local mailbox (`keyway mail list --data DIR`).
     #[command(subcommand)]
     Mail(mail_cmd::MailCommand),
-    /// Simulated hardware: `keyway sim lock --stdio` runs a lock speaking raw BLE frames.
+    /// Simulated hardware: `keyway sim lock --stdio` runs a lock speaking raw BLE frames;
+    /// `keyway sim iq` connects a simulated IQ with its locks to a cloud.
     #[command(subcommand)]
     Sim(sim_cmd::SimCommand),
 }
@@ -54,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin(command) => admin_cmd::run(command).await,
         Command::Keys => tenant::keys().await,
         Command::Watch => tenant::watch().await,
+        Command::Codes => tenant::codes().await,
         Command::Unlock(args) => tenant::unlock(args).await,
         Command::Mail(command) => mail_cmd::run(command),
         Command::Sim(command) => sim_cmd::run(command).await,

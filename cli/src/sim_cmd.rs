@@ -47,6 +47,9 @@ use ring::rand::SystemRandom;
 pub enum SimCommand {
     /// Run one simulated lock speaking raw BLE frames (see `--stdio`).
     Lock(LockArgs),
+    /// Install a simulated IQ and its locks on a site (with the session of `keyway login`)
+    /// and keep it connected to the cloud until stdin ends; prints what the locks do.
+    Iq(crate::sim_iq::IqArgs),
 }
 
 /// Options of `keyway sim lock`.
@@ -85,6 +88,7 @@ pub async fn run(command: SimCommand) -> anyhow::Result<()> {
         SimCommand::Lock(args) => tokio::task::spawn_blocking(move || serve_lock(args))
             .await
             .context("the lock task failed")?,
+        SimCommand::Iq(args) => crate::sim_iq::run(args).await,
     }
 }
 

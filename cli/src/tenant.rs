@@ -1,5 +1,5 @@
 //! Tenant commands for a real person at a terminal: `keyway login`, `keyway keys`,
-//! `keyway watch`, `keyway unlock`. The CLI is a phone like any other: same core, a 0600 file as secure
+//! `keyway watch`, `keyway codes`, `keyway unlock`. The CLI is a phone like any other: same core, a 0600 file as secure
 //! store, a software device key.
 
 use std::path::PathBuf;
@@ -42,6 +42,17 @@ fn settings_path() -> PathBuf {
     paths::phone_dir().join("settings.json")
 }
 
+/// The cloud `keyway login` logged in to.
+pub(crate) fn logged_in_server() -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(settings_path())
+        .context("not logged in: run `keyway login --server URL`")?;
+    let settings: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(settings["server"]
+        .as_str()
+        .ok_or_else(|| anyhow!("settings.json has no server"))?
+        .to_string())
+}
+
 /// The CLI's phone: the session of `keyway login` (or a new one for `server`).
 pub(crate) fn open_phone(
     server: Option<&str>,
@@ -50,15 +61,7 @@ pub(crate) fn open_phone(
     let dir = paths::phone_dir();
     let server = match server {
         Some(server) => server.to_string(),
-        None => {
-            let text = std::fs::read_to_string(settings_path())
-                .context("not logged in: run `keyway login --server URL`")?;
-            let settings: serde_json::Value = serde_json::from_str(&text)?;
-            settings["server"]
-                .as_str()
-                .ok_or_else(|| anyhow!("settings.json has no server"))?
-                .to_string()
-        }
+        None => logged_in_server()?,
     };
     let store = file_secure_store(dir.join("secure-store.json").display().to_string());
     let signer = software_device_signer(Arc::clone(&store))?;
@@ -138,6 +141,26 @@ pub async fn keys() -> anyhow::Result<()> {
                 lock.lock_id, lock.name, key.site_name, key.credential_id
             );
         }
+    }
+    Ok(())
+}
+
+/// `keyway codes`: syncs the IQ-code secrets and prints the current 5-character code of
+/// every IQ where you may open remotely, as the app shows it (one line each:
+/// `IQ <iq id> <code> <seconds left>s <IQ name>`), for the remote-opening web page.
+pub async fn codes() -> anyhow::Result<()> {
+    let phone = open_phone(None, None)?;
+    let remote = phone.remote();
+    remote.sync_code_secrets().await?;
+    let codes = remote.iq_codes().await?;
+    if codes.is_empty() {
+        println!("No IQ where you may open remotely.");
+    }
+    for code in codes {
+        println!(
+            "IQ {} {} {}s {} (site {})",
+            code.iq_id, code.code, code.seconds_left, code.iq_name, code.site_id
+        );
     }
     Ok(())
 }

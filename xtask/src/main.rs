@@ -565,7 +565,8 @@ impl Ctx {
 
     /// Runs `web-tests/*.test.mjs` with `node --test`: the admin console in headless Debian
     /// Chromium (playwright-core) against a real cloud (`cloud.rs`), axe-core on every page,
-    /// screenshots under `target/web-screenshots/`.
+    /// screenshots under `target/web-screenshots/`; phones and simulated IQs are the debug
+    /// `keyway` binary (`KEYWAY_CLI`), each with its own home under `target/web-phones/`.
     fn step_web(&mut self) -> Result<()> {
         self.ensure_apt(&[WEB_BROWSER_PACKAGE])?;
         if !on_path("node") {
@@ -585,9 +586,16 @@ impl Ctx {
         if screenshots.exists() {
             fs::remove_dir_all(&screenshots)?;
         }
+        // Builds `keyway` (the cloud, and the phone and simulated IQ the tests drive).
         let cloud = self.start_cloud("web")?;
+        let phones = self.target.join("web-phones");
+        if phones.exists() {
+            fs::remove_dir_all(&phones)?;
+        }
         let mut cmd = Command::new("node");
         cmd.current_dir(&self.root)
+            .env("KEYWAY_CLI", self.target.join("debug").join("keyway"))
+            .env("KEYWAY_WEB_PHONES", &phones)
             .env("KEYWAY_CLOUD_URL", &cloud.url)
             .env("KEYWAY_CLOUD_MAILBOX", cloud.mailbox())
             .env("KEYWAY_WEB_TOOLS", &tools)

@@ -59,6 +59,9 @@ pub(crate) const MANAGING_ACCESS_GROUPS: SiteRule =
 /// API keys of connected systems: the owner and admins.
 pub(crate) const MANAGING_SITE: SiteRule =
     SiteRule::new(may_manage_site, "managing the site's API keys");
+/// Webhook endpoints of the site's connected systems, from the console: the owner and admins.
+pub(crate) const MANAGING_WEBHOOKS: SiteRule =
+    SiteRule::new(may_manage_site, "managing the site's webhooks");
 /// Pods: the owner and admins.
 pub(crate) const MANAGING_PODS: SiteRule = SiteRule::new(may_manage_site, "managing pods");
 /// The list of people: everyone but users.

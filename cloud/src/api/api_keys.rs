@@ -38,14 +38,52 @@ pub(super) async fn create_key(
     Ids(site_id): Ids<u32>,
     Body(request): Body<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    let created = create(&state, caller.user_id, site_id, request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Makes a key on `site_id` as `user_id` (the owner or an admin): the JSON route and the
+/// console's form. The secret is in the answer only.
+pub(crate) async fn create(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    request: CreateApiKeyRequest,
+) -> ApiResult<CreatedApiKey> {
     let name = codec::name("name", &request.name)?;
     let now = state.clock.now();
-    let created = MANAGING_SITE
-        .write(&state, site_id, caller.user_id, move |tx| {
-            keys::create(tx, site_id, caller.user_id, &name, &request, now)
+    MANAGING_SITE
+        .write(state, site_id, user_id, move |tx| {
+            keys::create(tx, site_id, user_id, &name, &request, now)
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(created)))
+        .await
+}
+
+/// The keys of `site_id` (never their secrets), newest first, for its owner and admins.
+pub(crate) async fn site_keys(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<ApiKeyView>> {
+    MANAGING_SITE
+        .read(state, site_id, user_id, move |db| keys::list(db, site_id))
+        .await
+}
+
+/// Revokes a key of `site_id` as `user_id` (the owner or an admin); another site's key is
+/// `404`.
+pub(crate) async fn revoke(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    key_id: u32,
+) -> ApiResult<ApiKeyView> {
+    let now = state.clock.now();
+    MANAGING_SITE
+        .write(state, site_id, user_id, move |tx| {
+            keys::revoke(tx, site_id, key_id, now)
+        })
+        .await
 }
 
 /// The site's API keys (never their secrets), newest first.
@@ -66,12 +104,7 @@ pub(super) async fn list_keys(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<ApiKeyView>>> {
-    let list = MANAGING_SITE
-        .read(&state, site_id, caller.user_id, move |db| {
-            keys::list(db, site_id)
-        })
-        .await?;
-    Ok(Json(list))
+    Ok(Json(site_keys(&state, caller.user_id, site_id).await?))
 }
 
 /// Revokes an API key: its next call is `401`.
@@ -95,11 +128,5 @@ pub(super) async fn revoke_key(
     caller: Authenticated,
     Ids((site_id, key_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<ApiKeyView>> {
-    let now = state.clock.now();
-    let view = MANAGING_SITE
-        .write(&state, site_id, caller.user_id, move |tx| {
-            keys::revoke(tx, site_id, key_id, now)
-        })
-        .await?;
-    Ok(Json(view))
+    Ok(Json(revoke(&state, caller.user_id, site_id, key_id).await?))
 }

@@ -5,7 +5,7 @@
 //! checks and writes run in one transaction, so refused input changes nothing.
 
 pub(crate) mod access;
-mod api_keys;
+pub(crate) mod api_keys;
 pub(crate) mod codec;
 mod devices;
 pub(crate) mod events;
@@ -29,6 +29,7 @@ pub(crate) mod pods_guests;
 mod pods_invitations;
 pub(crate) mod pods_members;
 pub(crate) mod site_events;
+pub(crate) mod site_webhooks;
 pub(crate) mod sites;
 pub(crate) mod tags;
 mod webhooks;

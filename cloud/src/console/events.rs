@@ -174,7 +174,7 @@ pub(super) fn events_table(
     one_lock: bool,
 ) -> Markup {
     html! {
-        div.table-wrap { table.events {
+        div.table-wrap tabindex="0" role="region" aria-label="Events" { table.events {
             caption { "Newest first; times are the site's" }
             thead { tr {
                 @if one_lock { th scope="col" { "Record" } }

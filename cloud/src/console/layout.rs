@@ -33,6 +33,10 @@ pub(super) enum Section {
     Locks,
     /// Events.
     Events,
+    /// API keys of connected systems.
+    ApiKeys,
+    /// Webhook endpoints.
+    Webhooks,
 }
 
 /// Who is looking at which site: what the navigation offers follows the role.
@@ -84,6 +88,8 @@ fn site_nav(nav: &SiteNav<'_>) -> Markup {
                     (nav_link(&paths::groups(site_id), "Access groups", nav.current == Section::Groups))
                     (nav_link(&paths::locks(site_id), "Locks and IQs", nav.current == Section::Locks))
                     (nav_link(&paths::pods(site_id), "Pods", nav.current == Section::Pods))
+                    (nav_link(&paths::api_keys(site_id), "API keys", nav.current == Section::ApiKeys))
+                    (nav_link(&paths::webhooks(site_id), "Webhooks", nav.current == Section::Webhooks))
                 }
                 (nav_link(paths::REMOTE_OPENING, "Remote opening", false))
                 (nav_link(paths::HOME, "All sites", false))

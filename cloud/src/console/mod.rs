@@ -21,6 +21,9 @@
 //! | `GET …/locks` | Locks and IQs |
 //! | `GET …/locks/{lock_id}`, `POST …/{settings,locker}` | a lock: state, settings, locker, log |
 //! | `POST …/people/{user_id}/tags`, `…/tags/{tag_id}` | a person's tags |
+//! | `GET …/api-keys`, `POST …/api-keys`, `POST …/api-keys/{key_id}/revoke` | API keys |
+//! | `GET …/webhooks`, `POST …/webhooks`, `GET …/webhooks/{webhook_id}` | Webhooks |
+//! | `POST …/webhooks/{webhook_id}/{replay,delete}` | an endpoint's dead letters, deletion |
 //! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
 //! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
 //! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,edit,delete}` | a group |
@@ -28,6 +31,7 @@
 //! | `GET …/pods/{pod_id}`, `POST …/{members,rename,clean,delete}` | a pod |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
+mod api_keys;
 mod editing_routes;
 mod events;
 mod groups;
@@ -45,6 +49,7 @@ mod person;
 mod person_tags;
 mod pods;
 mod schedule;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
@@ -108,6 +113,26 @@ pub fn routes() -> Router<AppState> {
             get(import::status),
         )
         .route(&format!("{site}/locks"), get(locks::list))
+        .route(
+            &format!("{site}/api-keys"),
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            &format!("{site}/api-keys/{{key_id}}/revoke"),
+            post(api_keys::revoke),
+        )
+        .route(
+            &format!("{site}/webhooks"),
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            &format!("{site}/webhooks/{{webhook_id}}"),
+            get(webhooks::show),
+        )
+        .route(
+            &format!("{site}/webhooks/{{webhook_id}}/{{action}}"),
+            post(webhooks::action),
+        )
         .route(&format!("{site}/events"), get(events::list))
         .route(&format!("{site}/events.csv"), get(events::export))
         .route(

@@ -19,6 +19,31 @@ pub(super) fn site(site_id: u32) -> String {
     format!("{HOME}/sites/{site_id}")
 }
 
+/// A site's API keys page (and the new key form's target).
+pub(super) fn api_keys(site_id: u32) -> String {
+    format!("{}/api-keys", site(site_id))
+}
+
+/// The form that revokes an API key.
+pub(super) fn api_key_revoke(site_id: u32, key_id: u32) -> String {
+    format!("{}/{key_id}/revoke", api_keys(site_id))
+}
+
+/// A site's Webhooks page (and the new endpoint form's target).
+pub(super) fn webhooks(site_id: u32) -> String {
+    format!("{}/webhooks", site(site_id))
+}
+
+/// A webhook endpoint's page.
+pub(super) fn webhook(site_id: u32, webhook_id: u32) -> String {
+    format!("{}/{webhook_id}", webhooks(site_id))
+}
+
+/// One of a webhook endpoint's forms (`replay`, `delete`).
+pub(super) fn webhook_action(site_id: u32, webhook_id: u32, action: &str) -> String {
+    format!("{}/{action}", webhook(site_id, webhook_id))
+}
+
 /// A site's People page (and the add form's target).
 pub(super) fn people(site_id: u32) -> String {
     format!("{}/people", site(site_id))

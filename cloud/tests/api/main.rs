@@ -16,6 +16,7 @@ mod api_events;
 mod api_keys;
 mod api_roles;
 mod console;
+mod console_integrations;
 mod console_locks;
 mod endpoints;
 mod group_changes;

@@ -19,17 +19,20 @@ use serde_json::{json, Value};
 use crate::api_support::{code, typed, Caller, Cloud};
 
 /// One message as received: `webhook-id`, `webhook-timestamp`, `webhook-signature`, body.
-type Message = (String, String, String, String);
+pub(crate) type Message = (String, String, String, String);
 
 /// A receiver: what it got, and whether it is down.
 #[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<Message>>>,
-    down: Arc<AtomicBool>,
+pub(crate) struct Receiver {
+    /// What it got, in order.
+    pub(crate) got: Arc<Mutex<Vec<Message>>>,
+    /// Whether it answers 503.
+    pub(crate) down: Arc<AtomicBool>,
 }
 
 impl Receiver {
-    async fn start(&self) -> String {
+    /// Starts it on a free loopback port; returns its URL.
+    pub(crate) async fn start(&self) -> String {
         let me = self.clone();
         let app = axum::Router::new().route(
             "/hook",
@@ -69,7 +72,8 @@ impl Receiver {
             .collect()
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<Value> {
+    /// The bodies, once `count` arrived (or after six seconds).
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<Value> {
         for _ in 0..300 {
             if self.got.lock().unwrap().len() >= count {
                 break;
@@ -81,7 +85,8 @@ impl Receiver {
 }
 
 /// The receiver's check of a message, written from the specification.
-fn verify(
+/// Whether a message is signed with `secret` (Standard Webhooks).
+pub(crate) fn verify(
     secret: &str,
     (id, timestamp, signature, body): &(String, String, String, String),
 ) -> bool {
