@@ -29,7 +29,7 @@ pub use body::{
 pub use catalog::*;
 pub use route::{Auth, ErrorFormat, Method, Route};
 pub use server_only::{ServerOnlyRoute, SERVER_ONLY};
-pub use table::markdown_table;
+pub use table::{markdown_table, server_only_table};
 
 /// A body, path or query that could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! The endpoint table of the docs, made from [`super::ALL`].
 
 use super::route::{Auth, Route};
+use super::server_only::SERVER_ONLY;
 use super::ALL;
 
 /// The Markdown table of every endpoint: name, method, path, query, request and response
@@ -12,6 +13,19 @@ pub fn markdown_table() -> String {
     );
     for route in ALL {
         table.push_str(&row(route));
+    }
+    table
+}
+
+/// The Markdown table of the routes no client calls ([`SERVER_ONLY`]): method, path, what.
+/// `docs/endpoints.md` holds it (a test checks).
+pub fn server_only_table() -> String {
+    let mut table = String::from("| method | path | what |\n|---|---|---|\n");
+    for route in SERVER_ONLY {
+        table.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            route.method, route.path, route.purpose
+        ));
     }
     table
 }
@@ -44,6 +58,11 @@ mod tests {
         assert!(
             docs.contains(&table),
             "docs/endpoints.md must hold this table:\n{table}"
+        );
+        let server_only = server_only_table();
+        assert!(
+            docs.contains(&server_only),
+            "docs/endpoints.md must hold this table of the routes no client calls:\n{server_only}"
         );
     }
 }
