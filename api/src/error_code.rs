@@ -82,6 +82,9 @@ pub enum ErrorCode {
     InsufficientScope,
     /// 422: this `Idempotency-Key` was used with another request; use a new key.
     IdempotencyKeyReused,
+    /// 409: the access group belongs to another connected system (manual 004: groups are
+    /// made for one app); make a group for this system.
+    GroupOfAnotherIntegration,
     /// A code this build does not know (a newer cloud): act on the HTTP status.
     #[serde(other)]
     Unknown,
@@ -123,6 +126,7 @@ impl ErrorCode {
         Self::IqFirmwareTooOld,
         Self::InsufficientScope,
         Self::IdempotencyKeyReused,
+        Self::GroupOfAnotherIntegration,
     ];
 
     /// The code as it travels (`"pin_not_set"`).
@@ -161,6 +165,7 @@ impl ErrorCode {
             Self::IqFirmwareTooOld => "iq_firmware_too_old",
             Self::InsufficientScope => "insufficient_scope",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::GroupOfAnotherIntegration => "group_of_another_integration",
             Self::Unknown => "unknown",
         }
     }

@@ -77,6 +77,9 @@ pub enum ApiError {
     /// 422: an `Idempotency-Key` reused with another request.
     #[error("{0}")]
     IdempotencyKeyReused(String),
+    /// 409: the access group belongs to another connected system.
+    #[error("{0}")]
+    GroupOfAnotherIntegration(String),
     /// 500: the server failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -108,6 +111,7 @@ impl ApiError {
             Self::IqFirmwareTooOld(_) => ErrorCode::IqFirmwareTooOld,
             Self::InsufficientScope(_) => ErrorCode::InsufficientScope,
             Self::IdempotencyKeyReused(_) => ErrorCode::IdempotencyKeyReused,
+            Self::GroupOfAnotherIntegration(_) => ErrorCode::GroupOfAnotherIntegration,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -132,6 +136,7 @@ impl ApiError {
             Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_)
+            | Self::GroupOfAnotherIntegration(_)
             | Self::ProfileIncomplete(_)
             | Self::MasterKeyFixed(_)
             | Self::TooManyMasterKeys(_)

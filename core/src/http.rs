@@ -261,7 +261,8 @@ pub fn error_for(
         | ErrorCode::MasterKeyFixed
         | ErrorCode::TooManyMasterKeys
         | ErrorCode::IqFirmwareTooOld
-        | ErrorCode::InsufficientScope => KeywayError::NotAllowed { detail },
+        | ErrorCode::InsufficientScope
+        | ErrorCode::GroupOfAnotherIntegration => KeywayError::NotAllowed { detail },
         ErrorCode::Unauthorized => KeywayError::ReLogin { detail },
         ErrorCode::RateLimited | ErrorCode::PinDelay => wait(detail),
         ErrorCode::IqOffline | ErrorCode::IqTimeout | ErrorCode::Internal => {
@@ -377,6 +378,7 @@ mod tests {
             (IqFirmwareTooOld, "not allowed"),
             (InsufficientScope, "not allowed"),
             (IdempotencyKeyReused, "fix input"),
+            (GroupOfAnotherIntegration, "not allowed"),
         ];
         assert_eq!(
             table.len(),

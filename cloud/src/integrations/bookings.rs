@@ -152,7 +152,7 @@ pub fn put_booking(
 ) -> ApiResult<BookingView> {
     check_external_id(booking_id)?;
     let site_id = caller.site_id;
-    check_system_group(db, site_id, request.group_id)?;
+    check_system_group(db, caller, request.group_id, true)?;
     if request.people.is_empty() || request.people.len() > MAX_BOOKING_PEOPLE {
         return Err(ApiError::InvalidInput(format!(
             "a booking has 1 to {MAX_BOOKING_PEOPLE} people"

@@ -113,6 +113,14 @@ pub fn revoke(db: &Connection, site_id: u32, key_id: u32, now: i64) -> ApiResult
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
         rusqlite::params![now, key_id],
     )?;
+    // With the system's last live key gone, the groups it owned are free for another.
+    db.execute(
+        "UPDATE access_groups SET integration = NULL
+         WHERE site_id = ?1 AND integration = (SELECT name FROM api_keys WHERE id = ?2)
+           AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.site_id = ?1
+                           AND k.name = access_groups.integration AND k.revoked_at IS NULL)",
+        [site_id, key_id],
+    )?;
     // Its kept answers can never be asked for again.
     db.execute(
         "DELETE FROM idempotency_keys WHERE api_key_id = ?1",

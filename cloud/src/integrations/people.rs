@@ -78,22 +78,49 @@ fn rename(db: &Connection, site_id: u32, user_id: u32, alias: &str, name: &str) 
     Ok(())
 }
 
-/// Checks that a connected system may hand out `group_id`: a group of the site (404
-/// otherwise) that is not a locker's assignment (an admin sets those: 409).
-pub(super) fn check_system_group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<()> {
-    let locker: Option<u32> = db
+/// Checks that the calling system may hand out `group_id`: a group of the site (404
+/// otherwise), not a locker's assignment (an admin sets those: 409), and not another
+/// system's (manual 004: groups are made for one app; `409 group_of_another_integration`).
+/// With `claim`, a group no system owns yet becomes the caller's (a system is its keys'
+/// name, which a rotated key keeps).
+pub(super) fn check_system_group(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    group_id: u32,
+    claim: bool,
+) -> ApiResult<()> {
+    let found: Option<(Option<u32>, Option<String>)> = db
         .query_row(
-            "SELECT locker_lock_id FROM access_groups WHERE id = ?1 AND site_id = ?2",
-            [group_id, site_id],
-            |row| row.get(0),
+            "SELECT locker_lock_id, integration FROM access_groups WHERE id = ?1 AND site_id = ?2",
+            [group_id, caller.site_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
-        .optional()?
+        .optional()?;
+    let (locker, owner) = found
         .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
-    match locker {
-        None => Ok(()),
-        Some(lock_id) => Err(ApiError::Conflict(format!(
+    if let Some(lock_id) = locker {
+        return Err(ApiError::Conflict(format!(
             "group {group_id} is locker {lock_id}'s assignment: an admin sets it"
+        )));
+    }
+    let system: String = db.query_row(
+        "SELECT name FROM api_keys WHERE id = ?1",
+        [caller.key_id],
+        |row| row.get(0),
+    )?;
+    match owner {
+        Some(owner) if owner != system => Err(ApiError::GroupOfAnotherIntegration(format!(
+            "group {group_id} belongs to {owner:?}: make an access group for {system:?}"
         ))),
+        Some(_) => Ok(()),
+        None if claim => {
+            db.execute(
+                "UPDATE access_groups SET integration = ?1 WHERE id = ?2",
+                rusqlite::params![system, group_id],
+            )?;
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -316,7 +343,7 @@ pub fn set_membership(
     let window = grant
         .map(|window| checked_window(window, now))
         .transpose()?;
-    check_system_group(db, caller.site_id, group_id)?;
+    check_system_group(db, caller, group_id, true)?;
     let mut members: BTreeSet<u32> = group(db, caller.site_id, group_id)?
         .user_ids
         .into_iter()

@@ -22,10 +22,15 @@ use crate::store::rows;
 /// The most people one resync carries.
 pub const MAX_RESYNC_PEOPLE: usize = 10_000;
 
-fn check_groups(db: &Connection, site_id: u32, groups: &BTreeSet<u32>) -> ApiResult<()> {
+fn check_groups(
+    db: &Connection,
+    caller: &IntegrationCaller,
+    groups: &BTreeSet<u32>,
+    claim: bool,
+) -> ApiResult<()> {
     groups
         .iter()
-        .try_for_each(|group_id| check_system_group(db, site_id, *group_id))
+        .try_for_each(|group_id| check_system_group(db, caller, *group_id, claim))
 }
 
 /// Works out, and unless `dry_run` applies, the difference between the system's list and the
@@ -43,7 +48,7 @@ pub fn resync(
         )));
     }
     let managed: BTreeSet<u32> = request.groups.iter().copied().collect();
-    check_groups(db, caller.site_id, &managed)?;
+    check_groups(db, caller, &managed, !request.dry_run)?;
     let mut listed: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
     for person in &request.people {
         check_external_id(&person.external_id)?;

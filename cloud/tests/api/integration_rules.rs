@@ -260,3 +260,118 @@ async fn calls_with_unknown_keys_share_one_rate_and_slow_nobody_else() {
         "the site's own rate is untouched"
     );
 }
+
+/// A key named `name` (the connected system it belongs to).
+async fn system_key(cloud: &Cloud, owner: &Caller, site_id: u32, name: &str) -> Caller {
+    let (status, body) = cloud
+        .post(
+            owner,
+            &format!("/api/v1/sites/{site_id}/api-keys"),
+            json!({ "name": name, "scopes": ["people:write", "access:write"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Caller {
+        user_id: 0,
+        token: typed::<keyway_api::integrations::CreatedApiKey>(body).secret,
+    }
+}
+
+#[tokio::test]
+async fn a_group_one_system_hands_out_is_refused_to_another_until_it_is_gone() {
+    let cloud = Cloud::start().await;
+    let owner = cloud.account().await;
+    let site = cloud.site(&owner).await;
+    let (lock, _) = cloud.lock(&owner, site.site_id, "Meeting room").await;
+    let room = cloud
+        .group(&owner, site.site_id, &[lock.lock_id], &[], &[])
+        .await;
+    let coworking = system_key(&cloud, &owner, site.site_id, "Coworking").await;
+    let storage = system_key(&cloud, &owner, site.site_id, "Storage").await;
+    for key in [&coworking, &storage] {
+        call(
+            &cloud,
+            key,
+            Method::PUT,
+            "/api/v1/integrations/people/p-1",
+            None,
+            person("P", "p@x.test"),
+        )
+        .await;
+    }
+    let grant = format!(
+        "/api/v1/integrations/people/p-1/access-groups/{}",
+        room.group_id
+    );
+    let (status, _, _) = call(&cloud, &coworking, Method::PUT, &grant, None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the first system to hand it out owns it"
+    );
+    let now = cloud.running.state.clock.now();
+    let booking = json!({
+        "kind": "room", "group_id": room.group_id, "people": ["p-1"],
+        "start": now + 3600, "end": now + 7200,
+    });
+    let resync = json!({ "groups": [room.group_id], "people": [], "dry_run": true });
+    for (method, path, body) in [
+        (Method::PUT, grant.clone(), None),
+        (Method::DELETE, grant.clone(), None),
+        (
+            Method::PUT,
+            "/api/v1/integrations/bookings/b-1".to_string(),
+            Some(booking),
+        ),
+        (
+            Method::POST,
+            "/api/v1/integrations/resync".to_string(),
+            Some(resync),
+        ),
+    ] {
+        let (status, body, _) = call(&cloud, &storage, method, &path, None, body).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, ErrorCode::GroupOfAnotherIntegration),
+            "{path}"
+        );
+    }
+    // The coworking system rotates its key (the same name): the new key is the same system.
+    let (_, keys) = cloud
+        .get(&owner, &format!("/api/v1/sites/{}/api-keys", site.site_id))
+        .await;
+    let old_id = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["name"] == "Coworking")
+        .unwrap()["key_id"]
+        .as_u64()
+        .unwrap();
+    let (status, _) = cloud
+        .delete(
+            &owner,
+            &format!("/api/v1/sites/{}/api-keys/{old_id}", site.site_id),
+        )
+        .await;
+    assert!(status.is_success());
+    // With its last key revoked, the group is free: the storage system may use it now.
+    let (status, body, _) = call(&cloud, &storage, Method::PUT, &grant, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rotated = system_key(&cloud, &owner, site.site_id, "Coworking").await;
+    call(
+        &cloud,
+        &rotated,
+        Method::PUT,
+        "/api/v1/integrations/people/p-1",
+        None,
+        person("P", "p@x.test"),
+    )
+    .await;
+    let (status, body, _) = call(&cloud, &rotated, Method::PUT, &grant, None, None).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, ErrorCode::GroupOfAnotherIntegration),
+        "now the storage system's"
+    );
+}

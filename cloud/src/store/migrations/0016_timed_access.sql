@@ -67,6 +67,12 @@ DELETE FROM integration_people WHERE rowid NOT IN (
     SELECT MIN(rowid) FROM integration_people GROUP BY site_id, user_id);
 CREATE UNIQUE INDEX integration_people_one_id_per_person ON integration_people(site_id, user_id);
 
+-- Manual 004: "access groups created exclusively for your app; reusing existing access groups
+-- you have previously configured for other applications will result in errors". The
+-- connected system (its keys' name: a rotated key keeps it) that first handed a group out
+-- owns it; NULL: no system yet.
+ALTER TABLE access_groups ADD COLUMN integration TEXT;
+
 -- Kept idempotent answers are swept by age, whichever key they belong to.
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
 
