@@ -220,42 +220,73 @@ pub(crate) async fn create(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
-            check_locks(tx, site_id, &lock_ids)?;
-            check_people(tx, site_id, &user_ids)?;
-            tx.execute(
-                "INSERT INTO access_groups (site_id, name, created_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![site_id, name, now],
-            )?;
-            let group_id = u32::try_from(tx.last_insert_rowid())
-                .map_err(|_| ApiError::Internal("group id out of range".into()))?;
-            for lock_id in &lock_ids {
-                tx.execute(
-                    "INSERT INTO access_group_locks (group_id, lock_id) VALUES (?1, ?2)",
-                    [group_id, *lock_id],
-                )?;
-            }
-            for user_id in &user_ids {
-                tx.execute(
-                    "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
-                    [group_id, *user_id],
-                )?;
-            }
-            for window in &schedule {
-                tx.execute(
-                    "INSERT INTO access_group_windows (group_id, days, start_minute, end_minute)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![
-                        group_id,
-                        window.days,
-                        window.start_minute,
-                        window.end_minute
-                    ],
-                )?;
-            }
-            check_master_key_room(tx, site_id)?;
-            group(tx, site_id, group_id)
+            let group = NewGroup {
+                name: &name,
+                lock_ids: &lock_ids,
+                user_ids: &user_ids,
+                schedule: &schedule,
+            };
+            insert_group(tx, site_id, group, now)
         })
         .await
+}
+
+/// An access group to make: name, locks, people and weekly windows, already checked for form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewGroup<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its locks (the site's, not lockers).
+    pub lock_ids: &'a BTreeSet<u32>,
+    /// Its people (the site's).
+    pub user_ids: &'a BTreeSet<u32>,
+    /// When it opens.
+    pub schedule: &'a [ScheduleWindow],
+}
+
+/// Makes an access group on `site_id` in the caller's transaction (the caller checked who may):
+/// its locks and people must be the site's; refused when a lock would hold more than 39
+/// master keys.
+pub(crate) fn insert_group(
+    tx: &Connection,
+    site_id: u32,
+    new: NewGroup<'_>,
+    now: i64,
+) -> ApiResult<AccessGroupView> {
+    check_locks(tx, site_id, new.lock_ids)?;
+    check_people(tx, site_id, new.user_ids)?;
+    tx.execute(
+        "INSERT INTO access_groups (site_id, name, created_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![site_id, new.name, now],
+    )?;
+    let group_id = u32::try_from(tx.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("group id out of range".into()))?;
+    for lock_id in new.lock_ids {
+        tx.execute(
+            "INSERT INTO access_group_locks (group_id, lock_id) VALUES (?1, ?2)",
+            [group_id, *lock_id],
+        )?;
+    }
+    for user_id in new.user_ids {
+        tx.execute(
+            "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
+            [group_id, *user_id],
+        )?;
+    }
+    for window in new.schedule {
+        tx.execute(
+            "INSERT INTO access_group_windows (group_id, days, start_minute, end_minute)
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                group_id,
+                window.days,
+                window.start_minute,
+                window.end_minute
+            ],
+        )?;
+    }
+    check_master_key_room(tx, site_id)?;
+    group(tx, site_id, group_id)
 }
 
 /// Replaces the group's people; those left out lose its keys at once.
@@ -307,7 +338,7 @@ pub(crate) async fn set_group_members(
 }
 
 /// 409 for the group a locker owns: its people are the locker's assignment.
-fn check_not_a_locker(db: &Connection, group_id: u32) -> ApiResult<()> {
+pub(crate) fn check_not_a_locker(db: &Connection, group_id: u32) -> ApiResult<()> {
     let locker: Option<u32> = db
         .query_row(
             "SELECT locker_lock_id FROM access_groups WHERE id = ?1",
@@ -391,12 +422,23 @@ pub(crate) async fn delete(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
-            let people = group(tx, site_id, group_id)?.user_ids;
-            check_not_a_locker(tx, group_id)?;
-            tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
-            people
-                .into_iter()
-                .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
+            delete_group_in(tx, site_id, group_id, now)
         })
         .await
+}
+
+/// Deletes an access group of `site_id` in the caller's transaction (the caller checked who
+/// may): 404 when it is not the site's, 409 for a locker's; its members lose its keys at once.
+pub(crate) fn delete_group_in(
+    tx: &Connection,
+    site_id: u32,
+    group_id: u32,
+    now: i64,
+) -> ApiResult<()> {
+    let people = group(tx, site_id, group_id)?.user_ids;
+    check_not_a_locker(tx, group_id)?;
+    tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
+    people
+        .into_iter()
+        .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
 }

@@ -118,7 +118,8 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
     Ok(rights.into_values().collect())
 }
 
-/// The grants `device` should hold on `site_id` now (none when its owner is not a member):
+/// The grants `device` should hold on `site_id` now (none when its owner is not a member, or
+/// their place is suspended):
 /// from access groups and pod membership, plus a pod guest's keys bounded by their stay.
 pub fn wanted_grants(
     db: &Connection,
@@ -130,7 +131,7 @@ pub fn wanted_grants(
             "SELECT m.privacy_override, m.office_mode, m.offline_access OR m.role = 'owner',
                     s.revocation_epoch
              FROM memberships m JOIN sites s ON s.id = m.site_id
-             WHERE m.site_id = ?1 AND m.user_id = ?2",
+             WHERE m.site_id = ?1 AND m.user_id = ?2 AND m.suspended_at IS NULL",
             [site_id, device.user_id],
             |row| row.try_into(),
         )

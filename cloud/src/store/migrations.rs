@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_integrations",
         include_str!("migrations/0015_integrations.sql"),
     ),
+    ("0017_scim", include_str!("migrations/0017_scim.sql")),
 ];
 
 /// The schema version recorded in the database.
