@@ -12,7 +12,12 @@ use crate::api_support::{code, typed, Caller, Cloud};
 
 const ALL_SCOPES: [&str; 2] = ["people:write", "access:write"];
 
-async fn api_key(cloud: &Cloud, admin: &Caller, site_id: u32, scopes: &[&str]) -> Caller {
+pub(crate) async fn api_key(
+    cloud: &Cloud,
+    admin: &Caller,
+    site_id: u32,
+    scopes: &[&str],
+) -> Caller {
     let (status, body) = cloud
         .post(
             admin,

@@ -29,6 +29,7 @@ mod pods_email;
 mod pods_security;
 mod profiles;
 mod remote_api;
+mod scim;
 mod secrets_at_rest;
 mod web_security;
 mod webhooks;
