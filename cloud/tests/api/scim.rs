@@ -1144,3 +1144,48 @@ async fn every_scim_change_is_audited_with_its_key() {
         4
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_scim_route_with_its_scopes() {
+    let cloud = Cloud::start().await;
+    let document: Value = reqwest::get(format!("{}/openapi.json", cloud.running.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let routes = [
+        ("get", "/scim/v2/ServiceProviderConfig"),
+        ("get", "/scim/v2/ResourceTypes"),
+        ("get", "/scim/v2/Schemas"),
+        ("get", "/scim/v2/Users"),
+        ("post", "/scim/v2/Users"),
+        ("get", "/scim/v2/Users/{id}"),
+        ("put", "/scim/v2/Users/{id}"),
+        ("patch", "/scim/v2/Users/{id}"),
+        ("delete", "/scim/v2/Users/{id}"),
+        ("get", "/scim/v2/Groups"),
+        ("post", "/scim/v2/Groups"),
+        ("get", "/scim/v2/Groups/{id}"),
+        ("put", "/scim/v2/Groups/{id}"),
+        ("patch", "/scim/v2/Groups/{id}"),
+        ("delete", "/scim/v2/Groups/{id}"),
+    ];
+    for (method, path) in routes {
+        let operation = &document["paths"][path][method];
+        let scopes = &operation["security"][0]["api_key"];
+        assert!(
+            scopes
+                .as_array()
+                .is_some_and(|s| s.contains(&json!("people:write"))),
+            "{method} {path}"
+        );
+        let group_write = path.starts_with("/scim/v2/Groups") && method != "get";
+        assert_eq!(
+            scopes.as_array().unwrap().contains(&json!("access:write")),
+            group_write,
+            "{method} {path}"
+        );
+        assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+    }
+}
