@@ -61,7 +61,8 @@ pub fn list(
     paging: Paging,
 ) -> ScimResult<(u32, Vec<GroupRecord>)> {
     let value = filter.map(|equality| equality.value.clone());
-    let condition = " AND (?2 IS NULL OR g.name = ?2)";
+    // displayName is not case-exact (RFC 7643 §4.2).
+    let condition = " AND (?2 IS NULL OR g.name = ?2 COLLATE NOCASE)";
     let total: u32 = db.query_row(
         &format!("SELECT COUNT(*) {GROUP_ROWS}{condition}"),
         rusqlite::params![site_id, value],
@@ -89,18 +90,19 @@ fn free_name(
 ) -> ScimResult<String> {
     let name =
         codec::name("displayName", name).map_err(ScimError::typed_as(ScimType::InvalidValue))?;
-    let holder: Option<u32> = db
+    let taken = db
         .query_row(
-            "SELECT id FROM access_groups WHERE site_id = ?1 AND name = ?2",
-            rusqlite::params![site_id, name],
-            |row| row.get(0),
+            "SELECT 1 FROM access_groups
+             WHERE site_id = ?1 AND name = ?2 COLLATE NOCASE AND id IS NOT ?3",
+            rusqlite::params![site_id, name, group_id],
+            |_| Ok(()),
         )
         .optional()?;
-    match holder {
-        Some(holder) if Some(holder) != group_id => Err(ScimError::uniqueness(
+    match taken {
+        Some(()) => Err(ScimError::uniqueness(
             "another group of this site has this displayName",
         )),
-        _ => Ok(name),
+        None => Ok(name),
     }
 }
 
@@ -178,8 +180,9 @@ pub fn replace(
             "the site's owner and admins are never taken out of a group through SCIM",
         ));
     }
-    let name = free_name(db, site_id, Some(group_id), &draft.name)?;
-    if name != current.name {
+    // Groups an admin named alike stay as they are until SCIM renames one.
+    if draft.name != current.name {
+        let name = free_name(db, site_id, Some(group_id), &draft.name)?;
         db.execute(
             "UPDATE access_groups SET name = ?1 WHERE id = ?2 AND site_id = ?3",
             rusqlite::params![name, group_id, site_id],

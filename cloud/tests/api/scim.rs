@@ -983,7 +983,7 @@ async fn group_membership_through_scim_grants_and_revokes_access() {
         cloud,
         key,
         Method::GET,
-        "/Groups?filter=displayName%20eq%20%22Group%22",
+        "/Groups?filter=DisplayName%20eq%20%22group%22",
         None,
     )
     .await;
