@@ -47,4 +47,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
             routes::patch_group,
             routes::delete_group
         ))
+        // Anything else under the base (`/Bulk`, `/Me`, a typo) is a SCIM 404, not a bare one.
+        .route("/scim/v2/{*rest}", axum::routing::any(routes::unknown))
 }

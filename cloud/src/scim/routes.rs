@@ -49,6 +49,11 @@ fn list_params(params: Result<Query<ListParams>, QueryRejection>) -> ScimResult<
         .map_err(|rejection| ScimError::bad_request(ScimType::InvalidValue, rejection.body_text()))
 }
 
+/// A path the service does not have (`/Bulk`, `/Me`): `404` in the SCIM error schema.
+pub(super) async fn unknown() -> ScimError {
+    ScimError::not_found("no such SCIM endpoint: see /scim/v2/ResourceTypes")
+}
+
 /// The service's capabilities: PATCH and filters supported; bulk, sort, ETags and password
 /// changes not.
 #[utoipa::path(

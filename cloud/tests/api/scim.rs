@@ -206,6 +206,14 @@ async fn discovery_tells_the_truth_about_what_is_supported() {
     assert_eq!(names, ["/Users", "/Groups"]);
     let schemas = scim(&scene.cloud, &scene.key, Method::GET, "/Schemas", None).await;
     assert_eq!(schemas.body["totalResults"], 2);
+    for (method, path) in [(Method::POST, "/Bulk"), (Method::GET, "/Me")] {
+        let missing = scim(&scene.cloud, &scene.key, method, path, None).await;
+        assert_eq!(
+            missing.error(),
+            (StatusCode::NOT_FOUND, None, ErrorCode::NotFound),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
