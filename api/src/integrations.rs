@@ -128,6 +128,89 @@ pub struct MembershipView {
     pub group_id: u32,
     /// Whether the person is in it now.
     pub member: bool,
+    /// The membership's start (Unix seconds), if it has one.
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// Its end (Unix seconds, exclusive), if it has one.
+    #[serde(default)]
+    pub until: Option<i64>,
+}
+
+/// The optional body of `PUT /api/v1/integrations/people/{external_id}/access-groups/{group_id}`:
+/// a membership for a time (manual 004: "for as long as their subscription is active", "from
+/// its start date until its end or cancellation date"). Left out, the membership lasts until
+/// revoked. Outside the dates it gives nothing; the keys carry them, so the lock's own clock
+/// enforces them. Put again with other dates to move them (a cancellation sets `until`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantAccessRequest {
+    /// Start (Unix seconds); none: now.
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// End (Unix seconds, exclusive); none: until revoked.
+    #[serde(default)]
+    pub until: Option<i64>,
+}
+
+/// What a booking is of (manual 004): a room, for its hours; a desk, for the location's
+/// opening hours that day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BookingKind {
+    /// A meeting room: `start` to `end`.
+    Room,
+    /// A desk: the location's schedule on `date`, `opens` to `closes`.
+    Desk,
+}
+
+/// `PUT /api/v1/integrations/bookings/{booking_id}`: the booker and the invitees get the
+/// room's or the desk's access group for the booking, with a 30-minute grace before and after
+/// (a room booked 12:00–16:00 opens 11:30–16:30; a desk on a 9:00–19:00 day, 8:30–19:30),
+/// whatever the group's weekly schedule. Put again to move it or change its people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingRequest {
+    /// Room or desk.
+    pub kind: BookingKind,
+    /// The access group of the room or the desk.
+    pub group_id: u32,
+    /// The booker and the invitees: the system's ids of people it has added.
+    pub people: Vec<String>,
+    /// A room's start (Unix seconds).
+    #[serde(default)]
+    pub start: Option<i64>,
+    /// A room's end (Unix seconds).
+    #[serde(default)]
+    pub end: Option<i64>,
+    /// A desk's day, `YYYY-MM-DD` in the site's time.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// When the location opens that day, `HH:MM` in the site's time (its default schedule
+    /// for location members, its public one for others).
+    #[serde(default)]
+    pub opens: Option<String>,
+    /// When it closes that day, `HH:MM` (after `opens`; `24:00` is midnight at the end).
+    #[serde(default)]
+    pub closes: Option<String>,
+}
+
+/// A booking as the cloud holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingView {
+    /// The system's id for the booking.
+    pub booking_id: String,
+    /// Room or desk.
+    pub kind: BookingKind,
+    /// The access group.
+    pub group_id: u32,
+    /// Its people (the system's ids).
+    pub people: Vec<String>,
+    /// Access from (Unix seconds): the start less the grace.
+    pub access_from: i64,
+    /// Access until (Unix seconds): the end plus the grace.
+    pub access_until: i64,
 }
 
 /// `POST /api/v1/integrations/people/{external_id}/keypad-pin`: the person has one keypad PIN

@@ -358,9 +358,9 @@ pub async fn start(
     config.public_url = Some(resolve_public_url(config.public_url.take(), addr)?);
     let config_limits = (config.integration_burst, config.integration_per_second);
     let state = AppState {
+        clock: store.clock(),
         store,
         config: Arc::new(config),
-        clock: CloudClock::default(),
         metrics: Arc::default(),
         mail: Arc::new(mail),
         iqs: Arc::default(),

@@ -89,7 +89,7 @@ pub(crate) fn add_by_email(
 }
 
 /// Removes a person from the site (the caller checked who may), with everything that hangs
-/// on them: their access groups, their pod memberships and the guests they invited (told by
+/// on them: their access groups and bookings, their keypad PIN, their pod memberships and the guests they invited (told by
 /// e-mail), their tags (released to the site), and their keys (revoked through the denylist).
 /// A tag profile left with no place is deleted.
 pub(crate) fn remove(db: &Connection, site_id: u32, user_id: u32, now: i64) -> ApiResult<()> {
@@ -97,6 +97,16 @@ pub(crate) fn remove(db: &Connection, site_id: u32, user_id: u32, now: i64) -> A
         "DELETE FROM access_group_members WHERE user_id = ?1
          AND group_id IN (SELECT id FROM access_groups WHERE site_id = ?2)",
         [user_id, site_id],
+    )?;
+    db.execute(
+        "DELETE FROM booking_people WHERE user_id = ?1
+         AND booking_id IN (SELECT id FROM bookings WHERE site_id = ?2)",
+        [user_id, site_id],
+    )?;
+    // A PIN is the place's: back on the site one day, the person gets a new one.
+    db.execute(
+        "DELETE FROM keypad_pins WHERE site_id = ?1 AND user_id = ?2",
+        [site_id, user_id],
     )?;
     db.execute(
         "DELETE FROM memberships WHERE site_id = ?1 AND user_id = ?2",

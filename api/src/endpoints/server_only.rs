@@ -82,6 +82,21 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "a connected system's full list reconciled (API key)",
     ),
     route(
+        Method::Put,
+        "/api/v1/integrations/bookings/{booking_id}",
+        "a connected system makes or moves a room or desk booking (API key)",
+    ),
+    route(
+        Method::Get,
+        "/api/v1/integrations/bookings/{booking_id}",
+        "a connected system reads a booking (API key)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/integrations/bookings/{booking_id}",
+        "a connected system cancels a booking (API key)",
+    ),
+    route(
         Method::Post,
         "/api/v1/integrations/webhooks",
         "a connected system's webhook endpoint (API key)",

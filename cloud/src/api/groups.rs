@@ -338,7 +338,7 @@ pub(crate) async fn set_group_members(
 }
 
 /// 409 for the group a locker owns: its people are the locker's assignment.
-pub(crate) fn check_not_a_locker(db: &Connection, group_id: u32) -> ApiResult<()> {
+fn check_not_a_locker(db: &Connection, group_id: u32) -> ApiResult<()> {
     let locker: Option<u32> = db
         .query_row(
             "SELECT locker_lock_id FROM access_groups WHERE id = ?1",

@@ -5,17 +5,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use keyway_api::integrations::{
-    IntegrationPersonView, KeypadPinPolicyView, MembershipView, ResyncReport, ResyncRequest, Scope,
-    UpsertPersonRequest,
+    BookingRequest, BookingView, GrantAccessRequest, IntegrationPersonView, KeypadPinPolicyView,
+    MembershipView, ResyncReport, ResyncRequest, Scope, UpsertPersonRequest,
 };
 use keyway_api::ApiErrorBody;
 use rusqlite::Connection;
 
-use super::extract::{Body, Ids};
+use super::extract::{Body, Ids, OptionalBody};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::caller::IntegrationCaller;
 use crate::integrations::idempotency::{apply_once, request_hash, Answer};
-use crate::integrations::{people, resync};
+use crate::integrations::{bookings, people, resync};
 use crate::AppState;
 
 /// The header that makes a retried call apply once.
@@ -142,23 +142,25 @@ async fn membership(
     caller: IntegrationCaller,
     headers: HeaderMap,
     (external_id, group_id): (String, u32),
-    member: bool,
+    grant: Option<GrantAccessRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::AccessWrite)?;
-    let route = if member {
+    let route = if grant.is_some() {
         "grant_group"
     } else {
         "revoke_group"
     };
-    let hash = request_hash(route, &[&external_id, &group_id.to_string()], &())?;
+    let hash = request_hash(route, &[&external_id, &group_id.to_string()], &grant)?;
     once(&state, caller, &headers, hash, move |tx, caller, now| {
-        let view = people::set_membership(tx, caller, &external_id, group_id, member, now)?;
+        let view = people::set_membership(tx, caller, &external_id, group_id, grant.as_ref(), now)?;
         Answer::json(200, &view)
     })
     .await
 }
 
-/// Puts the person in the access group (scope `access:write`): their phones get its keys.
+/// Puts the person in the access group (scope `access:write`): their phones get its keys. The
+/// optional body gives the membership dates (a subscription's start and end); put again to
+/// move them.
 #[utoipa::path(
     put,
     path = "/api/v1/integrations/people/{external_id}/access-groups/{group_id}",
@@ -169,8 +171,10 @@ async fn membership(
         ("group_id" = u32, Path, description = "Access group id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
     ),
+    request_body(content = Option<GrantAccessRequest>, description = "Optional: `from` and `until` (Unix seconds)"),
     responses(
         (status = 200, body = MembershipView),
+        (status = 400, body = ApiErrorBody, description = "`until` not after `from`, or past"),
         (status = 401, body = ApiErrorBody),
         (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
         (status = 404, body = ApiErrorBody, description = "No such person or group on the key's site"),
@@ -184,8 +188,9 @@ pub(super) async fn grant_group(
     caller: IntegrationCaller,
     headers: HeaderMap,
     Ids(ids): Ids<(String, u32)>,
+    OptionalBody(window): OptionalBody<GrantAccessRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    membership(state, caller, headers, ids, true).await
+    membership(state, caller, headers, ids, Some(window)).await
 }
 
 /// Takes the person out of the access group (scope `access:write`): its keys are revoked at
@@ -215,7 +220,113 @@ pub(super) async fn revoke_group(
     headers: HeaderMap,
     Ids(ids): Ids<(String, u32)>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    membership(state, caller, headers, ids, false).await
+    membership(state, caller, headers, ids, None).await
+}
+
+/// Makes or moves a room or desk booking (scope `access:write`, manual 004): its people (the
+/// booker and the invitees) get the group's locks from 30 minutes before it to 30 minutes
+/// after; people taken off it lose them at once.
+#[utoipa::path(
+    put,
+    path = "/api/v1/integrations/bookings/{booking_id}",
+    tag = "integrations",
+    security(("api_key" = ["access:write"])),
+    params(
+        ("booking_id" = String, Path, description = "The system's own id for the booking"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    request_body = BookingRequest,
+    responses(
+        (status = 200, body = BookingView),
+        (status = 400, body = ApiErrorBody, description = "Times missing, backwards, over, or longer than a month"),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody, description = "No such person or group on the key's site"),
+        (status = 409, body = ApiErrorBody, description = "A locker's assignment"),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn put_booking(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(booking_id): Ids<String>,
+    Body(request): Body<BookingRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::AccessWrite)?;
+    let hash = request_hash("put_booking", &[&booking_id], &request)?;
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        Answer::json(
+            200,
+            &bookings::put_booking(tx, caller, &booking_id, &request, now)?,
+        )
+    })
+    .await
+}
+
+/// A booking as the cloud holds it (scope `access:write`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations/bookings/{booking_id}",
+    tag = "integrations",
+    security(("api_key" = ["access:write"])),
+    params(("booking_id" = String, Path, description = "The system's own id for the booking")),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn get_booking(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    Ids(booking_id): Ids<String>,
+) -> ApiResult<Json<BookingView>> {
+    caller.require(Scope::AccessWrite)?;
+    let site_id = caller.site_id;
+    Ok(Json(
+        state
+            .store
+            .run(move |db| bookings::view(db, site_id, &booking_id))
+            .await?,
+    ))
+}
+
+/// Cancels a booking (scope `access:write`): its people's keys for it are revoked at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/integrations/bookings/{booking_id}",
+    tag = "integrations",
+    security(("api_key" = ["access:write"])),
+    params(
+        ("booking_id" = String, Path, description = "The system's own id for the booking"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Applies the call once"),
+    ),
+    responses(
+        (status = 200, description = "Cancelled"),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "`idempotency_key_reused`"),
+        (status = 429, body = ApiErrorBody),
+    )
+)]
+pub(super) async fn cancel_booking(
+    State(state): State<AppState>,
+    caller: IntegrationCaller,
+    headers: HeaderMap,
+    Ids(booking_id): Ids<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::AccessWrite)?;
+    let hash = request_hash("cancel_booking", &[&booking_id], &())?;
+    once(&state, caller, &headers, hash, move |tx, caller, now| {
+        bookings::cancel_booking(tx, caller, &booking_id, now)?;
+        Answer::json(200, &serde_json::json!({ "cancelled": booking_id }))
+    })
+    .await
 }
 
 /// Gives the person a keypad PIN unless they have one (scope `pins:write`): one PIN for every

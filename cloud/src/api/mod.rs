@@ -105,6 +105,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(integrations::ensure_pin))
         .routes(routes!(integrations::resync))
+        .routes(routes!(
+            integrations::put_booking,
+            integrations::get_booking,
+            integrations::cancel_booking
+        ))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::dead_letters))

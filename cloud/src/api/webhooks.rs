@@ -28,7 +28,7 @@ use crate::AppState;
         (status = 201, body = CreatedWebhook),
         (status = 400, body = ApiErrorBody, description = "Not https, a private address, or an unknown event type"),
         (status = 401, body = ApiErrorBody),
-        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`"),
+        (status = 403, body = ApiErrorBody, description = "`insufficient_scope`: lock events (`lock.event`, `lock.alert`, or all types) also need `events:read`"),
         (status = 409, body = ApiErrorBody, description = "Ten endpoints already"),
         (status = 429, body = ApiErrorBody),
     )
@@ -39,6 +39,10 @@ pub(super) async fn create_webhook(
     Body(request): Body<CreateWebhookRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     caller.require(Scope::WebhooksManage)?;
+    if store::carries_lock_events(&request.event_types) {
+        // Lock events are what `events:read` reads: a webhook is no way around it.
+        caller.require(Scope::EventsRead)?;
+    }
     let now = state.clock.now();
     let loopback = state.config.webhooks_allow_loopback_http;
     let created = state

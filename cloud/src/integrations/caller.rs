@@ -1,6 +1,7 @@
 //! Who calls an integration route: `Authorization: Bearer kwk_…`, a live key of one site
 //! (a revoked or unknown key is `401`), with the scope the route needs (`403
-//! insufficient_scope` otherwise), within its rate (`429` with `Retry-After`).
+//! insufficient_scope` otherwise), within its site's rate (`429` with `Retry-After`; calls
+//! with unknown keys share one rate of their own).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -42,16 +43,26 @@ impl IntegrationCaller {
     }
 }
 
-/// Calls per key: a bucket of `burst` calls refilled at `per_second`.
+/// Whose calls a bucket counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    /// Every key of one site (one connected system, its rotating keys sharing the rate).
+    Site(u32),
+    /// Calls with a key the cloud does not know or has revoked, all together: they cost a
+    /// lookup each, and none of them is anybody's traffic to protect.
+    UnknownKeys,
+}
+
+/// Calls per bucket: `burst` calls at once, refilled at `per_second`.
 #[derive(Debug)]
 pub struct RateLimiter {
     burst: f64,
     per_second: f64,
-    buckets: Mutex<HashMap<u32, (f64, Instant)>>,
+    buckets: Mutex<HashMap<Bucket, (f64, Instant)>>,
 }
 
 impl RateLimiter {
-    /// A limiter allowing `burst` calls at once and `per_second` sustained, per key.
+    /// A limiter allowing `burst` calls at once and `per_second` sustained, per bucket.
     pub fn new(burst: u32, per_second: u32) -> Self {
         Self {
             burst: f64::from(burst.max(1)),
@@ -60,13 +71,13 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one call from the key's bucket, or says how many seconds until one is there.
-    pub fn take(&self, key_id: u32) -> Result<(), u64> {
+    /// Takes one call from the bucket, or says how many seconds until one is there.
+    pub fn take(&self, bucket: Bucket) -> Result<(), u64> {
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        let (tokens, since) = buckets.entry(key_id).or_insert((self.burst, now));
+        let (tokens, since) = buckets.entry(bucket).or_insert((self.burst, now));
         let refilled =
             (*tokens + now.duration_since(*since).as_secs_f64() * self.per_second).min(self.burst);
         if refilled >= 1.0 {
@@ -106,30 +117,42 @@ impl FromRequestParts<AppState> for IntegrationCaller {
                 ApiError::Unauthorized("integration calls need 'Bearer <API key>'".into())
             })?;
         let hash = token_hash(secret);
-        let now = state.clock.now();
         let found: Option<(u32, u32, String)> = state
             .store
             .run(move |db| {
-                let found = db
-                    .prepare_cached(
-                        "SELECT id, site_id, scopes FROM api_keys
-                         WHERE secret_hash = ?1 AND revoked_at IS NULL",
-                    )?
-                    .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                    .optional()?;
-                if let Some((key_id, _, _)) = &found {
-                    db.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")?
-                        .execute(rusqlite::params![now, key_id])?;
-                }
-                Ok::<_, ApiError>(found)
+                db.prepare_cached(
+                    "SELECT id, site_id, scopes FROM api_keys
+                     WHERE secret_hash = ?1 AND revoked_at IS NULL",
+                )?
+                .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .optional()
+                .map_err(ApiError::from)
             })
             .await?;
-        let (key_id, site_id, scopes) =
-            found.ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".into()))?;
+        // The rate is checked before anything is written.
+        let Some((key_id, site_id, scopes)) = found else {
+            state
+                .integration_limits
+                .take(Bucket::UnknownKeys)
+                .map_err(ApiError::RateLimited)?;
+            return Err(ApiError::Unauthorized("unknown or revoked API key".into()));
+        };
         state
             .integration_limits
-            .take(key_id)
+            .take(Bucket::Site(site_id))
             .map_err(ApiError::RateLimited)?;
+        let now = state.clock.now();
+        state
+            .store
+            .run(move |db| {
+                db.prepare_cached(
+                    "UPDATE api_keys SET last_used_at = ?1
+                     WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)",
+                )?
+                .execute(rusqlite::params![now, key_id])
+                .map_err(ApiError::from)
+            })
+            .await?;
         Ok(Self {
             key_id,
             site_id,
@@ -143,12 +166,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_gets_its_burst_then_waits() {
+    fn a_site_gets_its_burst_then_waits() {
         let limiter = RateLimiter::new(3, 1);
         for _ in 0..3 {
-            assert_eq!(limiter.take(7), Ok(()));
+            assert_eq!(limiter.take(Bucket::Site(7)), Ok(()));
         }
-        assert_eq!(limiter.take(7), Err(1));
-        assert_eq!(limiter.take(8), Ok(()), "another key has its own bucket");
+        assert_eq!(limiter.take(Bucket::Site(7)), Err(1));
+        assert_eq!(
+            limiter.take(Bucket::Site(8)),
+            Ok(()),
+            "another site has its own bucket"
+        );
+        assert_eq!(limiter.take(Bucket::UnknownKeys), Ok(()));
     }
 }

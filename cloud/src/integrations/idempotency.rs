@@ -67,10 +67,9 @@ pub fn apply_once(
             "Idempotency-Key must be 1 to {MAX_KEY_LEN} printable characters"
         )));
     }
-    db.execute(
-        "DELETE FROM idempotency_keys WHERE api_key_id = ?1 AND created_at < ?2",
-        rusqlite::params![api_key_id, now - KEPT_SECONDS],
-    )?;
+    // Every key's answers older than a day go (keys that stopped calling included).
+    db.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
+        .execute([now - KEPT_SECONDS])?;
     let kept: Option<(Vec<u8>, u16, String)> = db
         .query_row(
             "SELECT request_hash, status, response FROM idempotency_keys

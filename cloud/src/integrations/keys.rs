@@ -113,6 +113,11 @@ pub fn revoke(db: &Connection, site_id: u32, key_id: u32, now: i64) -> ApiResult
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
         rusqlite::params![now, key_id],
     )?;
+    // Its kept answers can never be asked for again.
+    db.execute(
+        "DELETE FROM idempotency_keys WHERE api_key_id = ?1",
+        [key_id],
+    )?;
     db.execute(
         "DELETE FROM webhook_deliveries WHERE delivered_at IS NULL AND endpoint_id IN
          (SELECT id FROM webhook_endpoints WHERE api_key_id = ?1)",

@@ -8,9 +8,11 @@
 //! - [`idempotency`]: `Idempotency-Key`: the same key and request apply once, the same key with
 //!   another request is `422`;
 //! - [`people`]: upserting a person by the system's id, removing them, granting and revoking
-//!   access-group membership; each change audited;
-//! - [`resync`]: the system's full list reconciled with the site, with a dry run.
+//!   access-group membership, for good or between dates; each change audited;
+//! - [`resync`]: the system's full list reconciled with the site, with a dry run;
+//! - [`bookings`]: a coworking system's room and desk bookings, with their grace periods.
 
+pub mod bookings;
 pub mod caller;
 pub mod idempotency;
 pub mod keys;

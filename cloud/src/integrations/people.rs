@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use keyway_api::integrations::{
-    IntegrationPersonView, KeypadPinPolicyView, MembershipView, UpsertPersonRequest,
+    GrantAccessRequest, IntegrationPersonView, KeypadPinPolicyView, MembershipView,
+    UpsertPersonRequest,
 };
 use keyway_api::Role;
 use rusqlite::{Connection, OptionalExtension};
@@ -65,8 +66,39 @@ fn mapped_person(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<
         .optional()?)
 }
 
+/// Sets the alias (and, until the person claims their place, the name the site shows).
+fn rename(db: &Connection, site_id: u32, user_id: u32, alias: &str, name: &str) -> ApiResult<()> {
+    db.execute(
+        "UPDATE memberships SET alias = ?1,
+            invited_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE invited_name END,
+            listed_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE listed_name END
+         WHERE site_id = ?3 AND user_id = ?4",
+        rusqlite::params![alias, name, site_id, user_id],
+    )?;
+    Ok(())
+}
+
+/// Checks that a connected system may hand out `group_id`: a group of the site (404
+/// otherwise) that is not a locker's assignment (an admin sets those: 409).
+pub(super) fn check_system_group(db: &Connection, site_id: u32, group_id: u32) -> ApiResult<()> {
+    let locker: Option<u32> = db
+        .query_row(
+            "SELECT locker_lock_id FROM access_groups WHERE id = ?1 AND site_id = ?2",
+            [group_id, site_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
+    match locker {
+        None => Ok(()),
+        Some(lock_id) => Err(ApiError::Conflict(format!(
+            "group {group_id} is locker {lock_id}'s assignment: an admin sets it"
+        ))),
+    }
+}
+
 /// The person the system calls `external_id`, or 404.
-fn person_of(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<u32> {
+pub(super) fn person_of(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<u32> {
     mapped_person(db, site_id, external_id)?
         .ok_or_else(|| ApiError::NotFound(format!("no person {external_id:?} on this site")))
 }
@@ -85,30 +117,58 @@ pub fn upsert_person(
     let email = normalize_email(&request.email)?;
     let alias = format!("{name} {external_id}");
     let site_id = caller.site_id;
-    let matched = match mapped_person(db, site_id, external_id)? {
-        Some(user_id) => Some(user_id),
-        None => db
-            .query_row(
-                "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
-                 WHERE m.site_id = ?1 AND u.email = ?2",
-                rusqlite::params![site_id, email],
-                |row| row.get(0),
-            )
-            .optional()?,
-    };
-    let (user_id, created) = match matched {
-        Some(user_id) => {
-            // The typed name stays the site's only until the person claims the place.
-            db.execute(
-                "UPDATE memberships SET alias = ?1,
-                    invited_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE invited_name END,
-                    listed_name = CASE WHEN claimed_at IS NULL THEN ?2 ELSE listed_name END
-                 WHERE site_id = ?3 AND user_id = ?4",
-                rusqlite::params![alias, name, site_id, user_id],
-            )?;
+    let mapped = mapped_person(db, site_id, external_id)?;
+    let on_site: Option<(u32, String)> = db
+        .query_row(
+            "SELECT m.user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.site_id = ?1 AND u.email = ?2",
+            rusqlite::params![site_id, email],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (user_id, created) = match (mapped, on_site) {
+        (Some(user_id), Some((found, _))) if found != user_id => {
+            return Err(ApiError::Conflict(format!(
+                "{email} is another person of the site: person {external_id} keeps their e-mail"
+            )))
+        }
+        (Some(user_id), _) => {
+            let current: Option<String> =
+                db.query_row("SELECT email FROM users WHERE id = ?1", [user_id], |row| {
+                    row.get(0)
+                })?;
+            if current.as_deref() != Some(email.as_str()) {
+                // The e-mail is the person's account: a connected system does not move it.
+                return Err(ApiError::Conflict(format!(
+                    "person {external_id} has another e-mail: remove them and add them again \
+                     to change it"
+                )));
+            }
+            rename(db, site_id, user_id, &alias, &name)?;
             (user_id, false)
         }
-        None => {
+        (None, Some((_, role))) if role == "owner" || role == "admin" => {
+            return Err(ApiError::Forbidden(format!(
+                "{email} is the site's {role}: an API key does not manage them"
+            )))
+        }
+        (None, Some((user_id, _))) => {
+            let known_as: Option<String> = db
+                .query_row(
+                    "SELECT external_id FROM integration_people WHERE site_id = ?1 AND user_id = ?2",
+                    [site_id, user_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(other) = known_as {
+                return Err(ApiError::Conflict(format!(
+                    "{email} is already person {other} of this system"
+                )));
+            }
+            rename(db, site_id, user_id, &alias, &name)?;
+            (user_id, false)
+        }
+        (None, None) => {
             let site_name: String =
                 db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
                     row.get(0)
@@ -130,10 +190,12 @@ pub fn upsert_person(
             (user_id, true)
         }
     };
+    // `matched`: on the site before the system named them; set once, when first named.
     db.execute(
-        "INSERT INTO integration_people (site_id, external_id, user_id) VALUES (?1, ?2, ?3)
-         ON CONFLICT (site_id, external_id) DO UPDATE SET user_id = excluded.user_id",
-        rusqlite::params![site_id, external_id, user_id],
+        "INSERT INTO integration_people (site_id, external_id, user_id, matched)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (site_id, external_id) DO NOTHING",
+        rusqlite::params![site_id, external_id, user_id, mapped.is_none() && !created],
     )?;
     let change = if created { "added" } else { "updated" };
     audit(
@@ -171,7 +233,18 @@ pub fn remove_person(
             "an API key may not remove the site's owner or admins".into(),
         ));
     }
-    crate::membership::remove(db, caller.site_id, user_id, now)?;
+    let matched: bool = db.query_row(
+        "SELECT matched FROM integration_people WHERE site_id = ?1 AND external_id = ?2",
+        rusqlite::params![caller.site_id, external_id],
+        |row| row.get(0),
+    )?;
+    let change = if matched {
+        take_back_grants(db, caller.site_id, user_id, now)?;
+        "left by the system (on the site before it; what it granted taken back)"
+    } else {
+        crate::membership::remove(db, caller.site_id, user_id, now)?;
+        "removed"
+    };
     db.execute(
         "DELETE FROM integration_people WHERE site_id = ?1 AND external_id = ?2",
         rusqlite::params![caller.site_id, external_id],
@@ -180,48 +253,102 @@ pub fn remove_person(
         db,
         caller,
         "remove_person",
-        &format!("person {external_id} (user {user_id}) removed"),
+        &format!("person {external_id} (user {user_id}) {change}"),
         now,
     )
 }
 
-/// Puts the person in the access group (`member`) or takes them out; taken out, their keys
-/// for it are revoked at once.
+/// Takes back what connected systems gave a person who was on the site before them: the
+/// memberships an API key granted and their bookings; the rest of their place stays.
+fn take_back_grants(db: &Connection, site_id: u32, user_id: u32, now: i64) -> ApiResult<()> {
+    let granted: Vec<u32> = crate::store::rows(
+        db,
+        "SELECT m.group_id FROM access_group_members m
+         JOIN access_groups g ON g.id = m.group_id
+         WHERE g.site_id = ?1 AND m.user_id = ?2 AND m.granted_by_key IS NOT NULL",
+        [site_id, user_id],
+        |row| row.get(0),
+    )?;
+    for group_id in granted {
+        let mut members: BTreeSet<u32> =
+            group(db, site_id, group_id)?.user_ids.into_iter().collect();
+        members.remove(&user_id);
+        replace_members(db, site_id, group_id, &members, now)?;
+    }
+    db.execute(
+        "DELETE FROM booking_people WHERE user_id = ?1
+         AND booking_id IN (SELECT id FROM bookings WHERE site_id = ?2)",
+        [user_id, site_id],
+    )?;
+    crate::issuing::revoke::reconcile_person(db, site_id, user_id, now)
+}
+
+/// The dates of a membership for a time, checked: an end after the start, and not over.
+fn checked_window(window: &GrantAccessRequest, now: i64) -> ApiResult<(Option<i64>, Option<i64>)> {
+    if let (Some(from), Some(until)) = (window.from, window.until) {
+        if until <= from {
+            return Err(ApiError::InvalidInput(
+                "`until` must come after `from`".into(),
+            ));
+        }
+    }
+    if window.until.is_some_and(|until| until <= now) {
+        return Err(ApiError::InvalidInput(
+            "`until` is past: revoke the membership instead".into(),
+        ));
+    }
+    Ok((window.from, window.until))
+}
+
+/// Puts the person in the access group (`Some(window)`: for good, or between its dates) or
+/// takes them out (`None`); taken out, their keys for it are revoked at once, and dates moved
+/// revoke the keys that carried the old ones.
 pub fn set_membership(
     db: &Connection,
     caller: &IntegrationCaller,
     external_id: &str,
     group_id: u32,
-    member: bool,
+    grant: Option<&GrantAccessRequest>,
     now: i64,
 ) -> ApiResult<MembershipView> {
     check_external_id(external_id)?;
     let user_id = person_of(db, caller.site_id, external_id)?;
-    let locker: Option<u32> = db
-        .query_row(
-            "SELECT locker_lock_id FROM access_groups WHERE id = ?1 AND site_id = ?2",
-            [group_id, caller.site_id],
-            |row| row.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| ApiError::NotFound(format!("no access group {group_id} on this site")))?;
-    if let Some(lock_id) = locker {
-        return Err(ApiError::Conflict(format!(
-            "group {group_id} is locker {lock_id}'s assignment: an admin sets it"
-        )));
-    }
+    let window = grant
+        .map(|window| checked_window(window, now))
+        .transpose()?;
+    check_system_group(db, caller.site_id, group_id)?;
     let mut members: BTreeSet<u32> = group(db, caller.site_id, group_id)?
         .user_ids
         .into_iter()
         .collect();
-    let changed = if member {
+    let changed = if window.is_some() {
         members.insert(user_id)
     } else {
         members.remove(&user_id)
     };
     if changed {
         replace_members(db, caller.site_id, group_id, &members, now)?;
-        let what = if member { "joined" } else { "left" };
+    }
+    let (from, until) = window.unwrap_or_default();
+    if window.is_some() {
+        let moved = db.execute(
+            "UPDATE access_group_members SET granted_by_key = ?1, valid_from = ?2,
+                valid_until = ?3
+             WHERE group_id = ?4 AND user_id = ?5
+               AND (granted_by_key IS NOT ?1 OR valid_from IS NOT ?2 OR valid_until IS NOT ?3)",
+            rusqlite::params![caller.key_id, from, until, group_id, user_id],
+        )?;
+        if moved > 0 && !changed {
+            // Keys carrying the old dates no longer match what the person has.
+            crate::issuing::revoke::reconcile_person(db, caller.site_id, user_id, now)?;
+        }
+    }
+    if changed || window.is_some() {
+        let what = match (window.is_some(), from, until) {
+            (false, ..) => "left".to_string(),
+            (true, None, None) => "joined".to_string(),
+            (true, from, until) => format!("joined (from {from:?} until {until:?})"),
+        };
         audit(
             db,
             caller,
@@ -233,7 +360,9 @@ pub fn set_membership(
     Ok(MembershipView {
         external_id: external_id.to_string(),
         group_id,
-        member,
+        member: window.is_some(),
+        from,
+        until,
     })
 }
 

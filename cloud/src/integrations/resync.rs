@@ -6,11 +6,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use keyway_api::integrations::{ResyncReport, ResyncRequest, UpsertPersonRequest};
-use rusqlite::{Connection, OptionalExtension};
+use keyway_api::integrations::{
+    GrantAccessRequest, ResyncReport, ResyncRequest, UpsertPersonRequest,
+};
+use rusqlite::Connection;
 
 use super::caller::IntegrationCaller;
-use super::people::{check_external_id, remove_person, set_membership, upsert_person};
+use super::people::{
+    check_external_id, check_system_group, remove_person, set_membership, upsert_person,
+};
 use crate::auth::accounts::normalize_name;
 use crate::error::{ApiError, ApiResult};
 use crate::store::rows;
@@ -19,29 +23,9 @@ use crate::store::rows;
 pub const MAX_RESYNC_PEOPLE: usize = 10_000;
 
 fn check_groups(db: &Connection, site_id: u32, groups: &BTreeSet<u32>) -> ApiResult<()> {
-    for group_id in groups {
-        let locker: Option<Option<u32>> = db
-            .query_row(
-                "SELECT locker_lock_id FROM access_groups WHERE id = ?1 AND site_id = ?2",
-                [*group_id, site_id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        match locker {
-            None => {
-                return Err(ApiError::NotFound(format!(
-                    "no access group {group_id} on this site"
-                )))
-            }
-            Some(Some(lock_id)) => {
-                return Err(ApiError::Conflict(format!(
-                    "group {group_id} is locker {lock_id}'s assignment: an admin sets it"
-                )))
-            }
-            Some(None) => {}
-        }
-    }
-    Ok(())
+    groups
+        .iter()
+        .try_for_each(|group_id| check_system_group(db, site_id, *group_id))
 }
 
 /// Works out, and unless `dry_run` applies, the difference between the system's list and the
@@ -148,10 +132,11 @@ pub fn resync(
         }
     }
     for (external_id, group_id) in &report.revoked {
-        set_membership(db, caller, external_id, *group_id, false, now)?;
+        set_membership(db, caller, external_id, *group_id, None, now)?;
     }
     for (external_id, group_id) in &report.granted {
-        set_membership(db, caller, external_id, *group_id, true, now)?;
+        let for_good = GrantAccessRequest::default();
+        set_membership(db, caller, external_id, *group_id, Some(&for_good), now)?;
     }
     for external_id in &report.removed {
         remove_person(db, caller, external_id, now)?;

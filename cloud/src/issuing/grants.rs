@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use keyway_protocol::{CredentialFlags, PublicKey, ScheduleWindow};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::plan::{plan_keys, Grant, GroupRight};
+use super::plan::{plan_keys, Grant, GroupRight, Stay};
 use crate::error::{ApiError, ApiResult};
 use crate::pods::rights as pods;
 use crate::store::rows;
@@ -82,7 +82,8 @@ pub fn user_devices(db: &Connection, user_id: u32) -> Result<Vec<DeviceRef>, Api
         .collect()
 }
 
-/// The access groups of a site `user_id` is in, with their locks and windows.
+/// The access groups of a site `user_id` is in for good (not for a time: see
+/// [`timed_rights`]), with their locks and windows.
 fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<GroupRight>, ApiError> {
     let mut rights: BTreeMap<u32, GroupRight> = BTreeMap::new();
     let locks: Vec<(u32, u32)> = rows(
@@ -90,7 +91,8 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
         "SELECT g.id, gl.lock_id FROM access_groups g
          JOIN access_group_members m ON m.group_id = g.id
          JOIN access_group_locks gl ON gl.group_id = g.id
-         WHERE g.site_id = ?1 AND m.user_id = ?2",
+         WHERE g.site_id = ?1 AND m.user_id = ?2
+           AND m.valid_from IS NULL AND m.valid_until IS NULL",
         [site_id, user_id],
         |row| row.try_into(),
     )?;
@@ -107,7 +109,8 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
     let windows = format!(
         "{GROUP_WINDOWS} JOIN access_group_members m ON m.group_id = w.group_id
          JOIN access_groups g ON g.id = w.group_id
-         WHERE g.site_id = ?1 AND m.user_id = ?2"
+         WHERE g.site_id = ?1 AND m.user_id = ?2
+           AND m.valid_from IS NULL AND m.valid_until IS NULL"
     );
     for (group_id, window) in rows(db, &windows, [site_id, user_id], group_window)? {
         // A group without locks grants nothing, whatever its windows.
@@ -118,9 +121,63 @@ fn group_rights(db: &Connection, site_id: u32, user_id: u32) -> Result<Vec<Group
     Ok(rights.into_values().collect())
 }
 
+/// What `user_id` has on `site_id` for a time: memberships with a start or an end (a
+/// subscription: the group's locks and weekly schedule) and bookings (a room or a desk: the
+/// group's locks within the booking, whatever the schedule). Each is bounded by its
+/// [`Stay`], so its keys carry the dates and the lock's clock enforces them.
+fn timed_rights(
+    db: &Connection,
+    site_id: u32,
+    user_id: u32,
+) -> Result<Vec<(GroupRight, Stay)>, ApiError> {
+    // (group, from, until, whether the group's schedule applies)
+    let timed: Vec<(u32, Option<i64>, Option<i64>, bool)> = rows(
+        db,
+        "SELECT m.group_id, m.valid_from, m.valid_until, 1 FROM access_group_members m
+         JOIN access_groups g ON g.id = m.group_id
+         WHERE g.site_id = ?1 AND m.user_id = ?2
+           AND (m.valid_from IS NOT NULL OR m.valid_until IS NOT NULL)
+         UNION ALL
+         SELECT b.group_id, b.valid_from, b.valid_until, 0 FROM bookings b
+         JOIN booking_people p ON p.booking_id = b.id
+         WHERE b.site_id = ?1 AND p.user_id = ?2
+         ORDER BY 1, 2, 3",
+        [site_id, user_id],
+        |row| row.try_into(),
+    )?;
+    let mut rights = Vec::new();
+    for (group_id, from, until, scheduled) in timed {
+        let lock_ids: Vec<u32> = rows(
+            db,
+            "SELECT lock_id FROM access_group_locks WHERE group_id = ?1 ORDER BY lock_id",
+            [group_id],
+            |row| row.get(0),
+        )?;
+        if lock_ids.is_empty() {
+            continue;
+        }
+        let schedule = if scheduled {
+            let windows = format!("{GROUP_WINDOWS} WHERE w.group_id = ?1");
+            rows(db, &windows, [group_id], group_window)?
+                .into_iter()
+                .map(|(_, window)| window)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let stay = Stay {
+            from: from.unwrap_or(i64::MIN),
+            until: until.unwrap_or(i64::MAX),
+        };
+        rights.push((GroupRight { lock_ids, schedule }, stay));
+    }
+    Ok(rights)
+}
+
 /// The grants `device` should hold on `site_id` now (none when its owner is not a member, or
 /// their place is suspended):
-/// from access groups and pod membership, plus a pod guest's keys bounded by their stay.
+/// from access groups and pod membership, plus keys bounded by dates: a pod guest's stay, a
+/// membership's start and end, a booking.
 pub fn wanted_grants(
     db: &Connection,
     device: &DeviceRef,
@@ -161,16 +218,20 @@ pub fn wanted_grants(
         .into_iter()
         .map(|key| grant(key, None))
         .collect();
-    // A pod guest's keys stay apart: they carry the check-in/check-out.
+    // A pod guest's keys, and access for a time, stay apart: they carry their dates.
+    let mut timed = timed_rights(db, site_id, device.user_id)?;
     for guest in pods::guest_rights(db, site_id, device.user_id)? {
         let right = GroupRight {
             lock_ids: guest.lock_ids,
             schedule: Vec::new(),
         };
+        timed.push((right, guest.stay));
+    }
+    for (right, stay) in timed {
         grants.extend(
             plan_keys(&[right])
                 .into_iter()
-                .map(|key| grant(key, Some(guest.stay))),
+                .map(|key| grant(key, Some(stay))),
         );
     }
     Ok(grants)

@@ -132,7 +132,7 @@ pub fn canonical_schedule(windows: &[ScheduleWindow]) -> Vec<ScheduleWindow> {
     }
 }
 
-/// A check-in/check-out timeframe (a pod guest's stay): the credential never starts before
+/// A timeframe (a pod guest's stay, a subscription's dates, a booking): the credential never starts before
 /// `from` nor ends after `until`, and the lock enforces both on its own clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stay {

@@ -64,7 +64,7 @@ fn setup(db: &Connection) -> Vec<SigningKey> {
     db.execute_batch(
         "INSERT INTO access_groups (id, site_id, name, created_at) VALUES (100, 1, 'G', 0), (200, 2, 'H', 0);
          INSERT INTO access_group_locks VALUES (100, 10), (100, 11), (200, 20);
-         INSERT INTO access_group_members VALUES (100, 1), (200, 1);
+         INSERT INTO access_group_members (group_id, user_id) VALUES (100, 1), (200, 1);
          INSERT INTO access_group_windows VALUES (100, 31, 480, 1080);",
     )
     .unwrap();

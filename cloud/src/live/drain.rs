@@ -213,7 +213,10 @@ mod tests {
         store.run(|db| take(db)).await.unwrap();
         let refused: Result<(), ApiError> = store
             .transaction(|tx| {
-                tx.execute("INSERT INTO access_group_members VALUES (1, 2)", [])?;
+                tx.execute(
+                    "INSERT INTO access_group_members (group_id, user_id) VALUES (1, 2)",
+                    [],
+                )?;
                 Err(ApiError::Conflict("changed my mind".into()))
             })
             .await;
@@ -222,7 +225,10 @@ mod tests {
 
         store
             .transaction(|tx| {
-                tx.execute("INSERT INTO access_group_members VALUES (1, 2)", [])?;
+                tx.execute(
+                    "INSERT INTO access_group_members (group_id, user_id) VALUES (1, 2)",
+                    [],
+                )?;
                 tx.execute(
                     "UPDATE memberships SET remote_opening = 1 WHERE user_id = 2",
                     [],

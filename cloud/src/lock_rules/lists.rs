@@ -72,7 +72,7 @@ struct LockTags {
 }
 
 fn lock_tags(db: &Connection, lock_id: u32, tags: &[HeldTag]) -> ApiResult<LockTags> {
-    let schedules = lock_schedules(db, lock_id)?;
+    let schedules = lock_schedules(db, lock_id, None)?;
     let capacity: u32 = db.query_row(
         "SELECT offline_capacity FROM locks WHERE id = ?1",
         [lock_id],

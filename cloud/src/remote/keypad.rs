@@ -101,7 +101,7 @@ pub(crate) fn tables_for_iq(db: &Connection, site_id: u32, iq_id: u32) -> ApiRes
     let rng = SystemRandom::new();
     let mut tables = Vec::with_capacity(lock_ids.len());
     for lock_id in lock_ids {
-        let schedules = lock_schedules(db, lock_id)?;
+        let schedules = lock_schedules(db, lock_id, None)?;
         let entries = pins
             .iter()
             .filter_map(|(user_id, verifier, privacy_override)| {

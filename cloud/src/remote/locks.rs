@@ -18,6 +18,7 @@ pub(crate) fn remote_locks(
     db: &Connection,
     user_id: u32,
     iqs: &IqRegistry,
+    now: i64,
 ) -> ApiResult<Vec<RemoteLockView>> {
     let candidates = rows(
         db,
@@ -46,7 +47,7 @@ pub(crate) fn remote_locks(
             crate::pods::remote_opening_right(db, lock.site_id, user_id, lock.lock_id),
             Ok(crate::pods::RemoteOpening::PodMember)
         );
-        if pod_member || lock_schedules(db, lock.lock_id)?.contains_key(&user_id) {
+        if pod_member || lock_schedules(db, lock.lock_id, Some(now))?.contains_key(&user_id) {
             lock.iq_online = iqs.is_online(lock.iq_id);
             locks.push(lock);
         }
@@ -67,9 +68,10 @@ pub async fn list(
     caller: Authenticated,
 ) -> ApiResult<Json<Vec<RemoteLockView>>> {
     let iqs = std::sync::Arc::clone(&state.iqs);
+    let now = state.clock.now();
     let locks = state
         .store
-        .run(move |db| remote_locks(db, caller.user_id, &iqs))
+        .run(move |db| remote_locks(db, caller.user_id, &iqs, now))
         .await?;
     Ok(Json(locks))
 }

@@ -18,9 +18,15 @@ use crate::store::rows;
 
 /// Each person with an access group on `lock_id`, with their canonical weekly windows there
 /// (empty: at any time).
+///
+/// Memberships for a time (a subscription's dates) count only with `at`, and only when `at`
+/// falls within them: what goes to the locks themselves (keypad PINs, tag lists) cannot
+/// carry dates, so it passes `None` and holds lasting memberships only; phones' keys carry
+/// the dates.
 pub(crate) fn lock_schedules(
     db: &Connection,
     lock_id: u32,
+    at: Option<i64>,
 ) -> ApiResult<BTreeMap<u32, Vec<ScheduleWindow>>> {
     let mut windows: BTreeMap<u32, Vec<ScheduleWindow>> = BTreeMap::new();
     let sql = format!(
@@ -35,8 +41,11 @@ pub(crate) fn lock_schedules(
     let members: Vec<(u32, u32)> = rows(
         db,
         "SELECT gl.group_id, m.user_id FROM access_group_locks gl
-         JOIN access_group_members m ON m.group_id = gl.group_id WHERE gl.lock_id = ?1",
-        [lock_id],
+         JOIN access_group_members m ON m.group_id = gl.group_id WHERE gl.lock_id = ?1
+           AND ((m.valid_from IS NULL AND m.valid_until IS NULL)
+                OR (?2 IS NOT NULL AND COALESCE(m.valid_from, ?2) <= ?2
+                    AND COALESCE(m.valid_until, ?2 + 1) > ?2))",
+        rusqlite::params![lock_id, at],
         |row| row.try_into(),
     )?;
     for (group_id, user_id) in members {
@@ -119,7 +128,7 @@ pub(crate) fn check_remote_right(
             "you do not have the remote office mode right on this site",
         ));
     }
-    let schedules = lock_schedules(db, lock_id)?;
+    let schedules = lock_schedules(db, lock_id, Some(now))?;
     let any_time = Vec::new();
     let schedule = match pod {
         crate::pods::RemoteOpening::PodMember => &any_time,

@@ -53,6 +53,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_integrations",
         include_str!("migrations/0015_integrations.sql"),
     ),
+    (
+        "0016_timed_access",
+        include_str!("migrations/0016_timed_access.sql"),
+    ),
     ("0017_scim", include_str!("migrations/0017_scim.sql")),
 ];
 
@@ -190,6 +194,57 @@ mod tests {
             [],
         );
         assert!(with_password.is_err());
+    }
+
+    #[test]
+    fn timed_access_keeps_one_external_id_per_person_and_every_membership() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        let before_timed_access = 15;
+        keyway_migrate::migrate(&mut connection, &MIGRATIONS[..before_timed_access]).unwrap();
+        // The triggers call the cloud's functions; a bare connection binds stand-ins.
+        for name in ["keyway_now", "keyway_live_wake", "keyway_webhooks_wake"] {
+            connection
+                .create_scalar_function(
+                    name,
+                    0,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+                    |_| Ok(0),
+                )
+                .unwrap();
+        }
+        connection
+            .execute_batch(
+                "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0);
+                 INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+                 INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 1, 'user', 0);
+                 INSERT INTO access_groups (id, site_id, name, created_at) VALUES (1, 1, 'G', 0);
+                 INSERT INTO access_group_members VALUES (1, 1);
+                 INSERT INTO integration_people VALUES (1, 'first', 1), (1, 'second', 1);",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let kept: Vec<String> = connection
+            .prepare("SELECT external_id FROM integration_people")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, ["first"], "the first id kept, the second dropped");
+        let lasting: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM access_group_members
+                 WHERE valid_from IS NULL AND valid_until IS NULL",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(lasting, 1, "a membership from before lasts, as it did");
+        let twice = connection.execute(
+            "INSERT INTO integration_people (site_id, external_id, user_id) VALUES (1, 'third', 1)",
+            [],
+        );
+        assert!(twice.is_err(), "one id per person from now on");
     }
 
     #[test]

@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Params, Row};
 
+use crate::clock::CloudClock;
+
 pub use key_source::{default_key_file, next_to, KeySource, KEY_ENV};
 pub use migrations::{schema_version, MIGRATIONS};
 pub use rotate::{rotate_key, Rotation};
@@ -144,6 +146,7 @@ pub struct Store {
     connection: Arc<Mutex<Connection>>,
     live_wake: Arc<LiveWake>,
     webhooks_wake: Arc<tokio::sync::Notify>,
+    clock: CloudClock,
 }
 
 /// Counted and signalled by `keyway_live_wake()`, the live-notice triggers' call: how many
@@ -199,12 +202,14 @@ impl std::fmt::Debug for Store {
 /// The database file name inside the data directory.
 pub const DATABASE_FILE: &str = "keyway-cloud.sqlite3";
 
-/// Binds `keyway_live_wake()`, which the live-notice triggers call: it wakes `wake` (nobody
-/// when `None`: a connection without a live hub, such as the key rotation's).
+/// Binds the triggers' calls: `keyway_live_wake()`, which wakes `wake` (nobody when `None`: a
+/// connection without a live hub, such as the key rotation's), `keyway_webhooks_wake()`, and
+/// `keyway_now()`, the time on `clock`.
 fn install_live_wake(
     connection: &Connection,
     wake: Option<Arc<LiveWake>>,
     webhooks: Option<Arc<tokio::sync::Notify>>,
+    clock: &CloudClock,
 ) -> Result<(), StoreError> {
     connection.create_scalar_function(
         "keyway_live_wake",
@@ -216,6 +221,14 @@ fn install_live_wake(
             }
             Ok(0)
         },
+    )?;
+    // The webhook triggers' clock (migration 0016).
+    let clock = clock.clone();
+    connection.create_scalar_function(
+        "keyway_now",
+        0,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        move |_| Ok(clock.now()),
     )?;
     // The webhook triggers' call (migration 0015): wakes the delivery task.
     connection.create_scalar_function(
@@ -254,7 +267,7 @@ fn prepare(mut connection: Connection) -> Result<Connection, StoreError> {
     connection.pragma_update(None, "wal_autocheckpoint", 8_192)?;
     // Room for the statements a bulk job repeats (an import's per-person inserts).
     connection.set_prepared_statement_cache_capacity(64);
-    install_live_wake(&connection, None, None)?;
+    install_live_wake(&connection, None, None, &CloudClock::default())?;
     migrations::migrate(&mut connection)?;
     Ok(connection)
 }
@@ -295,16 +308,25 @@ impl Store {
         sealed::install_functions(&connection, Arc::new(kek))?;
         let live_wake = Arc::new(LiveWake::default());
         let webhooks_wake = Arc::new(tokio::sync::Notify::new());
+        let clock = CloudClock::default();
         install_live_wake(
             &connection,
             Some(Arc::clone(&live_wake)),
             Some(Arc::clone(&webhooks_wake)),
+            &clock,
         )?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             live_wake,
             webhooks_wake,
+            clock,
         })
+    }
+
+    /// The clock `keyway_now()` reads in this store's triggers: the cloud's clock (a test
+    /// that moves it moves both).
+    pub fn clock(&self) -> CloudClock {
+        self.clock.clone()
     }
 
     /// Woken by every write that queued a webhook message (migration 0015's triggers); the

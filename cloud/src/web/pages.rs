@@ -105,9 +105,10 @@ async fn picker(
     status: StatusCode,
 ) -> Response {
     let (user_id, iqs) = (session.user_id, std::sync::Arc::clone(&state.iqs));
+    let now = state.clock.now();
     let locks = match state
         .store
-        .run(move |db| remote_locks(db, user_id, &iqs))
+        .run(move |db| remote_locks(db, user_id, &iqs, now))
         .await
     {
         Ok(locks) => locks,

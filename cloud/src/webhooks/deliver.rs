@@ -1,9 +1,11 @@
-//! The delivery task: woken by every queued message (and every second), it sends each
-//! endpoint its oldest due message, then the next, until one fails or none is due. A failed
-//! message waits [`backoff`] and blocks the endpoint's later ones (in order per endpoint);
-//! after a day of tries it becomes a dead letter and the next message goes. A receiver down
-//! for an hour gets everything, in order, when it is back.
+//! The delivery task: woken by every queued message, by every finished try (and every
+//! second), it sends each endpoint its oldest due message, endpoints side by side, one try
+//! under way per endpoint. A failed message waits [`backoff`] and blocks the endpoint's later
+//! ones (in order per endpoint); after a day of tries it becomes a dead letter and the next
+//! message goes. A receiver down for an hour gets everything, in order, when it is back; a
+//! slow one delays nobody else.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::error::ApiResult;
@@ -35,10 +37,12 @@ impl reqwest::dns::Resolve for PublicAddressesOnly {
 
 /// How long a message is tried before it is a dead letter.
 pub const RETRY_FOR_SECONDS: i64 = 86_400;
-/// Messages one endpoint gets in one pass, at most (then the others' turn).
-const PER_ENDPOINT_PER_PASS: usize = 100;
+/// Tries under way at once, at most (each to another endpoint).
+const MAX_IN_FLIGHT: usize = 32;
 /// One try's limit.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Reaching a receiver's port: a host that drops packets fails fast.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the task looks for due retries when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -55,16 +59,25 @@ pub fn backoff(attempts: u32) -> i64 {
     }
 }
 
-/// Runs until the cloud stops (the task is aborted then).
-pub async fn run(state: AppState) {
+/// The client every try goes through: no redirects followed, no proxy from the environment
+/// (it could reach what the resolver keeps out), only public addresses resolved.
+fn client() -> reqwest::Result<reqwest::Client> {
     // reqwest is built without a TLS provider of its own: ring's, as everywhere else.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = match reqwest::Client::builder()
+    reqwest::Client::builder()
         .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
         .build()
-    {
+}
+
+/// Runs until the cloud stops (the task is aborted then, and its tries with it). Each
+/// endpoint has at most one try under way; endpoints are tried side by side, so a slow or
+/// silent receiver delays only its own messages.
+pub async fn run(state: AppState) {
+    let client = match client() {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "webhooks: no HTTP client; nothing will be delivered");
@@ -72,30 +85,37 @@ pub async fn run(state: AppState) {
         }
     };
     let wake = state.store.webhooks_wake();
+    let mut tries = tokio::task::JoinSet::new();
+    let mut busy: HashMap<tokio::task::Id, u32> = HashMap::new();
     loop {
-        if let Err(error) = pass(&state, &client).await {
-            tracing::warn!(%error, "webhooks: a delivery pass failed; retrying");
+        if tries.len() < MAX_IN_FLIGHT {
+            let now = state.clock.now();
+            let skip: Vec<u32> = busy.values().copied().collect();
+            match state.store.run(move |db| due_heads(db, now, &skip)).await {
+                Ok(heads) => {
+                    for due in heads.into_iter().take(MAX_IN_FLIGHT - tries.len()) {
+                        let endpoint_id = due.endpoint_id;
+                        let (state, client) = (state.clone(), client.clone());
+                        let handle = tries.spawn(async move {
+                            if let Err(error) = send(&state, &client, due).await {
+                                tracing::warn!(%error, endpoint_id, "webhooks: a try was not recorded");
+                            }
+                        });
+                        busy.insert(handle.id(), endpoint_id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "webhooks: no due messages read; retrying"),
+            }
         }
         tokio::select! {
+            Some(done) = tries.join_next_with_id(), if !tries.is_empty() => {
+                let id = done.map_or_else(|error| error.id(), |(id, ())| id);
+                busy.remove(&id);
+            }
             () = wake.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }
-}
-
-/// One pass over every endpoint with a due message.
-pub async fn pass(state: &AppState, client: &reqwest::Client) -> ApiResult<()> {
-    for _ in 0..PER_ENDPOINT_PER_PASS {
-        let now = state.clock.now();
-        let heads = state.store.run(move |db| due_heads(db, now)).await?;
-        if heads.is_empty() {
-            return Ok(());
-        }
-        for due in heads {
-            send(state, client, due).await?;
-        }
-    }
-    Ok(())
 }
 
 async fn send(state: &AppState, client: &reqwest::Client, due: Due) -> ApiResult<()> {
@@ -109,7 +129,11 @@ async fn send(state: &AppState, client: &reqwest::Client, due: Due) -> ApiResult
         serde_json::Value::String(timestamp),
         due.payload
     );
-    let signed = signature(&due.secret, &due.message_id, now, &body)?;
+    let Some(secret) = due.secret.as_deref() else {
+        let error = "the endpoint's signing secret cannot be opened".to_string();
+        return record_failure(state, &due, error, now).await;
+    };
+    let signed = signature(secret, &due.message_id, now, &body)?;
     let sent = client
         .post(&due.url)
         .header("content-type", "application/json")
@@ -128,29 +152,34 @@ async fn send(state: &AppState, client: &reqwest::Client, due: Due) -> ApiResult
             "could not connect".to_string()
         }),
     };
-    let delivery_id = due.delivery_id;
     match outcome {
         Ok(()) => {
+            let delivery_id = due.delivery_id;
             state
                 .store
                 .run(move |db| delivered(db, delivery_id, now))
                 .await
         }
-        Err(error) => {
-            let attempts = due.attempts.saturating_add(1);
-            let dead = now.saturating_sub(due.created_at) >= RETRY_FOR_SECONDS;
-            let retry_at = now.saturating_add(backoff(attempts));
-            tracing::info!(
-                endpoint_id = due.endpoint_id,
-                attempts,
-                dead,
-                error = %error,
-                "webhooks: a delivery failed"
-            );
-            state
-                .store
-                .run(move |db| failed(db, delivery_id, &error, retry_at, dead, now))
-                .await
-        }
+        Err(error) => record_failure(state, &due, error, now).await,
     }
+}
+
+/// Records a failed try: another after [`backoff`], or a dead letter once a day of tries
+/// (from the event, or its last replay) is over.
+async fn record_failure(state: &AppState, due: &Due, error: String, now: i64) -> ApiResult<()> {
+    let attempts = due.attempts.saturating_add(1);
+    let dead = now.saturating_sub(due.retry_from) >= RETRY_FOR_SECONDS;
+    let retry_at = now.saturating_add(backoff(attempts));
+    let delivery_id = due.delivery_id;
+    tracing::info!(
+        endpoint_id = due.endpoint_id,
+        attempts,
+        dead,
+        error = %error,
+        "webhooks: a delivery failed"
+    );
+    state
+        .store
+        .run(move |db| failed(db, delivery_id, &error, retry_at, dead, now))
+        .await
 }

@@ -3,7 +3,7 @@
 //! literals of private networks are refused, so an API key cannot aim the cloud at the
 //! operator's internal services.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use keyway_api::integrations::{
     CreateWebhookRequest, CreatedWebhook, DeadLetterView, WebhookView, WEBHOOK_EVENT_TYPES,
@@ -17,20 +17,61 @@ use crate::store::rows;
 /// Endpoints one site may have.
 pub const MAX_ENDPOINTS_PER_SITE: i64 = 10;
 
-/// Whether a webhook may not reach `ip`: loopback, private, link-local, unspecified or
-/// unique-local (and IPv4-mapped forms of those).
+/// Whether a webhook may not reach `ip`: anything but a public unicast address. Refused:
+/// loopback, private (RFC 1918), shared (100.64.0.0/10), link-local, unspecified and
+/// "this network" (0.0.0.0/8), IETF protocol assignments (192.0.0.0/24), benchmarking
+/// (198.18.0.0/15), documentation, reserved (240.0.0.0/4), broadcast and multicast; in IPv6
+/// also unique-local (fc00::/7), link-local (fe80::/10), site-local (fec0::/10), multicast,
+/// documentation (2001:db8::/32), Teredo (2001::/32, whose IPv4 is hidden), and the IPv4 a
+/// mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), NAT64 (64:ff9b::/96, 64:ff9b:1::/48) or
+/// 6to4 (2002::/16) address carries, judged as that IPv4.
 pub(crate) fn private(ip: IpAddr) -> bool {
-    if let IpAddr::V6(v6) = ip {
-        if let Some(v4) = v6.to_ipv4_mapped() {
-            return private(IpAddr::V4(v4));
-        }
-    }
     match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+        IpAddr::V4(v4) => private_v4(v4),
+        IpAddr::V6(v6) => private_v6(v6),
+    }
+}
+
+fn private_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && (b & 0xc0) == 64)
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b & 0xfe) == 18)
+        || a >= 240
+}
+
+fn private_v6(v6: Ipv6Addr) -> bool {
+    let segments = v6.segments();
+    let embedded =
+        |high: u16, low: u16| private_v4(Ipv4Addr::from((u32::from(high) << 16) | u32::from(low)));
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return private_v4(v4);
+    }
+    match segments {
+        // ::a.b.c.d (IPv4-compatible, deprecated), :: and ::1 among them.
+        [0, 0, 0, 0, 0, 0, high, low] => {
+            v6.is_loopback() || v6.is_unspecified() || embedded(high, low)
         }
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00
+        // NAT64, well-known prefix: the IPv4 is the last 32 bits.
+        [0x64, 0xff9b, 0, 0, 0, 0, high, low] => embedded(high, low),
+        // NAT64, local-use prefix: a network of the operator's own.
+        [0x64, 0xff9b, 1, ..] => true,
+        // 6to4: the IPv4 is bits 16 to 48.
+        [0x2002, high, low, ..] => embedded(high, low),
+        // Teredo (its IPv4 is obfuscated) and documentation.
+        [0x2001, 0, ..] | [0x2001, 0xdb8, ..] => true,
+        [first, ..] => {
+            (first & 0xfe00) == 0xfc00 // unique-local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local
+                || (first & 0xff00) == 0xff00 // multicast
         }
     }
 }
@@ -53,7 +94,7 @@ pub fn check_url(text: &str, allow_loopback_http: bool) -> ApiResult<url::Url> {
         url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
         url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
         url::Host::Domain(name) if name.eq_ignore_ascii_case("localhost") => {
-            Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
         }
         url::Host::Domain(_) => None,
     };
@@ -68,6 +109,14 @@ pub fn check_url(text: &str, allow_loopback_http: bool) -> ApiResult<url::Url> {
             "a webhook url must be https://".into(),
         )),
     }
+}
+
+/// Whether an endpoint asking for `requested` gets lock events (no type named: every type).
+pub fn carries_lock_events(requested: &[String]) -> bool {
+    requested.is_empty()
+        || requested
+            .iter()
+            .any(|event_type| matches!(event_type.as_str(), "lock.event" | "lock.alert"))
 }
 
 fn event_types(requested: &[String]) -> ApiResult<String> {
@@ -202,12 +251,13 @@ pub fn dead_letters(
     )?)
 }
 
-/// Queues the endpoint's dead letters again, in their order, for another day of tries.
+/// Queues the endpoint's dead letters again, in their order, for another day of tries (the
+/// day counted from now; the event keeps its own time).
 pub fn replay(db: &Connection, site_id: u32, webhook_id: u32, now: i64) -> ApiResult<u32> {
     view(db, site_id, webhook_id)?;
     let replayed = db.execute(
         "UPDATE webhook_deliveries SET dead_at = NULL, attempts = 0, next_attempt_at = ?1,
-            created_at = ?1
+            retry_from = ?1
          WHERE endpoint_id = ?2 AND dead_at IS NOT NULL AND delivered_at IS NULL",
         rusqlite::params![now, webhook_id],
     )?;
@@ -223,8 +273,9 @@ pub struct Due {
     pub endpoint_id: u32,
     /// Where it goes.
     pub url: String,
-    /// The endpoint's secret (opened for this delivery only).
-    pub secret: String,
+    /// The endpoint's secret (opened for this delivery only); `None` when it no longer opens
+    /// (a damaged row): the message cannot be signed, so it is not sent.
+    pub secret: Option<String>,
     /// `webhook-id`.
     pub message_id: String,
     /// The envelope's `type`.
@@ -233,42 +284,45 @@ pub struct Due {
     pub payload: String,
     /// When the event happened (Unix seconds).
     pub created_at: i64,
+    /// Where its day of tries started: the event's time, or its last replay.
+    pub retry_from: i64,
     /// Tries so far.
     pub attempts: u32,
 }
 
-/// For every endpoint, its oldest undelivered, not dead message, when it is due by `now`: a
-/// later message never overtakes an earlier one.
-pub fn due_heads(db: &Connection, now: i64) -> ApiResult<Vec<Due>> {
+/// For every endpoint but the `busy` ones (a try of theirs is under way), its oldest
+/// undelivered, not dead message, when it is due by `now`: a later message never overtakes an
+/// earlier one.
+pub fn due_heads(db: &Connection, now: i64, busy: &[u32]) -> ApiResult<Vec<Due>> {
     Ok(rows(
         db,
         "SELECT d.id, e.id, e.url,
-                keyway_open('webhook_endpoints.secret', e.secret, e.id, e.site_id),
-                d.message_id, d.event_type, d.payload, d.created_at, d.attempts
+                keyway_try_open('webhook_endpoints.secret', e.secret, e.id, e.site_id),
+                d.message_id, d.event_type, d.payload, d.created_at, d.attempts,
+                COALESCE(d.retry_from, d.created_at)
          FROM webhook_endpoints e
          JOIN webhook_deliveries d ON d.id = (
              SELECT MIN(id) FROM webhook_deliveries
              WHERE endpoint_id = e.id AND delivered_at IS NULL AND dead_at IS NULL)
-         WHERE e.deleted_at IS NULL AND d.next_attempt_at <= ?1",
-        [now],
+         WHERE e.deleted_at IS NULL AND d.next_attempt_at <= ?1
+           AND e.id NOT IN (SELECT value FROM json_each(?2))",
+        rusqlite::params![
+            now,
+            serde_json::to_string(busy).unwrap_or_else(|_| "[]".into())
+        ],
         |row| {
-            let secret: Vec<u8> = row.get(3)?;
+            let secret: Option<Vec<u8>> = row.get(3)?;
             Ok(Due {
                 delivery_id: row.get(0)?,
                 endpoint_id: row.get(1)?,
                 url: row.get(2)?,
-                secret: String::from_utf8(secret).map_err(|error| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Blob,
-                        Box::new(error),
-                    )
-                })?,
+                secret: secret.and_then(|bytes| String::from_utf8(bytes).ok()),
                 message_id: row.get(4)?,
                 event_type: row.get(5)?,
                 payload: row.get(6)?,
                 created_at: row.get(7)?,
                 attempts: row.get(8)?,
+                retry_from: row.get(9)?,
             })
         },
     )?)
@@ -324,5 +378,51 @@ mod tests {
         assert!(check_url("https://hooks.example.com/h", false).is_ok());
         assert!(check_url("http://127.0.0.1:9/h", true).is_ok());
         assert!(private("10.0.0.1".parse().unwrap()) && !private("93.184.216.34".parse().unwrap()));
+    }
+
+    #[test]
+    fn every_non_public_range_is_private_however_it_is_written() {
+        for ip in [
+            "0.1.2.3",
+            "100.64.0.1",
+            "100.127.255.254",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "::",
+            "::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "fc00::1",
+            "2001:db8::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(private(ip.parse().unwrap()), "{ip} must be refused");
+        }
+        for ip in [
+            "93.184.216.34",
+            "100.128.0.1",
+            "198.20.0.1",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
+            assert!(!private(ip.parse().unwrap()), "{ip} is public");
+        }
     }
 }

@@ -850,7 +850,13 @@ async fn an_address_with_twenty_failures_is_refused_even_for_another_account() {
     let params = authorize_params(&challenge, APP_REDIRECT_URI, "s");
     let response = h.post_login(&params, "ada@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(retry_after(&response), 15 * 60 - 60);
+    // The failures were a minute ago (the harness moved the clock); a second may have ticked
+    // since on a busy machine.
+    let wait = retry_after(&response);
+    assert!(
+        (15 * 60 - 61..=15 * 60 - 60).contains(&wait),
+        "told to wait out the rest of the quarter hour, not {wait} s"
+    );
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::api_keys::denied;
+use crate::api_support::integration::api_key;
 use crate::api_support::{b64_key, key as test_key, Caller, Cloud};
-use crate::integrations::api_key;
 
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const KEYWAY_ERROR: &str = "urn:keyway:params:scim:api:messages:2.0:Error";

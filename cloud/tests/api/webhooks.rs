@@ -299,7 +299,7 @@ async fn endpoints_must_be_https_and_public_and_need_the_scope() {
             &key,
             Method::POST,
             "/api/v1/integrations/webhooks",
-            Some(json!({ "url": url })),
+            Some(json!({ "url": url, "event_types": ["access.changed"] })),
         )
         .await;
         assert_eq!(
@@ -308,6 +308,38 @@ async fn endpoints_must_be_https_and_public_and_need_the_scope() {
             "{url}"
         );
     }
+    // Lock events are `events:read`'s: a key without it cannot get them by webhook, whether
+    // it names them or asks for every type.
+    for types in [
+        json!(["lock.event"]),
+        json!(["access.changed", "lock.alert"]),
+        json!([]),
+    ] {
+        let (status, body) = call(
+            &cloud,
+            &key,
+            Method::POST,
+            "/api/v1/integrations/webhooks",
+            Some(json!({ "url": "https://hooks.example.com/keyway", "event_types": types })),
+        )
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::FORBIDDEN, ErrorCode::InsufficientScope),
+            "{types}"
+        );
+    }
+    let (_, body) = cloud
+        .post(
+            &owner,
+            &format!("/api/v1/sites/{}/api-keys", site.site_id),
+            json!({ "name": "K2", "scopes": ["webhooks:manage", "events:read"] }),
+        )
+        .await;
+    let key = Caller {
+        user_id: 0,
+        token: typed::<CreatedApiKey>(body).secret,
+    };
     let (status, body) = call(
         &cloud,
         &key,
@@ -393,5 +425,47 @@ async fn revoking_the_key_stops_its_webhooks() {
             .count("SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL")
             .await,
         0
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_delays_nobody_else() {
+    let s = setup().await;
+    // A second endpoint whose host takes the connection and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/hook", silent.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let holder = Arc::clone(&held);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = silent.accept().await {
+            holder.lock().unwrap().push(socket);
+        }
+    });
+    // Made first, so its messages are queued first.
+    let (status, body) = call(
+        &s.cloud,
+        &s.key,
+        Method::POST,
+        "/api/v1/integrations/webhooks",
+        Some(json!({ "url": silent_url, "event_types": ["access.changed"] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for method in [Method::PUT, Method::DELETE, Method::PUT] {
+        let (status, _) = call(&s.cloud, &s.key, method, &s.grant, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The answering receiver gets all three while the silent one still holds its first try
+    // (a try waits 10 s for an answer).
+    let started = std::time::Instant::now();
+    let got = s.receiver.wait_for(3).await;
+    assert_eq!(members(&got), [true, false, true]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "delivered beside the silent endpoint, not after it"
+    );
+    assert!(
+        !held.lock().unwrap().is_empty(),
+        "the silent endpoint was tried too"
     );
 }

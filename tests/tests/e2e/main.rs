@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod integration_support;
 mod pods_support;
 mod remote_support;
 mod secrets_support;
@@ -15,6 +16,7 @@ mod secrets_support;
 mod cancellation;
 mod cloud_flow;
 mod core_log_secrets;
+mod coworking_flow;
 mod foreign_executor;
 mod import;
 mod live;

@@ -4,46 +4,22 @@
 //! (the same PIN still opens the front door and the customer's other unit, and the other
 //! people of the unit's group keep theirs); lifting it restores the unit; move-out ends all.
 
-use keyway_api::integrations::{CreateApiKeyRequest, Scope};
-use keyway_cloud::integrations::keys;
+use keyway_api::integrations::Scope;
 use keyway_cloud::remote::keypad::find_pin;
 use keyway_core::simulator::InstalledLock;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::integration_support;
 use crate::remote_support::{eventually, remote_site, Remote};
 
 async fn api_key(r: &Remote) -> String {
-    let site_id = r.site_id();
-    let owner = r.owner_id;
-    let request = CreateApiKeyRequest {
-        name: "Storage system".into(),
-        scopes: vec![Scope::PeopleWrite, Scope::AccessWrite, Scope::PinsWrite],
-    };
-    r.world
-        .cloud
-        .state
-        .store
-        .run(move |db| keys::create(db, site_id, owner, "Storage system", &request, 0))
-        .await
-        .unwrap()
-        .secret
+    let scopes = vec![Scope::PeopleWrite, Scope::AccessWrite, Scope::PinsWrite];
+    integration_support::api_key(&r.world, r.site_id(), r.owner_id, scopes).await
 }
 
 async fn call(r: &Remote, key: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", r.world.cloud.base_url()))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(Value::Null)
+    integration_support::call(&r.world, key, method, path, body).await
 }
 
 fn keypad_serial(lock: &InstalledLock) -> Option<u32> {

@@ -3,6 +3,7 @@
 //! small typed helpers over the JSON API. Not library code.
 
 pub mod console;
+pub mod integration;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
