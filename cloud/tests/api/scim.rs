@@ -333,9 +333,26 @@ async fn a_user_is_created_once_found_by_filter_and_an_existing_account_is_match
         1
     );
 
-    // Paging (RFC 7644 §3.4.2.4): the owner, Ada and Grace, one at a time.
+    // A provider cannot make anyone more than a user: roles are not a SCIM attribute here.
+    let mut climber = okta_user("climber@example.com", "00u4").unwrap();
+    climber["roles"] = json!([{ "value": "admin", "primary": true }]);
+    climber["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+        json!({ "manager": { "value": scene.owner.user_id.to_string() } });
+    let climbed = scim(cloud, key, Method::POST, "/Users", Some(climber)).await;
+    assert_eq!(climbed.status, StatusCode::CREATED, "{}", climbed.body);
+    assert_eq!(
+        cloud
+            .count(format!(
+                "SELECT COUNT(*) FROM memberships WHERE user_id = {} AND role = 'user'",
+                climbed.id()
+            ))
+            .await,
+        1
+    );
+
+    // Paging (RFC 7644 §3.4.2.4): the owner, Ada, Grace and the climber, one at a time.
     let page = scim(cloud, key, Method::GET, "/Users?startIndex=2&count=1", None).await;
-    assert_eq!(page.body["totalResults"], 3);
+    assert_eq!(page.body["totalResults"], 4);
     assert_eq!(page.body["startIndex"], 2);
     assert_eq!(page.body["itemsPerPage"], 1);
     assert_eq!(page.body["Resources"][0]["id"], id.as_str());
