@@ -412,6 +412,22 @@ pub struct CreateAccessGroupRequest {
     pub schedule: Vec<ScheduleWindow>,
 }
 
+/// `PATCH /api/v1/sites/{site_id}/access-groups/{group_id}`: what to change; a field left
+/// out stays as it is. People who lose a lock or an hour lose the keys that granted it at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateAccessGroupRequest {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Replaces the locks the group opens.
+    #[serde(default)]
+    pub lock_ids: Option<Vec<u32>>,
+    /// Replaces the weekly schedule (empty: at any time).
+    #[serde(default)]
+    pub schedule: Option<Vec<ScheduleWindow>>,
+}
+
 /// An access group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]

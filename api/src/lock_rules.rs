@@ -167,6 +167,15 @@ pub struct LockStateView {
     pub privacy_engaged: bool,
     /// When the lock last reported (lock time, Unix seconds).
     pub reported_at: Option<i64>,
+    /// When the battery level was reported (lock time, Unix seconds).
+    #[serde(default)]
+    pub battery_reported_at: Option<i64>,
+    /// When the door was last reported open or closed (lock time, Unix seconds).
+    #[serde(default)]
+    pub door_reported_at: Option<i64>,
+    /// When privacy mode was last reported engaged or released (lock time, Unix seconds).
+    #[serde(default)]
+    pub privacy_reported_at: Option<i64>,
 }
 
 /// Who may use an XS4 locker lock (manual 000).

@@ -6,6 +6,8 @@
 
 #[path = "demo_import.rs"]
 mod demo_import;
+#[path = "demo_integrations.rs"]
+mod demo_integrations;
 #[path = "demo_live.rs"]
 mod demo_live;
 #[path = "demo_mail.rs"]
@@ -369,6 +371,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             tenant_id,
             site_id,
             lock_id: storage.lock_id,
+        },
+    )
+    .await?;
+
+    demo_integrations::run(
+        &mut steps,
+        demo_integrations::IntegrationsDemo {
+            cloud: &cloud,
+            admin: &admin,
+            admin_id,
+            tenant: &tenant,
+            tenant_email: TENANT.0,
+            site_id,
+            lock_id: storage.lock_id,
+            utc_offset_minutes: 60,
         },
     )
     .await?;

@@ -128,6 +128,11 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "a site's access groups",
     ),
     route(
+        Method::Patch,
+        "/api/v1/sites/{site_id}/access-groups/{group_id}",
+        "changing an access group's name, locks or schedule",
+    ),
+    route(
         Method::Delete,
         "/api/v1/sites/{site_id}/access-groups/{group_id}",
         "deleting an access group",

@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use keyway_api::{AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest};
+use keyway_api::{
+    AccessGroupView, ApiErrorBody, CreateAccessGroupRequest, SetGroupMembersRequest,
+    UpdateAccessGroupRequest,
+};
 use keyway_protocol::credential::MAX_WINDOWS_PER_CREDENTIAL;
 use keyway_protocol::ScheduleWindow;
 use rusqlite::{Connection, OptionalExtension};
@@ -231,6 +234,122 @@ pub(crate) async fn create(
         .await
 }
 
+/// Renames an access group (the caller checked the name and who may).
+pub(crate) fn rename(tx: &Connection, group_id: u32, name: &str) -> ApiResult<()> {
+    tx.execute(
+        "UPDATE access_groups SET name = ?1 WHERE id = ?2",
+        rusqlite::params![name, group_id],
+    )?;
+    Ok(())
+}
+
+fn insert_locks(tx: &Connection, group_id: u32, lock_ids: &BTreeSet<u32>) -> ApiResult<()> {
+    for lock_id in lock_ids {
+        tx.execute(
+            "INSERT INTO access_group_locks (group_id, lock_id) VALUES (?1, ?2)",
+            [group_id, *lock_id],
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_windows(tx: &Connection, group_id: u32, schedule: &[ScheduleWindow]) -> ApiResult<()> {
+    for window in schedule {
+        tx.execute(
+            "INSERT INTO access_group_windows (group_id, days, start_minute, end_minute)
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                group_id,
+                window.days,
+                window.start_minute,
+                window.end_minute
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Changes an access group's name, locks or weekly schedule; its people lose at once the
+/// keys that granted a lock or an hour it no longer gives, and get the new ones at their
+/// next sync (the live channel tells their phones).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{site_id}/access-groups/{group_id}",
+    tag = "access",
+    security(("bearer" = [])),
+    params(
+        ("site_id" = u32, Path, description = "Site id"),
+        ("group_id" = u32, Path, description = "Access group id"),
+    ),
+    request_body = UpdateAccessGroupRequest,
+    responses(
+        (status = 200, body = AccessGroupView),
+        (status = 400, body = ApiErrorBody, description = "A bad name or window, a lock of another site or a locker"),
+        (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "A locker's assignment (`conflict`), or a lock would hold more than 39 master keys (`too_many_master_keys`)"),
+    )
+)]
+pub(super) async fn update_group(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Ids((site_id, group_id)): Ids<(u32, u32)>,
+    Body(request): Body<UpdateAccessGroupRequest>,
+) -> ApiResult<Json<AccessGroupView>> {
+    Ok(Json(
+        update(&state, caller.user_id, (site_id, group_id), request).await?,
+    ))
+}
+
+/// `user_id` changes an access group (the JSON API and the console's group page): fields
+/// left out stay; its people's keys follow the change as a membership change's do.
+pub(crate) async fn update(
+    state: &AppState,
+    user_id: u32,
+    (site_id, group_id): (u32, u32),
+    request: UpdateAccessGroupRequest,
+) -> ApiResult<AccessGroupView> {
+    let name = request
+        .name
+        .as_deref()
+        .map(|name| codec::name("name", name))
+        .transpose()?;
+    let schedule = request.schedule.as_deref().map(windows).transpose()?;
+    let lock_ids: Option<BTreeSet<u32>> = request
+        .lock_ids
+        .map(|lock_ids| lock_ids.into_iter().collect());
+    let now = state.clock.now();
+    MANAGING_ACCESS_GROUPS
+        .write(state, site_id, user_id, move |tx| {
+            let people = group(tx, site_id, group_id)?.user_ids;
+            check_not_a_locker(tx, group_id)?;
+            if let Some(name) = &name {
+                rename(tx, group_id, name)?;
+            }
+            if let Some(lock_ids) = &lock_ids {
+                check_locks(tx, site_id, lock_ids)?;
+                tx.execute(
+                    "DELETE FROM access_group_locks WHERE group_id = ?1",
+                    [group_id],
+                )?;
+                insert_locks(tx, group_id, lock_ids)?;
+            }
+            if let Some(schedule) = &schedule {
+                tx.execute(
+                    "DELETE FROM access_group_windows WHERE group_id = ?1",
+                    [group_id],
+                )?;
+                insert_windows(tx, group_id, schedule)?;
+            }
+            check_master_key_room(tx, site_id)?;
+            for user_id in &people {
+                reconcile_person(tx, site_id, *user_id, now)?;
+            }
+            group(tx, site_id, group_id)
+        })
+        .await
+}
+
 /// An access group to make: name, locks, people and weekly windows, already checked for form.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NewGroup<'a> {
@@ -261,30 +380,14 @@ pub(crate) fn insert_group(
     )?;
     let group_id = u32::try_from(tx.last_insert_rowid())
         .map_err(|_| ApiError::Internal("group id out of range".into()))?;
-    for lock_id in new.lock_ids {
-        tx.execute(
-            "INSERT INTO access_group_locks (group_id, lock_id) VALUES (?1, ?2)",
-            [group_id, *lock_id],
-        )?;
-    }
+    insert_locks(tx, group_id, new.lock_ids)?;
     for user_id in new.user_ids {
         tx.execute(
             "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
             [group_id, *user_id],
         )?;
     }
-    for window in new.schedule {
-        tx.execute(
-            "INSERT INTO access_group_windows (group_id, days, start_minute, end_minute)
-             VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![
-                group_id,
-                window.days,
-                window.start_minute,
-                window.end_minute
-            ],
-        )?;
-    }
+    insert_windows(tx, group_id, new.schedule)?;
     check_master_key_room(tx, site_id)?;
     group(tx, site_id, group_id)
 }

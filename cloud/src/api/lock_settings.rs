@@ -34,12 +34,23 @@ pub(super) async fn get_settings(
     caller: Authenticated,
     Ids((site_id, lock_id)): Ids<(u32, u32)>,
 ) -> ApiResult<Json<LockSettingsView>> {
-    let view = MANAGING_HARDWARE
-        .read(&state, site_id, caller.user_id, move |db| {
+    Ok(Json(
+        settings_of(&state, caller.user_id, (site_id, lock_id)).await?,
+    ))
+}
+
+/// The settings of a lock of `site_id`, for its owner and admins (the JSON API and the
+/// console's lock page).
+pub(crate) async fn settings_of(
+    state: &AppState,
+    user_id: u32,
+    (site_id, lock_id): (u32, u32),
+) -> ApiResult<LockSettingsView> {
+    MANAGING_HARDWARE
+        .read(state, site_id, user_id, move |db| {
             settings::view(db, site_id, lock_id)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Changes a lock's settings; the lock gets them at its IQ's next push.
@@ -67,12 +78,24 @@ pub(super) async fn update_settings(
     Ids((site_id, lock_id)): Ids<(u32, u32)>,
     Body(request): Body<UpdateLockSettingsRequest>,
 ) -> ApiResult<Json<LockSettingsView>> {
-    let view = MANAGING_HARDWARE
-        .write(&state, site_id, caller.user_id, move |tx| {
+    Ok(Json(
+        change_settings(&state, caller.user_id, (site_id, lock_id), request).await?,
+    ))
+}
+
+/// `user_id` changes a lock's settings (the JSON API and the console's settings form); the
+/// lock gets them at its IQ's next push.
+pub(crate) async fn change_settings(
+    state: &AppState,
+    user_id: u32,
+    (site_id, lock_id): (u32, u32),
+    request: UpdateLockSettingsRequest,
+) -> ApiResult<LockSettingsView> {
+    MANAGING_HARDWARE
+        .write(state, site_id, user_id, move |tx| {
             settings::update(tx, site_id, lock_id, &request)
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// What the lock stores for when it cannot reach its IQ: master keys first, then tags with

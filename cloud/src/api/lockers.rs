@@ -39,13 +39,43 @@ pub(super) async fn set_locker(
     Ids((site_id, lock_id)): Ids<(u32, u32)>,
     Body(request): Body<SetLockerRequest>,
 ) -> ApiResult<Json<LockerView>> {
+    Ok(Json(
+        assign_locker(&state, caller.user_id, (site_id, lock_id), request).await?,
+    ))
+}
+
+/// `user_id` makes a lock a locker and sets who uses it (the JSON API and the console's lock
+/// page); those taken off lose their keys at once.
+pub(crate) async fn assign_locker(
+    state: &AppState,
+    user_id: u32,
+    (site_id, lock_id): (u32, u32),
+    request: SetLockerRequest,
+) -> ApiResult<LockerView> {
     let now = state.clock.now();
-    let view = MANAGING_HARDWARE
-        .write(&state, site_id, caller.user_id, move |tx| {
+    MANAGING_HARDWARE
+        .write(state, site_id, user_id, move |tx| {
             lockers::set_locker(tx, site_id, lock_id, &request, now)
         })
-        .await?;
-    Ok(Json(view))
+        .await
+}
+
+/// The locker of `lock_id`, for the owner and admins; `None` when the lock is not a locker
+/// (404 when it is not a lock of the site).
+pub(crate) async fn locker_of(
+    state: &AppState,
+    user_id: u32,
+    (site_id, lock_id): (u32, u32),
+) -> ApiResult<Option<LockerView>> {
+    MANAGING_HARDWARE
+        .read(state, site_id, user_id, move |db| {
+            if lockers::is_locker(db, lock_id)? {
+                lockers::locker(db, site_id, lock_id).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await
 }
 
 /// The site's lockers: who uses each, its door and battery, who opened it last.

@@ -12,12 +12,16 @@ use super::extract::{Body, Ids};
 use super::hardware::Hardware;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::lock_rules::reports::state_from_row;
+use crate::lock_rules::reports::{state_from_row, STATE_COLUMNS};
 use crate::store::rows;
 use crate::AppState;
 
-const LOCK_COLUMNS: &str = "SELECT id, site_id, name, public_key, iq_id, battery_percent, \
-    door_open, privacy_engaged, state_reported_at FROM locks";
+const LOCK_HEAD: &str = "SELECT l.id, l.site_id, l.name, l.public_key, l.iq_id, ";
+
+/// The locks' query with `condition` (on `l`, the `locks` table).
+fn locks_sql(condition: &str) -> String {
+    format!("{LOCK_HEAD}{STATE_COLUMNS} FROM locks l {condition}")
+}
 
 fn lock_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LockView> {
     Ok(LockView {
@@ -33,7 +37,7 @@ fn lock_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LockView> {
 /// A lock of the site, or 404.
 fn lock(db: &Connection, site_id: u32, lock_id: u32) -> ApiResult<LockView> {
     db.query_row(
-        &format!("{LOCK_COLUMNS} WHERE id = ?1 AND site_id = ?2"),
+        &locks_sql("WHERE l.id = ?1 AND l.site_id = ?2"),
         [lock_id, site_id],
         lock_from_row,
     )
@@ -71,8 +75,23 @@ pub(crate) async fn site_locks(
 ) -> ApiResult<Vec<LockView>> {
     MANAGING_HARDWARE
         .read(state, site_id, user_id, move |db| {
-            let sql = format!("{LOCK_COLUMNS} WHERE site_id = ?1 ORDER BY id");
+            let sql = locks_sql("WHERE l.site_id = ?1 ORDER BY l.id");
             Ok(rows(db, &sql, [site_id], lock_from_row)?)
+        })
+        .await
+}
+
+/// One lock of `site_id`, for its owner and admins (the console's lock page); 404 for a lock
+/// of another site.
+pub(crate) async fn one_lock(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    lock_id: u32,
+) -> ApiResult<LockView> {
+    MANAGING_HARDWARE
+        .read(state, site_id, user_id, move |db| {
+            lock(db, site_id, lock_id)
         })
         .await
 }

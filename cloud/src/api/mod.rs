@@ -18,8 +18,8 @@ mod integrations;
 pub(crate) mod iqs;
 mod keys;
 mod live;
-mod lock_settings;
-mod lockers;
+pub(crate) mod lock_settings;
+pub(crate) mod lockers;
 pub(crate) mod locks;
 pub(crate) mod me;
 pub(crate) mod people;
@@ -27,10 +27,10 @@ mod people_cursor;
 pub(crate) mod pods;
 pub(crate) mod pods_guests;
 mod pods_invitations;
-mod pods_members;
+pub(crate) mod pods_members;
 pub(crate) mod site_events;
 pub(crate) mod sites;
-mod tags;
+pub(crate) mod tags;
 mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -118,7 +118,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(iqs::list_iqs, iqs::create_iq))
         .routes(routes!(groups::list_groups, groups::create_group))
         .routes(routes!(groups::set_members))
-        .routes(routes!(groups::delete_group))
+        .routes(routes!(groups::delete_group, groups::update_group))
         .routes(routes!(devices::register_device, devices::list_devices))
         .routes(routes!(devices::delete_device))
         .routes(routes!(keys::sync_keys))

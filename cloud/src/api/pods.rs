@@ -84,6 +84,18 @@ pub(super) async fn create_pod(
     Ids(site_id): Ids<u32>,
     Body(request): Body<CreatePodRequest>,
 ) -> ApiResult<(StatusCode, Json<PodView>)> {
+    let view = create(&state, caller.user_id, site_id, request).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `user_id` makes a pod on `site_id` (the JSON API and the console's form): members with an
+/// account join at once (they open remotely now); the others get an invitation e-mail.
+pub(crate) async fn create(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    request: CreatePodRequest,
+) -> ApiResult<PodView> {
     let name = codec::name("name", &request.name)?;
     if request.members.is_empty() {
         return Err(ApiError::InvalidInput(
@@ -93,7 +105,7 @@ pub(super) async fn create_pod(
     let now = state.clock.now();
     let ttl = state.config.invitation_ttl;
     let view = MANAGING_PODS
-        .write(&state, site_id, caller.user_id, move |tx| {
+        .write(state, site_id, user_id, move |tx| {
             let locks = lock_set(tx, site_id, &request.lock_ids)?;
             tx.execute(
                 "INSERT INTO pods (site_id, name, created_at) VALUES (?1, ?2, ?3)",
@@ -104,14 +116,13 @@ pub(super) async fn create_pod(
             let pod = store::pod(tx, pod_id)?;
             set_locks(tx, &pod, &locks, now)?;
             for member in &request.members {
-                add_member(tx, &pod, member, caller.user_id, now, ttl)?;
+                add_member(tx, &pod, member, user_id, now, ttl)?;
             }
             pod_view(tx, &pod, now)
         })
         .await?;
     state.mail.wake();
-    // Members with an account joined: they open remotely now.
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok(view)
 }
 
 /// The site's pods with their locks, members and guest counts.

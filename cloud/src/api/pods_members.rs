@@ -38,14 +38,25 @@ pub(super) async fn add_member(
     Ids(pod_id): Ids<u32>,
     Body(request): Body<PodMemberInput>,
 ) -> ApiResult<(StatusCode, Json<PodView>)> {
+    let view = add_to_pod(&state, caller.user_id, pod_id, request).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `user_id` adds a member to a pod (the JSON API and the console's pod page): an existing
+/// account joins at once (they open remotely now); a new e-mail gets an invitation.
+pub(crate) async fn add_to_pod(
+    state: &AppState,
+    user_id: u32,
+    pod_id: u32,
+    request: PodMemberInput,
+) -> ApiResult<PodView> {
     let ttl = state.config.invitation_ttl;
-    let view = change_pod(&state, caller.user_id, pod_id, move |tx, pod, now| {
-        add(tx, pod, &request, caller.user_id, now, ttl).map(drop)
+    let view = change_pod(state, user_id, pod_id, move |tx, pod, now| {
+        add(tx, pod, &request, user_id, now, ttl).map(drop)
     })
     .await?;
     state.mail.wake();
-    // A member with an account joined: they open remotely now.
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok(view)
 }
 
 /// Removes a member and the guests they invited; their keys through the pod are revoked.

@@ -3,10 +3,12 @@
 //! those `POST /api/v1/events` verified and stored; who may read them is the lock logs' rule
 //! (everyone but users).
 
+use keyway_protocol::event::GENESIS_HASH;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use super::access::VIEWING_EVENTS;
+use super::hardware::Hardware;
 use crate::error::{ApiError, ApiResult};
 use crate::store::rows;
 use crate::AppState;
@@ -213,6 +215,80 @@ pub(crate) async fn event_locks(
                 [site_id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?)
+        })
+        .await
+}
+
+/// How much of a lock's stored log links up, record by record, from the lock's first record
+/// (each record's `prev_hash` is the hash of the one before it; the first one's is the
+/// genesis hash).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ChainStatus {
+    /// Records stored.
+    pub(crate) records: u64,
+    /// The newest record's position, if any.
+    pub(crate) latest: Option<u64>,
+    /// Every record from the first up to this position links to the one before it (0:
+    /// none does).
+    pub(crate) verified_through: u64,
+    /// The first record that does not link to a stored predecessor (one is missing, or its
+    /// hash differs), if any.
+    pub(crate) first_break: Option<u64>,
+}
+
+fn chain_status_of(db: &Connection, lock_id: u32) -> ApiResult<ChainStatus> {
+    let (records, latest): (i64, Option<i64>) = db.query_row(
+        "SELECT COUNT(*), MAX(seq) FROM lock_events WHERE lock_id = ?1",
+        [lock_id],
+        |row| row.try_into(),
+    )?;
+    // In the log's order, so the walk stops at the first break.
+    let first_break: Option<i64> = db
+        .query_row(
+            "SELECT e.seq FROM lock_events e LEFT JOIN lock_events p
+               ON p.lock_id = e.lock_id AND p.seq = e.seq - 1
+             WHERE e.lock_id = ?1 AND CASE WHEN e.seq = 1 THEN e.prev_hash != ?2
+               ELSE p.record_hash IS NULL OR p.record_hash != e.prev_hash END
+             ORDER BY e.seq LIMIT 1",
+            rusqlite::params![lock_id, GENESIS_HASH.as_slice()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let position = |seq: i64| seq.unsigned_abs(); // stored seqs are ≥ 1
+                                                  // Up to the break, every record links to the one before it, down to the first.
+    let through = match first_break {
+        None => latest,
+        Some(at) => db.query_row(
+            "SELECT MAX(seq) FROM lock_events WHERE lock_id = ?1 AND seq < ?2",
+            rusqlite::params![lock_id, at],
+            |row| row.get(0),
+        )?,
+    };
+    let verified_through = through.map_or(0, position);
+    Ok(ChainStatus {
+        records: records.unsigned_abs(),
+        latest: latest.map(position),
+        verified_through,
+        first_break: first_break.map(position),
+    })
+}
+
+/// How far the stored log of `lock_id` (a lock of `site_id`) links up from its first record,
+/// for someone who may read its events; 404 for a lock of another site.
+pub(crate) async fn chain_status(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+    lock_id: u32,
+) -> ApiResult<ChainStatus> {
+    VIEWING_EVENTS
+        .read(state, site_id, user_id, move |db| {
+            if !Hardware::Lock.belongs_to(db, site_id, lock_id)? {
+                return Err(ApiError::NotFound(format!(
+                    "no lock {lock_id} on this site"
+                )));
+            }
+            chain_status_of(db, lock_id)
         })
         .await
 }

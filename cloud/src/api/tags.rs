@@ -39,12 +39,19 @@ pub(super) async fn list_tags(
     caller: Authenticated,
     Ids(site_id): Ids<u32>,
 ) -> ApiResult<Json<Vec<TagView>>> {
-    let tags = VIEWING_PEOPLE
-        .read(&state, site_id, caller.user_id, move |db| {
-            tags::list(db, site_id)
-        })
-        .await?;
-    Ok(Json(tags))
+    Ok(Json(site_tags(&state, caller.user_id, site_id).await?))
+}
+
+/// The tags of `site_id`, for everyone but users (the JSON list and the console's person
+/// page).
+pub(crate) async fn site_tags(
+    state: &AppState,
+    user_id: u32,
+    site_id: u32,
+) -> ApiResult<Vec<TagView>> {
+    VIEWING_PEOPLE
+        .read(state, site_id, user_id, move |db| tags::list(db, site_id))
+        .await
 }
 
 /// Registers a tag read at an enrolment reader (owner, admins, super users), optionally
@@ -106,11 +113,23 @@ pub(super) async fn update_tag(
     Body(request): Body<UpdateTagRequest>,
 ) -> ApiResult<Json<TagView>> {
     let uid = uid(&tag_id)?;
-    let view = state
+    Ok(Json(
+        change_tag(&state, caller.user_id, (site_id, uid), request).await?,
+    ))
+}
+
+/// `user_id` hands a tag over, takes it back or changes its rights (the JSON API and the
+/// console's person page); the rules are [`tags::update`]'s.
+pub(crate) async fn change_tag(
+    state: &AppState,
+    user_id: u32,
+    (site_id, uid): (u32, TagUid),
+    request: UpdateTagRequest,
+) -> ApiResult<TagView> {
+    state
         .store
-        .transaction(move |tx| tags::update(tx, site_id, caller.user_id, uid, &request))
-        .await?;
-    Ok(Json(view))
+        .transaction(move |tx| tags::update(tx, site_id, user_id, uid, &request))
+        .await
 }
 
 /// Revokes a tag: no lock opens for it after the next push to its IQ.

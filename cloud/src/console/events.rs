@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use keyway_protocol::{Command, RefusalReason};
+use keyway_protocol::{Command, LockReport, RefusalReason};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -134,7 +134,7 @@ async fn filter(
 }
 
 /// The event's time on the site's clock.
-fn local_time(time: i64, utc_offset_minutes: i32) -> String {
+pub(super) fn local_time(time: i64, utc_offset_minutes: i32) -> String {
     DateTime::<Utc>::from_timestamp(time + i64::from(utc_offset_minutes) * 60, 0).map_or_else(
         || time.to_string(),
         |at| at.format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -142,11 +142,56 @@ fn local_time(time: i64, utc_offset_minutes: i32) -> String {
 }
 
 fn command_text(code: u8) -> &'static str {
-    match Command::from_code(code) {
-        Ok(Command::Unlock) => "Open",
-        Ok(Command::OfficeModeOn) => "Office mode on",
-        Ok(Command::OfficeModeOff) => "Office mode off",
-        Err(_) => "Unknown command",
+    match (Command::from_code(code), LockReport::from_code(code)) {
+        (Ok(Command::Unlock), _) => "Open",
+        (Ok(Command::OfficeModeOn), _) => "Office mode on",
+        (Ok(Command::OfficeModeOff), _) => "Office mode off",
+        (Err(_), Some(report)) => report_text(report),
+        (Err(_), None) => "Unknown command",
+    }
+}
+
+/// A lock's own report in words.
+fn report_text(report: LockReport) -> &'static str {
+    match report {
+        LockReport::DoorOpened => "Door opened",
+        LockReport::DoorClosed => "Door closed",
+        LockReport::DoorLeftOpen => "Door left open",
+        LockReport::DoorForced => "Door forced",
+        LockReport::Battery => "Battery level",
+        LockReport::BatteryLow => "Battery low",
+        LockReport::PrivacyEngaged => "Privacy mode engaged",
+        LockReport::PrivacyReleased => "Privacy mode released",
+        LockReport::OfficeModeEnded => "Easy office mode ended",
+    }
+}
+
+/// The table of a page of events, newest first: the Events page's, and a lock's own log
+/// (without the lock column, and with each record's position in the lock's log).
+pub(super) fn events_table(
+    events: &[SiteEvent],
+    utc_offset_minutes: i32,
+    one_lock: bool,
+) -> Markup {
+    html! {
+        div.table-wrap { table.events {
+            caption { "Newest first; times are the site's" }
+            thead { tr {
+                @if one_lock { th scope="col" { "Record" } }
+                th scope="col" { "Time" }
+                @if !one_lock { th scope="col" { "Lock" } }
+                th scope="col" { "Person" } th scope="col" { "Action" } th scope="col" { "Outcome" } } }
+            tbody { @for event in events {
+                tr data-granted=(event.granted) data-lock=(event.lock_id) data-seq=(event.seq) {
+                    @if one_lock { td { (event.seq) } }
+                    td { (local_time(event.time, utc_offset_minutes)) }
+                    @if !one_lock { td { (event.lock_name) } }
+                    td { (person_text(event)) }
+                    td { (command_text(event.command)) }
+                    td { (outcome_text(event)) }
+                }
+            } }
+        } }
     }
 }
 
@@ -266,20 +311,7 @@ pub(super) async fn list(
         p { a href=(search.link(&paths::events_csv(site_id), "")) download {
             "Download these events as CSV (the newest " (MAX_SITE_EVENTS) ")" } }
         @if listing.events.is_empty() { p.empty { "No event matches." } } @else {
-            div.table-wrap { table.events {
-                caption { "Newest first; times are the site's" }
-                thead { tr { th scope="col" { "Time" } th scope="col" { "Lock" }
-                    th scope="col" { "Person" } th scope="col" { "Action" } th scope="col" { "Outcome" } } }
-                tbody { @for event in &listing.events {
-                    tr data-granted=(event.granted) data-lock=(event.lock_id) {
-                        td { (local_time(event.time, utc_offset_minutes)) }
-                        td { (event.lock_name) }
-                        td { (person_text(event)) }
-                        td { (command_text(event.command)) }
-                        td { (outcome_text(event)) }
-                    }
-                } }
-            } }
+            (events_table(&listing.events, utc_offset_minutes, false))
         }
         nav aria-label="Pages" {
             @if !search.before.is_empty() { a href=(search.link(&paths::events(site_id), "")) { "Newest events" } " " }

@@ -1,8 +1,9 @@
 //! The Access groups pages (owner and admins): the site's groups; a new group with its locks
-//! and its weekly schedule (up to [`SCHEDULE_ROWS`] windows, each some days of the week from
-//! one time to another; none means at any time); a group's page with its members a page at
-//! a time, adding a person by e-mail, taking one out, deleting the group. The work is the
-//! JSON API's own ([`crate::api::groups`]).
+//! and its weekly schedule (the editor of [`super::schedule`]: windows of some days of the
+//! week from one time to another; none means at any time); a group's page with its members a
+//! page at a time, adding a person by e-mail, taking one out, changing its name, locks and
+//! schedule (the same editor), deleting the group. The work is the JSON API's own
+//! ([`crate::api::groups`]).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
@@ -11,137 +12,28 @@ use axum::response::Response;
 use axum::Form;
 use keyway_api::{
     AccessGroupView, CreateAccessGroupRequest, LockView, PersonView, SetGroupMembersRequest,
+    UpdateAccessGroupRequest,
 };
-use keyway_protocol::ScheduleWindow;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::guard::{on_site, posted, see_other, OnSite, WithToken};
+use super::guard::{on_site, posted, see_other, OnSite};
 use super::layout::{
     csrf_field, done_alert, error_alert, error_page, page, public_message, Section,
 };
 use super::paths;
 use super::people::person_by_email;
+use super::schedule::{schedule_editor, schedule_from, schedule_text, Pairs};
 use crate::api::{groups, locks, people};
 use crate::error::ApiError;
 use crate::AppState;
 
-/// Rows of the schedule editor.
-pub(super) const SCHEDULE_ROWS: usize = 4;
 /// Members shown per page of a group.
 const MEMBERS_PER_PAGE: usize = 50;
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-const MINUTES_PER_DAY: u16 = 24 * 60;
-
-/// A posted form as its name–value pairs (checkboxes named after what they choose).
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub(super) struct Pairs(Vec<(String, String)>);
-
-impl Pairs {
-    fn value(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn checked(&self, name: &str) -> bool {
-        self.value(name).is_some()
-    }
-}
-
-impl WithToken for Pairs {
-    fn csrf(&self) -> &str {
-        self.value("csrf").unwrap_or_default()
-    }
-}
-
-/// `HH:MM` as minutes after midnight; for the end of a window `00:00` is midnight at the
-/// end of the day.
-fn minutes(text: &str, is_end: bool) -> Result<u16, ApiError> {
-    let bad = || ApiError::InvalidInput(format!("{text:?} is not a time such as 08:30"));
-    let (hours, mins) = text.trim().split_once(':').ok_or_else(bad)?;
-    let (hours, mins): (u16, u16) = (
-        hours.parse().map_err(|_| bad())?,
-        mins.parse().map_err(|_| bad())?,
-    );
-    if hours > 23 || mins > 59 {
-        return Err(bad());
-    }
-    let total = hours * 60 + mins;
-    Ok(if is_end && total == 0 {
-        MINUTES_PER_DAY
-    } else {
-        total
-    })
-}
-
-fn clock(minute: u16) -> String {
-    if minute >= MINUTES_PER_DAY {
-        "24:00".into()
-    } else {
-        format!("{:02}:{:02}", minute / 60, minute % 60)
-    }
-}
-
-/// The windows the editor's rows describe: a row with no day is unused.
-fn schedule_from(form: &Pairs) -> Result<Vec<ScheduleWindow>, ApiError> {
-    let mut windows = Vec::new();
-    for row in 0..SCHEDULE_ROWS {
-        let days = (0..DAYS.len())
-            .filter(|day| form.checked(&format!("w{row}_day{day}")))
-            .fold(0u8, |bits, day| bits | (1 << day));
-        if days == 0 {
-            continue;
-        }
-        let start = minutes(
-            form.value(&format!("w{row}_from")).unwrap_or("00:00"),
-            false,
-        )?;
-        let end = minutes(
-            form.value(&format!("w{row}_until")).unwrap_or("00:00"),
-            true,
-        )?;
-        windows.push(ScheduleWindow {
-            days,
-            start_minute: start,
-            end_minute: end,
-        });
-    }
-    Ok(windows)
-}
-
-/// A schedule in words: "Monday, Tuesday 08:00–18:00; Saturday 10:00–14:00".
-fn schedule_text(schedule: &[ScheduleWindow]) -> String {
-    if schedule.is_empty() {
-        return "At any time".into();
-    }
-    schedule
-        .iter()
-        .map(|window| {
-            let days: Vec<&str> = (0..DAYS.len())
-                .filter(|day| window.days & (1 << day) != 0)
-                .map(|day| DAYS[day])
-                .collect();
-            format!(
-                "{} {}–{}",
-                days.join(", "),
-                clock(window.start_minute),
-                clock(window.end_minute)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+/// A schedule without windows, in words.
+const AT_ANY_TIME: &str = "At any time";
+/// The schedule editor's legend.
+const SCHEDULE_LEGEND: &str = "When (leave every day unticked for at any time)";
 
 fn lock_names(locks: &[LockView], ids: &[u32]) -> String {
     let names: Vec<&str> = ids
@@ -187,7 +79,7 @@ pub(super) async fn list(
                     tr {
                         td { a href=(paths::group(site_id, group.group_id)) { (group.name) } }
                         td { (lock_names(&site_locks, &group.lock_ids)) }
-                        td { (schedule_text(&group.schedule)) }
+                        td { (schedule_text(&group.schedule, AT_ANY_TIME)) }
                         td { (group.user_ids.len()) }
                     }
                 } }
@@ -197,35 +89,29 @@ pub(super) async fn list(
     page(StatusCode::OK, "Access groups", Some(&nav), body)
 }
 
-fn schedule_editor(form: Option<&Pairs>) -> Markup {
-    let checked = |name: String| form.is_some_and(|form| form.checked(&name));
-    let value = |name: String, default: &str| {
-        form.and_then(|form| form.value(&name))
-            .unwrap_or(default)
-            .to_string()
-    };
+/// A checkbox per lock of the site (named `lock{id}`), ticked where `ticked` says.
+pub(super) fn lock_boxes(site_locks: &[LockView], ticked: impl Fn(u32) -> bool) -> Markup {
     html! {
         fieldset {
-            legend { "When (leave every day unticked for at any time)" }
-            @for row in 0..SCHEDULE_ROWS {
-                fieldset {
-                    legend { "Window " (row + 1) }
-                    div.days {
-                        @for (day, name) in DAYS.iter().enumerate() {
-                            label.check {
-                                input type="checkbox" name=(format!("w{row}_day{day}")) checked[checked(format!("w{row}_day{day}"))];
-                                (name)
-                            }
-                        }
-                    }
-                    label for=(format!("w{row}_from")) { "From" }
-                    input type="time" id=(format!("w{row}_from")) name=(format!("w{row}_from")) value=(value(format!("w{row}_from"), "08:00"));
-                    label for=(format!("w{row}_until")) { "Until (00:00 is midnight at the end of the day)" }
-                    input type="time" id=(format!("w{row}_until")) name=(format!("w{row}_until")) value=(value(format!("w{row}_until"), "18:00"));
+            legend { "Locks it opens" }
+            @if site_locks.is_empty() { p { "The site has no lock yet." } }
+            @for lock in site_locks {
+                label.check {
+                    input type="checkbox" name=(format!("lock{}", lock.lock_id)) checked[ticked(lock.lock_id)];
+                    (lock.name)
                 }
             }
         }
     }
+}
+
+/// The locks of the site ticked in `form`.
+pub(super) fn ticked_locks(site_locks: &[LockView], form: &Pairs) -> Vec<u32> {
+    site_locks
+        .iter()
+        .map(|lock| lock.lock_id)
+        .filter(|id| form.checked(&format!("lock{id}")))
+        .collect()
 }
 
 fn new_group_page(
@@ -242,18 +128,8 @@ fn new_group_page(
             label for="name" { "Name" }
             input #name type="text" name="name" required maxlength="100"
                 value=(form.and_then(|form| form.value("name")).unwrap_or_default());
-            fieldset {
-                legend { "Locks it opens" }
-                @if site_locks.is_empty() { p { "The site has no lock yet." } }
-                @for lock in site_locks {
-                    label.check {
-                        input type="checkbox" name=(format!("lock{}", lock.lock_id))
-                            checked[form.is_some_and(|form| form.checked(&format!("lock{}", lock.lock_id)))];
-                        (lock.name)
-                    }
-                }
-            }
-            (schedule_editor(form))
+            (lock_boxes(site_locks, |id| form.is_some_and(|form| form.checked(&format!("lock{id}")))))
+            (schedule_editor(SCHEDULE_LEGEND, form))
             (csrf_field(&visitor.session.csrf))
             button type="submit" { "Make the group" }
         }
@@ -297,11 +173,7 @@ pub(super) async fn create(
         Ok(site_locks) => site_locks,
         Err(error) => return error_page(&error, Some(&visitor.nav(Section::Groups))),
     };
-    let lock_ids = site_locks
-        .iter()
-        .map(|lock| lock.lock_id)
-        .filter(|id| form.checked(&format!("lock{id}")))
-        .collect();
+    let lock_ids = ticked_locks(&site_locks, &form);
     let made = match schedule_from(&form) {
         Ok(schedule) => {
             let request = CreateAccessGroupRequest {
@@ -326,7 +198,7 @@ pub(super) async fn create(
 /// What a group's page says after a form worked, and which page of members it shows.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct GroupDone {
-    /// `created`, `added`, `taken_out`, `deleted`.
+    /// `created`, `added`, `changed`, `taken_out`, `deleted`.
     #[serde(default)]
     done: String,
     /// The page of members, from 0.
@@ -338,6 +210,10 @@ fn done_message(done: &str) -> Option<(&'static str, &'static str)> {
     Some(match done {
         "created" => ("created", "The access group is made: add its people below."),
         "added" => ("added", "Added to the group: their keys follow."),
+        "changed" => (
+            "changed",
+            "Saved: the group's people get keys for what it opens now.",
+        ),
         "taken_out" => (
             "taken_out",
             "Taken out of the group: the keys it gave them are revoked.",
@@ -365,12 +241,69 @@ async fn members_page(
     Ok(shown)
 }
 
+/// What a group's page shows after a form: what worked, or a refusal next to its form.
+#[derive(Clone, Copy)]
+enum Outcome<'a> {
+    /// Nothing was posted, or what was worked: `(data-done, words)`.
+    Done(Option<(&'a str, &'a str)>),
+    /// The members' forms were refused.
+    Members(&'a ApiError),
+    /// The edit form was refused; the posted fields are shown again.
+    Edit(&'a ApiError, &'a Pairs),
+}
+
+impl Outcome<'_> {
+    fn status(self) -> StatusCode {
+        match self {
+            Outcome::Done(_) => StatusCode::OK,
+            Outcome::Members(error) | Outcome::Edit(error, _) => error.status(),
+        }
+    }
+}
+
+/// The form that changes the group's name, locks and weekly schedule, filled with the
+/// group's own, or with what was posted when it was refused.
+fn edit_form(
+    visitor: &OnSite,
+    group: &AccessGroupView,
+    site_locks: &[LockView],
+    refused: Option<(&ApiError, &Pairs)>,
+) -> Markup {
+    let stored = Pairs::from_schedule(&group.schedule);
+    let (error, schedule) = match refused {
+        Some((error, posted)) => (Some(error), posted),
+        None => (None, &stored),
+    };
+    let name = refused
+        .and_then(|(_, posted)| posted.value("name"))
+        .unwrap_or(&group.name);
+    let ticked = |id: u32| match refused {
+        Some((_, posted)) => posted.checked(&format!("lock{id}")),
+        None => group.lock_ids.contains(&id),
+    };
+    html! {
+        h2 { "Change the group" }
+        form method="post" action=(paths::group_action(visitor.site_id(), group.group_id, "edit")) {
+            @if let Some(error) = error { (error_alert(error.code(), &public_message(error), Some("edit-error"))) }
+            label for="group-name" { "Name" }
+            input #group-name type="text" name="name" required maxlength="100" value=(name)
+                aria-describedby=[error.map(|_| "edit-error")];
+            (lock_boxes(site_locks, ticked))
+            (schedule_editor(SCHEDULE_LEGEND, Some(schedule)))
+            p.hint { "People who lose a lock or an hour lose the keys that granted it at once; \
+                new rights reach their phones at their next sync." }
+            (csrf_field(&visitor.session.csrf))
+            button type="submit" { "Save the changes" }
+        }
+    }
+}
+
 async fn group_page(
     state: &AppState,
     visitor: &OnSite,
     group_id: u32,
     page_index: usize,
-    outcome: Result<Option<(&str, &str)>, &ApiError>,
+    outcome: Outcome<'_>,
 ) -> Response {
     let site_id = visitor.site_id();
     let nav = visitor.nav(Section::Groups);
@@ -388,25 +321,28 @@ async fn group_page(
     };
     let csrf = &visitor.session.csrf;
     let pages = group.user_ids.len().div_ceil(MEMBERS_PER_PAGE);
-    let status = outcome.err().map_or(StatusCode::OK, ApiError::status);
+    let member_error = match outcome {
+        Outcome::Members(error) => Some(error),
+        _ => None,
+    };
+    let edit_refused = match outcome {
+        Outcome::Edit(error, posted) => Some((error, posted)),
+        _ => None,
+    };
     let body = html! {
         p { a href=(paths::groups(site_id)) { "Back to Access groups" } }
-        @match outcome {
-            Ok(Some((what, message))) => (done_alert(what, message)),
-            Ok(None) => {},
-            Err(_) => {},
-        }
+        @if let Outcome::Done(Some((what, message))) = outcome { (done_alert(what, message)) }
         dl {
             dt { "Locks" } dd { (lock_names(&site_locks, &group.lock_ids)) }
-            dt { "When" } dd { (schedule_text(&group.schedule)) }
+            dt { "When" } dd { (schedule_text(&group.schedule, AT_ANY_TIME)) }
             dt { "People" } dd { (group.user_ids.len()) }
         }
         h2 { "Add a person" }
         form method="post" action=(paths::group_action(site_id, group_id, "members")) {
             label for="email" { "Their e-mail on this site" }
             input #email type="email" name="email" required autocomplete="off"
-                aria-describedby=[outcome.err().map(|_| "email-error")];
-            @if let Err(error) = outcome { (error_alert(error.code(), &public_message(error), Some("email-error"))) }
+                aria-describedby=[member_error.map(|_| "email-error")];
+            @if let Some(error) = member_error { (error_alert(error.code(), &public_message(error), Some("email-error"))) }
             (csrf_field(csrf))
             button type="submit" { "Add to the group" }
         }
@@ -433,6 +369,7 @@ async fn group_page(
                 }
             }
         }
+        (edit_form(visitor, &group, &site_locks, edit_refused))
         h2 { "Delete the group" }
         form method="post" action=(paths::group_action(site_id, group_id, "delete")) {
             p.hint { "Its people lose the keys it gave them at once." }
@@ -440,7 +377,7 @@ async fn group_page(
             button.danger type="submit" { "Delete " (group.name) }
         }
     };
-    page(status, &group.name, Some(&nav), body)
+    page(outcome.status(), &group.name, Some(&nav), body)
 }
 
 /// `GET /web/console/sites/{site_id}/groups/{group_id}`.
@@ -459,7 +396,7 @@ pub(super) async fn show(
         &visitor,
         group_id,
         done.page,
-        Ok(done_message(&done.done)),
+        Outcome::Done(done_message(&done.done)),
     )
     .await
 }
@@ -484,7 +421,7 @@ async fn change_members(
     };
     match changed {
         Ok(_) => see_other(&format!("{}?done={done}", paths::group(site_id, group_id))),
-        Err(error) => group_page(state, visitor, group_id, 0, Err(&error)).await,
+        Err(error) => group_page(state, visitor, group_id, 0, Outcome::Members(&error)).await,
     }
 }
 
@@ -502,7 +439,9 @@ pub(super) async fn add_member(
     let person =
         match person_by_email(&state, &visitor, form.value("email").unwrap_or_default()).await {
             Ok(person) => person,
-            Err(error) => return group_page(&state, &visitor, group_id, 0, Err(&error)).await,
+            Err(error) => {
+                return group_page(&state, &visitor, group_id, 0, Outcome::Members(&error)).await
+            }
         };
     change_members(&state, &visitor, group_id, "added", |ids| {
         ids.push(person.user_id)
@@ -526,7 +465,7 @@ pub(super) async fn remove_member(
         .and_then(|text| text.parse::<u32>().ok())
     else {
         let error = ApiError::InvalidInput("choose a person".into());
-        return group_page(&state, &visitor, group_id, 0, Err(&error)).await;
+        return group_page(&state, &visitor, group_id, 0, Outcome::Members(&error)).await;
     };
     change_members(&state, &visitor, group_id, "taken_out", |ids| {
         ids.retain(|id| *id != user_id)
@@ -547,66 +486,41 @@ pub(super) async fn delete(
     };
     match groups::delete(&state, visitor.user_id(), site_id, group_id).await {
         Ok(()) => see_other(&format!("{}?done=deleted", paths::groups(site_id))),
-        Err(error) => group_page(&state, &visitor, group_id, 0, Err(&error)).await,
+        Err(error) => group_page(&state, &visitor, group_id, 0, Outcome::Members(&error)).await,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Pairs {
-        Pairs(
-            list.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn the_editor_rows_become_windows_and_read_back_in_words() {
-        let form = pairs(&[
-            ("w0_day0", "on"),
-            ("w0_day4", "on"),
-            ("w0_from", "08:00"),
-            ("w0_until", "18:30"),
-            ("w1_from", "09:00"),
-            ("w1_until", "10:00"),
-            ("w2_day6", "on"),
-            ("w2_from", "22:00"),
-            ("w2_until", "00:00"),
-        ]);
-        let windows = schedule_from(&form).unwrap();
-        assert_eq!(
-            windows,
-            [
-                ScheduleWindow {
-                    days: 0b1_0001,
-                    start_minute: 480,
-                    end_minute: 1110
-                },
-                ScheduleWindow {
-                    days: 0b100_0000,
-                    start_minute: 1320,
-                    end_minute: 1440
-                },
-            ]
-        );
-        assert_eq!(
-            schedule_text(&windows),
-            "Monday, Friday 08:00–18:30; Sunday 22:00–24:00"
-        );
-        assert_eq!(schedule_text(&[]), "At any time");
-    }
-
-    #[test]
-    fn times_that_are_not_times_are_refused() {
-        for bad in ["8", "24:00", "12:60", "ab:cd", ""] {
-            let form = pairs(&[("w0_day0", "on"), ("w0_from", bad), ("w0_until", "10:00")]);
-            assert!(
-                matches!(schedule_from(&form), Err(ApiError::InvalidInput(_))),
-                "{bad}"
-            );
+/// `POST …/groups/{group_id}/edit`: the group's name, locks and weekly schedule, as `PATCH
+/// /api/v1/sites/{site_id}/access-groups/{group_id}`; the form carries all three.
+pub(super) async fn edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((site_id, group_id)): Path<(u32, u32)>,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Response {
+    let (visitor, form) = match posted(&state, &headers, site_id, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let site_locks = match schedule_from(&form) {
+        Ok(schedule) => locks::site_locks(&state, visitor.user_id(), site_id)
+            .await
+            .map(|site_locks| (site_locks, schedule)),
+        Err(error) => Err(error),
+    };
+    let changed = match site_locks {
+        Ok((site_locks, schedule)) => {
+            let request = UpdateAccessGroupRequest {
+                name: form.value("name").map(str::to_string),
+                lock_ids: Some(ticked_locks(&site_locks, &form)),
+                schedule: Some(schedule),
+            };
+            groups::update(&state, visitor.user_id(), (site_id, group_id), request).await
         }
+        Err(error) => Err(error),
+    };
+    match changed {
+        Ok(_) => see_other(&format!("{}?done=changed", paths::group(site_id, group_id))),
+        Err(error) => group_page(&state, &visitor, group_id, 0, Outcome::Edit(&error, &form)).await,
     }
 }

@@ -1,6 +1,8 @@
-//! The Locks and IQs page (owner and admins): each lock with the IQ it is attached to and
-//! whether that IQ is connected now (remote opening goes through it), and each IQ with its
-//! locks. The lists are the JSON API's own ([`crate::api::locks`], [`crate::api::iqs`]).
+//! The Locks and IQs page (owner and admins): each lock, linked to its page
+//! ([`super::lock`]), with the IQ it is attached to, whether that IQ is connected now (remote
+//! opening goes through it) and what the lock last reported (battery, door, privacy mode);
+//! each IQ with its locks. The lists are the JSON API's own ([`crate::api::locks`],
+//! [`crate::api::iqs`]).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -45,12 +47,16 @@ pub(super) async fn list(
         @if all_locks.is_empty() { p { "No lock yet." } } @else {
             div.table-wrap { table.locks {
                 thead { tr { th scope="col" { "Lock" } th scope="col" { "Id" }
-                    th scope="col" { "IQ" } th scope="col" { "IQ online" } } }
+                    th scope="col" { "IQ" } th scope="col" { "IQ online" } th scope="col" { "Battery" }
+                    th scope="col" { "Door" } th scope="col" { "Privacy mode" } } }
                 tbody { @for lock in &all_locks {
                     tr data-lock=(lock.lock_id) data-online=(online(lock.iq_id)) {
-                        td { (lock.name) } td { (lock.lock_id) }
+                        td { a href=(paths::lock(site_id, lock.lock_id)) { (lock.name) } } td { (lock.lock_id) }
                         td { (iq_name(&all_iqs, lock.iq_id)) }
                         td { @if lock.iq_id.is_some() { (yes_no(online(lock.iq_id))) } @else { "—" } }
+                        td { @match lock.state.battery_percent { Some(percent) => { (percent) " %" } None => "—" } }
+                        td { @match lock.state.door_open { Some(true) => "Open", Some(false) => "Closed", None => "—" } }
+                        td { @if lock.state.privacy_engaged { "Engaged" } @else { "—" } }
                     }
                 } }
             } }

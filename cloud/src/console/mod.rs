@@ -19,23 +19,32 @@
 //! | `GET …/import`, `GET …/import/template`, `POST …/import` | the CSV import |
 //! | `GET …/imports/{import_id}`, `GET …/imports/{import_id}/status` | its progress and report |
 //! | `GET …/locks` | Locks and IQs |
+//! | `GET …/locks/{lock_id}`, `POST …/{settings,locker}` | a lock: state, settings, locker, log |
+//! | `POST …/people/{user_id}/tags`, `…/tags/{tag_id}` | a person's tags |
 //! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
 //! | `GET …/groups`, `GET …/groups/new`, `POST …/groups` | Access groups: list, make one |
-//! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,delete}` | a group |
-//! | `GET …/pods`, `GET …/pods/{pod_id}`, `POST …/{rename,clean,delete}` | Pods |
+//! | `GET …/groups/{group_id}`, `POST …/{members,remove-member,edit,delete}` | a group |
+//! | `GET …/pods`, `GET …/pods/new`, `POST …/pods` | Pods: the summary, make one |
+//! | `GET …/pods/{pod_id}`, `POST …/{members,rename,clean,delete}` | a pod |
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
+mod editing_routes;
 mod events;
 mod groups;
 mod guard;
 mod home;
 mod import;
 mod layout;
+mod lock;
+mod lock_settings;
+mod locker;
 mod locks;
 mod paths;
 mod people;
 mod person;
+mod person_tags;
 mod pods;
+mod schedule;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
@@ -119,7 +128,7 @@ pub fn routes() -> Router<AppState> {
             &format!("{site}/groups/{{group_id}}/delete"),
             post(groups::delete),
         )
-        .route(&format!("{site}/pods"), get(pods::list))
+        .route(&format!("{site}/pods"), get(pods::list).post(pods::create))
         .route(&format!("{site}/pods/{{pod_id}}"), get(pods::show))
         .route(
             &format!("{site}/pods/{{pod_id}}/rename"),
@@ -134,4 +143,5 @@ pub fn routes() -> Router<AppState> {
             &format!("{site}/pods/{{pod_id}}/guests/{{guest_id}}/{{action}}"),
             post(pods::guest),
         )
+        .merge(editing_routes::routes(site))
 }

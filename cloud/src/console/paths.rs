@@ -113,3 +113,18 @@ pub(super) fn events(site_id: u32) -> String {
 pub(super) fn events_csv(site_id: u32) -> String {
     format!("{}/events.csv", site(site_id))
 }
+
+/// A lock's page.
+pub(super) fn lock(site_id: u32, lock_id: u32) -> String {
+    format!("{}/{lock_id}", locks(site_id))
+}
+
+/// One of a lock's forms (`settings`, `locker`).
+pub(super) fn lock_action(site_id: u32, lock_id: u32, action: &str) -> String {
+    format!("{}/{action}", lock(site_id, lock_id))
+}
+
+/// The form that makes a pod (its target is [`pods`]).
+pub(super) fn new_pod(site_id: u32) -> String {
+    format!("{}/new", pods(site_id))
+}

@@ -1,13 +1,15 @@
 //! A person's page: who they are, and what the visitor's role lets them change: role,
 //! remote opening, remote office mode, privacy override, offline access (one form, as `PATCH
-//! /api/v1/sites/{site_id}/people/{user_id}`), a new keypad PIN, removal. What the rules in
-//! [`crate::roles`] refuse is not offered; a forced form is refused by the same rules.
+//! /api/v1/sites/{site_id}/people/{user_id}`), their tags ([`super::person_tags`]), a new
+//! keypad PIN, removal. What the rules in [`crate::roles`] refuse is not offered; a forced
+//! form is refused by the same rules.
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
+use keyway_api::lock_rules::TagView;
 use keyway_api::remote::PinDelivery;
 use keyway_api::{PersonView, Profile, Role, UpdatePersonRequest};
 use maud::{html, Markup};
@@ -20,10 +22,12 @@ use super::layout::{
 };
 use super::paths;
 use super::people::{parse_role_value, role_value, ROLES};
+use super::person_tags::{tags_section, TagOffer};
 use crate::api::people;
+use crate::api::tags::site_tags;
 use crate::error::ApiError;
 use crate::remote::keypad::regenerate_pin;
-use crate::roles::{check_remove, may_assign, may_manage, Party};
+use crate::roles::{check_remove, may_assign, may_manage, may_manage_site, may_view_people, Party};
 use crate::AppState;
 
 /// What the page says after a form worked (`?done=…`).
@@ -74,9 +78,14 @@ impl WithToken for TokenForm {
 
 /// Which part of the page an outcome belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
+pub(super) enum Part {
+    /// Role and rights.
     Rights,
+    /// Their tags.
+    Tags,
+    /// The keypad PIN.
     Pin,
+    /// Removal.
     Remove,
 }
 
@@ -88,6 +97,8 @@ struct Offer {
     roles: Vec<Role>,
     /// Privacy override and offline access (owner and admins).
     owner_and_admin_rights: bool,
+    /// Their tags: handing over, offline access.
+    tags: TagOffer,
     /// A new keypad PIN.
     pin: bool,
     /// Removal.
@@ -122,6 +133,10 @@ fn offer(visitor: &OnSite, person: &PersonView) -> Offer {
         rights: rights && actor != Role::User,
         roles,
         owner_and_admin_rights: matches!(actor, Role::Owner | Role::Admin),
+        tags: TagOffer {
+            hand_over: may_view_people(actor) && (manages || (is_self && actor == Role::Owner)),
+            offline_access: may_manage_site(actor) && (manages || is_self),
+        },
         pin: is_self || manages,
         remove,
     }
@@ -205,7 +220,7 @@ fn details(person: &PersonView) -> Markup {
 
 fn person_page(
     visitor: &OnSite,
-    person: &PersonView,
+    (person, tags): (&PersonView, &[TagView]),
     outcome: Option<(Part, Result<Markup, ApiError>)>,
     status: StatusCode,
 ) -> Response {
@@ -215,6 +230,7 @@ fn person_page(
     let csrf = &visitor.session.csrf;
     let offered = |part: Part| match part {
         Part::Rights => offer.rights,
+        Part::Tags => offer.tags.hand_over || offer.tags.offline_access,
         Part::Pin => offer.pin,
         Part::Remove => offer.remove,
     };
@@ -225,6 +241,9 @@ fn person_page(
         @if let Some((part, _)) = unplaced { (outcome_here(unplaced, *part)) }
         (details(person))
         @if offer.rights { (rights_form(visitor, person, &offer, outcome)) }
+        @if offered(Part::Tags) {
+            (tags_section(site_id, csrf, person, tags, offer.tags, outcome_here(outcome, Part::Tags)))
+        }
         @if offer.pin {
             h2 { "Keypad PIN" }
             form method="post" action=(paths::person_action(site_id, person.user_id, "pin")) {
@@ -260,6 +279,12 @@ fn done_message(done: &str) -> Option<(Part, Result<Markup, ApiError>)> {
         "saved" => (Part::Rights, "Saved."),
         "pin_emailed" => (Part::Pin, "A new PIN went to the person by e-mail."),
         "pin_texted" => (Part::Pin, "A new PIN went to the person by text message."),
+        "tag_assigned" => (Part::Tags, "The tag is theirs now."),
+        "tag_saved" => (
+            Part::Tags,
+            "Saved: the locks get it at their IQ's next push.",
+        ),
+        "tag_unassigned" => (Part::Tags, "The tag is taken back; it stays the site's."),
         _ => return None,
     };
     Some((message.0, Ok(done_alert(done, message.1))))
@@ -276,17 +301,33 @@ pub(super) async fn show(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    match people::one(&state, visitor.user_id(), site_id, user_id).await {
-        Ok(person) => {
+    match person_and_tags(&state, &visitor, user_id).await {
+        Ok((person, tags)) => {
             let outcome = done_message(&done.done);
-            person_page(&visitor, &person, outcome, StatusCode::OK)
+            person_page(&visitor, (&person, &tags), outcome, StatusCode::OK)
         }
         Err(error) => error_page(&error, Some(&visitor.nav(Section::People))),
     }
 }
 
+/// The person, and the site's tags when the visitor may see them (everyone who may see
+/// people).
+async fn person_and_tags(
+    state: &AppState,
+    visitor: &OnSite,
+    user_id: u32,
+) -> Result<(PersonView, Vec<TagView>), ApiError> {
+    let person = people::one(state, visitor.user_id(), visitor.site_id(), user_id).await?;
+    let tags = if may_view_people(visitor.role()) {
+        site_tags(state, visitor.user_id(), visitor.site_id()).await?
+    } else {
+        Vec::new()
+    };
+    Ok((person, tags))
+}
+
 /// The page again after a refused form, with the error in `part`.
-async fn refused(
+pub(super) async fn refused(
     state: &AppState,
     visitor: &OnSite,
     user_id: u32,
@@ -294,8 +335,10 @@ async fn refused(
     error: ApiError,
 ) -> Response {
     let status = error.status();
-    match people::one(state, visitor.user_id(), visitor.site_id(), user_id).await {
-        Ok(person) => person_page(visitor, &person, Some((part, Err(error))), status),
+    match person_and_tags(state, visitor, user_id).await {
+        Ok((person, tags)) => {
+            person_page(visitor, (&person, &tags), Some((part, Err(error))), status)
+        }
         Err(_) => error_page(&error, Some(&visitor.nav(Section::People))),
     }
 }
@@ -372,10 +415,10 @@ pub(super) async fn new_pin(
                 (done_alert("pin_shown", "The new PIN, shown only this once:"))
                 p.pin { (pin.unwrap_or_default()) }
             };
-            match people::one(&state, visitor.user_id(), site_id, user_id).await {
-                Ok(person) => person_page(
+            match person_and_tags(&state, &visitor, user_id).await {
+                Ok((person, tags)) => person_page(
                     &visitor,
-                    &person,
+                    (&person, &tags),
                     Some((Part::Pin, Ok(shown))),
                     StatusCode::OK,
                 ),

@@ -1,23 +1,31 @@
 //! The Pods pages (owner and admins): the summary the manual describes, searchable by name
-//! (members, locks, invited and active guests), and a pod's page: its members and locks,
-//! its guests with block, unblock and delete, rename, clean, delete. The work is the JSON API's own
-//! ([`crate::api::pods`], [`crate::api::pods_guests`]).
+//! (members, locks, invited and active guests); a new pod (its name, its locks and its first
+//! member); and a pod's page: its members and locks, adding a member by e-mail (an account
+//! joins at once, a new address gets an invitation), its guests with block, unblock and
+//! delete, rename, clean, delete. The work is the JSON API's own ([`crate::api::pods`],
+//! [`crate::api::pods_members`], [`crate::api::pods_guests`]).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use keyway_api::pods::{GuestView, PodPersonStatus, PodView, UpdatePodRequest};
+use keyway_api::pods::{
+    CreatePodRequest, GuestView, PodMemberInput, PodPersonStatus, PodView, UpdatePodRequest,
+};
+use keyway_api::LockView;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::groups::{lock_boxes, ticked_locks};
 use super::guard::{on_site, posted, see_other, OnSite, WithToken};
 use super::layout::{
     csrf_field, done_alert, error_alert, error_page, page, public_message, Section,
 };
 use super::paths;
-use crate::api::{pods, pods_guests};
+use super::schedule::Pairs;
+use crate::api::pods_members::add_to_pod;
+use crate::api::{locks, pods, pods_guests};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -35,7 +43,7 @@ pub(super) struct PodSearch {
 /// What a pod's page says after a form worked.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PodDone {
-    /// `renamed`, `blocked`, `unblocked`, `guest_deleted`, `cleaned`.
+    /// `created`, `member_added`, `renamed`, `blocked`, `unblocked`, `guest_deleted`, `cleaned`.
     #[serde(default)]
     done: String,
 }
@@ -49,6 +57,35 @@ pub(super) struct RenameForm {
     /// The session's form token.
     #[serde(default)]
     csrf: String,
+}
+
+/// A member as the forms post them (the new pod's first one, or one added).
+#[derive(Debug, Deserialize)]
+pub(super) struct MemberForm {
+    /// Their full name.
+    #[serde(default)]
+    member_name: String,
+    /// Their e-mail.
+    #[serde(default)]
+    member_email: String,
+    /// The session's form token.
+    #[serde(default)]
+    csrf: String,
+}
+
+impl MemberForm {
+    fn input(&self) -> PodMemberInput {
+        PodMemberInput {
+            name: self.member_name.trim().to_string(),
+            email: self.member_email.trim().to_string(),
+        }
+    }
+}
+
+impl WithToken for MemberForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// A form with only the session's token.
@@ -116,6 +153,7 @@ pub(super) async fn list(
         .collect();
     let body = html! {
         @if search.done == "deleted" { (done_alert("deleted", "The pod is deleted.")) }
+        p { a href=(paths::new_pod(site_id)) { "New pod" } }
         form method="get" action=(paths::pods(site_id)) role="search" {
             label for="q" { "Search pods by name" }
             input #q type="search" name="q" value=(search.q) maxlength="100";
@@ -175,21 +213,54 @@ fn guest_row(visitor: &OnSite, guest: &GuestView) -> Markup {
     }
 }
 
+/// The fields of a member: their name and e-mail, with `error` next to the e-mail.
+fn member_fields(error: Option<&ApiError>, posted: Option<&Pairs>) -> Markup {
+    let value = |name: &str| {
+        posted
+            .and_then(|form| form.value(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    html! {
+        label for="member_name" { "Their full name" }
+        input #member_name type="text" name="member_name" required maxlength="100" autocomplete="off"
+            value=(value("member_name"));
+        label for="member_email" { "Their e-mail" }
+        input #member_email type="email" name="member_email" required autocomplete="off"
+            value=(value("member_email")) aria-describedby=[error.map(|_| "member-error")];
+        @if let Some(error) = error { (error_alert(error.code(), &public_message(error), Some("member-error"))) }
+        p.hint { "Someone with a Keyway account joins at once; a new address gets an invitation by e-mail." }
+    }
+}
+
+/// What a pod page shows after a form: what worked, or a refusal.
+type PodOutcome<'a> = Result<Option<(&'a str, &'a str)>, &'a ApiError>;
+
+/// Where a pod page's refusal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// At the top of the page.
+    Top,
+    /// At the add-a-member form.
+    MemberForm,
+}
+
 fn pod_page(
     visitor: &OnSite,
     pod: &PodView,
     guests: &[GuestView],
-    outcome: Result<Option<(&str, &str)>, &ApiError>,
+    (outcome, at): (PodOutcome<'_>, At),
     status: StatusCode,
 ) -> Response {
     let site_id = visitor.site_id();
     let csrf = &visitor.session.csrf;
+    let member_error = outcome.err().filter(|_| at == At::MemberForm);
     let body = html! {
         p { a href=(paths::pods(site_id)) { "Back to Pods" } }
         @match outcome {
             Ok(Some((what, message))) => (done_alert(what, message)),
             Ok(None) => {},
-            Err(error) => (error_alert(error.code(), &public_message(error), None)),
+            Err(error) => @if at == At::Top { (error_alert(error.code(), &public_message(error), None)) },
         }
         h2 { "Locks" }
         @if pod.locks.is_empty() { p { "No lock." } } @else {
@@ -199,9 +270,15 @@ fn pod_page(
         div.table-wrap { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Status" } } }
             tbody { @for member in &pod.members {
-                tr { td { (member.name) } td { (member.email) } td { (status_label(member.status)) } }
+                tr data-member=(member.email) { td { (member.name) } td { (member.email) } td { (status_label(member.status)) } }
             } }
         } }
+        h3 { "Add a member" }
+        form method="post" action=(paths::pod_action(site_id, pod.pod_id, "members")) {
+            (member_fields(member_error, None))
+            (csrf_field(csrf))
+            button type="submit" { "Add to the pod" }
+        }
         h2 { "Guests" }
         @if guests.is_empty() { p { "No guest." } } @else {
             div.table-wrap { table.guests {
@@ -251,6 +328,14 @@ async fn pod_here(
 
 fn done_message(done: &str) -> Option<(&'static str, &'static str)> {
     Some(match done {
+        "created" => (
+            "created",
+            "The pod is made: its members with an account joined it.",
+        ),
+        "member_added" => (
+            "member_added",
+            "Added: with an account they joined at once; otherwise an invitation went out.",
+        ),
         "renamed" => ("renamed", "Renamed."),
         "blocked" => ("blocked", "The guest is blocked: their keys are revoked."),
         "unblocked" => ("unblocked", "The guest is unblocked."),
@@ -277,16 +362,22 @@ pub(super) async fn show(
     match pod_here(&state, &visitor, pod_id).await {
         Ok((pod, guests)) => {
             let done = done_message(&done.done);
-            pod_page(&visitor, &pod, &guests, Ok(done), StatusCode::OK)
+            pod_page(&visitor, &pod, &guests, (Ok(done), At::Top), StatusCode::OK)
         }
         Err(error) => error_page(&error, Some(&visitor.nav(Section::Pods))),
     }
 }
 
-/// The pod's page again with a refusal.
-async fn refused(state: &AppState, visitor: &OnSite, pod_id: u32, error: ApiError) -> Response {
+/// The pod's page again with a refusal, shown `at` its form.
+async fn refused_at(
+    state: &AppState,
+    visitor: &OnSite,
+    pod_id: u32,
+    error: ApiError,
+    at: At,
+) -> Response {
     match pod_here(state, visitor, pod_id).await {
-        Ok((pod, guests)) => pod_page(visitor, &pod, &guests, Err(&error), error.status()),
+        Ok((pod, guests)) => pod_page(visitor, &pod, &guests, (Err(&error), at), error.status()),
         Err(_) => error_page(&error, Some(&visitor.nav(Section::Pods))),
     }
 }
@@ -313,7 +404,7 @@ where
             "{}?done={done}",
             paths::pod(visitor.site_id(), pod_id)
         )),
-        Err(error) => refused(state, visitor, pod_id, error).await,
+        Err(error) => refused_at(state, visitor, pod_id, error, At::Top).await,
     }
 }
 
@@ -377,7 +468,7 @@ pub(super) async fn delete(
     };
     match deleted {
         Ok(()) => see_other(&format!("{}?done=deleted", paths::pods(site_id))),
-        Err(error) => refused(&state, &visitor, pod_id, error).await,
+        Err(error) => refused_at(&state, &visitor, pod_id, error, At::Top).await,
     }
 }
 
@@ -422,4 +513,104 @@ pub(super) async fn guest(
         .map(drop)
     })
     .await
+}
+
+/// `POST …/pods/{pod_id}/members`: adds the posted member, then back to the pod's page.
+pub(super) async fn add_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((site_id, pod_id)): Path<(u32, u32)>,
+    form: Result<Form<MemberForm>, FormRejection>,
+) -> Response {
+    let (visitor, form) = match posted(&state, &headers, site_id, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let added = match pod_here(&state, &visitor, pod_id).await {
+        Ok(_) => add_to_pod(&state, visitor.user_id(), pod_id, form.input())
+            .await
+            .map(drop),
+        Err(error) => Err(error),
+    };
+    match added {
+        Ok(()) => see_other(&format!(
+            "{}?done=member_added",
+            paths::pod(site_id, pod_id)
+        )),
+        Err(error) => refused_at(&state, &visitor, pod_id, error, At::MemberForm).await,
+    }
+}
+
+fn new_pod_page(
+    visitor: &OnSite,
+    site_locks: &[LockView],
+    posted: Option<&Pairs>,
+    error: Option<&ApiError>,
+) -> Response {
+    let site_id = visitor.site_id();
+    let status = error.map_or(StatusCode::OK, ApiError::status);
+    let ticked = |id: u32| posted.is_some_and(|form| form.checked(&format!("lock{id}")));
+    let body = html! {
+        p { a href=(paths::pods(site_id)) { "Back to Pods" } }
+        form method="post" action=(paths::pods(site_id)) {
+            @if let Some(error) = error { (error_alert(error.code(), &public_message(error), Some("pod-error"))) }
+            label for="name" { "Name" }
+            input #name type="text" name="name" required maxlength="100"
+                value=(posted.and_then(|form| form.value("name")).unwrap_or_default());
+            (lock_boxes(site_locks, ticked))
+            fieldset {
+                legend { "The first member" }
+                (member_fields(None, posted))
+            }
+            (csrf_field(&visitor.session.csrf))
+            button type="submit" { "Make the pod" }
+        }
+    };
+    page(status, "New pod", Some(&visitor.nav(Section::Pods)), body)
+}
+
+/// `GET /web/console/sites/{site_id}/pods/new`.
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(site_id): Path<u32>,
+) -> Response {
+    let visitor = match on_site(&state, &headers, site_id).await {
+        Ok(visitor) => visitor,
+        Err(response) => return response,
+    };
+    match locks::site_locks(&state, visitor.user_id(), site_id).await {
+        Ok(site_locks) => new_pod_page(&visitor, &site_locks, None, None),
+        Err(error) => error_page(&error, Some(&visitor.nav(Section::Pods))),
+    }
+}
+
+/// `POST /web/console/sites/{site_id}/pods`: makes the pod, then to its page.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(site_id): Path<u32>,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Response {
+    let (visitor, form) = match posted(&state, &headers, site_id, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let site_locks = match locks::site_locks(&state, visitor.user_id(), site_id).await {
+        Ok(site_locks) => site_locks,
+        Err(error) => return error_page(&error, Some(&visitor.nav(Section::Pods))),
+    };
+    let field = |name: &str| form.value(name).unwrap_or_default().trim().to_string();
+    let request = CreatePodRequest {
+        name: field("name"),
+        members: vec![PodMemberInput {
+            name: field("member_name"),
+            email: field("member_email"),
+        }],
+        lock_ids: ticked_locks(&site_locks, &form),
+    };
+    match pods::create(&state, visitor.user_id(), site_id, request).await {
+        Ok(pod) => see_other(&format!("{}?done=created", paths::pod(site_id, pod.pod_id))),
+        Err(error) => new_pod_page(&visitor, &site_locks, Some(&form), Some(&error)),
+    }
 }

@@ -9,7 +9,7 @@ use keyway_api::lock_rules::{LockerAssignment, LockerView, SetLockerRequest};
 use keyway_api::Role;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::reports::state_from_row;
+use super::reports::{state_from_row, STATE_COLUMNS};
 use crate::api::access::role_on_site;
 use crate::api::groups::replace_members;
 use crate::error::{ApiError, ApiResult};
@@ -107,13 +107,17 @@ pub fn set_locker(
     locker(tx, site_id, lock_id)
 }
 
-const LOCKER_COLUMNS: &str = "SELECT l.id, l.name, l.locker_assignment, l.battery_percent,
-    l.door_open, l.privacy_engaged, l.state_reported_at, e.user_id, e.time,
-    (SELECT g.id FROM access_groups g WHERE g.locker_lock_id = l.id)
-    FROM locks l LEFT JOIN lock_events e ON e.lock_id = l.id AND e.seq = (
+const LOCKER_HEAD: &str = "SELECT l.id, l.name, l.locker_assignment, e.user_id, e.time,
+    (SELECT g.id FROM access_groups g WHERE g.locker_lock_id = l.id), ";
+const LOCKER_FROM: &str = "FROM locks l LEFT JOIN lock_events e ON e.lock_id = l.id AND e.seq = (
         SELECT MAX(seq) FROM lock_events
         WHERE lock_id = l.id AND granted AND user_id != 0)
     WHERE l.kind = 'locker'";
+
+/// The lockers' query up to its `WHERE l.kind = 'locker'`, for more conditions.
+fn lockers_sql(more: &str) -> String {
+    format!("{LOCKER_HEAD}{STATE_COLUMNS} {LOCKER_FROM} {more}")
+}
 
 fn locker_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(LockerView, Option<u32>)> {
     let assignment: String = row.get(2)?;
@@ -128,11 +132,11 @@ fn locker_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(LockerView, Opt
             },
             user_ids: Vec::new(),
             occupied: false,
-            state: state_from_row(row, 3)?,
-            last_opened_by: row.get(7)?,
-            last_opened_at: row.get(8)?,
+            state: state_from_row(row, 6)?,
+            last_opened_by: row.get(3)?,
+            last_opened_at: row.get(4)?,
         },
-        row.get(9)?,
+        row.get(5)?,
     ))
 }
 
@@ -154,7 +158,7 @@ fn with_users(db: &Connection, found: (LockerView, Option<u32>)) -> ApiResult<Lo
 pub fn locker(db: &Connection, site_id: u32, lock_id: u32) -> ApiResult<LockerView> {
     let found = db
         .query_row(
-            &format!("{LOCKER_COLUMNS} AND l.id = ?1 AND l.site_id = ?2"),
+            &lockers_sql("AND l.id = ?1 AND l.site_id = ?2"),
             [lock_id, site_id],
             locker_from_row,
         )
@@ -165,7 +169,7 @@ pub fn locker(db: &Connection, site_id: u32, lock_id: u32) -> ApiResult<LockerVi
 
 /// The site's lockers, by id.
 pub fn list(db: &Connection, site_id: u32) -> ApiResult<Vec<LockerView>> {
-    let sql = format!("{LOCKER_COLUMNS} AND l.site_id = ?1 ORDER BY l.id");
+    let sql = lockers_sql("AND l.site_id = ?1 ORDER BY l.id");
     rows(db, &sql, [site_id], locker_from_row)?
         .into_iter()
         .map(|found| with_users(db, found))

@@ -14,8 +14,11 @@ use crate::error::ApiResult;
 /// Alert e-mails one owner gets an hour, at most (a lock gone mad must not flood them).
 pub const ALERTS_PER_HOUR: u32 = 30;
 
-/// What a lock row holds of its last reports: `battery_percent, door_open, privacy_engaged,
-/// state_reported_at` from column `first` on.
+/// The lock columns [`state_from_row`] reads, in its order (`l` is the `locks` table).
+pub(crate) const STATE_COLUMNS: &str = "l.battery_percent, l.door_open, l.privacy_engaged, \
+    l.state_reported_at, l.battery_at, l.door_at, l.privacy_at";
+
+/// What a lock row holds of its last reports: [`STATE_COLUMNS`] from column `first` on.
 pub(crate) fn state_from_row(
     row: &rusqlite::Row<'_>,
     first: usize,
@@ -25,6 +28,9 @@ pub(crate) fn state_from_row(
         door_open: row.get(first + 1)?,
         privacy_engaged: row.get(first + 2)?,
         reported_at: row.get(first + 3)?,
+        battery_reported_at: row.get(first + 4)?,
+        door_reported_at: row.get(first + 5)?,
+        privacy_reported_at: row.get(first + 6)?,
     })
 }
 

@@ -13,7 +13,9 @@ use super::filter::{Equality, Paging};
 use super::patch::GroupDraft;
 use super::resources::GroupRecord;
 use crate::api::codec;
-use crate::api::groups::{check_people, delete_group_in, insert_group, replace_members, NewGroup};
+use crate::api::groups::{
+    check_people, delete_group_in, insert_group, rename, replace_members, NewGroup,
+};
 use crate::integrations::caller::IntegrationCaller;
 use crate::integrations::people::audit;
 use crate::store::rows;
@@ -183,10 +185,7 @@ pub fn replace(
     // Groups an admin named alike stay as they are until SCIM renames one.
     if draft.name != current.name {
         let name = free_name(db, site_id, Some(group_id), &draft.name)?;
-        db.execute(
-            "UPDATE access_groups SET name = ?1 WHERE id = ?2 AND site_id = ?3",
-            rusqlite::params![name, group_id, site_id],
-        )?;
+        rename(db, group_id, &name)?;
     }
     check_members(db, site_id, &draft.members)?;
     if before != draft.members {
