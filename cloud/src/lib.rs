@@ -31,6 +31,7 @@ mod profile;
 pub mod public_url;
 pub mod remote;
 pub mod roles;
+pub mod scim;
 pub mod store;
 pub mod web;
 pub mod webhooks;
@@ -207,6 +208,7 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(auth::routes())
         .merge(iq::routes())
         .merge(web::routes())
+        .merge(scim::routes())
         .split_for_parts();
     let json = Arc::new(document.clone());
     let router = router

@@ -124,6 +124,26 @@ pub(crate) fn remove(db: &Connection, site_id: u32, user_id: u32, now: i64) -> A
     Ok(())
 }
 
+/// Suspends a person's place on the site (`active: false` from an identity provider) or
+/// lifts the suspension. Suspended, they stay on the site and in their groups but open
+/// nothing: their keys are revoked at once (the denylist tells the locks; migration 0017's
+/// trigger tells their phones and the IQs), and none is issued until they are reactivated.
+pub(crate) fn set_suspended(
+    db: &Connection,
+    site_id: u32,
+    user_id: u32,
+    suspended: bool,
+    now: i64,
+) -> ApiResult<()> {
+    db.execute(
+        "UPDATE memberships
+         SET suspended_at = CASE WHEN ?1 THEN COALESCE(suspended_at, ?2) END
+         WHERE site_id = ?3 AND user_id = ?4",
+        rusqlite::params![suspended, now, site_id, user_id],
+    )?;
+    reconcile_person(db, site_id, user_id, now)
+}
+
 /// A role as the manuals name it.
 pub(crate) fn role_label(role: Role) -> &'static str {
     match role {

@@ -223,26 +223,24 @@ pub(crate) async fn create(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
-            check_locks(tx, site_id, &lock_ids)?;
-            check_people(tx, site_id, &user_ids)?;
-            tx.execute(
-                "INSERT INTO access_groups (site_id, name, created_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![site_id, name, now],
-            )?;
-            let group_id = u32::try_from(tx.last_insert_rowid())
-                .map_err(|_| ApiError::Internal("group id out of range".into()))?;
-            insert_locks(tx, group_id, &lock_ids)?;
-            for user_id in &user_ids {
-                tx.execute(
-                    "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
-                    [group_id, *user_id],
-                )?;
-            }
-            insert_windows(tx, group_id, &schedule)?;
-            check_master_key_room(tx, site_id)?;
-            group(tx, site_id, group_id)
+            let group = NewGroup {
+                name: &name,
+                lock_ids: &lock_ids,
+                user_ids: &user_ids,
+                schedule: &schedule,
+            };
+            insert_group(tx, site_id, group, now)
         })
         .await
+}
+
+/// Renames an access group (the caller checked the name and who may).
+pub(crate) fn rename(tx: &Connection, group_id: u32, name: &str) -> ApiResult<()> {
+    tx.execute(
+        "UPDATE access_groups SET name = ?1 WHERE id = ?2",
+        rusqlite::params![name, group_id],
+    )?;
+    Ok(())
 }
 
 fn insert_locks(tx: &Connection, group_id: u32, lock_ids: &BTreeSet<u32>) -> ApiResult<()> {
@@ -326,10 +324,7 @@ pub(crate) async fn update(
             let people = group(tx, site_id, group_id)?.user_ids;
             check_not_a_locker(tx, group_id)?;
             if let Some(name) = &name {
-                tx.execute(
-                    "UPDATE access_groups SET name = ?1 WHERE id = ?2",
-                    rusqlite::params![name, group_id],
-                )?;
+                rename(tx, group_id, name)?;
             }
             if let Some(lock_ids) = &lock_ids {
                 check_locks(tx, site_id, lock_ids)?;
@@ -353,6 +348,48 @@ pub(crate) async fn update(
             group(tx, site_id, group_id)
         })
         .await
+}
+
+/// An access group to make: name, locks, people and weekly windows, already checked for form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewGroup<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its locks (the site's, not lockers).
+    pub lock_ids: &'a BTreeSet<u32>,
+    /// Its people (the site's).
+    pub user_ids: &'a BTreeSet<u32>,
+    /// When it opens.
+    pub schedule: &'a [ScheduleWindow],
+}
+
+/// Makes an access group on `site_id` in the caller's transaction (the caller checked who may):
+/// its locks and people must be the site's; refused when a lock would hold more than 39
+/// master keys.
+pub(crate) fn insert_group(
+    tx: &Connection,
+    site_id: u32,
+    new: NewGroup<'_>,
+    now: i64,
+) -> ApiResult<AccessGroupView> {
+    check_locks(tx, site_id, new.lock_ids)?;
+    check_people(tx, site_id, new.user_ids)?;
+    tx.execute(
+        "INSERT INTO access_groups (site_id, name, created_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![site_id, new.name, now],
+    )?;
+    let group_id = u32::try_from(tx.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("group id out of range".into()))?;
+    insert_locks(tx, group_id, new.lock_ids)?;
+    for user_id in new.user_ids {
+        tx.execute(
+            "INSERT INTO access_group_members (group_id, user_id) VALUES (?1, ?2)",
+            [group_id, *user_id],
+        )?;
+    }
+    insert_windows(tx, group_id, new.schedule)?;
+    check_master_key_room(tx, site_id)?;
+    group(tx, site_id, group_id)
 }
 
 /// Replaces the group's people; those left out lose its keys at once.
@@ -488,12 +525,23 @@ pub(crate) async fn delete(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
-            let people = group(tx, site_id, group_id)?.user_ids;
-            check_not_a_locker(tx, group_id)?;
-            tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
-            people
-                .into_iter()
-                .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
+            delete_group_in(tx, site_id, group_id, now)
         })
         .await
+}
+
+/// Deletes an access group of `site_id` in the caller's transaction (the caller checked who
+/// may): 404 when it is not the site's, 409 for a locker's; its members lose its keys at once.
+pub(crate) fn delete_group_in(
+    tx: &Connection,
+    site_id: u32,
+    group_id: u32,
+    now: i64,
+) -> ApiResult<()> {
+    let people = group(tx, site_id, group_id)?.user_ids;
+    check_not_a_locker(tx, group_id)?;
+    tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
+    people
+        .into_iter()
+        .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
 }

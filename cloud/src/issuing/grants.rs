@@ -174,7 +174,8 @@ fn timed_rights(
     Ok(rights)
 }
 
-/// The grants `device` should hold on `site_id` now (none when its owner is not a member):
+/// The grants `device` should hold on `site_id` now (none when its owner is not a member, or
+/// their place is suspended):
 /// from access groups and pod membership, plus keys bounded by dates: a pod guest's stay, a
 /// membership's start and end, a booking.
 pub fn wanted_grants(
@@ -187,7 +188,7 @@ pub fn wanted_grants(
             "SELECT m.privacy_override, m.office_mode, m.offline_access OR m.role = 'owner',
                     s.revocation_epoch
              FROM memberships m JOIN sites s ON s.id = m.site_id
-             WHERE m.site_id = ?1 AND m.user_id = ?2",
+             WHERE m.site_id = ?1 AND m.user_id = ?2 AND m.suspended_at IS NULL",
             [site_id, device.user_id],
             |row| row.try_into(),
         )

@@ -39,7 +39,7 @@ fn held_tags(db: &Connection, site_id: u32) -> ApiResult<Vec<HeldTag>> {
                 t.offline_access OR t.master_key OR m.role = 'owner',
                 t.master_key OR m.role = 'owner', m.privacy_override, m.office_mode
          FROM tags t JOIN memberships m ON m.site_id = t.site_id AND m.user_id = t.user_id
-         WHERE t.site_id = ?1
+         WHERE t.site_id = ?1 AND m.suspended_at IS NULL
          ORDER BY t.master_key OR m.role = 'owner' DESC, t.tag_uid",
         [site_id],
         |row| row.try_into(),

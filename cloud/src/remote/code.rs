@@ -44,6 +44,7 @@ pub(crate) fn secrets_for_iq(
          FROM iq_code_secrets c
          JOIN memberships m ON m.user_id = c.user_id AND m.site_id = ?1
          WHERE c.iq_id = ?2 AND (m.remote_opening = 1 OR m.office_mode = 1)
+           AND m.suspended_at IS NULL
          ORDER BY c.user_id",
         [site_id, iq_id],
         |row| {
@@ -66,7 +67,8 @@ fn secrets_for_person(db: &Connection, user_id: u32, now: i64) -> ApiResult<Vec<
          FROM iqs i
          JOIN memberships m ON m.site_id = i.site_id AND m.user_id = ?1
          LEFT JOIN iq_code_secrets c ON c.iq_id = i.id AND c.user_id = ?1
-         WHERE m.remote_opening = 1 OR m.office_mode = 1 ORDER BY i.id",
+         WHERE (m.remote_opening = 1 OR m.office_mode = 1) AND m.suspended_at IS NULL
+         ORDER BY i.id",
         [user_id],
         |row| row.try_into(),
     )?;

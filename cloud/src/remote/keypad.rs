@@ -92,7 +92,7 @@ pub(crate) fn tables_for_iq(db: &Connection, site_id: u32, iq_id: u32) -> ApiRes
         db,
         "SELECT k.user_id, k.verifier, m.privacy_override FROM keypad_pins k
          JOIN memberships m ON m.site_id = k.site_id AND m.user_id = k.user_id
-         WHERE k.site_id = ?1",
+         WHERE k.site_id = ?1 AND m.suspended_at IS NULL",
         [site_id],
         |row| row.try_into(),
     )?;

@@ -26,6 +26,7 @@ pub(crate) fn remote_locks(
          JOIN sites s ON s.id = m.site_id
          JOIN locks l ON l.site_id = m.site_id AND l.iq_id IS NOT NULL
          WHERE m.user_id = ?1 AND (m.remote_opening = 1 OR m.office_mode = 1)
+           AND m.suspended_at IS NULL
          ORDER BY s.id, l.id",
         [user_id],
         |row| {

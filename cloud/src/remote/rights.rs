@@ -93,7 +93,10 @@ pub(crate) fn check_remote_right(
 ) -> RemoteResult<RemoteRight> {
     let membership: Option<(bool, bool, bool, i32)> = db
         .query_row(
-            "SELECT m.remote_opening, m.office_mode, m.privacy_override, s.utc_offset_minutes
+            // A suspended place (SCIM `active: false`) has no remote right.
+            "SELECT m.remote_opening AND m.suspended_at IS NULL,
+                    m.office_mode AND m.suspended_at IS NULL, m.privacy_override,
+                    s.utc_offset_minutes
              FROM memberships m JOIN sites s ON s.id = m.site_id
              WHERE m.site_id = ?1 AND m.user_id = ?2",
             [site_id, user_id],

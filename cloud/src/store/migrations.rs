@@ -57,6 +57,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_timed_access",
         include_str!("migrations/0016_timed_access.sql"),
     ),
+    ("0017_scim", include_str!("migrations/0017_scim.sql")),
 ];
 
 /// The schema version recorded in the database.
@@ -244,5 +245,68 @@ mod tests {
             [],
         );
         assert!(twice.is_err(), "one id per person from now on");
+    }
+
+    #[test]
+    fn places_stay_active_a_suspension_tells_the_phones_and_iqs_and_leaving_ends_the_scim_mapping()
+    {
+        let mut connection = Connection::open_in_memory().unwrap();
+        let before_scim = MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0017_scim")
+            .unwrap();
+        keyway_migrate::migrate(&mut connection, &MIGRATIONS[..before_scim]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0);
+                 INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+                 INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 1, 'user', 0);",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        connection
+            .create_scalar_function("keyway_live_wake", 0, Default::default(), |_| Ok(0))
+            .unwrap();
+        let suspended = |db: &Connection| -> i64 {
+            db.query_row(
+                "SELECT COUNT(*) FROM memberships WHERE suspended_at IS NOT NULL",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(suspended(&connection), 0, "an existing place stays active");
+        let notices = |db: &Connection| -> Vec<String> {
+            let mut statement = db
+                .prepare("SELECT kind FROM live_outbox ORDER BY kind")
+                .unwrap();
+            statement
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        connection
+            .execute("UPDATE memberships SET suspended_at = 5", [])
+            .unwrap();
+        assert_eq!(notices(&connection), ["iq", "keys", "pods", "remote"]);
+        connection
+            .execute("UPDATE memberships SET suspended_at = 6", [])
+            .unwrap();
+        assert_eq!(
+            notices(&connection).len(),
+            4,
+            "still suspended: nothing to tell"
+        );
+        connection
+            .execute_batch(
+                "INSERT INTO scim_users (site_id, user_id, external_id) VALUES (1, 1, '00u1');
+                 DELETE FROM memberships;",
+            )
+            .unwrap();
+        let mapped: i64 = connection
+            .query_row("SELECT COUNT(*) FROM scim_users", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mapped, 0);
     }
 }

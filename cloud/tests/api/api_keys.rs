@@ -27,7 +27,7 @@ fn verified(key: &DigitalKeyView, site: &SiteView) -> SignedCredential {
 
 /// The credential ids denied by the sync's mailbox updates, each checked against the site
 /// authority key and addressed to every lock of the site.
-fn denied(sync: &KeySyncResponse, site: &SiteView) -> Vec<u64> {
+pub(crate) fn denied(sync: &KeySyncResponse, site: &SiteView) -> Vec<u64> {
     sync.mailbox
         .iter()
         .flat_map(|bytes| {

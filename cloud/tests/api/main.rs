@@ -33,6 +33,7 @@ mod pods_email;
 mod pods_security;
 mod profiles;
 mod remote_api;
+mod scim;
 mod secrets_at_rest;
 mod timed_access;
 mod web_security;

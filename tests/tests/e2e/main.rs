@@ -33,6 +33,7 @@ mod remote_keypad_iq;
 mod remote_latency;
 mod remote_opening;
 mod remote_unreachable;
+mod scim;
 mod sessions;
 mod startup;
 mod storage_flow;
