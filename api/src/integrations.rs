@@ -358,3 +358,40 @@ mod tests {
         assert_eq!(Scope::parse("people:read"), None);
     }
 }
+
+/// `POST /oauth/token` for a registered app: an access token that acts for one site with the
+/// consented scopes until the site disconnects the app (no refresh token: it does not expire).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectedAppToken {
+    /// `Authorization: Bearer <access_token>` for the integration calls (a `kwk_` site key).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// The consented scopes, space-separated.
+    pub scope: String,
+    /// The site the token acts for.
+    pub site_id: u32,
+}
+
+/// An app connected to a site, as its owner and admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectedAppView {
+    /// The connection's id (what disconnecting names).
+    pub connection_id: u32,
+    /// The app's name.
+    pub app_name: String,
+    /// The app's OAuth client id (`kwa_…`).
+    pub client_id: String,
+    /// What the app may do on the site.
+    pub scopes: Vec<Scope>,
+    /// Who connected it (account id), if they still exist.
+    pub connected_by: Option<u32>,
+    /// Their name, if they still exist.
+    pub connected_by_name: Option<String>,
+    /// When it was connected (Unix seconds).
+    pub connected_at: i64,
+    /// When it was disconnected, if it was.
+    pub disconnected_at: Option<i64>,
+}

@@ -17,12 +17,15 @@ use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::clients::{allowed_redirect, is_known_client};
+use super::connect::{app_for, consent_page, decide, requested_scopes, AppRequest, ConsentFields};
 use super::html::{error_alert, error_page, escape, internal_error_page, page, try_again_in};
 use super::login::{check_login, client_ip, PasswordCheck};
 use super::params::{is_form, Params};
 use super::pkce::{is_valid_challenge, METHOD_S256};
 use super::tokens::new_token;
 use crate::error::{set_retry_after, ApiError};
+use crate::integrations::connections::RegisteredApp;
+use crate::integrations::keys::scopes_text;
 use crate::AppState;
 
 /// Seconds an authorization code lives.
@@ -48,6 +51,10 @@ pub(super) struct AuthorizeRequest {
     /// Required, non-empty: opaque value handed back unchanged with the code or the error (a
     /// request without it is refused on a page, never redirected).
     state: Option<String>,
+    /// A registered app (`client_id=kwa_…`) only: the integration scopes it asks for,
+    /// space-separated, at least one (`people:write access:write pins:write events:read
+    /// webhooks:manage`). Ignored for `keyway-app`.
+    scope: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -59,6 +66,7 @@ impl AuthorizeRequest {
             code_challenge: params.take("code_challenge"),
             code_challenge_method: params.take("code_challenge_method"),
             state: params.take("state"),
+            scope: params.take("scope"),
         }
     }
 }
@@ -76,12 +84,14 @@ pub(super) struct LoginForm {
 }
 
 /// An authorization request that passed every check.
-struct ValidRequest {
-    client_id: String,
-    redirect_uri: String,
-    redirect: Url,
-    code_challenge: String,
-    state: String,
+pub(super) struct ValidRequest {
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    pub(super) redirect: Url,
+    pub(super) code_challenge: String,
+    pub(super) state: String,
+    /// A registered app's request: the app and the scopes it asks for (`None`: the app).
+    pub(super) app: Option<AppRequest>,
 }
 
 /// Why an authorization request cannot go on.
@@ -118,7 +128,7 @@ impl Refusal {
     }
 }
 
-fn redirect_to(mut target: Url, pairs: &[(&str, &str)], status: StatusCode) -> Response {
+pub(super) fn redirect_to(mut target: Url, pairs: &[(&str, &str)], status: StatusCode) -> Response {
     target.query_pairs_mut().extend_pairs(pairs);
     let Ok(location) = HeaderValue::from_str(target.as_str()) else {
         return error_page(StatusCode::BAD_REQUEST, "The redirect URI cannot be used.");
@@ -134,17 +144,26 @@ fn redirect_to(mut target: Url, pairs: &[(&str, &str)], status: StatusCode) -> R
     response
 }
 
-fn validate(request: AuthorizeRequest) -> Result<ValidRequest, Refusal> {
+/// Checks a request of the app, or of `app` when the request names a registered app.
+fn validate(
+    request: AuthorizeRequest,
+    app: Option<RegisteredApp>,
+) -> Result<ValidRequest, Refusal> {
     let client_id = request
         .client_id
         .ok_or(Refusal::Page("The request names no client (client_id)."))?;
-    if !is_known_client(&client_id) {
+    let app = app.filter(|app| app.client_id == client_id);
+    if app.is_none() && !is_known_client(&client_id) {
         return Err(Refusal::Page("The request comes from an unknown client."));
     }
     let redirect_uri = request.redirect_uri.ok_or(Refusal::Page(
         "The request has no redirect URI (redirect_uri).",
     ))?;
-    let redirect = allowed_redirect(&client_id, &redirect_uri).ok_or(Refusal::Page(
+    let redirect = match &app {
+        Some(app) => app.allowed_redirect(&redirect_uri),
+        None => allowed_redirect(&client_id, &redirect_uri),
+    }
+    .ok_or(Refusal::Page(
         "The redirect URI is not registered for this client.",
     ))?;
     // Without `state` the app cannot tell its own sign-in from one an attacker started (login
@@ -186,21 +205,46 @@ fn validate(request: AuthorizeRequest) -> Result<ValidRequest, Refusal> {
             "code_challenge must be 43 to 128 base64url characters",
         ));
     }
+    let app = match app {
+        Some(app) => Some(AppRequest {
+            scopes: requested_scopes(request.scope.as_deref())
+                .map_err(|description| refuse("invalid_scope", description))?,
+            app,
+        }),
+        None => None,
+    };
     Ok(ValidRequest {
         client_id,
         redirect_uri,
         redirect,
         code_challenge,
         state,
+        app,
     })
 }
 
-fn hidden(name: &str, value: &str) -> String {
+pub(super) fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         escape(name),
         escape(value)
     )
+}
+
+/// The authorization request as hidden form fields (the sign-in and consent forms).
+pub(super) fn request_fields(request: &ValidRequest) -> String {
+    let mut fields = vec![
+        hidden("response_type", "code"),
+        hidden("client_id", &request.client_id),
+        hidden("redirect_uri", &request.redirect_uri),
+        hidden("code_challenge", &request.code_challenge),
+        hidden("code_challenge_method", METHOD_S256),
+        hidden("state", &request.state),
+    ];
+    if let Some(app) = &request.app {
+        fields.push(hidden("scope", &scopes_text(&app.scopes)));
+    }
+    fields.concat()
 }
 
 fn login_page(
@@ -212,14 +256,7 @@ fn login_page(
     let alert = message
         .map(|(code, text)| error_alert(code, text))
         .unwrap_or_default();
-    let fields = [
-        hidden("response_type", "code"),
-        hidden("client_id", &request.client_id),
-        hidden("redirect_uri", &request.redirect_uri),
-        hidden("code_challenge", &request.code_challenge),
-        hidden("code_challenge_method", METHOD_S256),
-        hidden("state", &request.state),
-    ];
+    let fields = request_fields(request);
     let body = format!(
         "<h1>Sign in to Keyway</h1>{alert}\
          <form method=\"post\" action=\"/oauth/authorize\">\
@@ -229,7 +266,6 @@ fn login_page(
          autocomplete=\"current-password\" required></label>{fields}\
          <button type=\"submit\">Sign in</button></form>",
         email = escape(email),
-        fields = fields.concat(),
     );
     page(status, "Sign in to Keyway", &body)
 }
@@ -246,7 +282,7 @@ fn login_page(
         (status = 400, description = "Unknown client or redirect URI: an error page, never a redirect", content_type = "text/html", body = String),
     )
 )]
-pub(super) async fn authorize_form(uri: Uri) -> Response {
+pub(super) async fn authorize_form(State(state): State<AppState>, uri: Uri) -> Response {
     let mut params = match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => params,
         Err(name) => {
@@ -256,7 +292,11 @@ pub(super) async fn authorize_form(uri: Uri) -> Response {
             )
         }
     };
-    match validate(AuthorizeRequest::from_params(&mut params)) {
+    let app = match app_for(&state, &params).await {
+        Ok(app) => app,
+        Err(error) => return internal_error_page(error, "authorization"),
+    };
+    match validate(AuthorizeRequest::from_params(&mut params), app) {
         Ok(request) => login_page(&request, "", None, StatusCode::OK),
         Err(refusal) => refusal.respond(StatusCode::FOUND),
     }
@@ -265,6 +305,8 @@ pub(super) async fn authorize_form(uri: Uri) -> Response {
 /// What a sign-in attempt came to.
 enum SignIn {
     Code(String),
+    /// A registered app's request: the person signed in and is asked to consent.
+    Consent(u32),
     WrongCredentials,
     Unverified,
     Throttled(u64),
@@ -283,6 +325,9 @@ async fn sign_in(
         PasswordCheck::Unverified => return Ok(SignIn::Unverified),
         PasswordCheck::Throttled(seconds) => return Ok(SignIn::Throttled(seconds)),
     };
+    if request.app.is_some() {
+        return Ok(SignIn::Consent(user_id));
+    }
     let (code, code_hash) = new_token()?;
     let now = state.clock.now();
     let client_id = request.client_id.clone();
@@ -349,15 +394,23 @@ pub(super) async fn authorize_submit(
             )
         }
     };
+    let app = match app_for(&state, &params).await {
+        Ok(app) => app,
+        Err(error) => return internal_error_page(error, "authorization"),
+    };
+    let consent = ConsentFields::take(&mut params);
     let form = LoginForm {
         email: params.take("email"),
         password: params.take("password"),
         request: AuthorizeRequest::from_params(&mut params),
     };
-    let request = match validate(form.request) {
+    let request = match validate(form.request, app) {
         Ok(request) => request,
         Err(refusal) => return refusal.respond(StatusCode::SEE_OTHER),
     };
+    if request.app.is_some() && consent.is_posted() {
+        return decide(&state, &headers, &request, consent).await;
+    }
     let (Some(email), Some(password)) = (form.email, form.password) else {
         return login_page(
             &request,
@@ -379,6 +432,7 @@ pub(super) async fn authorize_submit(
             let pairs = [("code", code.as_str()), ("state", &request.state)];
             redirect_to(request.redirect, &pairs, StatusCode::SEE_OTHER)
         }
+        Ok(SignIn::Consent(user_id)) => consent_page(&state, &request, user_id, None).await,
         Ok(SignIn::WrongCredentials) => login_page(
             &request,
             &email,

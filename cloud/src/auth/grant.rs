@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use utoipa::ToSchema;
 
 use super::clients::is_known_client;
+use super::connect_token::{self, is_for_app};
 use super::families::{create_family, issue, revoke_family};
 use super::oauth_error::{no_store, Failure, OAuthError};
 use super::params::Params;
@@ -52,15 +53,17 @@ impl TokenRequest {
     }
 }
 
-/// Issues tokens for an authorization code (with PKCE) or a refresh token.
+/// Issues tokens for an authorization code (with PKCE) or a refresh token; a registered
+/// app's code (with its secret) gets the connected site's token.
 #[utoipa::path(
     post,
     path = "/oauth/token",
     tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "New tokens (Cache-Control: no-store)", body = keyway_api::TokenResponse),
+        (status = 200, description = "New tokens (Cache-Control: no-store); a registered app (`client_id=kwa_…`, client_secret_basic or client_secret_post) gets a `ConnectedAppToken` instead", body = keyway_api::TokenResponse),
         (status = 400, description = "invalid_request, invalid_client, invalid_grant or unsupported_grant_type", body = keyway_api::OAuthErrorBody),
+        (status = 401, description = "A registered app's wrong or missing secret: invalid_client, with WWW-Authenticate: Basic", body = keyway_api::OAuthErrorBody),
     )
 )]
 pub(super) async fn token(
@@ -68,6 +71,9 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if is_for_app(&headers, &body) {
+        return connect_token::token(&state, &headers, &body).await;
+    }
     match exchange(&state, &headers, &body).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure.into_response(),

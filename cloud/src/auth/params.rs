@@ -40,6 +40,11 @@ impl Params {
             .map_err(|_| OAuthError::invalid_request("a parameter is given more than once"))
     }
 
+    /// The value of `name`, left in place.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     /// Removes and returns the value of `name`.
     pub(crate) fn take(&mut self, name: &str) -> Option<String> {
         self.0.remove(name)

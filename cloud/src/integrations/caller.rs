@@ -1,5 +1,6 @@
 //! Who calls an integration route: `Authorization: Bearer kwk_…`, a live key of one site
-//! (a revoked or unknown key is `401`), with the scope the route needs (`403
+//! (a revoked or unknown key is `401`; so is a connected app's token once the site
+//! disconnected the app or the operator disabled it), with the scope the route needs (`403
 //! insufficient_scope` otherwise), within its site's rate (`429` with `Retry-After`; calls
 //! with unknown keys share one rate of their own).
 
@@ -121,8 +122,13 @@ impl FromRequestParts<AppState> for IntegrationCaller {
             .store
             .run(move |db| {
                 db.prepare_cached(
-                    "SELECT id, site_id, scopes FROM api_keys
-                     WHERE secret_hash = ?1 AND revoked_at IS NULL",
+                    "SELECT k.id, k.site_id, k.scopes FROM api_keys k
+                     WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL
+                       AND (k.connection_id IS NULL OR EXISTS (
+                           SELECT 1 FROM app_connections c
+                           JOIN connected_apps a ON a.id = c.app_id
+                           WHERE c.id = k.connection_id AND c.disconnected_at IS NULL
+                             AND a.disabled_at IS NULL))",
                 )?
                 .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .optional()

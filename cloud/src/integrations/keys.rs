@@ -57,7 +57,8 @@ pub fn create(
         ));
     }
     let live: i64 = db.query_row(
-        "SELECT COUNT(*) FROM api_keys WHERE site_id = ?1 AND revoked_at IS NULL",
+        "SELECT COUNT(*) FROM api_keys
+         WHERE site_id = ?1 AND revoked_at IS NULL AND connection_id IS NULL",
         [site_id],
         |row| row.get(0),
     )?;
@@ -66,26 +67,56 @@ pub fn create(
             "this site has {LIVE_KEYS_PER_SITE} live keys: revoke the one being replaced first"
         )));
     }
-    let (token, _) = new_token()?;
-    let secret = format!("{KEY_PREFIX}{token}");
-    db.execute(
-        "INSERT INTO api_keys (site_id, name, secret_hash, scopes, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        rusqlite::params![
-            site_id,
-            name,
-            token_hash(&secret),
-            scopes_text(&request.scopes),
-            created_by,
-            now
-        ],
-    )?;
-    let key_id = u32::try_from(db.last_insert_rowid())
-        .map_err(|_| ApiError::Internal("key id out of range".into()))?;
+    let new_key = NewKey {
+        site_id,
+        name,
+        scopes: &request.scopes,
+        created_by: Some(created_by),
+        connection_id: None,
+    };
+    let (key_id, secret) = insert_key(db, &new_key, now)?;
     Ok(CreatedApiKey {
         key: key(db, site_id, key_id)?,
         secret,
     })
+}
+
+/// A key about to be stored.
+pub(crate) struct NewKey<'a> {
+    /// Its site.
+    pub(crate) site_id: u32,
+    /// Its name (a connected app's keys carry the app's name).
+    pub(crate) name: &'a str,
+    /// What it may do.
+    pub(crate) scopes: &'a [Scope],
+    /// Who made it.
+    pub(crate) created_by: Option<u32>,
+    /// The app connection it is the access token of, if any (those keys do not count
+    /// toward [`LIVE_KEYS_PER_SITE`] and are listed as connected apps, not as keys).
+    pub(crate) connection_id: Option<u32>,
+}
+
+/// Stores a new key and returns its id and its secret (shown once).
+pub(crate) fn insert_key(db: &Connection, new: &NewKey<'_>, now: i64) -> ApiResult<(u32, String)> {
+    let (token, _) = new_token()?;
+    let secret = format!("{KEY_PREFIX}{token}");
+    db.execute(
+        "INSERT INTO api_keys
+         (site_id, name, secret_hash, scopes, created_by, created_at, connection_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            new.site_id,
+            new.name,
+            token_hash(&secret),
+            scopes_text(new.scopes),
+            new.created_by,
+            now,
+            new.connection_id
+        ],
+    )?;
+    let key_id = u32::try_from(db.last_insert_rowid())
+        .map_err(|_| ApiError::Internal("key id out of range".into()))?;
+    Ok((key_id, secret))
 }
 
 /// A key of the site, or 404.
@@ -99,9 +130,11 @@ pub fn key(db: &Connection, site_id: u32, key_id: u32) -> ApiResult<ApiKeyView> 
     .ok_or_else(|| ApiError::NotFound(format!("no API key {key_id} on this site")))
 }
 
-/// The site's keys, newest first, revoked ones included.
+/// The site's keys, newest first, revoked ones included (connected apps' tokens are listed
+/// as connected apps instead).
 pub fn list(db: &Connection, site_id: u32) -> ApiResult<Vec<ApiKeyView>> {
-    let sql = format!("{KEY_COLUMNS} WHERE site_id = ?1 ORDER BY id DESC");
+    let sql =
+        format!("{KEY_COLUMNS} WHERE site_id = ?1 AND connection_id IS NULL ORDER BY id DESC");
     Ok(rows(db, &sql, [site_id], key_from_row)?)
 }
 

@@ -10,10 +10,13 @@
 //! - [`people`]: upserting a person by the system's id, removing them, granting and revoking
 //!   access-group membership, for good or between dates; each change audited;
 //! - [`resync`]: the system's full list reconciled with the site, with a dry run;
+//! - [`connections`]: apps connected through OAuth ("Connect"): registered apps, the
+//!   connections admins consent to, their tokens, disconnecting;
 //! - [`bookings`]: a coworking system's room and desk bookings, with their grace periods.
 
 pub mod bookings;
 pub mod caller;
+pub mod connections;
 pub mod idempotency;
 pub mod keys;
 pub mod people;

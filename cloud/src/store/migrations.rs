@@ -58,6 +58,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0016_timed_access.sql"),
     ),
     ("0017_scim", include_str!("migrations/0017_scim.sql")),
+    (
+        "0019_connected_apps",
+        include_str!("migrations/0019_connected_apps.sql"),
+    ),
 ];
 
 /// The schema version recorded in the database.
@@ -308,5 +312,50 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM scim_users", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mapped, 0);
+    }
+
+    #[test]
+    fn connected_apps_keep_api_keys_and_allow_one_live_connection_per_site() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        let before_connected_apps = MIGRATIONS.len() - 1;
+        keyway_migrate::migrate(&mut connection, &MIGRATIONS[..before_connected_apps]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO users (id, email, name, created_at) VALUES (1, 'a@x', 'A', 0);
+                 INSERT INTO sites (id, name, authority_pkcs8, created_at) VALUES (1, 'S', x'00', 0);
+                 INSERT INTO api_keys (site_id, name, secret_hash, scopes, created_at)
+                     VALUES (1, 'K', x'01', 'people:write', 0);",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let plain_keys: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM api_keys WHERE connection_id IS NULL",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(plain_keys, 1, "an existing key is nobody's connection");
+        connection
+            .execute_batch(
+                "INSERT INTO connected_apps (id, client_id, name, secret_hash, redirect_uris, created_at)
+                     VALUES (1, 'kwa_x', 'Cowork', x'02', 'https://c.example/cb', 0);
+                 INSERT INTO app_connections (app_id, site_id, scopes, connected_by, connected_at)
+                     VALUES (1, 1, 'people:write', 1, 0);",
+            )
+            .unwrap();
+        let second = connection.execute(
+            "INSERT INTO app_connections (app_id, site_id, scopes, connected_at)
+             VALUES (1, 1, 'people:write', 1)",
+            [],
+        );
+        assert!(second.is_err(), "one live connection per app and site");
+        connection
+            .execute_batch(
+                "UPDATE app_connections SET disconnected_at = 2;
+                 INSERT INTO app_connections (app_id, site_id, scopes, connected_at)
+                     VALUES (1, 1, 'people:write', 3);",
+            )
+            .unwrap();
     }
 }
