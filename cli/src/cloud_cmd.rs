@@ -1,11 +1,13 @@
 //! `keyway cloud serve`: runs the Keyway cloud until Ctrl-C; `keyway cloud rotate-key`:
-//! re-seals its database under a new key.
+//! re-seals its database under a new key; `keyway cloud apps add|list`: the apps that may
+//! connect to sites through OAuth.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use keyway_cloud::store::KEY_ENV;
+use keyway_cloud::integrations::connections;
+use keyway_cloud::store::{Store, KEY_ENV};
 use keyway_cloud::{CloudConfig, KeySource};
 
 use crate::paths;
@@ -17,6 +19,44 @@ pub enum CloudCommand {
     Serve(ServeArgs),
     /// Re-seal every secret of a stopped cloud's database under a new key.
     RotateKey(RotateKeyArgs),
+    /// Apps that connect to sites through OAuth ("Connect"): register and list them.
+    #[command(subcommand)]
+    Apps(AppsCommand),
+}
+
+/// `keyway cloud apps …`
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// Register an app: prints its client id and secret (the secret only this once).
+    Add(AddAppArgs),
+    /// List the registered apps (never their secrets).
+    List(StoreArgs),
+}
+
+/// Where the cloud's database is.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Data directory of the cloud. Default: ~/.local/share/keyway/cloud.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The key file. Default: `<data>.key`; KEYWAY_CLOUD_KEY wins when set.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+}
+
+/// Options of `keyway cloud apps add`.
+#[derive(Debug, Args)]
+pub struct AddAppArgs {
+    /// The database.
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The app's name, shown on the consent page and to site admins.
+    #[arg(long)]
+    name: String,
+    /// A redirect URI the app may use (repeatable; `https://`, or `http://127.0.0.1` /
+    /// `http://[::1]` for development), compared exactly.
+    #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+    redirect_uris: Vec<String>,
 }
 
 /// Options of `keyway cloud serve`.
@@ -63,7 +103,50 @@ pub async fn run(command: CloudCommand) -> anyhow::Result<()> {
     match command {
         CloudCommand::Serve(args) => serve(args).await,
         CloudCommand::RotateKey(args) => rotate_key(args),
+        CloudCommand::Apps(command) => apps(command).await,
     }
+}
+
+fn open_store(args: StoreArgs) -> anyhow::Result<Store> {
+    let data = args.data.unwrap_or_else(paths::cloud_data_dir);
+    let key = KeySource::from_env_or_file(&data, args.key_file);
+    Ok(Store::open(&data, &key)?)
+}
+
+async fn apps(command: AppsCommand) -> anyhow::Result<()> {
+    match command {
+        AppsCommand::Add(args) => {
+            let store = open_store(args.store)?;
+            let (name, uris) = (args.name, args.redirect_uris);
+            let now = keyway_cloud::clock::CloudClock::default().now();
+            let new = store
+                .run(move |db| connections::register_app(db, &name, &uris, now))
+                .await?;
+            println!("Registered {}.", new.app.name);
+            println!("  client_id:     {}", new.app.client_id);
+            println!("  client_secret: {}", new.secret);
+            println!("The secret is shown only now: give it to the app's operator.");
+        }
+        AppsCommand::List(args) => {
+            let store = open_store(args)?;
+            let apps = store.run(|db| connections::list_apps(db)).await?;
+            if apps.is_empty() {
+                println!("No registered apps.");
+            }
+            for app in apps {
+                let status = if app.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "live"
+                };
+                println!("{}  {}  ({status})", app.client_id, app.name);
+                for uri in &app.redirect_uris {
+                    println!("    {uri}");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<()> {

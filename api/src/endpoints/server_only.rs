@@ -52,6 +52,16 @@ pub const SERVER_ONLY: &[ServerOnlyRoute] = &[
         "revoking an API key (admin console)",
     ),
     route(
+        Method::Get,
+        "/api/v1/sites/{site_id}/connected-apps",
+        "the apps connected to a site (admin console)",
+    ),
+    route(
+        Method::Delete,
+        "/api/v1/sites/{site_id}/connected-apps/{connection_id}",
+        "disconnecting an app (admin console)",
+    ),
+    route(
         Method::Put,
         "/api/v1/integrations/people/{external_id}",
         "a connected system adds or updates a person (API key)",

@@ -7,6 +7,7 @@
 pub(crate) mod access;
 pub(crate) mod api_keys;
 pub(crate) mod codec;
+pub(crate) mod connected_apps;
 mod devices;
 pub(crate) mod events;
 pub(crate) mod extract;
@@ -96,6 +97,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tags::list_tags, tags::register_tag))
         .routes(routes!(api_keys::create_key, api_keys::list_keys))
         .routes(routes!(api_keys::revoke_key))
+        .routes(routes!(connected_apps::list_connected_apps))
+        .routes(routes!(connected_apps::disconnect_app))
         .routes(routes!(
             integrations::upsert_person,
             integrations::remove_person
