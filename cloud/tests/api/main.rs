@@ -15,6 +15,7 @@ mod api_access;
 mod api_events;
 mod api_keys;
 mod api_roles;
+mod connect;
 mod console;
 mod console_integrations;
 mod console_locks;
