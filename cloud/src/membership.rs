@@ -103,6 +103,11 @@ pub(crate) fn remove(db: &Connection, site_id: u32, user_id: u32, now: i64) -> A
          AND booking_id IN (SELECT id FROM bookings WHERE site_id = ?2)",
         [user_id, site_id],
     )?;
+    // A connected system's name for them goes with the place.
+    db.execute(
+        "DELETE FROM integration_people WHERE site_id = ?1 AND user_id = ?2",
+        [site_id, user_id],
+    )?;
     // A PIN is the place's: back on the site one day, the person gets a new one.
     db.execute(
         "DELETE FROM keypad_pins WHERE site_id = ?1 AND user_id = ?2",

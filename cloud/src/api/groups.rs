@@ -321,7 +321,7 @@ pub(crate) async fn update(
     let now = state.clock.now();
     MANAGING_ACCESS_GROUPS
         .write(state, site_id, user_id, move |tx| {
-            let people = group(tx, site_id, group_id)?.user_ids;
+            let people = holders(tx, site_id, group_id)?;
             check_not_a_locker(tx, group_id)?;
             if let Some(name) = &name {
                 rename(tx, group_id, name)?;
@@ -538,10 +538,30 @@ pub(crate) fn delete_group_in(
     group_id: u32,
     now: i64,
 ) -> ApiResult<()> {
-    let people = group(tx, site_id, group_id)?.user_ids;
+    let people = holders(tx, site_id, group_id)?;
     check_not_a_locker(tx, group_id)?;
+    // Bookings of the group go first, their people one by one (each tells their phones).
+    tx.execute(
+        "DELETE FROM booking_people WHERE booking_id IN
+         (SELECT id FROM bookings WHERE group_id = ?1)",
+        [group_id],
+    )?;
     tx.execute("DELETE FROM access_groups WHERE id = ?1", [group_id])?;
     people
         .into_iter()
         .try_for_each(|user_id| reconcile_person(tx, site_id, user_id, now))
+}
+
+/// Everybody whose keys come from the group (404 when it is not the site's): its members and
+/// the people of its bookings.
+fn holders(tx: &Connection, site_id: u32, group_id: u32) -> ApiResult<BTreeSet<u32>> {
+    let mut people: BTreeSet<u32> = group(tx, site_id, group_id)?.user_ids.into_iter().collect();
+    people.extend(rows(
+        tx,
+        "SELECT p.user_id FROM booking_people p JOIN bookings b ON b.id = p.booking_id
+         WHERE b.group_id = ?1",
+        [group_id],
+        |row| row.get::<_, u32>(0),
+    )?);
+    Ok(people)
 }

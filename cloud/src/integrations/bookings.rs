@@ -21,6 +21,8 @@ use crate::store::rows;
 pub const GRACE_SECONDS: i64 = 30 * 60;
 /// The most people (booker and invitees) on one booking.
 pub const MAX_BOOKING_PEOPLE: usize = 100;
+/// How far ahead a booking may start: two years.
+pub const MAX_BOOKING_AHEAD_SECONDS: i64 = 2 * 366 * 86_400;
 /// The longest booking: a month.
 pub const MAX_BOOKING_SECONDS: i64 = 31 * 86_400;
 
@@ -75,15 +77,19 @@ fn access_window(request: &BookingRequest, utc_offset_minutes: i64) -> ApiResult
                 .saturating_sub(utc_offset_minutes.saturating_mul(60));
             let opens = minute_of_day("opens", request.opens.as_deref())?;
             let closes = minute_of_day("closes", request.closes.as_deref())?;
-            (midnight + opens * 60, midnight + closes * 60)
+            (
+                midnight.saturating_add(opens * 60),
+                midnight.saturating_add(closes * 60),
+            )
         }
     };
-    if end <= start {
+    let length = end.checked_sub(start).filter(|length| *length > 0);
+    let Some(length) = length else {
         return Err(ApiError::InvalidInput(
             "a booking ends after it starts".into(),
         ));
-    }
-    if end - start > MAX_BOOKING_SECONDS {
+    };
+    if length > MAX_BOOKING_SECONDS {
         return Err(ApiError::InvalidInput(
             "a booking lasts a month at most: a subscription is a membership with dates".into(),
         ));
@@ -171,6 +177,11 @@ pub fn put_booking(
     let (from, until) = access_window(request, utc_offset)?;
     if until <= now {
         return Err(ApiError::InvalidInput("the booking is over".into()));
+    }
+    if from.saturating_sub(now) > MAX_BOOKING_AHEAD_SECONDS {
+        return Err(ApiError::InvalidInput(
+            "a booking starts within two years".into(),
+        ));
     }
     let kind = kind_name(request.kind);
     db.execute(
@@ -334,6 +345,8 @@ mod tests {
             room(10, 10),
             room(20, 10),
             room(0, MAX_BOOKING_SECONDS + 1),
+            room(-9_000_000_000_000_000_000, 9_000_000_000_000_000_000),
+            room(i64::MAX - 10, i64::MIN + 10),
             desk("2024-02-30", "09:00", "19:00"),
             desk("2024-02-06", "9am", "19:00"),
             desk("2024-02-06", "19:00", "09:00"),

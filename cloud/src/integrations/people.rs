@@ -19,6 +19,9 @@ use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::error::{ApiError, ApiResult};
 use crate::membership::{add_by_email, Newcomer, TargetSite};
 
+/// How far from now a membership's dates may be: ten years.
+const MAX_DATE_DISTANCE_SECONDS: u64 = 10 * 366 * 86_400;
+
 /// The longest external id.
 pub const MAX_EXTERNAL_ID_LEN: usize = 64;
 
@@ -124,10 +127,23 @@ pub(super) fn check_system_group(
     }
 }
 
-/// The person the system calls `external_id`, or 404.
+/// The person the system calls `external_id` (404 when there is none); the site's owner and
+/// admins, even if the system named them before they became one, are not the system's to
+/// manage (403).
 pub(super) fn person_of(db: &Connection, site_id: u32, external_id: &str) -> ApiResult<u32> {
-    mapped_person(db, site_id, external_id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no person {external_id:?} on this site")))
+    let user_id = mapped_person(db, site_id, external_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no person {external_id:?} on this site")))?;
+    let role: String = db.query_row(
+        "SELECT role FROM memberships WHERE site_id = ?1 AND user_id = ?2",
+        [site_id, user_id],
+        |row| row.get(0),
+    )?;
+    if role == "owner" || role == "admin" {
+        return Err(ApiError::Forbidden(format!(
+            "person {external_id} is the site's {role} now: an API key does not manage them"
+        )));
+    }
+    Ok(user_id)
 }
 
 /// Adds or updates the person the system calls `external_id`.
@@ -221,7 +237,9 @@ pub fn upsert_person(
     db.execute(
         "INSERT INTO integration_people (site_id, external_id, user_id, matched)
          VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (site_id, external_id) DO NOTHING",
+         ON CONFLICT (site_id, external_id) DO UPDATE SET user_id = excluded.user_id,
+             matched = excluded.matched
+         WHERE integration_people.user_id IS NOT excluded.user_id",
         rusqlite::params![site_id, external_id, user_id, mapped.is_none() && !created],
     )?;
     let change = if created { "added" } else { "updated" };
@@ -250,16 +268,6 @@ pub fn remove_person(
 ) -> ApiResult<()> {
     check_external_id(external_id)?;
     let user_id = person_of(db, caller.site_id, external_id)?;
-    let role: String = db.query_row(
-        "SELECT role FROM memberships WHERE site_id = ?1 AND user_id = ?2",
-        [caller.site_id, user_id],
-        |row| row.get(0),
-    )?;
-    if role == "owner" || role == "admin" {
-        return Err(ApiError::Forbidden(
-            "an API key may not remove the site's owner or admins".into(),
-        ));
-    }
     let matched: bool = db.query_row(
         "SELECT matched FROM integration_people WHERE site_id = ?1 AND external_id = ?2",
         rusqlite::params![caller.site_id, external_id],
@@ -312,6 +320,12 @@ fn take_back_grants(db: &Connection, site_id: u32, user_id: u32, now: i64) -> Ap
 
 /// The dates of a membership for a time, checked: an end after the start, and not over.
 fn checked_window(window: &GrantAccessRequest, now: i64) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let near = |time: i64| time.abs_diff(now) <= MAX_DATE_DISTANCE_SECONDS;
+    if !window.from.is_none_or(near) || !window.until.is_none_or(near) {
+        return Err(ApiError::InvalidInput(
+            "`from` and `until` are Unix seconds within ten years of now".into(),
+        ));
+    }
     if let (Some(from), Some(until)) = (window.from, window.until) {
         if until <= from {
             return Err(ApiError::InvalidInput(
@@ -344,33 +358,55 @@ pub fn set_membership(
         .map(|window| checked_window(window, now))
         .transpose()?;
     check_system_group(db, caller, group_id, true)?;
-    let mut members: BTreeSet<u32> = group(db, caller.site_id, group_id)?
+    let members: BTreeSet<u32> = group(db, caller.site_id, group_id)?
         .user_ids
         .into_iter()
         .collect();
-    let changed = if window.is_some() {
-        members.insert(user_id)
-    } else {
-        members.remove(&user_id)
-    };
-    if changed {
-        replace_members(db, caller.site_id, group_id, &members, now)?;
-    }
-    let (from, until) = window.unwrap_or_default();
-    if window.is_some() {
-        let moved = db.execute(
-            "UPDATE access_group_members SET granted_by_key = ?1, valid_from = ?2,
-                valid_until = ?3
-             WHERE group_id = ?4 AND user_id = ?5
-               AND (granted_by_key IS NOT ?1 OR valid_from IS NOT ?2 OR valid_until IS NOT ?3)",
-            rusqlite::params![caller.key_id, from, until, group_id, user_id],
-        )?;
-        if moved > 0 && !changed {
-            // Keys carrying the old dates no longer match what the person has.
-            crate::issuing::revoke::reconcile_person(db, caller.site_id, user_id, now)?;
+    let is_member = members.contains(&user_id);
+    let changed = match window {
+        None if is_member => {
+            let mut members = members;
+            members.remove(&user_id);
+            replace_members(db, caller.site_id, group_id, &members, now)?;
+            true
         }
-    }
-    if changed || window.is_some() {
+        None => false,
+        Some((from, until)) if !is_member => {
+            // One write with the dates, so phones and webhooks hear of the grant once, as it is.
+            db.execute(
+                "INSERT INTO access_group_members
+                     (group_id, user_id, valid_from, valid_until, granted_by_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![group_id, user_id, from, until, caller.key_id],
+            )?;
+            crate::lock_rules::tags::check_master_key_room(db, caller.site_id)?;
+            true
+        }
+        Some((from, until)) => {
+            // A system's own grant takes the new dates (keys carrying the old ones are revoked);
+            // an admin's grant stays as the admin made it.
+            let moved = db.execute(
+                "UPDATE access_group_members SET valid_from = ?1, valid_until = ?2
+                 WHERE group_id = ?3 AND user_id = ?4 AND granted_by_key IS NOT NULL
+                   AND (valid_from IS NOT ?1 OR valid_until IS NOT ?2)",
+                rusqlite::params![from, until, group_id, user_id],
+            )?;
+            if moved > 0 {
+                crate::issuing::revoke::reconcile_person(db, caller.site_id, user_id, now)?;
+            }
+            moved > 0
+        }
+    };
+    let (from, until): (Option<i64>, Option<i64>) = db
+        .query_row(
+            "SELECT valid_from, valid_until FROM access_group_members
+             WHERE group_id = ?1 AND user_id = ?2",
+            [group_id, user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or_default();
+    if changed {
         let what = match (window.is_some(), from, until) {
             (false, ..) => "left".to_string(),
             (true, None, None) => "joined".to_string(),

@@ -228,11 +228,14 @@ pub fn wanted_grants(
         timed.push((right, guest.stay));
     }
     for (right, stay) in timed {
-        grants.extend(
-            plan_keys(&[right])
-                .into_iter()
-                .map(|key| grant(key, Some(stay))),
-        );
+        // Office mode would leave the door open past the key's end: not on dated keys.
+        grants.extend(plan_keys(&[right]).into_iter().map(|key| Grant {
+            flags: CredentialFlags {
+                office_mode: false,
+                ..flags
+            },
+            ..grant(key, Some(stay))
+        }));
     }
     Ok(grants)
 }

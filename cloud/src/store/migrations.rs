@@ -223,18 +223,55 @@ mod tests {
                  INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 1, 'user', 0);
                  INSERT INTO access_groups (id, site_id, name, created_at) VALUES (1, 1, 'G', 0);
                  INSERT INTO access_group_members VALUES (1, 1);
-                 INSERT INTO integration_people VALUES (1, 'first', 1), (1, 'second', 1);",
+                 INSERT INTO integration_people VALUES (1, 'first', 1), (1, 'second', 1);
+                 INSERT INTO users (id, email, name, created_at) VALUES (2, 'b@x', 'B', 0);
+                 INSERT INTO memberships (site_id, user_id, role, created_at) VALUES (1, 2, 'user', 0);
+                 INSERT INTO integration_people VALUES (1, 'other', 2);
+                 INSERT INTO api_keys (id, site_id, name, secret_hash, scopes, created_at)
+                     VALUES (7, 1, 'K', x'01', 'access:write people:write', 0);
+                 INSERT INTO integration_audit (site_id, api_key_id, route, change, at) VALUES
+                     (1, 7, 'upsert_person', 'person first (user 1) added', 0),
+                     (1, 7, 'upsert_person', 'person other (user 2) updated', 0),
+                     (1, 7, 'set_membership', 'person first (user 1) joined group 1', 0);",
             )
             .unwrap();
         migrate(&mut connection).unwrap();
         let kept: Vec<String> = connection
-            .prepare("SELECT external_id FROM integration_people")
+            .prepare("SELECT external_id FROM integration_people ORDER BY external_id")
             .unwrap()
             .query_map([], |row| row.get(0))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(kept, ["first"], "the first id kept, the second dropped");
+        assert_eq!(
+            kept,
+            ["first", "other"],
+            "the first id kept, the second dropped"
+        );
+        let matched: Vec<(String, bool)> = connection
+            .prepare("SELECT external_id, matched FROM integration_people ORDER BY external_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            matched,
+            [("first".to_string(), false), ("other".to_string(), true)],
+            "who the system added, by its audit; the rest were there before it"
+        );
+        let granted_by: Option<u32> = connection
+            .query_row(
+                "SELECT granted_by_key FROM access_group_members WHERE user_id = 1",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            granted_by,
+            Some(7),
+            "the grant its audit records is the key's"
+        );
         let lasting: i64 = connection
             .query_row(
                 "SELECT COUNT(*) FROM access_group_members

@@ -39,6 +39,9 @@ impl reqwest::dns::Resolve for PublicAddressesOnly {
 pub const RETRY_FOR_SECONDS: i64 = 86_400;
 /// Tries under way at once, at most (each to another endpoint).
 const MAX_IN_FLIGHT: usize = 32;
+/// Tries under way at once for one site's endpoints: a site's silent receivers cannot take
+/// every slot.
+const MAX_IN_FLIGHT_PER_SITE: usize = 4;
 /// One try's limit.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Reaching a receiver's port: a host that drops packets fails fast.
@@ -86,22 +89,33 @@ pub async fn run(state: AppState) {
     };
     let wake = state.store.webhooks_wake();
     let mut tries = tokio::task::JoinSet::new();
-    let mut busy: HashMap<tokio::task::Id, u32> = HashMap::new();
+    // Each try under way: its endpoint and site.
+    let mut busy: HashMap<tokio::task::Id, (u32, u32)> = HashMap::new();
     loop {
         if tries.len() < MAX_IN_FLIGHT {
             let now = state.clock.now();
-            let skip: Vec<u32> = busy.values().copied().collect();
+            let skip: Vec<u32> = busy.values().map(|(endpoint_id, _)| *endpoint_id).collect();
             match state.store.run(move |db| due_heads(db, now, &skip)).await {
                 Ok(heads) => {
-                    for due in heads.into_iter().take(MAX_IN_FLIGHT - tries.len()) {
-                        let endpoint_id = due.endpoint_id;
+                    for due in heads {
+                        let site_busy = busy
+                            .values()
+                            .filter(|(_, site)| *site == due.site_id)
+                            .count();
+                        if tries.len() >= MAX_IN_FLIGHT || site_busy >= MAX_IN_FLIGHT_PER_SITE {
+                            continue;
+                        }
+                        let (endpoint_id, site_id) = (due.endpoint_id, due.site_id);
                         let (state, client) = (state.clone(), client.clone());
                         let handle = tries.spawn(async move {
                             if let Err(error) = send(&state, &client, due).await {
                                 tracing::warn!(%error, endpoint_id, "webhooks: a try was not recorded");
+                                // Not recorded, the message is due again at once: the endpoint
+                                // rests a moment rather than being tried in a tight loop.
+                                tokio::time::sleep(POLL).await;
                             }
                         });
-                        busy.insert(handle.id(), endpoint_id);
+                        busy.insert(handle.id(), (endpoint_id, site_id));
                     }
                 }
                 Err(error) => tracing::warn!(%error, "webhooks: no due messages read; retrying"),
@@ -133,7 +147,13 @@ async fn send(state: &AppState, client: &reqwest::Client, due: Due) -> ApiResult
         let error = "the endpoint's signing secret cannot be opened".to_string();
         return record_failure(state, &due, error, now).await;
     };
-    let signed = signature(secret, &due.message_id, now, &body)?;
+    let signed = match signature(secret, &due.message_id, now, &body) {
+        Ok(signed) => signed,
+        Err(_) => {
+            let error = "the message could not be signed".to_string();
+            return record_failure(state, &due, error, now).await;
+        }
+    };
     let sent = client
         .post(&due.url)
         .header("content-type", "application/json")

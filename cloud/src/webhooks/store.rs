@@ -271,6 +271,8 @@ pub struct Due {
     pub delivery_id: i64,
     /// The endpoint.
     pub endpoint_id: u32,
+    /// Its site.
+    pub site_id: u32,
     /// Where it goes.
     pub url: String,
     /// The endpoint's secret (opened for this delivery only); `None` when it no longer opens
@@ -292,20 +294,21 @@ pub struct Due {
 
 /// For every endpoint but the `busy` ones (a try of theirs is under way), its oldest
 /// undelivered, not dead message, when it is due by `now`: a later message never overtakes an
-/// earlier one.
+/// earlier one. The longest due come first.
 pub fn due_heads(db: &Connection, now: i64, busy: &[u32]) -> ApiResult<Vec<Due>> {
     Ok(rows(
         db,
         "SELECT d.id, e.id, e.url,
                 keyway_try_open('webhook_endpoints.secret', e.secret, e.id, e.site_id),
                 d.message_id, d.event_type, d.payload, d.created_at, d.attempts,
-                COALESCE(d.retry_from, d.created_at)
+                COALESCE(d.retry_from, d.created_at), e.site_id
          FROM webhook_endpoints e
          JOIN webhook_deliveries d ON d.id = (
              SELECT MIN(id) FROM webhook_deliveries
              WHERE endpoint_id = e.id AND delivered_at IS NULL AND dead_at IS NULL)
          WHERE e.deleted_at IS NULL AND d.next_attempt_at <= ?1
-           AND e.id NOT IN (SELECT value FROM json_each(?2))",
+           AND e.id NOT IN (SELECT value FROM json_each(?2))
+         ORDER BY d.next_attempt_at, d.id",
         rusqlite::params![
             now,
             serde_json::to_string(busy).unwrap_or_else(|_| "[]".into())
@@ -323,6 +326,7 @@ pub fn due_heads(db: &Connection, now: i64, busy: &[u32]) -> ApiResult<Vec<Due>>
                 created_at: row.get(7)?,
                 attempts: row.get(8)?,
                 retry_from: row.get(9)?,
+                site_id: row.get(10)?,
             })
         },
     )?)

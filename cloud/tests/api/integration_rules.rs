@@ -128,6 +128,15 @@ async fn removing_someone_who_was_there_before_takes_back_only_what_the_system_g
     let grant = format!("{path}/access-groups/{}", units.group_id);
     let (status, _, _) = call(&cloud, &key, Method::PUT, &grant, None, None).await;
     assert_eq!(status, StatusCode::OK);
+    // The system also "grants" the building the admin gave, and tries to put dates on it:
+    // that grant stays the admin's, for good.
+    let building_grant = format!("{path}/access-groups/{}", building.group_id);
+    let until = cloud.running.state.clock.now() + 3600;
+    for body in [None, Some(json!({ "until": until }))] {
+        let (status, body, _) = call(&cloud, &key, Method::PUT, &building_grant, None, body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["until"], json!(null), "the admin's grant keeps no end");
+    }
 
     let (status, _, _) = call(&cloud, &key, Method::DELETE, path, None, None).await;
     assert_eq!(status, StatusCode::OK);

@@ -101,10 +101,7 @@ async fn a_subscription_opens_from_its_start_to_its_end_and_a_cancellation_short
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let after = keys(&cloud, &caller, device_id).await;
-    assert_eq!(after.len(), 1);
-    assert_ne!(after[0].credential_id, held[0].credential_id, "a new key");
-    assert_eq!(after[0].not_after, cancelled);
+    // Revoked by the call itself, before any phone syncs.
     assert_eq!(
         cloud
             .count(format!(
@@ -115,6 +112,10 @@ async fn a_subscription_opens_from_its_start_to_its_end_and_a_cancellation_short
         1,
         "the old key is on the denylist"
     );
+    let after = keys(&cloud, &caller, device_id).await;
+    assert_eq!(after.len(), 1);
+    assert_ne!(after[0].credential_id, held[0].credential_id, "a new key");
+    assert_eq!(after[0].not_after, cancelled);
 
     // Past the end, nothing is issued.
     cloud.running.state.clock.advance(86_400 + 60);
@@ -206,7 +207,16 @@ async fn a_room_booking_opens_with_its_grace_for_the_booker_and_the_invitees() {
         "kind": "room", "group_id": room.group_id, "people": ["m-1"],
         "start": start, "end": end,
     });
+    let invitee_key = keys(&cloud, &invitee, invitee_device).await[0].credential_id;
     call(&cloud, &key, Method::PUT, path, None, Some(booking)).await;
+    let revoked = format!(
+        "SELECT COUNT(*) FROM credentials WHERE id = {invitee_key} AND revoked_at IS NOT NULL"
+    );
+    assert_eq!(
+        cloud.count(revoked).await,
+        1,
+        "revoked by the call, before a sync"
+    );
     assert!(keys(&cloud, &invitee, invitee_device).await.is_empty());
     assert_eq!(keys(&cloud, &booker, booker_device).await.len(), 1);
 

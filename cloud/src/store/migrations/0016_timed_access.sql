@@ -52,6 +52,21 @@ BEGIN
         SELECT OLD.user_id, site_id, 'keys' FROM bookings WHERE id = OLD.booking_id;
     SELECT keyway_live_wake();
 END;
+-- A group's locks changed: its bookings' people too (its members are told by 0013's).
+CREATE TRIGGER live_group_lock_added_bookings AFTER INSERT ON access_group_locks
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT p.user_id, b.site_id, 'keys' FROM booking_people p
+        JOIN bookings b ON b.id = p.booking_id WHERE b.group_id = NEW.group_id;
+    SELECT keyway_live_wake();
+END;
+CREATE TRIGGER live_group_lock_removed_bookings AFTER DELETE ON access_group_locks
+BEGIN
+    INSERT INTO live_outbox (user_id, site_id, kind)
+        SELECT p.user_id, b.site_id, 'keys' FROM booking_people p
+        JOIN bookings b ON b.id = p.booking_id WHERE b.group_id = OLD.group_id;
+    SELECT keyway_live_wake();
+END;
 CREATE TRIGGER live_booking_moved AFTER UPDATE OF valid_from, valid_until, group_id ON bookings
 BEGIN
     INSERT INTO live_outbox (user_id, site_id, kind)
@@ -63,6 +78,21 @@ END;
 -- either remove both. `matched`: the person was on the site before the system named them
 -- (the system's removal then takes back only what it gave).
 ALTER TABLE integration_people ADD COLUMN matched INTEGER NOT NULL DEFAULT 0;
+-- From before: a person the system did not add (its audit has no "added" for them) was
+-- matched; and a membership its audit says it granted is its.
+UPDATE integration_people SET matched = 1 WHERE NOT EXISTS (
+    SELECT 1 FROM integration_audit a
+    WHERE a.site_id = integration_people.site_id AND a.route = 'upsert_person'
+      AND a.change = 'person ' || integration_people.external_id || ' (user '
+                     || integration_people.user_id || ') added');
+UPDATE access_group_members SET granted_by_key = (
+    SELECT a.api_key_id FROM integration_audit a
+    JOIN integration_people i ON i.site_id = a.site_id
+    WHERE i.user_id = access_group_members.user_id AND a.route = 'set_membership'
+      AND a.change = 'person ' || i.external_id || ' (user ' || i.user_id || ') joined group '
+                     || access_group_members.group_id
+    ORDER BY a.id DESC LIMIT 1)
+WHERE user_id IN (SELECT user_id FROM integration_people);
 DELETE FROM integration_people WHERE rowid NOT IN (
     SELECT MIN(rowid) FROM integration_people GROUP BY site_id, user_id);
 CREATE UNIQUE INDEX integration_people_one_id_per_person ON integration_people(site_id, user_id);
@@ -79,7 +109,8 @@ CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
 -- A replayed dead letter keeps its event's time; its new day of tries starts here.
 ALTER TABLE webhook_deliveries ADD COLUMN retry_from INTEGER;
 
--- The webhook triggers of 0015, on the cloud's clock; access changes carry the window.
+-- The webhook triggers of 0015, on the cloud's clock; access changes carry the window; lock
+-- events only to endpoints whose key may read them (`events:read`), whenever it was made.
 DROP TRIGGER webhook_lock_event;
 DROP TRIGGER webhook_access_granted;
 DROP TRIGGER webhook_access_revoked;
@@ -96,7 +127,9 @@ BEGIN
                            'reason', NEW.reason),
                keyway_now(), keyway_now()
         FROM webhook_endpoints e JOIN locks l ON l.site_id = e.site_id
+        JOIN api_keys k ON k.id = e.api_key_id
         WHERE l.id = NEW.lock_id AND e.deleted_at IS NULL
+          AND instr(' ' || k.scopes || ' ', ' events:read ') > 0
           AND (e.event_types = '' OR instr(' ' || e.event_types || ' ',
                CASE WHEN NEW.command IN (66, 67, 69) THEN ' lock.alert ' ELSE ' lock.event ' END) > 0);
     SELECT keyway_webhooks_wake();
