@@ -22,7 +22,7 @@ use crate::api::access::role_on_site;
 use crate::api::me::me_response;
 use crate::error::ApiError;
 use crate::integrations::connections::{self, RegisteredApp, APP_CLIENT_PREFIX};
-use crate::integrations::keys::scopes_text;
+use crate::integrations::keys::{scope_text, scopes_text};
 use crate::roles::may_manage_site;
 use crate::web::csrf::same_origin;
 use crate::AppState;
@@ -70,15 +70,13 @@ pub(super) fn requested_scopes(scope: Option<&str>) -> Result<Vec<Scope>, &'stat
     Ok(scopes)
 }
 
-/// A scope in words, for the person consenting.
-fn scope_words(scope: Scope) -> &'static str {
-    match scope {
-        Scope::PeopleWrite => "Add, change and remove people",
-        Scope::AccessWrite => "Give and take away people's access to access groups",
-        Scope::PinsWrite => "Set people's keypad PINs",
-        Scope::EventsRead => "Read the locks' event logs",
-        Scope::WebhooksManage => "Be notified of the site's events (webhooks)",
-    }
+/// A scope in words, as a sentence, for the person consenting.
+fn scope_words(scope: Scope) -> String {
+    let text = scope_text(scope);
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// The consent form's own fields.
@@ -166,7 +164,7 @@ pub(super) async fn consent_page(
             format!(
                 "<li data-scope=\"{}\">{}</li>",
                 scope.as_str(),
-                escape(scope_words(*scope))
+                escape(&scope_words(*scope))
             )
         })
         .collect();

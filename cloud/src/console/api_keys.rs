@@ -22,6 +22,7 @@ use super::paths;
 use super::schedule::Pairs;
 use crate::api::api_keys;
 use crate::error::ApiError;
+use crate::integrations::keys::scope_text;
 use crate::AppState;
 
 /// What a page says after a form worked (`?done=…`).
@@ -37,23 +38,12 @@ pub(super) fn utc_time(time: Option<i64>) -> String {
     time.map_or_else(|| "—".into(), |time| format!("{} UTC", local_time(time, 0)))
 }
 
-/// What each scope lets a connected system do, in words.
-fn scope_text(scope: Scope) -> &'static str {
-    match scope {
-        Scope::PeopleWrite => "add, update and remove people",
-        Scope::AccessWrite => "put people in access groups and take them out",
-        Scope::PinsWrite => "give people keypad PINs",
-        Scope::EventsRead => "read lock events",
-        Scope::WebhooksManage => "manage webhook endpoints",
-    }
-}
-
 /// The form field of a scope's checkbox.
 fn scope_field(scope: Scope) -> String {
     format!("scope-{}", scope.as_str().replace(':', "-"))
 }
 
-fn scopes_list(scopes: &[Scope]) -> String {
+pub(super) fn scopes_list(scopes: &[Scope]) -> String {
     let names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
     names.join(", ")
 }

@@ -37,6 +37,8 @@ pub(super) enum Section {
     ApiKeys,
     /// Webhook endpoints.
     Webhooks,
+    /// Apps connected through OAuth.
+    ConnectedApps,
 }
 
 /// Who is looking at which site: what the navigation offers follows the role.
@@ -90,6 +92,7 @@ fn site_nav(nav: &SiteNav<'_>) -> Markup {
                     (nav_link(&paths::pods(site_id), "Pods", nav.current == Section::Pods))
                     (nav_link(&paths::api_keys(site_id), "API keys", nav.current == Section::ApiKeys))
                     (nav_link(&paths::webhooks(site_id), "Webhooks", nav.current == Section::Webhooks))
+                    (nav_link(&paths::connected_apps(site_id), "Connected apps", nav.current == Section::ConnectedApps))
                 }
                 (nav_link(paths::REMOTE_OPENING, "Remote opening", false))
                 (nav_link(paths::HOME, "All sites", false))

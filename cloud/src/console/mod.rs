@@ -22,6 +22,7 @@
 //! | `GET …/locks/{lock_id}`, `POST …/{settings,locker}` | a lock: state, settings, locker, log |
 //! | `POST …/people/{user_id}/tags`, `…/tags/{tag_id}` | a person's tags |
 //! | `GET …/api-keys`, `POST …/api-keys`, `POST …/api-keys/{key_id}/revoke` | API keys |
+//! | `GET …/connected-apps`, `POST …/connected-apps/{connection_id}/disconnect` | Connected apps |
 //! | `GET …/webhooks`, `POST …/webhooks`, `GET …/webhooks/{webhook_id}` | Webhooks |
 //! | `POST …/webhooks/{webhook_id}/{replay,delete}` | an endpoint's dead letters, deletion |
 //! | `GET …/events`, `GET …/events.csv` | the site's events, filtered, and as a CSV file |
@@ -32,6 +33,7 @@
 //! | `POST …/pods/{pod_id}/guests/{guest_id}/{block,unblock,delete}` | a pod's guests |
 
 mod api_keys;
+mod connected_apps;
 mod editing_routes;
 mod events;
 mod groups;
@@ -120,6 +122,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{site}/api-keys/{{key_id}}/revoke"),
             post(api_keys::revoke),
+        )
+        .route(&format!("{site}/connected-apps"), get(connected_apps::list))
+        .route(
+            &format!("{site}/connected-apps/{{connection_id}}/disconnect"),
+            post(connected_apps::disconnect),
         )
         .route(
             &format!("{site}/webhooks"),

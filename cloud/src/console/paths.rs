@@ -29,6 +29,16 @@ pub(super) fn api_key_revoke(site_id: u32, key_id: u32) -> String {
     format!("{}/{key_id}/revoke", api_keys(site_id))
 }
 
+/// A site's Connected apps page.
+pub(super) fn connected_apps(site_id: u32) -> String {
+    format!("{}/connected-apps", site(site_id))
+}
+
+/// The form that disconnects an app.
+pub(super) fn connected_app_disconnect(site_id: u32, connection_id: u32) -> String {
+    format!("{}/{connection_id}/disconnect", connected_apps(site_id))
+}
+
 /// A site's Webhooks page (and the new endpoint form's target).
 pub(super) fn webhooks(site_id: u32) -> String {
     format!("{}/webhooks", site(site_id))

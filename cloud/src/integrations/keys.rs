@@ -15,6 +15,18 @@ pub const LIVE_KEYS_PER_SITE: i64 = 2;
 /// token).
 pub const KEY_PREFIX: &str = "kwk_";
 
+/// What a scope lets a connected system do, in words (lower case, to follow a colon or
+/// start a sentence once capitalised).
+pub fn scope_text(scope: Scope) -> &'static str {
+    match scope {
+        Scope::PeopleWrite => "add, update and remove people",
+        Scope::AccessWrite => "put people in access groups and take them out",
+        Scope::PinsWrite => "give people keypad PINs",
+        Scope::EventsRead => "read lock events",
+        Scope::WebhooksManage => "manage webhook endpoints",
+    }
+}
+
 /// Scopes as stored.
 pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
     let mut names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();

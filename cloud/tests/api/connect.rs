@@ -15,7 +15,7 @@ use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 use url::Url;
 
-use crate::api_support::console::{error_code, on_site, person, PASSWORD};
+use crate::api_support::console::{error_code, on_site, person, Browser, PASSWORD};
 use crate::api_support::integration::{call, person as person_body};
 use crate::api_support::{code, typed, Caller, Cloud};
 
@@ -304,6 +304,18 @@ async fn an_admin_sees_the_sites_they_administer_and_connecting_again_replaces()
         .sign_in(&connect.request(&challenge, "people:write"), &admin_email)
         .await;
     assert_eq!(offered_sites(&page), [site.site_id]);
+    let (_, stranger) = person(cloud).await;
+    let not_theirs = cloud.site(&stranger).await;
+    let forced = connect
+        .decide(&page, "allow", Some(not_theirs.site_id))
+        .await;
+    assert_eq!(
+        forced.status(),
+        StatusCode::FORBIDDEN,
+        "a site they do not administer"
+    );
+    assert!(forced.headers().get(LOCATION).is_none());
+    assert_eq!(cloud.count("SELECT COUNT(*) FROM app_connections").await, 0);
     let first = key_of(
         &connect
             .connect(&admin_email, site.site_id, "people:write")
@@ -716,4 +728,78 @@ async fn only_this_sites_admins_list_and_disconnect_and_a_disconnected_app_gets_
     );
     let (_, listed) = cloud.get(&owner, &path).await;
     assert_eq!(listed.as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn the_console_lists_connected_apps_for_admins_and_disconnects_with_the_forms_token() {
+    let connect = Connect::new().await;
+    let cloud = &connect.cloud;
+    let (email, owner) = person(cloud).await;
+    let site = cloud.site(&owner).await;
+    let key = key_of(&connect.connect(&email, site.site_id, "people:write").await);
+    let (_, listed) = cloud
+        .get(
+            &owner,
+            &format!("/api/v1/sites/{}/connected-apps", site.site_id),
+        )
+        .await;
+    let connection_id = typed::<Vec<ConnectedAppView>>(listed)[0].connection_id;
+    let page_path = format!("/web/console/sites/{}/connected-apps", site.site_id);
+    let disconnect = format!("{page_path}/{connection_id}/disconnect");
+
+    let browser = Browser::sign_in(cloud, &email).await;
+    let (status, page) = browser.get(&page_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Cowork &lt;Hub&gt;"));
+    assert!(page.contains(&format!("data-connection=\"{connection_id}\"")));
+    assert!(page.contains(&format!("action=\"{disconnect}\"")));
+
+    let (super_email, _) = on_site(cloud, &owner, site.site_id, Role::SuperUser).await;
+    let super_user = Browser::sign_in(cloud, &super_email).await;
+    let (_, overview) = super_user
+        .get(&format!("/web/console/sites/{}", site.site_id))
+        .await;
+    assert!(
+        !overview.contains("/connected-apps\""),
+        "not in their navigation"
+    );
+    let (status, page) = super_user.get(&page_path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&page).as_deref(), Some("forbidden"));
+    let (status, _) = super_user.post(&disconnect, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = browser
+        .post_as(&disconnect, &[], &browser.origin, false)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "without the form's token");
+    let (status, _) = browser
+        .post_as(&disconnect, &[], "https://evil.example", true)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "from another origin");
+    let path = "/api/v1/integrations/people/m";
+    let (status, _, _) = call(
+        cloud,
+        &key,
+        Method::PUT,
+        path,
+        None,
+        person_body("A", "a@example.com"),
+    )
+    .await;
+    assert!(status.is_success(), "still connected");
+
+    let (status, _) = browser.post(&disconnect, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get(&format!("{page_path}?done=disconnected")).await;
+    assert!(!page.contains("data-connection="));
+    let (status, _, _) = call(
+        cloud,
+        &key,
+        Method::PUT,
+        path,
+        None,
+        person_body("A", "a@example.com"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
