@@ -598,6 +598,8 @@ impl Ctx {
             .env("KEYWAY_WEB_PHONES", &phones)
             .env("KEYWAY_CLOUD_URL", &cloud.url)
             .env("KEYWAY_CLOUD_MAILBOX", cloud.mailbox())
+            // `keyway cloud apps add --data` registers the Connect tests' app there.
+            .env("KEYWAY_CLOUD_DATA", &cloud.data)
             .env("KEYWAY_WEB_TOOLS", &tools)
             .env("KEYWAY_WEB_SCREENSHOTS", &screenshots)
             // Playwright never fetches a browser here: the tests name Debian's.
