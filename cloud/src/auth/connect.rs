@@ -9,7 +9,7 @@
 //! person back with `error=access_denied`; *Allow* records the connection and sends them
 //! back with a single-use code (60 s). A site the person does not administer is refused.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use keyway_api::integrations::Scope;
 use keyway_api::ErrorCode;
@@ -185,7 +185,7 @@ pub(super) async fn consent_page(
                  Ask the owner of your site to connect it."
             ),
         );
-        return page(StatusCode::FORBIDDEN, "Connect an app", &body);
+        return consent_headers(page(StatusCode::FORBIDDEN, "Connect an app", &body));
     }
     let alert = message
         .map(|text| error_alert(ErrorCode::InvalidInput, text))
@@ -213,7 +213,18 @@ pub(super) async fn consent_page(
     } else {
         StatusCode::OK
     };
-    page(status, "Connect an app", &body)
+    consent_headers(page(status, "Connect an app", &body))
+}
+
+/// The consent page's own referrer policy: `same-origin`, so the browser posts its form with
+/// the cloud's `Origin` (under `no-referrer`, browsers send `Origin: null`, which the
+/// origin check rightly refuses); nothing goes to other sites either way.
+fn consent_headers(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// What an *Allow* came to.

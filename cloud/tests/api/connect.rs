@@ -231,6 +231,28 @@ async fn an_admin_connects_an_app_to_a_site_they_administer_and_it_acts_there_on
     );
     assert!(!page.contains(" checked"), "no site is picked by default");
 
+    // Allow without a site: the error by the picker, on a fresh page; nothing granted.
+    let unpicked = connect.decide(&page, "allow", None).await;
+    assert_eq!(unpicked.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        unpicked.headers()["referrer-policy"],
+        "same-origin",
+        "so that browsers post the consent form with the cloud's Origin"
+    );
+    let again = unpicked.text().await.unwrap();
+    assert_eq!(error_code(&again).as_deref(), Some("invalid_input"));
+    assert_eq!(offered_sites(&again), [mine.site_id]);
+    assert_ne!(
+        hidden_fields(&again)
+            .iter()
+            .find(|(name, _)| name == "consent_ticket"),
+        hidden_fields(&page)
+            .iter()
+            .find(|(name, _)| name == "consent_ticket"),
+        "a fresh ticket"
+    );
+    assert_eq!(cloud.count("SELECT COUNT(*) FROM app_connections").await, 0);
+
     let token = connect
         .connect(&email, mine.site_id, "people:write access:write")
         .await;
@@ -431,12 +453,14 @@ async fn forged_consent_posts_are_refused() {
         Some("forbidden")
     );
 
-    // With the ticket, from another origin.
+    // With the ticket, from another origin, or from an opaque one.
     let mut fields = hidden_fields(&page);
     fields.push(("decision".into(), "allow".into()));
     fields.push(("site_id".into(), site.site_id.to_string()));
-    let response = connect.post(&fields, "https://evil.example").await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    for origin in ["https://evil.example", "null"] {
+        let response = connect.post(&fields, origin).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
 
     // With the ticket but a scope it was not given for.
     let widened: Vec<(String, String)> = fields
