@@ -88,6 +88,34 @@ pub(crate) fn add_by_email(
     Ok(Some(user_id))
 }
 
+/// A connected system adds `email` to the site as a user, as an admin would (an invitation
+/// e-mail names the site); `None` when they were on the site already.
+pub(crate) fn add_user_for_system(
+    db: &Connection,
+    site_id: u32,
+    (email, name, alias): (&str, &str, Option<&str>),
+    public_url: &str,
+    now: i64,
+) -> ApiResult<Option<u32>> {
+    let site_name: String =
+        db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
+            row.get(0)
+        })?;
+    let site = TargetSite {
+        site_id,
+        name: &site_name,
+        public_url,
+    };
+    let newcomer = Newcomer {
+        email,
+        name,
+        alias,
+        role: Role::User,
+        phone: None,
+    };
+    add_by_email(db, Role::Admin, site, newcomer, now)
+}
+
 /// Removes a person from the site (the caller checked who may), with everything that hangs
 /// on them: their access groups and bookings, their keypad PIN, their pod memberships and the guests they invited (told by
 /// e-mail), their tags (released to the site), and their keys (revoked through the denylist).

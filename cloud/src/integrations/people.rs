@@ -10,14 +10,13 @@ use keyway_api::integrations::{
     GrantAccessRequest, IntegrationPersonView, KeypadPinPolicyView, MembershipView,
     UpsertPersonRequest,
 };
-use keyway_api::Role;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::caller::IntegrationCaller;
 use crate::api::groups::{group, replace_members};
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::error::{ApiError, ApiResult};
-use crate::membership::{add_by_email, Newcomer, TargetSite};
+use crate::membership::add_user_for_system;
 
 /// How far from now a membership's dates may be: ten years.
 const MAX_DATE_DISTANCE_SECONDS: u64 = 10 * 366 * 86_400;
@@ -212,23 +211,8 @@ pub fn upsert_person(
             (user_id, false)
         }
         (None, None) => {
-            let site_name: String =
-                db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
-                    row.get(0)
-                })?;
-            let site = TargetSite {
-                site_id,
-                name: &site_name,
-                public_url,
-            };
-            let newcomer = Newcomer {
-                email: &email,
-                name: &name,
-                alias: Some(&alias),
-                role: Role::User,
-                phone: None,
-            };
-            let user_id = add_by_email(db, Role::Admin, site, newcomer, now)?
+            let person = (email.as_str(), name.as_str(), Some(alias.as_str()));
+            let user_id = add_user_for_system(db, site_id, person, public_url, now)?
                 .ok_or_else(|| ApiError::Internal("a new person was already on the site".into()))?;
             (user_id, true)
         }

@@ -13,7 +13,7 @@ use super::resources::{NameParts, UserRecord};
 use crate::auth::accounts::{normalize_email, normalize_name};
 use crate::integrations::caller::IntegrationCaller;
 use crate::integrations::people::audit;
-use crate::membership::{add_by_email, remove, set_suspended, Newcomer, TargetSite};
+use crate::membership::{add_user_for_system, remove, set_suspended};
 use crate::roles::parse_role;
 use crate::store::rows;
 
@@ -207,23 +207,8 @@ pub fn create(
         ));
     }
     check_external_id_free(db, site_id, None, draft.external_id.as_deref())?;
-    let site_name: String =
-        db.query_row("SELECT name FROM sites WHERE id = ?1", [site_id], |row| {
-            row.get(0)
-        })?;
-    let site = TargetSite {
-        site_id,
-        name: &site_name,
-        public_url,
-    };
-    let newcomer = Newcomer {
-        email: &email,
-        name: &name,
-        alias: None,
-        role: Role::User,
-        phone: None,
-    };
-    let user_id = add_by_email(db, Role::Admin, site, newcomer, now)?.ok_or_else(|| {
+    let person = (email.as_str(), name.as_str(), None);
+    let user_id = add_user_for_system(db, site_id, person, public_url, now)?.ok_or_else(|| {
         ScimError::uniqueness("a user with this userName is already on this site")
     })?;
     save_attributes(db, site_id, user_id, draft)?;
