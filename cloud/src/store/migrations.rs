@@ -59,8 +59,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0017_scim", include_str!("migrations/0017_scim.sql")),
     (
-        "0019_connected_apps",
-        include_str!("migrations/0019_connected_apps.sql"),
+        "0018_connected_apps",
+        include_str!("migrations/0018_connected_apps.sql"),
     ),
 ];
 
