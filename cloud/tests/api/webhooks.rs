@@ -474,3 +474,27 @@ async fn a_receiver_that_never_answers_delays_nobody_else() {
         "the silent endpoint was tried too"
     );
 }
+
+#[tokio::test]
+async fn a_booking_s_people_coming_and_going_are_access_changes() {
+    let s = setup().await;
+    let group_id: u32 = s.grant.rsplit('/').next().unwrap().parse().unwrap();
+    let now = s.cloud.running.state.clock.now();
+    let booking = json!({
+        "kind": "room", "group_id": group_id, "people": ["member-1"],
+        "start": now + 3600, "end": now + 7200,
+    });
+    let path = "/api/v1/integrations/bookings/bk-9";
+    let (status, body) = call(&s.cloud, &s.key, Method::PUT, path, Some(booking)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = call(&s.cloud, &s.key, Method::DELETE, path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = s.receiver.wait_for(2).await;
+    assert_eq!(members(&got), [true, false], "booked, then cancelled");
+    assert_eq!(got[0]["data"]["booking_id"], "bk-9");
+    assert_eq!(
+        got[0]["data"]["from"],
+        json!(now + 3600 - 1800),
+        "the grace included"
+    );
+}

@@ -191,3 +191,31 @@ BEGIN
           AND (e.event_types = '' OR instr(' ' || e.event_types || ' ', ' import.finished ') > 0);
     SELECT keyway_webhooks_wake();
 END;
+-- A booking's people in or out: an access change too, naming the booking and its times.
+CREATE TRIGGER webhook_booking_person_added AFTER INSERT ON booking_people
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint_id, message_id, event_type, payload, created_at,
+                                    next_attempt_at)
+        SELECT e.id, 'msg_' || lower(hex(randomblob(12))), 'access.changed',
+               json_object('group_id', b.group_id, 'user_id', NEW.user_id,
+                           'member', json('true'), 'booking_id', b.external_id,
+                           'from', b.valid_from, 'until', b.valid_until),
+               keyway_now(), keyway_now()
+        FROM bookings b JOIN webhook_endpoints e ON e.site_id = b.site_id
+        WHERE b.id = NEW.booking_id AND e.deleted_at IS NULL
+          AND (e.event_types = '' OR instr(' ' || e.event_types || ' ', ' access.changed ') > 0);
+    SELECT keyway_webhooks_wake();
+END;
+CREATE TRIGGER webhook_booking_person_removed AFTER DELETE ON booking_people
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint_id, message_id, event_type, payload, created_at,
+                                    next_attempt_at)
+        SELECT e.id, 'msg_' || lower(hex(randomblob(12))), 'access.changed',
+               json_object('group_id', b.group_id, 'user_id', OLD.user_id,
+                           'member', json('false'), 'booking_id', b.external_id),
+               keyway_now(), keyway_now()
+        FROM bookings b JOIN webhook_endpoints e ON e.site_id = b.site_id
+        WHERE b.id = OLD.booking_id AND e.deleted_at IS NULL
+          AND (e.event_types = '' OR instr(' ' || e.event_types || ' ', ' access.changed ') > 0);
+    SELECT keyway_webhooks_wake();
+END;
