@@ -19,6 +19,9 @@ use crate::auth::tokens::token_hash;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
+/// How stale a key's "last used" time may be.
+const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+
 /// A connected system calling with one of its site's keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrationCaller {
@@ -118,11 +121,11 @@ impl FromRequestParts<AppState> for IntegrationCaller {
                 ApiError::Unauthorized("integration calls need 'Bearer <API key>'".into())
             })?;
         let hash = token_hash(secret);
-        let found: Option<(u32, u32, String)> = state
+        let found: Option<(u32, u32, String, Option<i64>)> = state
             .store
             .run(move |db| {
                 db.prepare_cached(
-                    "SELECT k.id, k.site_id, k.scopes FROM api_keys k
+                    "SELECT k.id, k.site_id, k.scopes, k.last_used_at FROM api_keys k
                      WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL
                        AND (k.connection_id IS NULL OR EXISTS (
                            SELECT 1 FROM app_connections c
@@ -130,13 +133,15 @@ impl FromRequestParts<AppState> for IntegrationCaller {
                            WHERE c.id = k.connection_id AND c.disconnected_at IS NULL
                              AND a.disabled_at IS NULL))",
                 )?
-                .query_row([hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .query_row([hash], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
                 .optional()
                 .map_err(ApiError::from)
             })
             .await?;
         // The rate is checked before anything is written.
-        let Some((key_id, site_id, scopes)) = found else {
+        let Some((key_id, site_id, scopes, last_used_at)) = found else {
             state
                 .integration_limits
                 .take(Bucket::UnknownKeys)
@@ -147,18 +152,19 @@ impl FromRequestParts<AppState> for IntegrationCaller {
             .integration_limits
             .take(Bucket::Site(site_id))
             .map_err(ApiError::RateLimited)?;
+        // "Last used" to the minute: a busy key costs no write (and no second trip to the
+        // store) on every call.
         let now = state.clock.now();
-        state
-            .store
-            .run(move |db| {
-                db.prepare_cached(
-                    "UPDATE api_keys SET last_used_at = ?1
-                     WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)",
-                )?
-                .execute(rusqlite::params![now, key_id])
-                .map_err(ApiError::from)
-            })
-            .await?;
+        if last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECONDS) {
+            state
+                .store
+                .run(move |db| {
+                    db.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")?
+                        .execute(rusqlite::params![now, key_id])
+                        .map_err(ApiError::from)
+                })
+                .await?;
+        }
         Ok(Self {
             key_id,
             site_id,
